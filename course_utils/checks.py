@@ -1,0 +1,111 @@
+"""Exercise checks that say what is wrong: not written yet, shape, dtype, device, value.
+
+Every check prints one line starting with a tick when the answer is right, and raises
+``CheckFailed`` (an ``AssertionError``) with an actionable message when it is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+NOT_DONE = "replace `raise NotImplementedError()` in the exercise cell with your code, run it, then run this check again"
+
+
+class CheckFailed(AssertionError):
+    """An exercise answer is not right yet; the message says what to change."""
+
+
+def passed(name: str, detail: str = "") -> None:
+    """Print the line a check shows for a right answer."""
+    print(f"✅ {name} is correct" + (f" ({detail})" if detail else ""))
+
+
+def call_student(fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> Any:
+    """Call a student's function, turning a missing answer into a friendly ``CheckFailed``.
+
+    Example:
+        >>> call_student(lambda x: x + 1, 1)
+        2
+    """
+    name = name or getattr(fn, "__name__", "your function")
+    if not callable(fn):
+        raise CheckFailed(f"{name} should be a function, but it is {type(fn).__name__}: define it with `def`.")
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(f"{name} is not written yet: {NOT_DONE}.") from None
+    except Exception as err:  # noqa: BLE001 - any failure in student code is reported, not re-raised raw
+        raise CheckFailed(f"{name} raised {type(err).__name__}: {err}") from err
+
+
+def check_tensor(
+    actual: Any,
+    expected: torch.Tensor,
+    *,
+    name: str = "your answer",
+    atol: float = 1e-6,
+    rtol: float = 1e-5,
+    check_dtype: bool = True,
+    check_device: bool = True,
+    quiet: bool = False,
+) -> None:
+    """Compare a student's tensor with the expected one: type, shape, dtype, device, values.
+
+    Example:
+        >>> check_tensor(torch.ones(2), torch.ones(2), name="x")
+        ✅ x is correct
+    """
+    if actual is None:
+        raise CheckFailed(f"{name} is still None: {NOT_DONE}.")
+    if not isinstance(actual, torch.Tensor):
+        raise CheckFailed(f"{name} should be a torch.Tensor, but it is a {type(actual).__name__}. "
+                          "Use torch.tensor(...) or a torch function to build it.")
+    if actual.shape != expected.shape:
+        raise CheckFailed(f"{name} has shape {tuple(actual.shape)} but should have shape "
+                          f"{tuple(expected.shape)}. Check which dimensions you reduce, add or reshape.")
+    if check_dtype and actual.dtype != expected.dtype:
+        raise CheckFailed(f"{name} has dtype {actual.dtype} but should have {expected.dtype}. "
+                          f"Convert with .to({expected.dtype}) or create it with dtype={expected.dtype}.")
+    if check_device and actual.device.type != expected.device.type:
+        raise CheckFailed(f"{name} is on {actual.device} but should be on {expected.device}. "
+                          f"Move it with .to({str(expected.device)!r}).")
+    a = actual.detach().to("cpu", torch.float64)
+    e = expected.detach().to("cpu", torch.float64)
+    if not torch.allclose(a, e, atol=atol, rtol=rtol, equal_nan=True):
+        diff = (a - e).abs()
+        worst = int(diff.argmax()) if diff.numel() else 0
+        where = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), e.shape)) if e.dim() else ()
+        raise CheckFailed(
+            f"{name} has the right shape but wrong values: at index {where} it is "
+            f"{a.flatten()[worst].item():.6g}, expected {e.flatten()[worst].item():.6g} "
+            f"(off by {diff.max().item():.3g}; allowed {atol:g} + {rtol:g}·|expected|)."
+        )
+    if not quiet:
+        passed(name)
+
+
+def check_close(actual: Any, expected: float, *, name: str = "your answer",
+                atol: float = 1e-6, rtol: float = 1e-5, quiet: bool = False) -> None:
+    """Compare a number (Python float or one-element tensor) with the expected value.
+
+    Example:
+        >>> check_close(0.1 + 0.2, 0.3, name="sum")
+        ✅ sum is correct
+    """
+    if actual is None:
+        raise CheckFailed(f"{name} is still None: {NOT_DONE}.")
+    if isinstance(actual, torch.Tensor):
+        if actual.numel() != 1:
+            raise CheckFailed(f"{name} should be a single number, but it is a tensor of shape "
+                              f"{tuple(actual.shape)}. Reduce it (e.g. .mean()) or take .item().")
+        actual = actual.item()
+    if not isinstance(actual, (int, float)):
+        raise CheckFailed(f"{name} should be a number, but it is a {type(actual).__name__}.")
+    if abs(actual - expected) > atol + rtol * abs(expected):
+        raise CheckFailed(f"{name} is {actual:.6g}, expected {expected:.6g} "
+                          f"(off by {abs(actual - expected):.3g}; allowed {atol:g} + {rtol:g}·|expected|).")
+    if not quiet:
+        passed(name)

@@ -1,0 +1,204 @@
+"""Maintainer tools for the course notebooks: check, clean, refresh, badges.
+
+Run ``python -m course_utils.notebook_tools --help``. Students never need this module.
+
+Conventions it enforces (see README, "For maintainers"):
+
+- files are ``notebooks/NN_short_name.ipynb``, kernelspec ``python3``;
+- code cells are stored without outputs or execution counts, except cells whose source has
+  a line ``# NBVAL_CHECK_OUTPUT``: nbval compares those, so they keep both;
+- the first cell is ``# NN · Title`` with the Colab badge for the configured repository and
+  the learning goals; the last ``##`` section is the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+import nbformat
+
+from course_utils.paths import REPO_ROOT
+
+CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
+NAME_PATTERN = re.compile(r"^(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*\.ipynb$")
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+_BADGE = re.compile(r"\[!\[Open In Colab\]\(" + re.escape(BADGE_IMAGE) + r"\)\]\(([^)]*)\)")
+_SECTION = re.compile(r"^##\s+(.*)$", re.MULTILINE)
+_INSTALL = re.compile(r'%pip install -q "course_utils @ git\+[^"]*"')
+
+
+def repository_url(pyproject: Path = REPO_ROOT / "pyproject.toml") -> str:
+    """The course repository's URL, as configured in ``pyproject.toml``'s project URLs."""
+    with open(pyproject, "rb") as f:
+        url = tomllib.load(f)["project"]["urls"]["Repository"]
+    return url.rstrip("/")
+
+
+def colab_url(notebook: str | Path, repo_url: str | None = None, branch: str = "main") -> str:
+    """The link that opens ``notebooks/<name>`` from the repository on Colab.
+
+    Example:
+        >>> colab_url("00_start_here.ipynb", "https://github.com/me/course")
+        'https://colab.research.google.com/github/me/course/blob/main/notebooks/00_start_here.ipynb'
+    """
+    repo_url = (repo_url or repository_url()).rstrip("/")
+    prefix = "https://github.com/"
+    if not repo_url.startswith(prefix):
+        raise ValueError(f"Colab opens notebooks from GitHub; expected {prefix}OWNER/REPO, got {repo_url!r}")
+    path = repo_url[len(prefix):]
+    return f"https://colab.research.google.com/github/{path}/blob/{branch}/notebooks/{Path(notebook).name}"
+
+
+def badge(notebook: str | Path, repo_url: str | None = None) -> str:
+    """The markdown of the "Open in Colab" badge for a notebook."""
+    return f"[![Open In Colab]({BADGE_IMAGE})]({colab_url(notebook, repo_url)})"
+
+
+def colab_install_line(repo_url: str | None = None) -> str:
+    """The line in each notebook's first code cell that installs the helpers on Colab."""
+    return f'%pip install -q "course_utils @ git+{(repo_url or repository_url()).rstrip("/")}"'
+
+
+def is_checked(cell: nbformat.NotebookNode) -> bool:
+    """True for a code cell whose output nbval compares (a line ``# NBVAL_CHECK_OUTPUT``)."""
+    return cell.cell_type == "code" and any(
+        line.strip() == CHECK_MARKER for line in cell.source.splitlines()
+    )
+
+
+def problems(path: str | Path, repo_url: str | None = None) -> list[str]:
+    """Everything that breaks the notebook conventions, one readable line each (empty: fine)."""
+    path = Path(path)
+    found: list[str] = []
+    match = NAME_PATTERN.match(path.name)
+    if not match:
+        found.append(f"{path.name}: name must look like NN_short_name.ipynb (two digits, lower case, underscores)")
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as err:  # noqa: BLE001 - any unreadable file is a problem to report
+        return found + [f"{path.name}: not a readable notebook ({err})"]
+    kernel = nb.metadata.get("kernelspec", {}).get("name")
+    if kernel != "python3":
+        found.append(f"{path.name}: kernelspec must be 'python3', found {kernel!r}")
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if is_checked(cell):
+            if not cell.outputs or cell.execution_count is None:
+                found.append(f"{path.name}: checked cell {i} needs stored outputs and an execution count "
+                             "(run `make refresh NB=...`)")
+        elif cell.outputs or cell.execution_count is not None:
+            found.append(f"{path.name}: code cell {i} has stored outputs or an execution count "
+                         "(run `make clean-notebooks`)")
+    if not nb.cells or nb.cells[0].cell_type != "markdown":
+        return found + [f"{path.name}: the first cell must be the markdown title cell"]
+    first = nb.cells[0].source
+    number = match.group(1) if match else r"\d\d"
+    if not re.match(rf"#\s+{number}\s+·\s+\S", first):
+        found.append(f"{path.name}: the first cell must start with '# {number} · Title'")
+    badges = _BADGE.findall(first)
+    expected = colab_url(path.name, repo_url)
+    if badges != [expected]:
+        found.append(f"{path.name}: the first cell needs the Colab badge linking to {expected} "
+                     f"(found {badges or 'none'}; run `python -m course_utils.notebook_tools badges`)")
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    install = colab_install_line(repo_url)
+    if not code or install not in code[0]:
+        found.append(f"{path.name}: the first code cell must install the helpers on Colab with {install}")
+    if not re.search(r"(?i)learning goals", first):
+        found.append(f"{path.name}: the first cell must list the learning goals")
+    sections = [m for c in nb.cells if c.cell_type == "markdown" for m in _SECTION.findall(c.source)]
+    if not sections or "summary" not in sections[-1].lower():
+        last = sections[-1] if sections else "none"
+        found.append(f"{path.name}: the last '##' section must be the summary (found {last!r})")
+    return found
+
+
+def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Strip outputs, counts and run-time metadata, except from checked cells."""
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code" and not is_checked(cell):
+            cell.outputs = []
+            cell.execution_count = None
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def write_atomically(nb: nbformat.NotebookNode, path: Path) -> None:
+    """Write a notebook so that an interruption never leaves a half-written file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".ipynb.tmp")
+    os.close(fd)
+    try:
+        nbformat.write(nb, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def refresh(path: Path, timeout: int = 600) -> None:
+    """Execute a notebook, keep the outputs of its checked cells, store it clean."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    write_atomically(clean(nb), path)
+
+
+def set_repository_links(path: Path, repo_url: str | None = None) -> bool:
+    """Point the Colab badge and the Colab install line at the configured repository.
+
+    Returns True if the notebook changed.
+    """
+    nb = nbformat.read(path, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        new = _BADGE.sub(lambda _: badge(path.name, repo_url), cell.source)
+        new = _INSTALL.sub(lambda _: colab_install_line(repo_url), new)
+        changed |= new != cell.source
+        cell.source = new
+    if changed:
+        write_atomically(nb, path)
+    return changed
+
+
+def _notebooks(paths: list[str]) -> list[Path]:
+    if paths:
+        return [Path(p) for p in paths]
+    return sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils.notebook_tools", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["check", "clean", "refresh", "badges"],
+                        help="check conventions / strip outputs / run and keep checked outputs / point badges and Colab installs at the configured repository")
+    parser.add_argument("notebooks", nargs="*", help="notebook files (default: every notebook)")
+    args = parser.parse_args(argv)
+    status = 0
+    for path in _notebooks(args.notebooks):
+        if args.command == "check":
+            for line in problems(path):
+                print(line)
+                status = 1
+        elif args.command == "clean":
+            nb = nbformat.read(path, as_version=4)
+            write_atomically(clean(nb), path)
+        elif args.command == "refresh":
+            print(f"running {path.name} ...", flush=True)
+            refresh(path)
+        elif set_repository_links(path):
+            print(f"updated the Colab links of {path.name}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+import pytest
+import torch
+
+from course_utils.checks import CheckFailed, call_student, check_close, check_tensor
+
+
+def test_right_tensor_prints_a_tick(capsys):
+    check_tensor(torch.ones(2, 3), torch.ones(2, 3), name="x")
+    assert capsys.readouterr().out.strip() == "✅ x is correct"
+
+
+@pytest.mark.parametrize(
+    "actual, pattern",
+    [
+        (None, "still None"),
+        ([1.0, 1.0], "should be a torch.Tensor, but it is a list"),
+        (torch.ones(3, 2), r"shape \(3, 2\) but should have shape \(2, 3\)"),
+        (torch.ones(2, 3, dtype=torch.float64), "dtype torch.float64 but should have torch.float32"),
+        (torch.ones(2, 3).index_put_((torch.tensor(1), torch.tensor(2)), torch.tensor(4.0)),
+         r"at index \(1, 2\) it is 4, expected 1 \(off by 3"),
+    ],
+)
+def test_wrong_tensors_say_what_is_wrong(actual, pattern):
+    with pytest.raises(CheckFailed, match=pattern):
+        check_tensor(actual, torch.ones(2, 3), name="x")
+
+
+def test_device_mismatch_says_where_to_move(monkeypatch):
+    expected = torch.ones(2, device="meta")
+    with pytest.raises(CheckFailed, match=r"is on cpu but should be on meta.*\.to\('meta'\)"):
+        check_tensor(torch.ones(2), expected, name="x")
+
+
+def test_tolerance_accepts_small_errors():
+    check_tensor(torch.tensor([1.0 + 1e-7]), torch.tensor([1.0]), quiet=True)
+    with pytest.raises(CheckFailed):
+        check_tensor(torch.tensor([1.1]), torch.tensor([1.0]), atol=0.05, rtol=0.0)
+
+
+def test_check_close_numbers_and_tensors(capsys):
+    check_close(torch.tensor(0.5), 0.5, name="loss")
+    assert "✅ loss is correct" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="single number"):
+        check_close(torch.ones(3), 1.0)
+    with pytest.raises(CheckFailed, match=r"is 0.6, expected 0.5 \(off by 0.1"):
+        check_close(0.6, 0.5, name="loss")
+    with pytest.raises(CheckFailed, match="should be a number"):
+        check_close("0.5", 0.5)
+
+
+def test_call_student_explains_missing_and_broken_code():
+    def stub(x):
+        raise NotImplementedError()
+
+    def broken(x):
+        return x.nope
+
+    with pytest.raises(CheckFailed, match="stub is not written yet: replace `raise NotImplementedError"):
+        call_student(stub, 1)
+    with pytest.raises(CheckFailed, match="broken raised AttributeError"):
+        call_student(broken, 1)
+    with pytest.raises(CheckFailed, match="should be a function"):
+        call_student(None, 1, name="mse")
+    assert call_student(lambda x: 2 * x, 3) == 6

@@ -1,0 +1,115 @@
+"""The notebooks follow the course conventions, and the convention checks can fail."""
+
+import copy
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import notebook_tools as nt
+
+NOTEBOOKS = sorted((nt.REPO_ROOT / "notebooks").glob("*.ipynb"))
+REPO = "https://github.com/example/course"
+
+
+def test_there_are_notebooks_numbered_in_order():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers and numbers == list(range(len(numbers))), numbers
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_follows_conventions(path):
+    assert nt.problems(path) == []
+
+
+def good_notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# 07 · Example\n\n{nt.badge('07_example.ipynb', REPO)}\n\n**Learning goals**\n- one"),
+        nbformat.v4.new_code_cell(f"import sys\nif 'google.colab' in sys.modules:\n    {nt.colab_install_line(REPO)}"),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x)"),
+        nbformat.v4.new_markdown_cell("## 1. Something\n\ntext"),
+        nbformat.v4.new_markdown_cell("## 2. Summary\n\n- learned"),
+    ]
+    checked = nb.cells[3]
+    checked.execution_count = 1
+    checked.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    return nb
+
+
+def problems_of(nb, tmp_path: Path, name: str = "07_example.ipynb") -> list[str]:
+    path = tmp_path / name
+    nbformat.write(nb, path)
+    return nt.problems(path, repo_url=REPO)
+
+
+def test_good_notebook_passes(tmp_path):
+    assert problems_of(good_notebook(), tmp_path) == []
+
+
+def test_stray_output_fails(tmp_path):
+    nb = good_notebook()
+    nb.cells[2].execution_count = 3
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="leak\n")]
+    assert any("code cell 2 has stored outputs" in p for p in problems_of(nb, tmp_path))
+
+
+def test_checked_cell_without_outputs_fails(tmp_path):
+    nb = good_notebook()
+    nb.cells[3].outputs = []
+    assert any("checked cell 3 needs stored outputs" in p for p in problems_of(nb, tmp_path))
+
+
+def test_missing_or_wrong_badge_fails(tmp_path):
+    nb = good_notebook()
+    nb.cells[0].source = "# 07 · Example\n\n**Learning goals**\n- one"
+    assert any("Colab badge" in p for p in problems_of(nb, tmp_path))
+    nb = good_notebook()
+    nb.cells[0].source = nb.cells[0].source.replace("07_example", "06_other")
+    assert any("Colab badge" in p for p in problems_of(nb, tmp_path))
+
+
+def test_bad_names_fail(tmp_path):
+    for name in ("7_example.ipynb", "07-Example.ipynb", "example.ipynb"):
+        assert any("NN_short_name" in p for p in problems_of(good_notebook(), tmp_path, name))
+
+
+def test_title_goals_summary_and_kernel_are_required(tmp_path):
+    nb = good_notebook()
+    nb.cells[0].source = nb.cells[0].source.replace("# 07 · Example", "# Example").replace("Learning goals", "Goals")
+    nb.cells[-1].source = "## 2. More"
+    nb.metadata["kernelspec"]["name"] = "conda-env-x"
+    found = " | ".join(problems_of(nb, tmp_path))
+    for expected in ("'# 07 · Title'", "learning goals", "summary", "kernelspec"):
+        assert expected in found
+
+
+def test_missing_colab_install_fails(tmp_path):
+    nb = good_notebook()
+    nb.cells[1].source = "import sys"
+    assert any("install the helpers on Colab" in p for p in problems_of(nb, tmp_path))
+
+
+def test_clean_keeps_only_checked_outputs():
+    nb = good_notebook()
+    nb.cells[2].execution_count = 2
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="x\n")]
+    cleaned = nt.clean(copy.deepcopy(nb))
+    assert cleaned.cells[2].outputs == [] and cleaned.cells[2].execution_count is None
+    assert cleaned.cells[3].outputs == nb.cells[3].outputs and cleaned.cells[3].execution_count == 1
+
+
+def test_repository_links_follow_the_configured_url(tmp_path):
+    path = tmp_path / "07_example.ipynb"
+    nbformat.write(good_notebook(), path)
+    assert nt.set_repository_links(path, "https://github.com/new/place")
+    assert nt.problems(path, repo_url="https://github.com/new/place") == []
+    assert not nt.set_repository_links(path, "https://github.com/new/place")
+
+
+def test_configured_repository_is_on_github():
+    assert nt.repository_url().startswith("https://github.com/")
+    with pytest.raises(ValueError, match="GitHub"):
+        nt.colab_url("00_start_here.ipynb", "https://gitlab.com/x/y")
