@@ -35,8 +35,8 @@ unit: $(STAMP) ## only the unit tests (fast)
 notebooks: $(STAMP) ## only the notebooks under nbval (NB=notebooks/02_*.ipynb for one)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) $(NB) $(NBVAL)
 
-bench: $(STAMP) ## benchmarks: notebook run times and more, into build/bench/
-	$(BIN)/python tests/bench/run_benchmarks.py
+bench: $(STAMP) ## benchmarks into build/bench/ (BENCH=bench_notebooks for one)
+	$(BIN)/python tests/bench/run_benchmarks.py $(BENCH)
 
 check-notebooks: $(STAMP) ## check notebook conventions (names, clean outputs, badge, summary)
 	$(BIN)/python -m course_utils.notebook_tools check
