@@ -1,0 +1,287 @@
+"""Checks for the exercises of notebook 02 · Linear regression, and its homework.
+
+The homework data come from ``make_homework_data(seed)``: each student uses their own seed,
+so each gets different true weights. ``grade_homework`` scores a submission the way the
+teacher does; ``check_homework`` prints that score in the notebook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+from torch.utils.data import Dataset
+
+from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, passed
+
+
+def _problem(seed: int = 3, n: int = 20, d: int = 3) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A small fixed regression problem (X, y, w, b) for the checks."""
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=gen)
+    y = torch.randn(n, generator=gen)
+    w = torch.randn(d, generator=gen)
+    b = torch.randn((), generator=gen)
+    return X, y, w, b
+
+
+def check_rmse(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    """Check ``fn(y_hat, y)``: the root mean squared error, a single number.
+
+    Example:
+        >>> check_rmse(lambda y_hat, y: ((y_hat - y) ** 2).mean().sqrt())
+        ✅ rmse is correct (errors 1, -2, 2, 0 give RMSE 1.5)
+    """
+    y = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    y_hat = torch.tensor([2.0, 0.0, 5.0, 4.0])  # errors 1, -2, 2, 0: MSE 2.25, RMSE 1.5, MAE 1.25
+    result = call_student(fn, y_hat, y, name="rmse")
+    value = result.item() if isinstance(result, torch.Tensor) and result.numel() == 1 else result
+    hints = {2.25: "the MSE: take the square root of the mean of the squared errors",
+             1.25: "the MAE: square the errors, average them, then take the square root",
+             3.0: "sqrt(sum of squared errors): average over the examples (.mean(), not .sum()) before the root"}
+    for wrong, hint in hints.items():
+        if isinstance(value, float) and abs(value - wrong) < 1e-5:
+            raise CheckFailed(f"rmse returned {value:g}, which is {hint}.")
+    check_close(result, 1.5, name="rmse([2, 0, 5, 4], [1, 2, 3, 4])", atol=1e-5, quiet=True)
+    passed("rmse", "errors 1, -2, 2, 0 give RMSE 1.5")
+
+
+def check_mse_gradients(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """Check ``fn(X, y, w, b)``: the hand-derived gradients of MSE = mean((X @ w + b - y)²).
+
+    Example:
+        >>> def grads(X, y, w, b):
+        ...     r = X @ w + b - y
+        ...     return 2 * X.T @ r / len(y), 2 * r.mean()
+        >>> check_mse_gradients(grads)
+        ✅ mse_gradients is correct (equal to autograd's)
+    """
+    X, y, w, b = _problem()
+    result = call_student(fn, X, y, w, b, name="mse_gradients")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise CheckFailed("mse_gradients should return two things, (grad_w, grad_b); "
+                          f"it returned {type(result).__name__}.")
+    w_ = w.clone().requires_grad_(True)
+    b_ = b.clone().requires_grad_(True)
+    ((X @ w_ + b_ - y) ** 2).mean().backward()
+    for got, want, name in ((result[0], w_.grad, "grad_w"), (result[1], b_.grad, "grad_b")):
+        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+            hints = {0.5: "half the right value: the derivative of r² is 2r, keep the factor 2",
+                     float(len(y)): f"{len(y)} (= n) times too big: average over the examples, don't sum",
+                     -1.0: "the wrong sign: the residual is (prediction - target)"}
+            for factor, hint in hints.items():
+                if torch.allclose(got, want * factor, rtol=1e-4, atol=1e-6):
+                    raise CheckFailed(f"{name} is {hint}.")
+        check_tensor(got, want, name=name, atol=1e-5, rtol=1e-4, quiet=True)
+    passed("mse_gradients", "equal to autograd's")
+
+
+def check_standardize(fn: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """Check ``fn(X_train, X_test)``: both standardised with the TRAINING mean and std per column.
+
+    Example:
+        >>> def standardize(X_train, X_test):
+        ...     mean, std = X_train.mean(0), X_train.std(0)
+        ...     return (X_train - mean) / std, (X_test - mean) / std
+        >>> check_standardize(standardize)
+        ✅ standardize is correct (training statistics used for both)
+    """
+    gen = torch.Generator().manual_seed(5)
+    scale = torch.tensor([1.0, 100.0, 0.01])
+    X_train = torch.randn(30, 3, generator=gen) * scale + 5
+    X_test = torch.randn(10, 3, generator=gen) * scale + 7
+    result = call_student(fn, X_train.clone(), X_test.clone(), name="standardize")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise CheckFailed("standardize should return two tensors, (X_train_std, X_test_std).")
+    mean, std = X_train.mean(0), X_train.std(0)
+    train_ok, test_ok = (X_train - mean) / std, (X_test - mean) / std
+    got_train, got_test = result
+    if isinstance(got_train, torch.Tensor) and got_train.shape == (30, 3):
+        if torch.allclose(got_train, (X_train - X_train.mean()) / X_train.std(), atol=1e-4):
+            raise CheckFailed("standardize used one mean and std for the whole matrix: compute them per "
+                              "column (feature) with .mean(dim=0) and .std(dim=0).")
+    if isinstance(got_test, torch.Tensor) and got_test.shape == (10, 3):
+        own = (X_test - X_test.mean(0)) / X_test.std(0)
+        if torch.allclose(got_test, own, atol=1e-4):
+            raise CheckFailed("X_test was standardised with its own mean and std: use the TRAINING "
+                              "mean and std for both, as a deployed model only knows the training data.")
+    check_tensor(got_train, train_ok, name="X_train_std", atol=1e-4, rtol=1e-3, quiet=True)
+    check_tensor(got_test, test_ok, name="X_test_std", atol=1e-4, rtol=1e-3, quiet=True)
+    passed("standardize", "training statistics used for both")
+
+
+def check_dataset(cls: type) -> None:
+    """Check a ``Dataset`` class ``cls(X, y)``: its length and its (x_i, y_i) pairs.
+
+    Example:
+        >>> class Pairs(Dataset):
+        ...     def __init__(self, X, y): self.X, self.y = X, y
+        ...     def __len__(self): return len(self.X)
+        ...     def __getitem__(self, i): return self.X[i], self.y[i]
+        >>> check_dataset(Pairs)
+        ✅ your Dataset is correct (len 7, item 3 is (X[3], y[3]))
+    """
+    X, y = torch.arange(14.0).reshape(7, 2), torch.arange(7.0) * 10
+    ds = call_student(cls, X, y, name=f"{getattr(cls, '__name__', 'your class')}(X, y)")
+    if not isinstance(ds, Dataset):
+        raise CheckFailed("your class should inherit from torch.utils.data.Dataset: `class MyData(Dataset):`.")
+    n = call_student(len, ds, name="len(dataset)")
+    if n != 7:
+        raise CheckFailed(f"len(dataset) is {n} but the data has 7 examples: return len(self.X) in __len__.")
+    item = call_student(ds.__getitem__, 3, name="dataset[3]")
+    if not isinstance(item, (tuple, list)) or len(item) != 2:
+        raise CheckFailed("dataset[3] should be a pair (x, y): `return self.X[i], self.y[i]`.")
+    check_tensor(item[0], X[3], name="dataset[3][0] (the features of example 3)", quiet=True)
+    check_tensor(item[1], y[3], name="dataset[3][1] (the target of example 3)", quiet=True)
+    passed("your Dataset", "len 7, item 3 is (X[3], y[3])")
+
+
+# ---------------------------------------------------------------- homework
+
+HOMEWORK_FEATURES: tuple[str, ...] = ("area_m2", "rooms", "distance_km", "age_years")
+_BASE_WEIGHT = (3.0, 12.0, -4.0, -1.0)  # price in thousands per unit of each feature
+_BASE_BIAS = 50.0
+_NOISE = 10.0
+#: How close each recovered weight must be to the truth, relative to its size.
+HOMEWORK_RTOL = 0.05
+
+
+class HomeworkData(NamedTuple):
+    """The homework's data set: training and test split, and the feature names."""
+
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+    feature_names: tuple[str, ...]
+
+
+def _homework_truth(seed: int) -> tuple[torch.Tensor, float]:
+    gen = torch.Generator().manual_seed(seed + 10_000)
+    factor = 1 + 0.4 * (torch.rand(len(_BASE_WEIGHT), generator=gen) - 0.5)
+    return torch.tensor(_BASE_WEIGHT) * factor, _BASE_BIAS
+
+
+def make_homework_data(seed: int, n_train: int = 800, n_test: int = 200) -> HomeworkData:
+    """House prices (thousands) from four features on very different scales, for one seed.
+
+    Use your own seed (e.g. your student number). The true weights depend on it and are
+    not returned: recovering them is the homework.
+
+    Example:
+        >>> data = make_homework_data(seed=123)
+        >>> data.X_train.shape, data.y_test.shape, data.feature_names[0]
+        (torch.Size([800, 4]), torch.Size([200]), 'area_m2')
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int (e.g. your student number), got {seed!r}")
+    if n_train < 10 or n_test < 1:
+        raise ValueError(f"need n_train >= 10 and n_test >= 1, got {n_train} and {n_test}")
+    gen = torch.Generator().manual_seed(seed)
+    n = n_train + n_test
+    u = torch.rand(n, 4, generator=gen)
+    X = torch.stack([50 + 200 * u[:, 0],                          # area 50-250 m²
+                     torch.floor(1 + 6 * u[:, 1]),                # 1-6 rooms
+                     30 * u[:, 2],                                # 0-30 km to the centre
+                     100 * u[:, 3]], dim=1)                       # 0-100 years old
+    weight, bias = _homework_truth(seed)
+    y = X @ weight + bias + _NOISE * torch.randn(n, generator=gen)
+    return HomeworkData(X[:n_train], y[:n_train], X[n_train:], y[n_train:], HOMEWORK_FEATURES)
+
+
+class HomeworkItem(NamedTuple):
+    """One graded item: what was checked, points earned and possible, and why."""
+
+    what: str
+    earned: int
+    possible: int
+    message: str
+
+
+def grade_homework(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]], seed: int) -> list[HomeworkItem]:
+    """Grade ``fit(X_train, y_train, seed=...) -> (weight, bias)`` on the homework data.
+
+    Six points are checked here: the answer's form (1), test RMSE no worse than 10 % above the
+    closed-form solution's (2), each weight within ``HOMEWORK_RTOL`` of the truth (2), and the
+    same seed giving the same weights, up to float rounding (1). The remaining points are read by the teacher.
+
+    Example:
+        >>> def fit(X, y, seed):
+        ...     A = torch.cat([X, torch.ones(len(X), 1)], dim=1)
+        ...     sol = torch.linalg.lstsq(A, y[:, None]).solution.squeeze(1)
+        ...     return sol[:-1], sol[-1]
+        >>> [item.earned for item in grade_homework(fit, seed=1)]
+        [1, 2, 2, 1]
+    """
+    data = make_homework_data(seed)
+    weight_true, bias_true = _homework_truth(seed)
+    answer = call_student(fit, data.X_train.clone(), data.y_train.clone(), seed=seed, name="fit_linear_regression")
+    items: list[HomeworkItem] = []
+    form = "return (weight, bias): weight a float32 tensor of shape (4,), bias a single number"
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        return [HomeworkItem("answer's form", 0, 1, f"fit_linear_regression should {form}; "
+                             f"it returned {type(answer).__name__}.")]
+    weight, bias = answer
+    if isinstance(bias, torch.Tensor) and bias.numel() == 1:
+        bias = bias.detach().reshape(())
+    if not (isinstance(weight, torch.Tensor) and weight.shape == (4,) and weight.dtype == torch.float32
+            and isinstance(bias, (int, float, torch.Tensor))):
+        shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
+        return [HomeworkItem("answer's form", 0, 1, f"{form}; got weight {shape}. If you trained nn.Linear, "
+                             "return model.weight.detach().squeeze(0) and model.bias.detach().squeeze(0).")]
+    weight = weight.detach().cpu()
+    bias = torch.as_tensor(bias, dtype=torch.float32).cpu()
+    items.append(HomeworkItem("answer's form", 1, 1, "weight (4,) float32 and a bias"))
+
+    def rmse(w: torch.Tensor, b: torch.Tensor) -> float:
+        return ((data.X_test @ w + b - data.y_test) ** 2).mean().sqrt().item()
+
+    A = torch.cat([data.X_train, torch.ones(len(data.X_train), 1)], dim=1).double()
+    ref = torch.linalg.lstsq(A, data.y_train[:, None].double()).solution.squeeze(1).float()
+    best, got = rmse(ref[:-1], ref[-1]), rmse(weight, bias)
+    ok = got <= 1.10 * best
+    items.append(HomeworkItem("test RMSE within 10% of the closed form", 2 * ok, 2,
+                              f"test RMSE {got:.2f} vs closed form {best:.2f}" + ("" if ok else
+                              ": train longer, tune the learning rate, and standardise the features "
+                              "with the training mean and std")))
+    off = ((weight - weight_true).abs() / weight_true.abs())
+    ok = bool((off <= HOMEWORK_RTOL).all())
+    worst = int(off.argmax())
+    items.append(HomeworkItem(f"weights within {HOMEWORK_RTOL:.0%} of the truth", 2 * ok, 2,
+                              f"worst: {HOMEWORK_FEATURES[worst]} off by {off[worst].item():.1%}" + ("" if ok else
+                              "; if you trained on standardised features, convert back: "
+                              "w = w_std / std, b = b_std - (w_std * mean / std).sum()")))
+    again = call_student(fit, data.X_train.clone(), data.y_train.clone(), seed=seed, name="fit_linear_regression")
+    same = isinstance(again, (tuple, list)) and isinstance(again[0], torch.Tensor) and \
+        again[0].shape == weight.shape and torch.allclose(again[0].detach().cpu(), weight, rtol=1e-4, atol=1e-4)
+    items.append(HomeworkItem("same seed, same weights", 1 * same, 1, "repeatable" if same else
+                              "two runs with the same seed gave different weights: seed torch and pass "
+                              "generator=torch.Generator().manual_seed(seed) to the DataLoader"))
+    return items
+
+
+def check_homework(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]], seed: int) -> None:
+    """Print the automatic part of the homework grade; raise ``CheckFailed`` if a point is lost.
+
+    Example:
+        >>> def fit(X, y, seed):
+        ...     A = torch.cat([X, torch.ones(len(X), 1)], dim=1)
+        ...     sol = torch.linalg.lstsq(A, y[:, None]).solution.squeeze(1)
+        ...     return sol[:-1], sol[-1]
+        >>> check_homework(fit, seed=1)
+        ✅ answer's form: 1/1
+        ✅ test RMSE within 10% of the closed form: 2/2
+        ✅ weights within 5% of the truth: 2/2
+        ✅ same seed, same weights: 1/1
+        automatic points: 6/6 (the teacher reads the rest)
+    """
+    items = grade_homework(fit, seed)
+    for item in items:
+        mark = "✅" if item.earned == item.possible else "❌"
+        print(f"{mark} {item.what}: {item.earned}/{item.possible}")
+    earned = sum(i.earned for i in items)
+    print(f"automatic points: {earned}/6 (the teacher reads the rest)")
+    lost = [f"{i.what}: {i.message}" for i in items if i.earned < i.possible]
+    if lost:
+        raise CheckFailed("not full marks yet:\n- " + "\n- ".join(lost))
