@@ -1,0 +1,243 @@
+"""The cats-vs-dogs data of notebook 05, from the best source available: ``load_cats_dogs``.
+
+Sources, tried in order:
+
+1. a folder you name (the ``folder`` argument, else ``$CATS_DOGS_DIR``) with one sub-folder
+   per class, e.g. ``cat/`` and ``dog/`` (the Kaggle/Microsoft PetImages download, or your
+   own photos); it is read in place and never written to;
+2. the Oxford-IIIT Pet data set, downloaded by torchvision (which checks its checksums) into
+   ``data_dir()/oxford-pets``, with its cat/dog ("binary-category") labels;
+3. synthetic cat and dog faces the course draws itself, so that the notebook runs without
+   network. It says loudly that they are synthetic: nothing learned on them transfers to photos.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import shutil
+import socket
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw, ImageFilter
+
+from course_utils.images import TensorImageDataset, cached_image_files, cached_image_folder
+from course_utils.paths import data_dir
+
+ENV_VAR = "CATS_DOGS_DIR"
+SYNTHETIC_VERSION = 1
+#: The synthetic set mirrors the shared real sample: 96 cats and 200 dogs.
+SYNTHETIC_COUNTS = (96, 200)
+DOWNLOAD_TIMEOUT_S = 10.0
+
+
+class SyntheticDataWarning(UserWarning):
+    """The data are drawn by the course, not photographed."""
+
+
+@dataclass
+class CatsDogsData:
+    """What ``load_cats_dogs`` returns."""
+
+    train: TensorImageDataset  #: uint8 images, no transform yet
+    val: TensorImageDataset  #: the held-out validation split
+    class_names: list[str]
+    kind: str  #: "folder", "oxford-pets" or "synthetic"
+    source: str  #: where the data came from, in plain words
+
+
+def load_cats_dogs(folder: str | Path | None = None, *, image_size: int = 64, val_fraction: float = 0.2,
+                   seed: int = 0, download: bool = True, verbose: bool = True) -> CatsDogsData:
+    """Train and validation sets of cat and dog images, from the best source available.
+
+    ``folder`` (or ``$CATS_DOGS_DIR``), else Oxford-IIIT Pet (if ``download`` and the network
+    allow), else synthetic drawings. Images are decoded once to ``image_size`` pixels square
+    and cached (see ``course_utils.images``). The split is stratified: each class keeps its
+    share in both parts; ``seed`` makes it repeatable.
+
+    Example:
+        >>> data = load_cats_dogs()  # doctest: +SKIP
+        >>> data.class_names, data.kind
+        (['cat', 'dog'], 'folder')
+    """
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must be between 0 and 1 (e.g. 0.2), got {val_fraction}")
+    named = folder if folder is not None else os.environ.get(ENV_VAR) or None
+    if named is not None:
+        path = Path(named).expanduser()
+        if not path.is_dir():
+            origin = "the folder argument" if folder is not None else f"${ENV_VAR}"
+            raise FileNotFoundError(f"{path} (from {origin}) is not a folder. Point it at a folder with "
+                                    f"cat/ and dog/ sub-folders, or unset {ENV_VAR} to use the other sources.")
+        tensors = cached_image_folder(path, image_size, progress=verbose)
+        kind = "folder"
+        source = f"your folder {path.resolve()} ({len(tensors.files)} photos read in place"
+        source += f", {len(tensors.skipped)} unreadable files skipped)" if tensors.skipped else ")"
+    else:
+        tensors = _oxford_pets(image_size, verbose) if download else None
+        if tensors is not None:
+            kind, source = "oxford-pets", f"the Oxford-IIIT Pet data set ({len(tensors.files)} photos, CC BY-SA 4.0)"
+        else:
+            root = write_synthetic_folder()
+            tensors = cached_image_folder(root, image_size, progress=verbose)
+            kind = "synthetic"
+            source = (f"SYNTHETIC cat and dog faces drawn by the course ({len(tensors.files)} images in {root}). "
+                      "They are NOT photos: use them to learn the workflow, not to judge a model. "
+                      f"Set {ENV_VAR} to a folder of real photos for the real thing.")
+            warnings.warn("Using SYNTHETIC cat and dog drawings, not photos.", SyntheticDataWarning, stacklevel=2)
+            if verbose:
+                print("!" * 78 + f"\n!!  {source}\n" + "!" * 78)
+    train_idx, val_idx = stratified_split(tensors.labels, val_fraction, seed)
+
+    def part(idx: torch.Tensor) -> TensorImageDataset:
+        return TensorImageDataset(tensors.images[idx], tensors.labels[idx],
+                                  files=[tensors.files[i] for i in idx.tolist()])
+
+    return CatsDogsData(part(train_idx), part(val_idx), [c.lower() for c in tensors.class_names], kind, source)
+
+
+def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of a train and a validation part in which every class keeps its share.
+
+    Example:
+        >>> train, val = stratified_split(torch.tensor([0, 0, 0, 0, 1, 1, 1, 1, 1, 1]), 0.5)
+        >>> len(train), len(val)
+        (5, 5)
+    """
+    g = torch.Generator().manual_seed(seed)
+    train, val = [], []
+    for c in labels.unique(sorted=True).tolist():
+        idx = torch.nonzero(labels == c).flatten()
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        n_val = min(max(1, round(val_fraction * len(idx))), len(idx) - 1) if len(idx) > 1 else 0
+        val.append(idx[:n_val])
+        train.append(idx[n_val:])
+    return torch.cat(train).sort().values, torch.cat(val).sort().values
+
+
+def _oxford_pets(image_size: int, verbose: bool):
+    """Oxford-IIIT Pet (trainval split) as cached tensors, or None with a message when offline."""
+    from torchvision.datasets import OxfordIIITPet
+
+    root = data_dir() / "oxford-pets"
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # fail fast without network; restored below
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            OxfordIIITPet(root, split="trainval", target_types="binary-category", download=True)
+    except Exception as err:  # noqa: BLE001 - any failure to download means: use the fallback
+        if verbose:
+            print(f"Could not download the Oxford-IIIT Pet data set into {root} ({type(err).__name__}: {err}). "
+                  "This usually means there is no internet connection (or a proxy blocks it). The notebook "
+                  "goes on with synthetic drawings instead. To use real photos, either connect and run again, "
+                  f"or set {ENV_VAR} to a folder that holds cat/ and dog/ sub-folders of photos.")
+        return None
+    finally:
+        socket.setdefaulttimeout(previous)
+    base = root / "oxford-iiit-pet"
+    files = []
+    # annotations/trainval.txt: "<image id> <breed id> <species: 1 cat, 2 dog> <breed index>"
+    for line in (base / "annotations" / "trainval.txt").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and not line.startswith("#"):
+            files.append((base / "images" / f"{parts[0]}.jpg", int(parts[2]) - 1))
+    return cached_image_files(base / "images", ["cat", "dog"], files, image_size, progress=verbose)
+
+
+# ---------------------------------------------------------------- synthetic fallback
+
+FUR = [(226, 140, 60), (120, 120, 125), (95, 65, 40), (35, 35, 35), (235, 230, 220), (200, 170, 120)]
+
+
+def draw_face(kind: str, size: int, rng: random.Random) -> Image.Image:
+    """One synthetic face: ``kind`` is "cat" (pointed ears, whiskers) or "dog" (floppy ears, snout).
+
+    Pose, fur colour, size, position and background vary at random; colours are shared by
+    both classes so that only the shapes tell them apart.
+
+    Example:
+        >>> draw_face("cat", 64, random.Random(0)).size
+        (64, 64)
+    """
+    if kind not in ("cat", "dog"):
+        raise ValueError(f"kind must be 'cat' or 'dog', got {kind!r}")
+    s = 2 * size  # draw at twice the size, then shrink: smoother edges
+    bg = tuple(rng.randint(40, 230) for _ in range(3))
+    img = Image.new("RGB", (s, s), bg)
+    d = ImageDraw.Draw(img)
+    for _ in range(rng.randint(2, 6)):  # background clutter
+        x, y, w = rng.uniform(0, s), rng.uniform(0, s), rng.uniform(0.1, 0.5) * s
+        d.rectangle([x, y, x + w, y + rng.uniform(0.05, 0.3) * s], fill=tuple(rng.randint(0, 255) for _ in range(3)))
+    face = Image.new("RGBA", (s, s), (0, 0, 0, 0))
+    f = ImageDraw.Draw(face)
+    fur = tuple(min(255, max(0, c + rng.randint(-25, 25))) for c in rng.choice(FUR))
+    dark = tuple(int(c * 0.6) for c in fur)
+    r = rng.uniform(0.2, 0.3) * s
+    cx, cy = s / 2, s / 2 + 0.05 * s
+    if kind == "cat":  # pointed ears on top
+        for side in (-1, 1):
+            f.polygon([(cx + side * 0.85 * r, cy - 0.35 * r), (cx + side * 0.25 * r, cy - 0.8 * r),
+                       (cx + side * 0.85 * r, cy - 1.45 * r)], fill=fur)
+    f.ellipse([cx - r, cy - r, cx + r, cy + 0.9 * r], fill=fur)
+    if kind == "dog":  # long floppy ears hanging at the sides, a light snout
+        for side in (-1, 1):
+            ex = cx + side * 0.95 * r
+            f.ellipse([ex - 0.3 * r, cy - 0.8 * r, ex + 0.3 * r, cy + 0.7 * r], fill=dark)
+        light = tuple(min(255, c + 60) for c in fur)
+        f.ellipse([cx - 0.5 * r, cy + 0.05 * r, cx + 0.5 * r, cy + 0.75 * r], fill=light)
+        f.ellipse([cx - 0.2 * r, cy + 0.1 * r, cx + 0.2 * r, cy + 0.35 * r], fill=(20, 20, 20))
+    else:  # small pink nose and whiskers
+        f.polygon([(cx - 0.1 * r, cy + 0.15 * r), (cx + 0.1 * r, cy + 0.15 * r), (cx, cy + 0.3 * r)], fill=(230, 130, 150))
+        for side in (-1, 1):
+            for dy in (-0.1, 0.05, 0.2):
+                f.line([(cx + side * 0.2 * r, cy + 0.3 * r), (cx + side * 1.1 * r, cy + (0.3 + dy) * r)],
+                       fill=(250, 250, 250), width=max(1, s // 90))
+    eye = (rng.choice([(60, 160, 60), (200, 170, 30), (40, 90, 160)]) if kind == "cat" else (40, 25, 10))
+    for side in (-1, 1):
+        ex, ey = cx + side * 0.4 * r, cy - 0.25 * r
+        if kind == "cat":  # almond eyes with a slit pupil
+            f.ellipse([ex - 0.17 * r, ey - 0.1 * r, ex + 0.17 * r, ey + 0.1 * r], fill=eye)
+            f.ellipse([ex - 0.03 * r, ey - 0.1 * r, ex + 0.03 * r, ey + 0.1 * r], fill=(0, 0, 0))
+        else:  # round dark eyes
+            f.ellipse([ex - 0.1 * r, ey - 0.1 * r, ex + 0.1 * r, ey + 0.1 * r], fill=eye)
+    face = face.rotate(rng.uniform(-25, 25), resample=Image.Resampling.BILINEAR,
+                       translate=(rng.uniform(-0.15, 0.15) * s, rng.uniform(-0.15, 0.15) * s))
+    img.paste(face, mask=face.getchannel("A"))
+    return img.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.2))).resize((size, size), Image.Resampling.BILINEAR)
+
+
+def write_synthetic_folder(root: str | Path | None = None, counts: tuple[int, int] | None = None,
+                           size: int = 128, seed: int = 0) -> Path:
+    """Draw the synthetic set as PNG files in ImageFolder layout (once; later calls reuse it).
+
+    ``counts`` is (cats, dogs), by default ``SYNTHETIC_COUNTS``, the shares of the real sample.
+
+    The folder is written in a temporary place and renamed when complete, so an interrupted
+    run never leaves half a data set. Default: ``data_dir()/synthetic-cats-dogs-v1``.
+
+    Example:
+        >>> write_synthetic_folder().name  # doctest: +SKIP
+        'synthetic-cats-dogs-v1'
+    """
+    counts = counts if counts is not None else SYNTHETIC_COUNTS
+    root = Path(root) if root is not None else data_dir() / f"synthetic-cats-dogs-v{SYNTHETIC_VERSION}"
+    if root.is_dir():
+        return root
+    rng = random.Random(seed)
+    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}."))
+    try:
+        for kind, n in zip(("cat", "dog"), counts):
+            (tmp / kind).mkdir()
+            digits = int(math.log10(max(n, 1))) + 1
+            for i in range(n):
+                draw_face(kind, size, rng).save(tmp / kind / f"{kind}_{i:0{digits}d}.png")
+        os.replace(tmp, root)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return root

@@ -1,0 +1,85 @@
+"""Checks for the exercises of notebook 05 (a CNN that tells cats from dogs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from course_utils.checks import CheckFailed, call_student, check_close, passed
+
+# (size, kernel_size, stride, padding) -> output size
+_CONV_CASES = [((64, 5, 1, 0), 60), ((30, 3, 1, 0), 28), ((64, 3, 1, 1), 64), ((64, 4, 2, 1), 32), ((65, 3, 2, 0), 32)]
+
+
+def reference_conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
+    """floor((size + 2·padding − kernel_size) / stride) + 1, as ``nn.Conv2d`` and ``nn.MaxPool2d`` compute it.
+
+    Example:
+        >>> reference_conv_output_size(64, 5)
+        60
+    """
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def check_conv_output_size(fn: Callable[..., int]) -> None:
+    """Check a student's ``conv_output_size(size, kernel_size, stride=1, padding=0)``.
+
+    Example:
+        >>> check_conv_output_size(reference_conv_output_size)
+        ✅ conv_output_size is correct (5 cases, including stride 2 and padding)
+    """
+    for (size, k, s, p), expected in _CONV_CASES:
+        got = call_student(fn, size, k, stride=s, padding=p, name="conv_output_size")
+        call = f"conv_output_size({size}, {k}, stride={s}, padding={p})"
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.item()
+        if isinstance(got, float):
+            raise CheckFailed(f"{call} returned the float {got}: a window either fits or not, so round "
+                              "down with // (integer division), which also keeps the result an int.")
+        if not isinstance(got, int) or isinstance(got, bool):
+            raise CheckFailed(f"{call} should return a whole number (int), got {type(got).__name__} {got!r}.")
+        if got == expected - 1 and p == 0 and s == 1:
+            raise CheckFailed(f"{call} returned {got}, one too few: add 1 for the window's first position.")
+        if got != expected:
+            hint = " Padding adds `padding` pixels on BOTH sides." if p else ""
+            hint += " With stride s the window jumps s pixels: divide by the stride." if s > 1 else ""
+            raise CheckFailed(f"{call} returned {got}, expected {expected}.{hint}")
+    passed("conv_output_size", f"{len(_CONV_CASES)} cases, including stride 2 and padding")
+
+
+def reference_balanced_accuracy(cm: torch.Tensor) -> float:
+    """Mean recall over classes, from a confusion matrix with true classes as rows.
+
+    Example:
+        >>> reference_balanced_accuracy(torch.tensor([[5, 15], [2, 38]]))
+        0.6
+    """
+    cm = cm.float()
+    return (cm.diag() / cm.sum(1)).mean().item()
+
+
+def check_balanced_accuracy(fn: Callable[[torch.Tensor], float]) -> None:
+    """Check a student's ``balanced_accuracy_from_cm(cm)`` on an imbalanced confusion matrix.
+
+    Example:
+        >>> check_balanced_accuracy(reference_balanced_accuracy)
+        ✅ balanced_accuracy_from_cm is correct (0.600 on the test matrix)
+    """
+    cm = torch.tensor([[5, 15], [2, 38]])
+    expected = reference_balanced_accuracy(cm)
+    got = call_student(fn, cm.clone(), name="balanced_accuracy_from_cm")
+    if isinstance(got, torch.Tensor) and got.numel() == 1:
+        got = got.item()
+    if not isinstance(got, (int, float)) or isinstance(got, bool):
+        raise CheckFailed(f"balanced_accuracy_from_cm should return a number, got {type(got).__name__}.")
+    plain = (cm.diag().sum() / cm.sum()).item()
+    by_columns = (cm.diag().float() / cm.sum(0)).mean().item()
+    if abs(got - plain) < 1e-4:
+        raise CheckFailed(f"you returned {got:.3f}, the plain accuracy. Balanced accuracy is the MEAN of the "
+                          "per-class recalls: for each true class (row), correct / row total, then average.")
+    if abs(got - by_columns) < 1e-4:
+        raise CheckFailed(f"you returned {got:.3f}, the mean precision: rows are the TRUE classes, so divide "
+                          "the diagonal by the row sums (cm.sum(1)), not the column sums.")
+    check_close(got, expected, name="balanced_accuracy_from_cm", atol=1e-4, quiet=True)
+    passed("balanced_accuracy_from_cm", f"{expected:.3f} on the test matrix")

@@ -1,0 +1,107 @@
+"""load_cats_dogs: a named folder, then Oxford-IIIT Pet, then the synthetic fallback."""
+
+import random
+import socket
+import urllib.error
+import warnings
+
+import pytest
+import torch
+import torchvision.datasets
+from PIL import Image
+
+from course_utils import cats_dogs as cd
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv(cd.ENV_VAR, raising=False)
+
+
+def make_folder(root, n_cat=5, n_dog=10):
+    for kind, n in (("cat", n_cat), ("dog", n_dog)):
+        (root / kind).mkdir(parents=True)
+        for i in range(n):
+            cd.draw_face(kind, 32, random.Random(i)).save(root / kind / f"{i}.png")
+    return root
+
+
+def test_a_named_folder_wins_and_is_split_by_class(tmp_path):
+    root = make_folder(tmp_path / "pets")
+    data = cd.load_cats_dogs(root, image_size=16, verbose=False)
+    assert data.kind == "folder" and data.class_names == ["cat", "dog"] and str(root) in data.source
+    assert torch.bincount(data.val.labels).tolist() == [1, 2]
+    assert torch.bincount(data.train.labels).tolist() == [4, 8]
+    assert set(data.train.files).isdisjoint(data.val.files)
+    assert data.train.images.shape[1:] == (3, 16, 16)
+
+
+def test_the_environment_variable_names_the_folder(tmp_path, monkeypatch):
+    root = make_folder(tmp_path / "pets")
+    monkeypatch.setenv(cd.ENV_VAR, str(root))
+    assert cd.load_cats_dogs(image_size=16, verbose=False).kind == "folder"
+    monkeypatch.setenv(cd.ENV_VAR, str(tmp_path / "typo"))
+    with pytest.raises(FileNotFoundError, match=r"\$CATS_DOGS_DIR.*unset CATS_DOGS_DIR"):
+        cd.load_cats_dogs(image_size=16, verbose=False)
+
+
+def test_offline_falls_back_to_synthetic_with_a_clear_message(monkeypatch, capsys):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(torchvision.datasets, "OxfordIIITPet", offline)
+    monkeypatch.setattr(cd, "SYNTHETIC_COUNTS", (10, 20))  # fewer drawings: a faster test
+    before = socket.getdefaulttimeout()
+    with pytest.warns(cd.SyntheticDataWarning):
+        data = cd.load_cats_dogs(image_size=16)
+    out = capsys.readouterr().out
+    assert "Could not download the Oxford-IIIT Pet data set" in out and "Traceback" not in out
+    assert "SYNTHETIC" in out and data.kind == "synthetic" and "NOT photos" in data.source
+    assert socket.getdefaulttimeout() == before
+    assert len(data.train) + len(data.val) == sum(cd.SYNTHETIC_COUNTS)
+    assert torch.bincount(data.val.labels).tolist() == [2, 4]
+    # a second call reuses the drawn folder
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = cd.load_cats_dogs(image_size=16, download=False, verbose=False)
+    assert torch.equal(again.train.images, data.train.images)
+
+
+def test_oxford_pets_annotations_give_cat_and_dog_labels(monkeypatch, tmp_path):
+    class FakeOxford:
+        def __init__(self, root, split, target_types, download):
+            assert split == "trainval" and target_types == "binary-category" and download
+            base = root / "oxford-iiit-pet"
+            (base / "annotations").mkdir(parents=True)
+            (base / "images").mkdir()
+            lines = ["#Image CLASS-ID SPECIES BREED ID"]
+            for i, (name, species) in enumerate([("Abyssinian_1", 1), ("beagle_1", 2), ("beagle_2", 2)]):
+                cd.draw_face("cat" if species == 1 else "dog", 32, random.Random(i)).convert("RGB").save(
+                    base / "images" / f"{name}.jpg")
+                lines.append(f"{name} {i + 1} {species} 1")
+            (base / "annotations" / "trainval.txt").write_text("\n".join(lines))
+
+    monkeypatch.setattr(torchvision.datasets, "OxfordIIITPet", FakeOxford)
+    data = cd.load_cats_dogs(image_size=16, val_fraction=0.5, verbose=False)
+    assert data.kind == "oxford-pets" and "Oxford-IIIT Pet" in data.source
+    labels = sorted(data.train.labels.tolist() + data.val.labels.tolist())
+    assert labels == [0, 1, 1]
+
+
+def test_stratified_split_is_repeatable_and_keeps_shares():
+    labels = torch.tensor([0] * 10 + [1] * 30)
+    train, val = cd.stratified_split(labels, 0.2, seed=3)
+    assert torch.equal(val, cd.stratified_split(labels, 0.2, seed=3)[1])
+    assert torch.bincount(labels[val]).tolist() == [2, 6]
+    assert len(set(train.tolist()) | set(val.tolist())) == 40
+    with pytest.raises(ValueError, match="val_fraction"):
+        cd.load_cats_dogs(val_fraction=1.5)
+
+
+def test_draw_face_varies_and_validates():
+    a, b = cd.draw_face("cat", 32, random.Random(0)), cd.draw_face("dog", 32, random.Random(0))
+    assert a.size == b.size == (32, 32) and isinstance(a, Image.Image)
+    assert a.tobytes() != b.tobytes()
+    with pytest.raises(ValueError, match="'cat' or 'dog'"):
+        cd.draw_face("fish", 32, random.Random(0))
