@@ -5,7 +5,14 @@ Small modules, each named for what it holds:
 - ``device``: pick CUDA, MPS or CPU (``get_device``, ``describe_device``);
 - ``reproducibility``: ``seed_everything``;
 - ``plotting``: the course style and colours;
-- ``paths``: where data and checkpoints go;
+- ``paths``: where data and checkpoints go, and atomic writes;
+- ``checks`` and ``exercises``: the exercise checks;
+- ``timing``: honest timings (warm-up, CUDA synchronisation, median);
+- ``spiral``, ``decision``, ``playground``: TensorFlow Playground's spiral, decision-boundary
+  plots and the interactive playground (notebook 04);
+- ``images``, ``cats_dogs``, ``training``, ``metrics``, ``checkpoint``: the image pipeline,
+  the cats-vs-dogs data, the training loop, evaluation and saved models (notebook 05);
+- ``student``, ``homework``, ``grading``, ``slides``, ``site``: teacher tools;
 - ``notebook_tools``: maintainer tools (clean, refresh checked outputs, badges).
 """
 

@@ -14,6 +14,7 @@ REQUIRED: tuple[tuple[str, str, str], ...] = (
     ("matplotlib", "matplotlib", "3.7"),
     ("ipywidgets", "ipywidgets", "8.0"),
     ("tqdm", "tqdm", "4.64"),
+    ("PIL", "pillow", "9.1"),
 )
 
 

@@ -14,16 +14,14 @@ Conventions it enforces (see README, "For maintainers"):
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 import tomllib
 from pathlib import Path
 
 import nbformat
 
-from course_utils.paths import REPO_ROOT
+from course_utils.paths import REPO_ROOT, atomic_write
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 NAME_PATTERN = re.compile(r"^(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*\.ipynb$")
@@ -133,14 +131,7 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def write_atomically(nb: nbformat.NotebookNode, path: Path) -> None:
     """Write a notebook so that an interruption never leaves a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".ipynb.tmp")
-    os.close(fd)
-    try:
-        nbformat.write(nb, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_write(path, lambda tmp: nbformat.write(nb, tmp))
 
 
 def refresh(path: Path, timeout: int = 600) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ENV_VAR = "COURSE_DATA_DIR"
@@ -34,3 +36,21 @@ def data_dir() -> Path:
             f"Point {ENV_VAR} at a folder you can write to."
         ) from err
     return path
+
+
+def atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    """Let ``write`` fill a temporary file beside ``path``, then rename it into place.
+
+    A crash or Ctrl-C halfway leaves the old file (or none), never a half-written one.
+
+    Example:
+        >>> atomic_write(data_dir() / "hello.txt", lambda tmp: Path(tmp).write_text("hi"))
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
