@@ -161,7 +161,13 @@ def set_repository_links(path: Path, repo_url: str | None = None) -> bool:
     return changed
 
 
-def _notebooks(paths: list[str]) -> list[Path]:
+def course_notebooks(paths: list[str] | None = None) -> list[Path]:
+    """The notebooks named in ``paths``, or every notebook of the course.
+
+    Example:
+        >>> course_notebooks()[0].name
+        '00_start_here.ipynb'
+    """
     if paths:
         return [Path(p) for p in paths]
     return sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
@@ -175,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", help="notebook files (default: every notebook)")
     args = parser.parse_args(argv)
     status = 0
-    for path in _notebooks(args.notebooks):
+    for path in course_notebooks(args.notebooks):
         if args.command == "check":
             for line in problems(path):
                 print(line)

@@ -1,0 +1,150 @@
+"""Slides for live demos: one rule sets every cell's slide type, nbconvert renders reveal.js decks.
+
+The rule (``slide_type``), chosen so a notebook reads well both as a notebook and as slides:
+
+- the title cell starts the deck (``slide``);
+- the Colab install cell and the setup cell (code among the first three cells) are plumbing:
+  ``skip`` (run them before presenting);
+- a markdown cell that starts with a ``#`` or ``##`` heading starts a new ``slide``, one with a
+  ``###`` (or deeper) heading a ``subslide``;
+- every other code cell gets a ``subslide`` of its own, so the code and its plot fill the screen;
+- a markdown cell without a heading after a code cell (the sentence on what the output showed)
+  is a ``fragment`` below that output; after a markdown cell it simply continues (``-``);
+- a cell set to ``notes`` by hand keeps it (speaker notes).
+
+``python -m course_utils.slides tag [NB...]`` stores the rule's metadata in the notebooks (the
+JupyterLab slideshow extension, ``jupyterlab-rise`` in the ``lab`` extra, presents the live
+notebook from it); ``tests/test_slides.py`` checks every notebook carries it.
+``python -m course_utils.slides render`` (``make slides``) runs the notebooks (cached, see
+``course_utils.site``) and writes ``build/slides/NN_name.slides.html``. reveal.js itself is
+loaded from its CDN when a deck opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+from course_utils.notebook_tools import course_notebooks, write_atomically
+from course_utils.paths import REPO_ROOT
+
+SLIDES_DIR = REPO_ROOT / "build" / "slides"
+KEPT = {"notes"}
+_FIRST_HEADING = re.compile(r"^\s*(#{1,6})\s")
+
+
+def slide_type(nb: nbformat.NotebookNode, index: int) -> str:
+    """The slide type the course's rule gives cell ``index`` (see the module docstring).
+
+    Example:
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 00 · Title"),
+        ...     nbformat.v4.new_markdown_cell("### 1.1 Detail")])
+        >>> [slide_type(nb, i) for i in range(2)]
+        ['slide', 'subslide']
+    """
+    cell = nb.cells[index]
+    current = cell.metadata.get("slideshow", {}).get("slide_type")
+    if current in KEPT:
+        return current
+    if index == 0:
+        return "slide"
+    if cell.cell_type == "code":
+        return "skip" if index < 3 else "subslide"
+    heading = _FIRST_HEADING.match(cell.source)
+    if heading:
+        return "slide" if len(heading.group(1)) <= 2 else "subslide"
+    previous = nb.cells[index - 1]
+    return "fragment" if previous.cell_type == "code" else "-"
+
+
+def apply_slide_metadata(nb: nbformat.NotebookNode) -> int:
+    """Set every cell's ``slideshow.slide_type`` by the rule; the number of cells changed.
+
+    Example:
+        >>> apply_slide_metadata(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T")]))
+        1
+    """
+    changed = 0
+    for i, cell in enumerate(nb.cells):
+        wanted = slide_type(nb, i)
+        if cell.metadata.get("slideshow", {}).get("slide_type") != wanted:
+            cell.metadata.setdefault("slideshow", {})["slide_type"] = wanted
+            changed += 1
+    return changed
+
+
+def mismatches(nb: nbformat.NotebookNode) -> list[str]:
+    """Cells whose stored slide type differs from the rule, one readable line each.
+
+    Example:
+        >>> mismatches(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T")]))
+        ["cell 0 ('# T'): slide_type None, the rule says 'slide'"]
+    """
+    found = []
+    for i, cell in enumerate(nb.cells):
+        stored = cell.metadata.get("slideshow", {}).get("slide_type")
+        wanted = slide_type(nb, i)
+        if stored != wanted:
+            first = cell.source.splitlines()[0][:50] if cell.source else ""
+            found.append(f"cell {i} ({first!r}): slide_type {stored!r}, the rule says {wanted!r}")
+    return found
+
+
+def render_deck(nb: nbformat.NotebookNode, target: str | Path) -> Path:
+    """Render ``nb`` (executed, for its outputs) as a reveal.js deck at ``target``.
+
+    The rule is applied to a copy first, so a deck is right even before ``tag`` was run.
+
+    Example:
+        >>> render_deck(nb, "build/slides/00_start_here.slides.html")  # doctest: +SKIP
+    """
+    from nbconvert import SlidesExporter
+
+    from course_utils.site import for_the_web
+
+    nb = for_the_web(nb)
+    apply_slide_metadata(nb)
+    exporter = SlidesExporter(reveal_scroll=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils.slides", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["tag", "check", "render"],
+                        help="store the slide metadata / list cells off the rule / write the decks")
+    parser.add_argument("notebooks", nargs="*", help="notebooks (default: every notebook)")
+    parser.add_argument("--out", default=str(SLIDES_DIR), help="deck folder for render (default: build/slides)")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks run at the same time by render")
+    args = parser.parse_args(argv)
+    paths = course_notebooks(args.notebooks)
+    status = 0
+    if args.command == "render":
+        from course_utils.site import execute_all
+
+        for path, done in zip(paths, execute_all(paths, args.jobs)):
+            print(render_deck(nbformat.read(done, as_version=4), Path(args.out) / f"{path.stem}.slides.html"))
+        return 0
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if args.command == "tag":
+            if apply_slide_metadata(nb):
+                write_atomically(nb, path)
+                print(f"set the slide metadata of {path.name}")
+        else:
+            for line in mismatches(nb):
+                print(f"{path.name}: {line}")
+                status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

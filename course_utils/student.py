@@ -1,0 +1,159 @@
+"""Student versions of the notebooks: solutions replaced by stubs, outputs cleared, checks kept.
+
+Run ``python -m course_utils.student`` (or ``make student``): it writes one student notebook per
+course notebook into ``build/student/`` and never touches ``notebooks/``.
+
+An exercise is a code cell with a solution region (the nbgrader convention)::
+
+    def column_sums(m):
+        ### BEGIN SOLUTION
+        return m.sum(dim=0)
+        ### END SOLUTION
+
+nbgrader's ``ClearSolutions`` preprocessor replaces each region with ``# YOUR CODE HERE`` and
+``raise NotImplementedError()``; the check cell after it (a ``# NBVAL_CHECK_OUTPUT`` cell) stays,
+so a student who runs it gets a ``CheckFailed`` message until the exercise is done.
+The same notebook always gives the same bytes, so the build can be compared and cached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import ClearSolutions
+
+from course_utils.notebook_tools import course_notebooks, is_checked
+from course_utils.paths import REPO_ROOT
+
+BEGIN = "BEGIN SOLUTION"
+END = "END SOLUTION"
+STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+STUDENT_DIR = REPO_ROOT / "build" / "student"
+_DEFINED = re.compile(r"^(?:class\s+(\w+)|def\s+(\w+)\s*\(|(\w+)\s*(?::[^=]*)?=[^=])")
+_EXERCISE = re.compile(r"Exercise\s+(\d+(?:\.\d+)*)")
+_HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of a notebook: where the solution is and which cell checks it."""
+
+    name: str  # the function or variable the student writes, e.g. "column_sums"
+    number: str  # "7.1" from the markdown "**Exercise 7.1.**" before it, "" if none
+    solution_cell: int
+    check_cell: int | None  # the first checked code cell after the solution, None if none
+
+
+def has_solution(cell: nbformat.NotebookNode) -> bool:
+    """True for a cell that contains a ``### BEGIN SOLUTION`` region.
+
+    Example:
+        >>> has_solution(nbformat.v4.new_code_cell("x = 1"))
+        False
+    """
+    return any(BEGIN in line for line in cell.source.splitlines())
+
+
+def _defined_name(source: str, fallback: str) -> str:
+    """The last top-level name (``class C``, ``def f(``, ``x = ...``) before a solution's BEGIN line."""
+    name = fallback
+    for line in source.splitlines():
+        if BEGIN in line:
+            break
+        match = _DEFINED.match(line)
+        if match:
+            name = next(group for group in match.groups() if group)
+    return name
+
+
+def exercises(nb: nbformat.NotebookNode) -> list[Exercise]:
+    """The exercises of a teacher notebook, in order.
+
+    Example:
+        >>> nb = nbformat.read(REPO_ROOT / "notebooks" / "00_start_here.ipynb", as_version=4)
+        >>> [(e.name, e.number) for e in exercises(nb)]
+        [('column_sums', '7.1')]
+    """
+    found = []
+    number = ""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            numbers = _EXERCISE.findall(cell.source)
+            # A new heading without an exercise number ends the previous exercise's numbering.
+            number = numbers[-1] if numbers else ("" if _HEADING.search(cell.source) else number)
+        if cell.cell_type != "code" or not has_solution(cell):
+            continue
+        check = next((j for j in range(i + 1, len(nb.cells)) if is_checked(nb.cells[j])), None)
+        found.append(Exercise(_defined_name(cell.source, f"exercise_{len(found) + 1}"), number, i, check))
+    return found
+
+
+def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with solutions replaced by stubs and every output cleared.
+
+    Example:
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        ...     "def f():\\n    ### BEGIN SOLUTION\\n    return 1\\n    ### END SOLUTION")])
+        >>> print(student_version(nb).cells[0].source)
+        def f():
+            # YOUR CODE HERE
+            raise NotImplementedError()
+    """
+    nb = copy.deepcopy(nb)
+    nb.metadata.setdefault("kernelspec", {}).setdefault("language", "python")
+    clear = ClearSolutions(enforce_metadata=False, code_stub={"python": STUB})
+    nb, _ = clear.preprocess(nb, {})
+    for i, cell in enumerate(nb.cells):
+        cell.metadata.pop("execution", None)
+        if "id" not in cell and nb.nbformat_minor >= 5:
+            # nbformat would invent random ids; derive them from the content to stay repeatable.
+            cell.id = hashlib.sha1(f"{i}:{cell.source}".encode()).hexdigest()[:8]
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def write_student_version(path: str | Path, out_dir: str | Path = STUDENT_DIR) -> Path:
+    """Write the student version of the notebook ``path`` into ``out_dir`` (same file name).
+
+    Refuses to write into the folder the teacher notebook lives in, so the course's own
+    notebooks can never be overwritten.
+
+    Example:
+        >>> write_student_version("notebooks/00_start_here.ipynb", "build/student")  # doctest: +SKIP
+        PosixPath('build/student/00_start_here.ipynb')
+    """
+    path, out_dir = Path(path), Path(out_dir)
+    if out_dir.resolve() == path.parent.resolve():
+        raise ValueError(f"Refusing to write the student version over {path}: choose another out_dir.")
+    nb = nbformat.read(path, as_version=4)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / path.name
+    target.write_text(nbformat.writes(student_version(nb)) + "\n", encoding="utf-8")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils.student", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", help="teacher notebooks (default: every notebook)")
+    parser.add_argument("--out", default=str(STUDENT_DIR), help="output folder (default: build/student)")
+    args = parser.parse_args(argv)
+    for path in course_notebooks(args.notebooks):
+        nb = nbformat.read(path, as_version=4)
+        names = ", ".join(e.name for e in exercises(nb)) or "no exercises"
+        print(f"{write_student_version(path, args.out)}  ({names})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

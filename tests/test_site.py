@@ -1,0 +1,56 @@
+"""make html: the notebooks are run and rendered, with an index, into a folder that works offline."""
+
+import re
+
+import nbformat
+import pytest
+from notebook_factory import course_notebook, write
+
+from course_utils import site
+
+
+def test_site_of_two_small_notebooks(tmp_path):
+    first = write(course_notebook("07"), tmp_path / "nb" / "07_example.ipynb")
+    second = write(course_notebook("08"), tmp_path / "nb" / "08_next.ipynb")
+    cache = tmp_path / "cache"
+    index = site.build_site([first, second], tmp_path / "html", jobs=1, cache_dir=cache)
+    text = index.read_text(encoding="utf-8")
+    assert "07 · Example" in text and "08 · Example" in text and "double them" in text  # titles and goals
+    links = re.findall(r'href="([^"]+)"', text)
+    local = [link for link in links if not link.startswith("https://colab.research.google.com/")]
+    assert {"07_example.html", "08_next.html", "slides/07_example.slides.html"} <= set(local)
+    assert all((tmp_path / "html" / link).is_file() for link in local), local
+    page = (tmp_path / "html" / "07_example.html").read_text(encoding="utf-8")
+    assert "3.142" in page, "the page shows the outputs of the executed notebook"
+    assert 'href="08_next.html"' in page and 'href="index.html"' in page
+    assert str(tmp_path) not in page and "/work/" not in page
+    if (tmp_path / "html" / "mathjax").is_dir():  # with the teach extra, formulas render offline
+        assert 'src="mathjax/MathJax.js' in page
+        assert (tmp_path / "html" / "mathjax" / "MathJax.js").is_file()
+
+
+def test_unchanged_notebooks_come_from_the_cache(tmp_path, monkeypatch):
+    import nbclient
+
+    path = write(course_notebook("07"), tmp_path / "nb" / "07_example.ipynb")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "07_example.ipynb").write_text("cached")
+    (cache / "07_example.sha256").write_text(site._stamp(path))
+    monkeypatch.setattr(nbclient.NotebookClient, "execute", lambda self: pytest.fail("ran a cached notebook"))
+    assert site.executed(path, cache) == cache / "07_example.ipynb"
+    (cache / "07_example.sha256").write_text("stale")
+    with pytest.raises(pytest.fail.Exception):
+        site.executed(path, cache)
+
+
+def test_links_between_notebooks_point_at_pages():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "[next](02_linear_regression.ipynb) · [there](03_mlp.ipynb#1-neurons) · [web](https://x.org/a.ipynb)")])
+    assert site.for_the_web(nb).cells[0].source == (
+        "[next](02_linear_regression.html) · [there](03_mlp.html#1-neurons) · [web](https://x.org/a.ipynb)")
+    assert "02_linear_regression.ipynb" in nb.cells[0].source, "the original is not modified"
+
+
+def test_summary_reads_title_and_goals():
+    assert site.notebook_summary(course_notebook()) == ("07 · Example", ["add numbers", "double them"])
