@@ -9,22 +9,23 @@ PARALLEL ?= -n 2 --dist loadfile
 NB ?= notebooks/*.ipynb
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab test unit notebooks bench check-notebooks clean-notebooks refresh badges clean
+.PHONY: help setup lab test unit notebooks bench check-notebooks clean-notebooks refresh badges clean \
+        student homework grade slides slide-tags html e2e fresh-clone
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 # Re-install only when the dependencies change.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -c constraints.txt -e ".[lab,test]"
+	$(BIN)/python -m pip install -c constraints.txt -e ".[lab,test,teach]"
 	touch $(STAMP)
 
 setup: $(STAMP) ## create .venv and install the course (done for you by lab and test)
 
 lab: $(STAMP) ## open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP) ## unit tests, then every notebook top to bottom under nbval
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) tests notebooks $(NBVAL)
@@ -49,6 +50,41 @@ refresh: $(STAMP) ## run notebooks and store the outputs of their checked cells 
 
 badges: $(STAMP) ## point every Colab badge at the repository named in pyproject.toml
 	$(BIN)/python -m course_utils.notebook_tools badges
+
+# Beyond `make test`: the notebooks in a real browser, and the README's commands on a fresh clone.
+E2E_STAMP := $(VENV)/.installed-e2e
+$(E2E_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -c constraints.txt -e ".[e2e]"
+	touch $(E2E_STAMP)
+
+e2e: $(E2E_STAMP) ## run the notebooks in JupyterLab in headless Chromium (/usr/bin/chromium), screenshots in build/e2e/ (NB=...)
+	COURSE_E2E=1 E2E_NOTEBOOKS='$(NB)' $(BIN)/python -m pytest -v --durations=0 tests/e2e
+
+fresh-clone: ## clone the committed HEAD into a temporary folder and run `make test` there (PYTHON=... for another Python)
+	PYTHON='$(PYTHON)' bash tests/fresh_clone.sh
+
+# Teaching: student versions, homework packs, grading, slides, the rendered course (README, "For teachers").
+TIMEOUT ?= 300
+JOBS    ?= 2
+
+student: $(STAMP) ## student versions (solutions stubbed, outputs cleared) into build/student/
+	$(BIN)/python -m course_utils.student
+
+homework: $(STAMP) ## zip a homework pack for each notebook with a Homework section into build/homework/
+	$(BIN)/python -m course_utils.homework
+
+grade: $(STAMP) ## run submitted notebooks, report passed checks: make grade SUBMISSIONS=folder [TIMEOUT=300]
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/of/notebooks"; exit 2; }
+	$(BIN)/python -m course_utils.grading "$(SUBMISSIONS)" --timeout $(TIMEOUT)
+
+slides: $(STAMP) ## run the notebooks and render reveal.js decks into build/slides/
+	OMP_NUM_THREADS=1 $(BIN)/python -m course_utils.slides render --jobs $(JOBS)
+
+slide-tags: $(STAMP) ## store the slide metadata the course's rule gives each cell (NB=...)
+	$(BIN)/python -m course_utils.slides tag $(NB)
+
+html: $(STAMP) ## run the notebooks and render the course site into build/html/ (open index.html)
+	OMP_NUM_THREADS=1 $(BIN)/python -m course_utils.site --jobs $(JOBS)
 
 clean: ## remove .venv and build/ (never notebooks, data or saved models)
 	rm -rf $(VENV) build .pytest_cache
