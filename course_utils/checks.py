@@ -18,6 +18,27 @@ class CheckFailed(AssertionError):
     """An exercise answer is not right yet; the message says what to change."""
 
 
+def _show_only_the_message(shell: Any, etype: type, value: BaseException, tb: Any,
+                           tb_offset: int | None = None) -> list[str]:
+    """IPython handler: a failed check shows its message, not a traceback into this module."""
+    stb = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def _register_with_ipython() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((CheckFailed,), _show_only_the_message)
+
+
+_register_with_ipython()
+
+
 def passed(name: str, detail: str = "") -> None:
     """Print the line a check shows for a right answer."""
     print(f"✅ {name} is correct" + (f" ({detail})" if detail else ""))

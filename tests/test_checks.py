@@ -62,3 +62,18 @@ def test_call_student_explains_missing_and_broken_code():
     with pytest.raises(CheckFailed, match="should be a function"):
         call_student(None, 1, name="mse")
     assert call_student(lambda x: 2 * x, 3) == 6
+
+
+def test_in_jupyter_a_failed_check_shows_its_message_not_a_traceback():
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from course_utils.checks import check_close\ncheck_close(0.6, 0.5, name='loss')"),
+        nbformat.v4.new_code_cell("1 / 0"),
+    ])
+    NotebookClient(nb, kernel_name="python3", allow_errors=True).execute()
+    (failed,), (other,) = nb.cells[0].outputs, nb.cells[1].outputs
+    assert failed.ename == "CheckFailed" and failed.evalue.startswith("loss is 0.6, expected 0.5")
+    assert failed.traceback == [f"CheckFailed: {failed.evalue}"]
+    assert other.ename == "ZeroDivisionError" and len(other.traceback) > 1  # other errors keep their traceback
