@@ -156,7 +156,6 @@ def cached_image_files(root: str | Path, class_names: Sequence[str], files: Sequ
     if any(not 0 <= label < len(class_names) for _, label in files):
         raise ValueError(f"every class index must be between 0 and {len(class_names) - 1}")
     cache_dir = Path(cache_dir) if cache_dir is not None else data_dir() / CACHE_FOLDER
-    cache_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{re.sub(r'[^A-Za-z0-9_-]', '_', root.name)}-{hashlib.sha256(str(root).encode()).hexdigest()[:8]}-{size}px"
     target = cache_dir / f"{stem}-{folder_fingerprint(root, files, size)[:16]}.pt"
     cached = _read_cache(target)
@@ -167,10 +166,16 @@ def cached_image_files(root: str | Path, class_names: Sequence[str], files: Sequ
     payload = {"images": images, "labels": labels, "class_names": list(class_names),
                "files": [p.relative_to(root).as_posix() for p in kept],
                "skipped": [p.relative_to(root).as_posix() for p in skipped]}
-    write_atomically(payload, target)
-    for old in cache_dir.glob(f"{stem}-*.pt"):  # caches of an older state of the same folder
-        if old != target:
-            old.unlink(missing_ok=True)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        write_atomically(payload, target)
+        for old in cache_dir.glob(f"{stem}-*.pt"):  # caches of an older state of the same folder
+            if old != target:
+                old.unlink(missing_ok=True)
+    except OSError as err:  # read-only folder, disk full, ...: the images are decoded, use them anyway
+        warnings.warn(f"Could not write the image cache to {cache_dir} ({err.strerror or err}); the images are "
+                      "used from memory this time and decoded again next time. Free some disk space or set "
+                      "COURSE_DATA_DIR to a folder you can write to.", stacklevel=2)
     return ImageFolderTensors(images, labels, list(class_names), kept, skipped, False)
 
 
