@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from course_utils.device import model_device
 from course_utils.images import load_image, write_atomically
 from course_utils.paths import data_dir
 
@@ -129,7 +130,7 @@ def classify_images(model: nn.Module, paths: Sequence[str | Path] | str | Path, 
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    device = next(model.parameters()).device
+    device = model_device(model)
     mean = torch.tensor(info.mean).view(3, 1, 1)
     std = torch.tensor(info.std).view(3, 1, 1)
     batch = []

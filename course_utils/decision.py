@@ -12,22 +12,10 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
 
+from course_utils.device import model_device
 from course_utils.plotting import CLASS_COLORS, DIVERGING_CMAP
 
 FeatureMap = Callable[[torch.Tensor], torch.Tensor]
-
-
-def model_device(model: torch.nn.Module) -> torch.device:
-    """The device of the model's first parameter (the CPU for a model without parameters).
-
-    Example:
-        >>> model_device(torch.nn.Linear(2, 1))
-        device(type='cpu')
-    """
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"expected a torch.nn.Module, got {type(model).__name__}")
-    first = next(model.parameters(), None)
-    return first.device if first is not None else torch.device("cpu")
 
 
 def _check_points(X: torch.Tensor, name: str = "X") -> None:

@@ -82,6 +82,21 @@ def _how_to_fix(kind: str) -> str:
     return f"MPS needs an Apple-silicon Mac with macOS 12.3 or newer; {unset}"
 
 
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where a model lives: its first parameter's device (the CPU for a model without any).
+
+    Helpers use it to bring data to the model, never the model to the data.
+
+    Example:
+        >>> model_device(torch.nn.Linear(2, 1))
+        device(type='cpu')
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"expected a torch.nn.Module, got {type(model).__name__}")
+    first = next(model.parameters(), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
 def describe_device(device: torch.device | str) -> str:
     """One line on the chosen device, for the first cell of a notebook.
 

@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from course_utils.device import model_device
+
 
 @dataclass
 class History:
@@ -71,11 +73,6 @@ def make_loader(dataset: Dataset, batch_size: int, *, shuffle: bool = False, dev
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle and sampler is None, sampler=sampler,
                       generator=generator, num_workers=num_workers,
                       pin_memory=torch.device(device).type == "cuda", persistent_workers=num_workers > 0)
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
 
 
 def _autocast(device: torch.device, enabled: bool):
@@ -152,7 +149,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if early_stopping is not None and val_loader is None:
         raise ValueError("early stopping watches the validation loss: pass a val_loader too")
-    device = _model_device(model)
+    device = model_device(model)
     cuda = device.type == "cuda"
     amp = cuda if amp is None else amp
     channels_last = cuda if channels_last is None else channels_last
@@ -206,7 +203,7 @@ def predict(model: nn.Module, loader: DataLoader) -> tuple[torch.Tensor, torch.T
     Example:
         >>> y_true, y_pred, probs = predict(model, val_loader)  # doctest: +SKIP
     """
-    device = _model_device(model)
+    device = model_device(model)
     model.eval()
     ys, probs = [], []
     for X, y in loader:

@@ -19,7 +19,7 @@ from torch import nn
 from course_utils import checkpoint, decision, images, metrics, spiral, training
 from course_utils.cats_dogs import load_cats_dogs
 from course_utils.checks import CheckFailed, call_student, check_close, check_tensor
-from course_utils.device import DeviceNotAvailableError, get_device
+from course_utils.device import DeviceNotAvailableError, get_device, model_device
 from course_utils.playground import build_playground_net, parse_hidden
 from course_utils.reproducibility import seed_everything
 
@@ -115,7 +115,7 @@ BAD_INPUTS = [
      r"shape \(N, 2\)"),
     ("model with too many outputs", lambda t, m: decision.predict_proba(Tiny(3), torch.zeros(5, 2)), ValueError,
      "3 outputs per point"),
-    ("not a model", lambda t, m: decision.model_device("net"), TypeError, "torch.nn.Module"),
+    ("not a model", lambda t, m: model_device("net"), TypeError, "torch.nn.Module"),
     ("labels not matching the points", lambda t, m: decision.plot_decision_boundary(Tiny(1), torch.zeros(5, 2),
      torch.zeros(4)), ValueError, r"shape \(5,\) to match X"),
     ("empty loss history", lambda t, m: decision.plot_loss_curves({"train": []}), ValueError, "non-empty"),

@@ -9,8 +9,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from course_utils.decision import (grid_proba, model_device, plot_decision_boundary,  # noqa: E402
+from course_utils.decision import (grid_proba, plot_decision_boundary,  # noqa: E402
                                    plot_loss_curves, predict_proba)
+from course_utils.device import model_device  # noqa: E402
 from course_utils.spiral import feature_map  # noqa: E402
 
 
