@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course_utils.checks import CheckFailed
-from course_utils.exercises.spiral import check_accuracy, check_add_features
+from course_utils.exercises.nb04_spiral import check_accuracy, check_add_features
 
 
 def stub(*args):

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from course_utils.checks import CheckFailed
-from course_utils.exercises.tensors import check_derivative, check_numpy_to_device, check_pairwise_sq_distances
+from course_utils.exercises.nb01_tensors import check_derivative, check_numpy_to_device, check_pairwise_sq_distances
 
 
 def stub(*args, **kwargs):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course_utils.checks import CheckFailed
-from course_utils.exercises.mlp import check_bce, check_count_parameters, reference_count
+from course_utils.exercises.nb03_mlp import check_bce, check_count_parameters, reference_count
 
 
 def stub(*args):

@@ -6,7 +6,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from course_utils.checks import CheckFailed
-from course_utils.exercises.linear_regression import (
+from course_utils.exercises.nb02_linear_regression import (
     HOMEWORK_FEATURES,
     check_dataset,
     check_homework,
