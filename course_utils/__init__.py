@@ -12,8 +12,8 @@ Small modules, each named for what it holds:
   plots and the interactive playground (notebook 04);
 - ``images``, ``cats_dogs``, ``training``, ``metrics``, ``checkpoint``: the image pipeline,
   the cats-vs-dogs data, the training loop, evaluation and saved models (notebook 05);
-- ``student``, ``homework``, ``grading``, ``slides``, ``site``: teacher tools;
-- ``notebook_tools``: maintainer tools (clean, refresh checked outputs, badges).
+
+The teacher and maintainer tools live in the separate package ``course_tools``.
 """
 
 from course_utils.device import DeviceNotAvailableError, available_devices, describe_device, get_device

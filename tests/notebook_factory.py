@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_utils import notebook_tools as nt
+from course_tools import notebook_tools as nt
 
 REPO = "https://github.com/example/course"
 

@@ -9,7 +9,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from course_utils import paths
-from course_utils.notebook_tools import colab_install_line, repository_url
+from course_tools.notebook_tools import colab_install_line, repository_url
 from course_utils.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from notebook_factory import FUNCTION_CHECK, course_notebook, write
 
-from course_utils import grading, student
+from course_tools import grading, student
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from notebook_factory import course_notebook, write
 
-from course_utils import homework, student
+from course_tools import homework, student
 from course_utils.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))

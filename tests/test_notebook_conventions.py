@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import notebook_tools as nt
+from course_tools import notebook_tools as nt
 
 NOTEBOOKS = sorted((nt.REPO_ROOT / "notebooks").glob("*.ipynb"))
 REPO = "https://github.com/example/course"

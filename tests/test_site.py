@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from notebook_factory import course_notebook, write
 
-from course_utils import site
+from course_tools import site
 
 
 def test_site_of_two_small_notebooks(tmp_path):

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from notebook_factory import course_notebook
 
-from course_utils import slides
+from course_tools import slides
 from course_utils.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))

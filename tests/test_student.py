@@ -7,8 +7,8 @@ import nbformat
 import pytest
 from notebook_factory import course_notebook, write
 
-from course_utils import grading, student
-from course_utils.notebook_tools import is_checked
+from course_tools import grading, student
+from course_tools.notebook_tools import is_checked
 from course_utils.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))

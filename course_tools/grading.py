@@ -1,6 +1,6 @@
 """Grade submitted notebooks: run each one, record which exercise checks pass.
 
-Run ``python -m course_utils.grading SUBMISSIONS_FOLDER`` (or ``make grade SUBMISSIONS=folder``).
+Run ``python -m course_tools.grading SUBMISSIONS_FOLDER`` (or ``make grade SUBMISSIONS=folder``).
 Every ``*.ipynb`` under the folder is one submission; ``alice/02_linear_regression.ipynb`` and
 ``alice_02.ipynb`` both work. The course notebook it answers is found from the ``NN_`` number in
 the file name, else from its ``# NN · Title`` cell (or given with ``--notebook``).
@@ -37,9 +37,9 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.notebook_tools import course_notebooks
+from course_tools.notebook_tools import course_notebooks
 from course_utils.paths import REPO_ROOT
-from course_utils.student import exercises
+from course_tools.student import exercises
 
 GRADES_DIR = REPO_ROOT / "build" / "grades"
 DEFAULT_TIMEOUT = 300
@@ -128,7 +128,7 @@ def _which_notebook(path: Path, nb: nbformat.NotebookNode | None, teachers: dict
 
 def _run_in_subprocess(notebook: Path, executed: Path, timeout: float) -> tuple[str, str]:
     """Execute ``notebook`` into ``executed`` in a child process; the run's status and detail."""
-    command = [sys.executable, "-m", "course_utils.grading", "--execute", str(notebook), str(executed),
+    command = [sys.executable, "-m", "course_tools.grading", "--execute", str(notebook), str(executed),
                "--timeout", str(timeout)]
     proc = subprocess.Popen(command, cwd=notebook.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
@@ -310,7 +310,7 @@ def grade(submissions: str | Path, out_dir: str | Path = GRADES_DIR, timeout: fl
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.grading", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m course_tools.grading", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("submissions", nargs="?", help="folder of submitted notebooks")
     parser.add_argument("--out", default=str(GRADES_DIR), help="report folder (default: build/grades)")

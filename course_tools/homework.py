@@ -1,9 +1,9 @@
 """Homework packs: the student notebook, an instructions file, zipped.
 
-Run ``python -m course_utils.homework`` (or ``make homework``). A notebook is an assignment when
+Run ``python -m course_tools.homework`` (or ``make homework``). A notebook is an assignment when
 one of its markdown headings contains "Homework" (any level, any case). Its pack,
 ``build/homework/NN_name_homework.zip``, holds ``NN_name_homework/NN_name.ipynb`` (the student
-version, see ``course_utils.student``) and ``NN_name_homework/INSTRUCTIONS.md``: the task (the
+version, see ``course_tools.student``) and ``NN_name_homework/INSTRUCTIONS.md``: the task (the
 Homework section's own text), what to submit, how it is checked (``make grade``) and the points:
 the exercises inside the Homework section (every exercise of the notebook if it has none) share
 the total stated in its heading, e.g. ``### Homework · ... (8 points)``, else one point each. The same notebook always gives the same zip, byte for byte.
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.grading import DEFAULT_TIMEOUT
-from course_utils.notebook_tools import course_notebooks
+from course_tools.grading import DEFAULT_TIMEOUT
+from course_tools.notebook_tools import course_notebooks
 from course_utils.paths import REPO_ROOT
-from course_utils.student import exercises, student_version
+from course_tools.student import exercises, student_version
 
 HOMEWORK_DIR = REPO_ROOT / "build" / "homework"
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*\S)[ \t]*$", re.MULTILINE)
@@ -144,7 +144,7 @@ def build_pack(path: str | Path, out_dir: str | Path = HOMEWORK_DIR, timeout: fl
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.homework", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m course_tools.homework", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help="notebooks (default: every notebook with a Homework section)")
     parser.add_argument("--out", default=str(HOMEWORK_DIR), help="output folder (default: build/homework)")

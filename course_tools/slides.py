@@ -12,11 +12,11 @@ The rule (``slide_type``), chosen so a notebook reads well both as a notebook an
   is a ``fragment`` below that output; after a markdown cell it simply continues (``-``);
 - a cell set to ``notes`` by hand keeps it (speaker notes).
 
-``python -m course_utils.slides tag [NB...]`` stores the rule's metadata in the notebooks (the
+``python -m course_tools.slides tag [NB...]`` stores the rule's metadata in the notebooks (the
 JupyterLab slideshow extension, ``jupyterlab-rise`` in the ``lab`` extra, presents the live
 notebook from it); ``tests/test_slides.py`` checks every notebook carries it.
-``python -m course_utils.slides render`` (``make slides``) runs the notebooks (cached, see
-``course_utils.site``) and writes ``build/slides/NN_name.slides.html``. reveal.js itself is
+``python -m course_tools.slides render`` (``make slides``) runs the notebooks (cached, see
+``course_tools.site``) and writes ``build/slides/NN_name.slides.html``. reveal.js itself is
 loaded from its CDN when a deck opens.
 """
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.notebook_tools import course_notebooks, write_atomically
+from course_tools.notebook_tools import course_notebooks, write_atomically
 from course_utils.paths import REPO_ROOT
 
 SLIDES_DIR = REPO_ROOT / "build" / "slides"
@@ -104,7 +104,7 @@ def render_deck(nb: nbformat.NotebookNode, target: str | Path) -> Path:
     """
     from nbconvert import SlidesExporter
 
-    from course_utils.site import for_the_web
+    from course_tools.site import for_the_web
 
     nb = for_the_web(nb)
     apply_slide_metadata(nb)
@@ -117,7 +117,7 @@ def render_deck(nb: nbformat.NotebookNode, target: str | Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.slides", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m course_tools.slides", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["tag", "check", "render"],
                         help="store the slide metadata / list cells off the rule / write the decks")
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = course_notebooks(args.notebooks)
     status = 0
     if args.command == "render":
-        from course_utils.site import execute_all
+        from course_tools.site import execute_all
 
         for path, done in zip(paths, execute_all(paths, args.jobs)):
             print(render_deck(nbformat.read(done, as_version=4), Path(args.out) / f"{path.stem}.slides.html"))

@@ -1,6 +1,6 @@
 """Student versions of the notebooks: solutions replaced by stubs, outputs cleared, checks kept.
 
-Run ``python -m course_utils.student`` (or ``make student``): it writes one student notebook per
+Run ``python -m course_tools.student`` (or ``make student``): it writes one student notebook per
 course notebook into ``build/student/`` and never touches ``notebooks/``.
 
 An exercise is a code cell with a solution region (the nbgrader convention)::
@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import ClearSolutions
 
-from course_utils.notebook_tools import course_notebooks, is_checked
+from course_tools.notebook_tools import course_notebooks, is_checked
 from course_utils.paths import REPO_ROOT
 
 BEGIN = "BEGIN SOLUTION"
@@ -143,7 +143,7 @@ def write_student_version(path: str | Path, out_dir: str | Path = STUDENT_DIR) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.student", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m course_tools.student", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help="teacher notebooks (default: every notebook)")
     parser.add_argument("--out", default=str(STUDENT_DIR), help="output folder (default: build/student)")

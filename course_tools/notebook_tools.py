@@ -1,6 +1,6 @@
 """Maintainer tools for the course notebooks: check, clean, refresh, badges.
 
-Run ``python -m course_utils.notebook_tools --help``. Students never need this module.
+Run ``python -m course_tools.notebook_tools --help``. Students never need this module.
 
 Conventions it enforces (see README, "For maintainers"):
 
@@ -104,7 +104,7 @@ def problems(path: str | Path, repo_url: str | None = None) -> list[str]:
     expected = colab_url(path.name, repo_url)
     if badges != [expected]:
         found.append(f"{path.name}: the first cell needs the Colab badge linking to {expected} "
-                     f"(found {badges or 'none'}; run `python -m course_utils.notebook_tools badges`)")
+                     f"(found {badges or 'none'}; run `python -m course_tools.notebook_tools badges`)")
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     install = colab_install_line(repo_url)
     if not code or install not in code[0]:
@@ -174,7 +174,7 @@ def course_notebooks(paths: list[str] | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.notebook_tools", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m course_tools.notebook_tools", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["check", "clean", "refresh", "badges"],
                         help="check conventions / strip outputs / run and keep checked outputs / point badges and Colab installs at the configured repository")

@@ -1,6 +1,6 @@
 """The rendered course: run every notebook, render it to HTML, add an index page.
 
-Run ``python -m course_utils.site`` (or ``make html``), then open ``build/html/index.html``:
+Run ``python -m course_tools.site`` (or ``make html``), then open ``build/html/index.html``:
 the site works from the folder, offline (formulas use a local copy of MathJax when the
 ``jupyter-server-mathjax`` package is installed, which the ``teach`` extra provides).
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.notebook_tools import colab_url, course_notebooks
+from course_tools.notebook_tools import colab_url, course_notebooks
 from course_utils.paths import REPO_ROOT
 
 SITE_DIR = REPO_ROOT / "build" / "html"
@@ -191,7 +191,7 @@ def build_site(paths: list[Path] | None = None, out_dir: str | Path = SITE_DIR, 
         >>> build_site()  # doctest: +SKIP
         PosixPath('.../build/html/index.html')
     """
-    from course_utils.slides import render_deck
+    from course_tools.slides import render_deck
 
     paths = paths or course_notebooks()
     out_dir = Path(out_dir)
@@ -210,7 +210,7 @@ def build_site(paths: list[Path] | None = None, out_dir: str | Path = SITE_DIR, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.site", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m course_tools.site", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help="notebooks (default: every notebook)")
     parser.add_argument("--out", default=str(SITE_DIR), help="site folder (default: build/html)")
