@@ -1,0 +1,269 @@
+"""Run untrusted code (a student's notebook) in a bubblewrap sandbox with limits.
+
+``Sandbox`` starts a command under ``bwrap`` (Debian's ``bubblewrap``): no network (its own
+network namespace, loopback only), its own process tree (PID namespace: killing it kills every
+process inside, also one that ignores SIGTERM), a private ``/tmp``, home and work folder (small
+tmpfs), and read-only views of only what Python needs: the system's libraries, the Python
+installation, the virtual environment, the course packages and the course's data. The teacher's
+home, notebooks, grades and the other submissions are simply not there.
+
+Limits: each process gets rlimits (memory as ``RLIMIT_DATA``, processes and threads as
+``RLIMIT_NPROC``, file size, CPU time; set by the command itself through ``apply_limits``
+before any student code runs), and a watchdog outside the sandbox stops the whole tree when
+its total resident memory or its number of threads passes the limit, or the time is up. The
+reason is kept in ``Sandbox.stopped`` ("memory limit", "time limit", ...).
+
+Without bubblewrap (macOS, or a Linux without user namespaces) the command runs unisolated
+with the same limits; ``isolation()`` says which, and grading says it loudly.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+#: Files of /etc a Python process needs (dynamic linker, users, time zone, fonts); no secrets.
+_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "hosts", "passwd",
+        "group", "fonts", "ssl", "mime.types", "alternatives", "matplotlibrc")
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt/conda")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Memory and processes count the whole sandbox."""
+
+    seconds: float = 300.0  # wall-clock time for the notebook's cells
+    startup_seconds: float = 60.0  # on top, to start the sandbox and the kernel
+    memory_mb: int = 4096  # resident memory of all its processes together
+    processes: int = 256  # processes and threads together
+    file_mb: int = 64  # the largest file it may write
+    disk_mb: int = 256  # each of its writable folders (/tmp, home, work folder), held in memory
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Limits:
+        return cls(**json.loads(text))
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap_path() -> str | None:
+    """The ``bwrap`` executable when it can actually make a sandbox here, else None.
+
+    Example:
+        >>> bwrap_path() in (None, shutil.which("bwrap"))
+        True
+    """
+    path = shutil.which("bwrap")
+    if path is None or not sys.platform.startswith("linux"):
+        return None
+    probe = subprocess.run([path, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
+                           capture_output=True, timeout=30)
+    return path if probe.returncode == 0 else None
+
+
+def isolation() -> str:
+    """One line for the teacher: are submissions isolated here?
+
+    Example:
+        >>> isolation().split(":")[0] in ("isolated", "NOT ISOLATED")
+        True
+    """
+    if bwrap_path():
+        return "isolated: each submission runs in a bubblewrap sandbox (no network, read-only course, private /tmp)"
+    return ("NOT ISOLATED: bubblewrap is missing or user namespaces are off, so submissions run with your "
+            "own rights (they can read and change your files); only time, memory and process limits "
+            "apply. Install it: sudo apt-get install bubblewrap")
+
+
+def apply_limits(limits: Limits) -> None:
+    """Set this process's rlimits (inherited by every process it starts); soft = hard.
+
+    Called by the sandboxed command itself before any untrusted code runs. ``RLIMIT_NPROC``
+    counts the sandbox's own user namespace under bubblewrap; it does not bind root.
+    """
+    mb = 2**20
+    wanted = {
+        "RLIMIT_DATA": limits.memory_mb * mb,
+        "RLIMIT_NPROC": limits.processes,
+        "RLIMIT_FSIZE": limits.file_mb * mb,
+        "RLIMIT_CPU": int((limits.seconds + limits.startup_seconds) * 4),  # a backstop; the wall clock stops it first
+        "RLIMIT_CORE": 0,
+    }
+    for name, value in wanted.items():
+        which = getattr(resource, name, None)
+        if which is None:
+            continue
+        _, hard = resource.getrlimit(which)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):  # e.g. macOS refuses some; apply what it accepts
+            pass
+
+
+def _existing(paths: list[Path]) -> list[Path]:
+    return [p for p in dict.fromkeys(Path(p) for p in paths) if p.exists()]
+
+
+def bwrap_command(bwrap: str, argv: list[str], work: Path, read_only: list[Path], env: dict[str, str],
+                  limits: Limits) -> list[str]:
+    """The ``bwrap`` command line that runs ``argv`` in ``work`` (a fresh tmpfs) with ``read_only`` visible.
+
+    Example:
+        >>> cmd = bwrap_command("bwrap", ["true"], Path("/work"), [], {}, Limits())
+        >>> "--unshare-all" in cmd and "--die-with-parent" in cmd
+        True
+    """
+    size = str(limits.disk_mb * 2**20)
+    cmd = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+           "--hostname", "sandbox", "--clearenv", "--proc", "/proc", "--dev", "/dev"]
+    for system in _SYSTEM:
+        path = Path(system)
+        if path.is_symlink():
+            cmd += ["--symlink", os.readlink(path), system]
+        elif path.exists():
+            cmd += ["--ro-bind", system, system]
+    for name in _ETC:
+        if (Path("/etc") / name).exists():
+            cmd += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    for path in _existing(read_only):
+        cmd += ["--ro-bind", str(path), str(path)]
+    for dev in sorted(Path("/dev").glob("nvidia*")):  # a GPU, when the teacher grades on one
+        cmd += ["--dev-bind", str(dev), str(dev)]
+    cmd += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/home/student",
+            "--size", size, "--tmpfs", str(work), "--chdir", str(work)]
+    for key, value in env.items():
+        cmd += ["--setenv", key, value]
+    return cmd + ["--", *argv]
+
+
+class Sandbox:
+    """One sandboxed command, its watchdog and the reason it was stopped, if it was.
+
+    ``files`` are copied into the work folder first (read-only bind mounts of the grader's copies);
+    ``pass_fds`` are inherited (the pipes to the grader).
+    """
+
+    def __init__(self, argv: list[str], *, work: Path, files: dict[str, Path], read_only: list[Path],
+                 env: dict[str, str], limits: Limits, pass_fds: tuple[int, ...] = (), isolate: bool = True):
+        self.limits = limits
+        self.stopped = ""  # "memory limit", "time limit", ... when the watchdog stopped it
+        self.started = time.monotonic()
+        self.deadline = self.started + limits.seconds + limits.startup_seconds
+        self.bwrap = bwrap_path() if isolate else None
+        env = {"HOME": "/home/student", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", **env}
+        if self.bwrap:
+            binds: list[str] = []
+            for name, source in files.items():
+                binds += ["--ro-bind", str(source), str(work / name)]
+            cmd = bwrap_command(self.bwrap, argv, work, read_only, env, limits)
+            cmd[cmd.index("--chdir"):cmd.index("--chdir")] = binds
+            self.process = subprocess.Popen(cmd, pass_fds=pass_fds, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                            start_new_session=True)
+        else:
+            work.mkdir(parents=True, exist_ok=True)
+            for name, source in files.items():
+                shutil.copyfile(source, work / name)
+            home = work.parent / "home"
+            home.mkdir(exist_ok=True)
+            env = {**os.environ, **env, "HOME": str(home), "TMPDIR": str(work.parent)}
+            self.process = subprocess.Popen(argv, cwd=work, env=env, pass_fds=pass_fds, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                            start_new_session=True)
+        self._errors = b""
+        os.set_blocking(self.process.stderr.fileno(), False)
+
+    def stderr_tail(self) -> str:
+        """The last lines the sandboxed command wrote to stderr (at most 4 KB kept)."""
+        try:
+            while chunk := self.process.stderr.read(1 << 16):
+                self._errors = (self._errors + chunk)[-4096:]
+        except (OSError, ValueError, TypeError):
+            pass
+        return self._errors.decode(errors="replace")
+
+    def _tree(self) -> list[psutil.Process]:
+        try:
+            root = psutil.Process(self.process.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def watch(self) -> None:
+        """Stop the sandbox if it is over a limit; called often (every 0.1 s) while waiting on it."""
+        if self.stopped:
+            return
+        self.stderr_tail()  # keep the pipe drained: a flood of errors must not block it
+        if time.monotonic() > self.deadline:
+            self.stop("time limit")
+            return
+        rss = threads = 0
+        for proc in self._tree():
+            try:
+                rss += proc.memory_info().rss
+                threads += proc.num_threads()
+            except psutil.Error:
+                continue
+        if rss > self.limits.memory_mb * 2**20:
+            self.stop("memory limit")
+        elif threads > self.limits.processes + 8:  # + bwrap's own and the driver's helpers
+            self.stop("process limit")
+
+    def stop(self, reason: str = "") -> None:
+        """Kill everything inside (SIGKILL: a process ignoring SIGTERM goes too); keep the first reason."""
+        if reason and not self.stopped:
+            self.stopped = reason
+        tree = self._tree()
+        for proc in tree:  # the PID namespace dies with bwrap; without bwrap, the whole tree
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        psutil.wait_procs(tree, timeout=5)
+
+    def exit_reason(self) -> str:
+        """Why the sandbox ended on its own, in words: a signal from a limit, or an exit code."""
+        code = self.process.poll()
+        if code is None or code == 0:
+            return ""
+        signals = {signal.SIGXCPU: "CPU time limit", signal.SIGXFSZ: "file size limit",
+                   signal.SIGKILL: "killed", signal.SIGSEGV: "crashed (segmentation fault)"}
+        if code < 0:
+            return signals.get(-code, f"killed by signal {-code}")
+        return f"exited with code {code}"
+
+
+def describe(limits: Limits) -> dict[str, Any]:
+    """The limits in words, for the report.
+
+    Example:
+        >>> describe(Limits())["memory"]
+        '4096 MB'
+    """
+    return {"time": f"{limits.seconds:.0f} s", "memory": f"{limits.memory_mb} MB",
+            "processes and threads": str(limits.processes), "largest file": f"{limits.file_mb} MB",
+            "each writable folder": f"{limits.disk_mb} MB"}
