@@ -6,16 +6,31 @@ Every check prints one line starting with a tick when the answer is right, and r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import numbers
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
+from torch.overrides import TorchFunctionMode
+
+__all__ = ["NOT_DONE", "CheckFailed", "call_student", "check_close", "check_tensor", "count_torch_calls", "passed",
+           "recording_calls"]
 
 NOT_DONE = "replace `raise NotImplementedError()` in the exercise cell with your code, run it, then run this check again"
 
 
 class CheckFailed(AssertionError):
-    """An exercise answer is not right yet; the message says what to change."""
+    """An exercise answer is not right yet; the message says what to change.
+
+    The first one created in Jupyter makes IPython show failed checks as one line (their
+    message) instead of a traceback into this module; importing this module changes nothing.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        _register_with_ipython()
 
 
 def _show_only_the_message(shell: Any, etype: type, value: BaseException, tb: Any,
@@ -26,6 +41,7 @@ def _show_only_the_message(shell: Any, etype: type, value: BaseException, tb: An
     return stb
 
 
+@functools.cache
 def _register_with_ipython() -> None:
     try:
         from IPython import get_ipython
@@ -34,9 +50,6 @@ def _register_with_ipython() -> None:
     shell = get_ipython()
     if shell is not None:
         shell.set_custom_exc((CheckFailed,), _show_only_the_message)
-
-
-_register_with_ipython()
 
 
 def passed(name: str, detail: str = "") -> None:
@@ -123,10 +136,81 @@ def check_close(actual: Any, expected: float, *, name: str = "your answer",
             raise CheckFailed(f"{name} should be a single number, but it is a tensor of shape "
                               f"{tuple(actual.shape)}. Reduce it (e.g. .mean()) or take .item().")
         actual = actual.item()
-    if not isinstance(actual, (int, float)):
+    if isinstance(actual, bool) or not isinstance(actual, numbers.Real):
         raise CheckFailed(f"{name} should be a number, but it is a {type(actual).__name__}.")
+    actual = float(actual)  # NumPy's float32 and float64 are numbers too
+    if actual != actual:
+        raise CheckFailed(f"{name} is nan (not a number): look for a division by zero or a log of 0.")
     if abs(actual - expected) > atol + rtol * abs(expected):
         raise CheckFailed(f"{name} is {actual:.6g}, expected {expected:.6g} "
                           f"(off by {abs(actual - expected):.3g}; allowed {atol:g} + {rtol:g}·|expected|).")
     if not quiet:
         passed(name)
+
+
+class _CountTorchCalls(TorchFunctionMode):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+def count_torch_calls(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, int]:
+    """Run ``fn(*args, **kwargs)`` and count the torch functions and tensor methods it called.
+
+    A loop-free answer makes the same number of calls whatever the size of its inputs; a
+    Python loop over rows makes more calls for larger inputs. Checks use this to enforce
+    "no loops".
+
+    Example:
+        >>> _, calls = count_torch_calls(lambda a: (a * 2).sum(), torch.ones(3))
+        >>> calls
+        2
+    """
+    with _CountTorchCalls() as counter:
+        result = fn(*args, **kwargs)
+    return result, counter.count
+
+
+@contextmanager
+def recording_calls(*targets: tuple[Any, str]) -> Iterator[dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]]]:
+    """Record the calls of ``owner.name`` for each ``(owner, name)`` while the block runs.
+
+    Yields a dict from ``"owner.name"`` to the list of ``(args, kwargs)`` of each call; the
+    originals are restored afterwards, even on error. Checks use it to enforce what an exercise
+    forbids or requires (no ``lstsq``, a ``DataLoader``, no autograd). Targets missing in this
+    version of a library are skipped.
+
+    Example:
+        >>> with recording_calls((torch.linalg, "lstsq")) as calls:
+        ...     _ = torch.linalg.lstsq(torch.eye(2), torch.ones(2, 1))
+        >>> len(calls["torch.linalg.lstsq"])
+        1
+    """
+    calls: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
+    undo = []
+    try:
+        for owner, attr in targets:
+            original = getattr(owner, attr, None)
+            if original is None:
+                continue
+            key = f"{getattr(owner, '__name__', type(owner).__name__)}.{attr}"
+            calls[key] = []
+
+            def wrapper(*args: Any, _key: str = key, _original: Any = original, **kwargs: Any) -> Any:
+                calls[_key].append((args, kwargs))
+                return _original(*args, **kwargs)
+
+            own = attr in vars(owner)
+            setattr(owner, attr, wrapper)
+            undo.append((owner, attr, original if own else None))
+        yield calls
+    finally:
+        for owner, attr, original in reversed(undo):
+            if original is None:
+                delattr(owner, attr)
+            else:
+                setattr(owner, attr, original)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from course_utils.checks import CheckFailed, call_student, check_close, check_tensor
+from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, count_torch_calls, recording_calls
 
 
 def test_right_tensor_prints_a_tick(capsys):
@@ -77,3 +77,42 @@ def test_in_jupyter_a_failed_check_shows_its_message_not_a_traceback():
     assert failed.ename == "CheckFailed" and failed.evalue.startswith("loss is 0.6, expected 0.5")
     assert failed.traceback == [f"CheckFailed: {failed.evalue}"]
     assert other.ename == "ZeroDivisionError" and len(other.traceback) > 1  # other errors keep their traceback
+
+
+def test_check_close_refuses_nan_and_bools_and_accepts_numpy_numbers(capsys):
+    import numpy as np
+
+    with pytest.raises(CheckFailed, match="is nan"):
+        check_close(float("nan"), 0.5, name="loss")
+    with pytest.raises(CheckFailed, match="is nan"):
+        check_close(torch.tensor(float("nan")), 0.5, name="loss")
+    with pytest.raises(CheckFailed, match="should be a number, but it is a bool"):
+        check_close(True, 1.0)
+    check_close(np.float32(0.5), 0.5, name="numpy loss")
+    assert "✅ numpy loss is correct" in capsys.readouterr().out
+
+
+def test_count_torch_calls_grows_with_a_python_loop_only():
+    def broadcast(a):
+        return (a[:, None] - a[None, :]).abs().sum()
+
+    def loop(a):
+        return sum((x - a).abs().sum() for x in a)
+
+    counts = {f: [count_torch_calls(f, torch.ones(n))[1] for n in (3, 9)] for f in (broadcast, loop)}
+    assert counts[broadcast][0] == counts[broadcast][1]
+    assert counts[loop][0] < counts[loop][1]
+
+
+def test_recording_calls_records_and_restores_even_on_error():
+    original_lstsq, original_backward = torch.linalg.lstsq, torch.Tensor.backward
+    with pytest.raises(ZeroDivisionError):
+        with recording_calls((torch.linalg, "lstsq"), (torch.Tensor, "backward"), (torch, "no_such_function")) as calls:
+            torch.linalg.lstsq(torch.eye(2), torch.ones(2, 1))
+            x = torch.ones(1, requires_grad=True)
+            (2 * x).sum().backward()
+            1 / 0
+    assert len(calls["torch.linalg.lstsq"]) == 1 and len(calls["Tensor.backward"]) == 1
+    assert "torch.no_such_function" not in calls
+    assert torch.linalg.lstsq is original_lstsq and torch.Tensor.backward is original_backward
+    assert "backward" not in vars(torch.Tensor) or vars(torch.Tensor)["backward"] is original_backward

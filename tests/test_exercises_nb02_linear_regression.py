@@ -1,5 +1,6 @@
 """The checks and the homework grader of notebook 02 accept right answers and reject wrong ones."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -27,7 +28,9 @@ def stub(*args, **kwargs):
 def test_rmse_accepts_tensor_and_float(capsys):
     check_rmse(lambda y_hat, y: ((y_hat - y) ** 2).mean().sqrt())
     check_rmse(lambda y_hat, y: float(torch.sqrt(torch.mean((y_hat - y) ** 2))))
-    assert capsys.readouterr().out.count("✅ rmse is correct") == 2
+    check_rmse(lambda y_hat, y: nn.functional.mse_loss(y_hat, y).sqrt())
+    check_rmse(lambda y_hat, y: ((y_hat - y).numpy() ** 2).mean() ** 0.5)
+    assert capsys.readouterr().out.count("✅ rmse is correct") == 4
 
 
 @pytest.mark.parametrize("answer, pattern", [
@@ -37,6 +40,8 @@ def test_rmse_accepts_tensor_and_float(capsys):
     (lambda y_hat, y: ((y_hat - y) ** 2).sum().sqrt(), r"\.mean\(\), not \.sum\(\)"),
     (lambda y_hat, y: (y_hat - y) ** 2, "single number"),
     (lambda y_hat, y: (y_hat - y).mean(), "is 0.25, expected 1.5"),
+    (lambda y_hat, y: ((y_hat - y) ** 2).mean(0, keepdim=True).sqrt(), r"tensor of shape \(1,\).*0-dimensional"),
+    (lambda y_hat, y: float("nan"), "is nan"),
 ])
 def test_rmse_rejects_wrong_answers(answer, pattern):
     with pytest.raises(CheckFailed, match=pattern):
@@ -50,9 +55,21 @@ def right_gradients(X, y, w, b):
     return 2 * X.T @ e / len(y), 2 * e.mean()
 
 
-def test_mse_gradients_accepts_the_derivation(capsys):
-    check_mse_gradients(right_gradients)
+def einsum_gradients(X, y, w, b):
+    e = torch.einsum("nd,d->n", X, w) + b - y
+    return torch.einsum("nd,n->d", X, e) * 2 / X.shape[0], (2 * e).sum() / X.shape[0]
+
+
+@pytest.mark.parametrize("answer", [right_gradients, einsum_gradients])
+def test_mse_gradients_accepts_the_derivation_written_differently(answer, capsys):
+    check_mse_gradients(answer)
     assert "✅ mse_gradients is correct" in capsys.readouterr().out
+
+
+def autograd_gradients(X, y, w, b):
+    w, b = w.clone().requires_grad_(), b.clone().requires_grad_()
+    ((X @ w + b - y) ** 2).mean().backward()
+    return w.grad, b.grad
 
 
 @pytest.mark.parametrize("answer, pattern", [
@@ -63,6 +80,9 @@ def test_mse_gradients_accepts_the_derivation(capsys):
     (lambda X, y, w, b: right_gradients(X, y, w, b)[0], "should return two things"),
     (lambda X, y, w, b: (2 * X.T @ (X @ w - y) / len(y), 2 * (X @ w - y).mean()), "wrong values"),
     (lambda X, y, w, b: (right_gradients(X, y, w, b)[0][None], right_gradients(X, y, w, b)[1]), "shape"),
+    (autograd_gradients, "used autograd"),
+    (lambda X, y, w, b: torch.autograd.grad(((X @ w.requires_grad_() + b.requires_grad_() - y) ** 2).mean(), (w, b)),
+     "used autograd"),
 ])
 def test_mse_gradients_rejects_wrong_answers(answer, pattern):
     with pytest.raises(CheckFailed, match=pattern):
@@ -76,17 +96,46 @@ def right_standardize(X_train, X_test):
     return (X_train - mean) / std, (X_test - mean) / std
 
 
-def test_standardize_accepts_training_statistics(capsys):
-    check_standardize(right_standardize)
+def population_standardize(X_train, X_test):
+    mean, std = X_train.mean(0), X_train.std(0, unbiased=False)     # NumPy's default, divides by n
+    return (X_train - mean) / std, (X_test - mean) / std
+
+
+def numpy_standardize(X_train, X_test):
+    a, b = X_train.numpy(), X_test.numpy()
+    mean, std = a.mean(0), a.std(0)
+    return torch.from_numpy((a - mean) / std), torch.from_numpy((b - mean) / std)
+
+
+@pytest.mark.parametrize("answer", [right_standardize, population_standardize, numpy_standardize])
+def test_standardize_accepts_sample_and_population_std(answer, capsys):
+    check_standardize(answer)
     assert "✅ standardize is correct" in capsys.readouterr().out
+
+
+def in_place(X_train, X_test):
+    mean, std = X_train.mean(0), X_train.std(0)
+    X_train -= mean
+    X_test -= mean
+    return X_train / std, X_test / std
+
+
+def mixed_std(X_train, X_test):
+    mean = X_train.mean(0)
+    return (X_train - mean) / X_train.std(0), (X_test - mean) / X_train.std(0, unbiased=False)
 
 
 @pytest.mark.parametrize("answer, pattern", [
     (stub, "not written yet"),
     (lambda tr, te: ((tr - tr.mean(0)) / tr.std(0), (te - te.mean(0)) / te.std(0)), "its own mean and std"),
     (lambda tr, te: ((tr - tr.mean()) / tr.std(), (te - tr.mean()) / tr.std()), "per column"),
-    (lambda tr, te: (tr - tr.mean(0), te - tr.mean(0)), "wrong values"),
+    (lambda tr, te: (tr - tr.mean(0), te - tr.mean(0)), "only subtracted the mean"),
+    (lambda tr, te: ((tr - tr.mean(0)) / tr.var(0), (te - tr.mean(0)) / tr.var(0)), "divided by the variance"),
+    (lambda tr, te: ((tr - tr.min(0).values) / (tr.max(0).values - tr.min(0).values), te), "min-max scaling"),
     (lambda tr, te: right_standardize(tr, te)[0], "two tensors"),
+    (in_place, "changed its input matrices in place"),
+    (mixed_std, "different statistics for X_train and X_test"),
+    (lambda tr, te: (right_standardize(tr, te)[0] * 2, right_standardize(tr, te)[1] * 2), "wrong values"),
 ])
 def test_standardize_rejects_wrong_answers(answer, pattern):
     with pytest.raises(CheckFailed, match=pattern):
@@ -163,29 +212,46 @@ def test_homework_data_rejects_bad_seeds(seed):
         make_homework_data(seed)
 
 
-def sgd_solution(X_train, y_train, seed):
+def sgd_solution(X_train, y_train, seed, *, dataset=Pairs, batch_size=64, shuffle=True, epochs=18, lr=0.05,
+                 optimizer=torch.optim.SGD, standardise=True, convert_back=True):
+    """The homework done right; each keyword turns one of its rules off, for the wrong answers."""
     torch.manual_seed(seed)
-    mean, std = X_train.mean(0), X_train.std(0)
-    loader = DataLoader(Pairs((X_train - mean) / std, y_train[:, None]), batch_size=64, shuffle=True,
+    mean, std = (X_train.mean(0), X_train.std(0)) if standardise else (torch.zeros(4), torch.ones(4))
+    loader = DataLoader(dataset((X_train - mean) / std, y_train[:, None]), batch_size=batch_size, shuffle=shuffle,
                         generator=torch.Generator().manual_seed(seed))
     model = nn.Linear(4, 1)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=6, gamma=0.3)
-    for _ in range(18):
+    opt = optimizer(model.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, epochs // 3), gamma=0.3)
+    for _ in range(epochs):
         for xb, yb in loader:
             loss = nn.functional.mse_loss(model(xb), yb)
-            optimizer.zero_grad()
+            opt.zero_grad()
             loss.backward()
-            optimizer.step()
+            opt.step()
         scheduler.step()
     w_std, b_std = model.weight.detach().squeeze(0), model.bias.detach().squeeze(0)
+    if not convert_back:
+        return w_std, b_std
     return w_std / std, b_std - (w_std * mean / std).sum()
+
+
+def points(answer, seed=7):
+    return {item.what: item.earned for item in grade_homework(answer, seed=seed)}
 
 
 def test_homework_gives_full_marks_to_mini_batch_sgd(capsys):
     check_homework(sgd_solution, seed=7)
     out = capsys.readouterr().out
-    assert "automatic points: 6/6" in out and "❌" not in out
+    assert "automatic points: 7/7" in out and "❌" not in out
+
+
+def momentum_and_batches_of_16(X, y, seed):
+    return sgd_solution(X, y, seed, batch_size=16, epochs=9, lr=0.01,
+                        optimizer=lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9))
+
+
+def test_homework_accepts_sgd_written_differently():
+    assert sum(points(momentum_and_batches_of_16).values()) == 7
 
 
 def test_homework_stub_is_not_written_yet():
@@ -193,15 +259,73 @@ def test_homework_stub_is_not_written_yet():
         check_homework(stub, seed=7)
 
 
+def closed_form(X, y, seed):
+    A = torch.cat([X, torch.ones(len(X), 1)], dim=1)
+    sol = torch.linalg.lstsq(A, y[:, None]).solution.squeeze(1)
+    return sol[:-1], sol[-1]
+
+
+def normal_equations(X, y, seed):
+    A = torch.cat([X, torch.ones(len(X), 1)], dim=1).double()
+    sol = torch.linalg.solve(A.T @ A, A.T @ y[:, None].double()).squeeze(1).float()
+    return sol[:-1], sol[-1]
+
+
+def numpy_closed_form(X, y, seed):
+    A = np.c_[X.numpy(), np.ones(len(X))]
+    sol = torch.from_numpy(np.linalg.lstsq(A, y.numpy(), rcond=None)[0]).float()
+    return sol[:-1], sol[-1]
+
+
+def sgd_then_closed_form(X, y, seed):
+    sgd_solution(X, y, seed, epochs=1)
+    return closed_form(X, y, seed)
+
+
+class Tensors(torch.utils.data.TensorDataset):
+    """torch's TensorDataset under another name: still not the student's own Dataset."""
+
+
+@pytest.mark.parametrize("answer, pattern", [
+    (closed_form, "called torch.linalg.lstsq, a closed form"),
+    (normal_equations, "called torch.linalg.solve, a closed form"),
+    (numpy_closed_form, "called numpy.linalg.lstsq, a closed form"),
+    (sgd_then_closed_form, "called torch.linalg.lstsq, a closed form"),
+    (lambda X, y, seed: sgd_solution(X, y, seed, dataset=torch.utils.data.TensorDataset),
+     "torch's TensorDataset: write your own Dataset"),
+    (lambda X, y, seed: sgd_solution(X, y, seed, shuffle=False), "does not shuffle: pass shuffle=True"),
+    (lambda X, y, seed: sgd_solution(X, y, seed, batch_size=800, epochs=40, lr=0.5),
+     "batch size is 800: use mini-batches of at most 64"),
+    (lambda X, y, seed: sgd_solution(X, y, seed, optimizer=torch.optim.Adam, lr=0.1), "stepped Adam"),
+    (lambda X, y, seed: sgd_solution(X, y, seed, epochs=1, batch_size=800, lr=0.5),
+     "made 1 optimizer steps, fewer than one epoch"),
+    (lambda X, y, seed: sgd_solution(X, y, seed, standardise=False, lr=1e-6, epochs=2),
+     r"not standardised \(column means"),
+])
+def test_homework_method_rules_are_enforced(answer, pattern):
+    items = grade_homework(answer, seed=7)
+    got_points, got_messages = {i.what: i.earned for i in items}, {i.what: i.message for i in items}
+    assert got_points["mini-batch SGD as the task asks"] == 0
+    assert pytest.importorskip("re").search(pattern, got_messages["mini-batch SGD as the task asks"])
+    assert got_points["test RMSE within 10% of the closed form"] == 0       # results count only by the method
+    assert got_points["weights within 5% of the truth"] == 0
+    assert "not earned" in got_messages["weights within 5% of the truth"]
+
+
+def test_homework_closed_form_scores_two_of_seven(capsys):
+    with pytest.raises(CheckFailed, match="torch.linalg.lstsq, a closed form"):
+        check_homework(closed_form, seed=7)
+    assert "automatic points: 2/7" in capsys.readouterr().out
+
+
+def test_homework_own_dataset_subclassing_torchs_is_refused_only_if_it_is_torchs():
+    assert points(lambda X, y, seed: sgd_solution(X, y, seed, dataset=Tensors))["mini-batch SGD as the task asks"] == 1
+
+
 def test_homework_weights_in_standardised_units_lose_points(capsys):
-    def forgot_to_convert(X, y, seed):
-        mean, std = X.mean(0), X.std(0)
-        A = torch.cat([(X - mean) / std, torch.ones(len(X), 1)], dim=1)
-        sol = torch.linalg.lstsq(A, y[:, None]).solution.squeeze(1)
-        return sol[:-1], sol[-1]
     with pytest.raises(CheckFailed, match="convert back: w = w_std / std"):
-        check_homework(forgot_to_convert, seed=7)
-    assert "automatic points: 2/6" in capsys.readouterr().out
+        check_homework(lambda X, y, seed: sgd_solution(X, y, seed, convert_back=False), seed=7)
+    assert "automatic points: 3/7" in capsys.readouterr().out
 
 
 def test_homework_unseeded_training_loses_the_repeatability_point():
@@ -210,8 +334,7 @@ def test_homework_unseeded_training_loses_the_repeatability_point():
         fresh = torch.Generator()
         fresh.seed()                                  # a non-deterministic seed, as if unseeded
         return w + 1e-3 * torch.randn(4, generator=fresh), b
-    items = {i.what: i.earned for i in grade_homework(unseeded, seed=7)}
-    assert items["same seed, same weights"] == 0
+    assert points(unseeded)["same seed, same weights"] == 0
 
 
 @pytest.mark.parametrize("answer, pattern", [
@@ -226,7 +349,8 @@ def test_homework_wrong_form_gets_zero(answer, pattern):
 
 
 def test_homework_underfitted_model_fails_rmse_and_weights():
-    items = {i.what: i for i in grade_homework(lambda X, y, seed: (torch.zeros(4), y.mean().item()), seed=7)}
+    items = {i.what: i for i in grade_homework(lambda X, y, seed: sgd_solution(X, y, seed, epochs=1, lr=1e-3), seed=7)}
+    assert items["mini-batch SGD as the task asks"].earned == 1
     assert items["test RMSE within 10% of the closed form"].earned == 0
-    assert "standardise the features" in items["test RMSE within 10% of the closed form"].message
+    assert "tune the learning rate" in items["test RMSE within 10% of the closed form"].message
     assert items["weights within 5% of the truth"].earned == 0

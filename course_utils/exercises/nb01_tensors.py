@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, passed
+from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, count_torch_calls, passed
 
 
 def check_numpy_to_device(fn: Callable[[np.ndarray, torch.device], torch.Tensor],
@@ -50,6 +50,17 @@ def check_pairwise_sq_distances(fn: Callable[[torch.Tensor, torch.Tensor], torch
                           "the rows pairwise in order; add axes with A[:, None, :] - B[None, :, :] so "
                           "that broadcasting pairs every row of A with every row of B.")
     check_tensor(result, expected, name="pairwise_sq_distances(A, B)", atol=1e-5, quiet=True)
+    # "No Python loops": a broadcast answer makes as many torch calls for big inputs as for small ones.
+    big_A, big_B = torch.randn(16, 5, generator=gen), torch.randn(12, 5, generator=gen)
+    _, small = count_torch_calls(call_student, fn, A, B, name="pairwise_sq_distances")
+    big_result, big = count_torch_calls(call_student, fn, big_A, big_B, name="pairwise_sq_distances")
+    if big > small:
+        raise CheckFailed(f"pairwise_sq_distances gives the right values but uses a Python loop: it made {small} "
+                          f"torch calls for (4, 2) and (3, 2) inputs and {big} for (16, 5) and (12, 5). "
+                          "Remove the loop: A[:, None, :] - B[None, :, :] pairs every row of A with every row "
+                          "of B in one operation.")
+    check_tensor(big_result, ((big_A[:, None] - big_B[None]) ** 2).sum(-1),
+                 name="pairwise_sq_distances for a (16, 5) and a (12, 5) input", atol=1e-4, quiet=True)
     passed("pairwise_sq_distances", "shape (4, 3), no loops needed")
 
 
@@ -70,12 +81,25 @@ def check_derivative(fn: Callable[[Callable[[torch.Tensor], torch.Tensor], float
         ("f(x) = 3*x**2 + 2*x at x0 = -1.0", lambda x: 3 * x**2 + 2 * x, -1.0, -4.0),
     ]
     for label, f, x0, slope in cases:
-        result = call_student(fn, f, x0, name="derivative")
+        backpropagated = []
+
+        def watched(x, f=f):
+            # Autograd means: f sees a tensor that requires grad, and a gradient flows back to it.
+            if isinstance(x, torch.Tensor) and x.requires_grad:
+                x.register_hook(lambda grad: backpropagated.append(True))
+            return f(x)
+
+        result = call_student(fn, watched, x0, name="derivative")
         if isinstance(result, torch.Tensor):
             raise CheckFailed(f"derivative returned a tensor for {label}; return a plain number with .item().")
         value = float(f(torch.tensor(x0)))
         if isinstance(result, (int, float)) and math.isclose(result, value, abs_tol=1e-5) and value != slope:
             raise CheckFailed(f"derivative returned f(x0) = {value:g} for {label}, not the slope: call "
                               "backward() on f(x) and return x.grad.")
+        if not backpropagated:
+            raise CheckFailed(f"derivative did not use autograd for {label}: no gradient flowed back to x (a "
+                              "difference quotient such as (f(x + h) - f(x - h)) / 2h is finite differences, "
+                              "not autograd). Make x = torch.tensor(x0, requires_grad=True), call "
+                              "f(x).backward() and return x.grad.item().")
         check_close(result, slope, name=f"derivative for {label}", atol=1e-5, quiet=True)
     passed("derivative", "x³ at 2 gives 12, sin at 0 gives 1")
