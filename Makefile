@@ -40,16 +40,16 @@ bench: $(STAMP) ## benchmarks into build/bench/ (BENCH=bench_notebooks for one)
 	$(BIN)/python tests/bench/run_benchmarks.py $(BENCH)
 
 check-notebooks: $(STAMP) ## check notebook conventions (names, clean outputs, badge, summary)
-	$(BIN)/python -m course_tools.notebook_tools check
+	$(BIN)/course check
 
 clean-notebooks: $(STAMP) ## strip outputs from notebooks (checked cells keep theirs)
-	$(BIN)/python -m course_tools.notebook_tools clean
+	$(BIN)/course clean
 
 refresh: $(STAMP) ## run notebooks and store the outputs of their checked cells (NB=...)
-	$(BIN)/python -m course_tools.notebook_tools refresh $(NB)
+	$(BIN)/course refresh $(NB)
 
 badges: $(STAMP) ## point every Colab badge at the repository named in pyproject.toml
-	$(BIN)/python -m course_tools.notebook_tools badges
+	$(BIN)/course badges
 
 # Beyond `make test`: the notebooks in a real browser, and the README's commands on a fresh clone.
 E2E_STAMP := $(VENV)/.installed-e2e
@@ -68,23 +68,23 @@ TIMEOUT ?= 300
 JOBS    ?= 2
 
 student: $(STAMP) ## student versions (solutions stubbed, outputs cleared) into build/student/
-	$(BIN)/python -m course_tools.student
+	$(BIN)/course student
 
 homework: $(STAMP) ## zip a homework pack for each notebook with a Homework section into build/homework/
-	$(BIN)/python -m course_tools.homework
+	$(BIN)/course homework
 
 grade: $(STAMP) ## run submitted notebooks, report passed checks: make grade SUBMISSIONS=folder [TIMEOUT=300]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/of/notebooks"; exit 2; }
-	$(BIN)/python -m course_tools.grading "$(SUBMISSIONS)" --timeout $(TIMEOUT)
+	$(BIN)/course grade "$(SUBMISSIONS)" --timeout $(TIMEOUT)
 
 slides: $(STAMP) ## run the notebooks and render reveal.js decks into build/slides/
-	OMP_NUM_THREADS=1 $(BIN)/python -m course_tools.slides render --jobs $(JOBS)
+	OMP_NUM_THREADS=1 $(BIN)/course slides --jobs $(JOBS)
 
 slide-tags: $(STAMP) ## store the slide metadata the course's rule gives each cell (NB=...)
-	$(BIN)/python -m course_tools.slides tag $(NB)
+	$(BIN)/course slide-tags $(NB)
 
 html: $(STAMP) ## run the notebooks and render the course site into build/html/ (open index.html)
-	OMP_NUM_THREADS=1 $(BIN)/python -m course_tools.site --jobs $(JOBS)
+	OMP_NUM_THREADS=1 $(BIN)/course html --jobs $(JOBS)
 
 clean: ## remove .venv and build/ (never notebooks, data or saved models)
 	rm -rf $(VENV) build .pytest_cache

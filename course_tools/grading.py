@@ -1,6 +1,6 @@
 """Grade submitted notebooks: run each one, record which exercise checks pass.
 
-Run ``python -m course_tools.grading SUBMISSIONS_FOLDER`` (or ``make grade SUBMISSIONS=folder``).
+Run ``course grade SUBMISSIONS_FOLDER`` (or ``make grade SUBMISSIONS=folder``).
 Every ``*.ipynb`` under the folder is one submission; ``alice/02_linear_regression.ipynb`` and
 ``alice_02.ipynb`` both work. The course notebook it answers is found from the ``NN_`` number in
 the file name, else from its ``# NN · Title`` cell (or given with ``--notebook``).
@@ -17,12 +17,11 @@ For each submission:
    ``missing`` (the check cell was deleted or edited).
 
 Submissions that are not valid notebooks, crash the kernel or hang are reported as such and the
-grading goes on. The report is ``grades.csv`` and ``grades.md`` in ``build/grades/``.
+grading goes on. The report is ``grades.csv`` and ``grades.md`` in ``build/grades/`` (or ``--out``).
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import re
@@ -37,12 +36,12 @@ from pathlib import Path
 
 import nbformat
 
-from course_tools.notebook_tools import course_notebooks
-from course_utils.paths import REPO_ROOT
-from course_tools.student import exercises
+from course_tools.execution import SUBMISSION_TIMEOUT
+from course_tools.notebook_tools import build_dir, course_notebooks
+from course_tools.student import find_exercises
 
-GRADES_DIR = REPO_ROOT / "build" / "grades"
-DEFAULT_TIMEOUT = 300
+__all__ = ["Check", "Result", "grade", "grade_one", "judge", "teacher_checks", "write_reports"]
+
 PASS_MARK = "✅"
 SYMBOLS = {"pass": "✅", "fail": "❌", "error": "💥", "not run": "⏭", "missing": "❓"}
 _NUMBER = re.compile(r"(?:^|[^0-9])(\d\d)_")
@@ -78,12 +77,12 @@ def teacher_checks(nb: nbformat.NotebookNode) -> list[Check]:
     """The check cells of a teacher notebook, in order, labelled by the exercises they check.
 
     Example:
-        >>> nb = nbformat.read(REPO_ROOT / "notebooks" / "00_start_here.ipynb", as_version=4)
+        >>> nb = nbformat.read(course_notebooks()[0], as_version=4)
         >>> [c.label for c in teacher_checks(nb)]
         ['column_sums']
     """
     labels: dict[int, list[str]] = {}
-    for exercise in exercises(nb):
+    for exercise in find_exercises(nb):
         if exercise.check_cell is not None:
             labels.setdefault(exercise.check_cell, []).append(exercise.name)
     return [Check("+".join(names), nb.cells[i].source) for i, names in labels.items()]
@@ -128,7 +127,7 @@ def _which_notebook(path: Path, nb: nbformat.NotebookNode | None, teachers: dict
 
 def _run_in_subprocess(notebook: Path, executed: Path, timeout: float) -> tuple[str, str]:
     """Execute ``notebook`` into ``executed`` in a child process; the run's status and detail."""
-    command = [sys.executable, "-m", "course_tools.grading", "--execute", str(notebook), str(executed),
+    command = [sys.executable, "-m", "course_tools", "execute", str(notebook), str(executed),
                "--timeout", str(timeout)]
     proc = subprocess.Popen(command, cwd=notebook.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
@@ -203,49 +202,6 @@ def _grade_copy(path: Path, result: Result, teachers: dict[str, Path], timeout: 
                 result.messages[check.label] = why
 
 
-def execute(notebook: Path, executed: Path, timeout: float) -> int:
-    """Run ``notebook`` cell by cell, saving progress to ``executed``; the child process's job.
-
-    Prints ``timed out: ...`` or ``crashed: ...`` as its last line and returns 1 when the run
-    stops early; cells that raise are recorded and the run goes on.
-
-    Example:
-        >>> execute(Path("submission.ipynb"), Path("executed.ipynb"), timeout=300)  # doctest: +SKIP
-        0
-    """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    nb = nbformat.read(notebook, as_version=4)
-    client = NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=int(timeout),
-                            startup_timeout=120, resources={"metadata": {"path": str(notebook.parent)}})
-    outcome = ""
-    try:
-        with client.setup_kernel():
-            deadline = time.monotonic() + timeout  # the kernel's start-up does not count
-            for index, cell in enumerate(nb.cells):
-                client.timeout = max(1, int(deadline - time.monotonic()))
-                try:
-                    client.execute_cell(cell, index)
-                except CellTimeoutError:
-                    cell.execution_count = None  # it never finished: its check (if it is one) did not run
-                    outcome = f"timed out: still running cell {index} after {timeout:.0f} s in all"
-                    break
-                except DeadKernelError:
-                    cell.execution_count = None
-                    outcome = f"crashed: the kernel died in cell {index}"
-                    break
-                finally:
-                    nbformat.write(nb, executed)
-    except Exception:  # shutting down a hung or dead kernel can fail too; the outcome is known
-        if not outcome:
-            raise
-    if outcome:
-        print(outcome, flush=True)
-        return 1
-    return 0
-
-
 def write_reports(results: list[Result], out_dir: Path) -> tuple[Path, Path]:
     """Write ``grades.csv`` and ``grades.md`` into ``out_dir``; their paths.
 
@@ -282,9 +238,9 @@ def write_reports(results: list[Result], out_dir: Path) -> tuple[Path, Path]:
     return csv_path, md_path
 
 
-def grade(submissions: str | Path, out_dir: str | Path = GRADES_DIR, timeout: float = DEFAULT_TIMEOUT,
+def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: float = SUBMISSION_TIMEOUT,
           notebook: str | Path | None = None, notebooks: list[Path] | None = None) -> list[Result]:
-    """Grade every ``*.ipynb`` under ``submissions``; write the reports into ``out_dir``.
+    """Grade every ``*.ipynb`` under ``submissions``; write the reports into ``out_dir`` (``build/grades``).
 
     Example:
         >>> results = grade("submissions/", timeout=120)  # doctest: +SKIP
@@ -305,32 +261,6 @@ def grade(submissions: str | Path, out_dir: str | Path = GRADES_DIR, timeout: fl
         print(f"  {result.status}: {result.passed}/{len(result.checks)} checks passed"
               + (f" ({result.detail})" if result.detail else ""), flush=True)
         results.append(result)
-    write_reports(results, Path(out_dir))
+    write_reports(results, Path(out_dir or build_dir("grades")))
     return results
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_tools.grading", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("submissions", nargs="?", help="folder of submitted notebooks")
-    parser.add_argument("--out", default=str(GRADES_DIR), help="report folder (default: build/grades)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help=f"seconds each submission may run (default: {DEFAULT_TIMEOUT})")
-    parser.add_argument("--notebook", help="the course notebook every submission answers (default: from the name)")
-    parser.add_argument("--execute", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.execute:
-        return execute(Path(args.execute[0]), Path(args.execute[1]), args.timeout)
-    if not args.submissions:
-        parser.error("name the folder of submissions, e.g. make grade SUBMISSIONS=submissions/")
-    try:
-        grade(args.submissions, args.out, args.timeout, args.notebook)
-    except (NotADirectoryError, FileNotFoundError) as err:
-        print(err, file=sys.stderr)
-        return 2
-    print(f"reports: {Path(args.out) / 'grades.csv'} and {Path(args.out) / 'grades.md'}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Homework packs: the student notebook, an instructions file, zipped.
 
-Run ``python -m course_tools.homework`` (or ``make homework``). A notebook is an assignment when
+Run ``course homework`` (or ``make homework``). A notebook is an assignment when
 one of its markdown headings contains "Homework" (any level, any case). Its pack,
 ``build/homework/NN_name_homework.zip``, holds ``NN_name_homework/NN_name.ipynb`` (the student
 version, see ``course_tools.student``) and ``NN_name_homework/INSTRUCTIONS.md``: the task (the
@@ -11,20 +11,17 @@ the total stated in its heading, e.g. ``### Homework · ... (8 points)``, else o
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 import zipfile
 from pathlib import Path
 
 import nbformat
 
-from course_tools.grading import DEFAULT_TIMEOUT
-from course_tools.notebook_tools import course_notebooks
-from course_utils.paths import REPO_ROOT
-from course_tools.student import exercises, student_version
+from course_tools.execution import SUBMISSION_TIMEOUT
+from course_tools.notebook_tools import build_dir
+from course_tools.student import find_exercises, student_version
 
-HOMEWORK_DIR = REPO_ROOT / "build" / "homework"
+__all__ = ["build_pack", "homework_section", "instructions"]
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*\S)[ \t]*$", re.MULTILINE)
 _POINTS = re.compile(r"\((\d+(?:\.\d+)?)\s+points?\)", re.IGNORECASE)
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # a fixed date keeps the zip repeatable
@@ -58,7 +55,7 @@ def homework_section(nb: nbformat.NotebookNode) -> tuple[int, int] | None:
     return None
 
 
-def instructions(nb: nbformat.NotebookNode, name: str, timeout: float = DEFAULT_TIMEOUT) -> str:
+def instructions(nb: nbformat.NotebookNode, name: str, timeout: float = SUBMISSION_TIMEOUT) -> str:
     """The INSTRUCTIONS.md text for the assignment notebook ``nb`` saved as ``name``.
 
     Example:
@@ -75,7 +72,7 @@ def instructions(nb: nbformat.NotebookNode, name: str, timeout: float = DEFAULT_
     # From the student version: a solution region in a markdown cell must not leak.
     task = "\n\n".join(c.source.strip() for c in student_version(nb).cells[start:stop] if c.cell_type == "markdown")
     task = _HEADING.sub(lambda m: "#" * min(6, len(m.group(1)) + 1) + " " + m.group(2), task)
-    found = exercises(nb)
+    found = find_exercises(nb)
     graded = [e for e in found if start <= e.solution_cell < stop] or found
     stated = _POINTS.search(nb.cells[start].source)  # "(8 points)" in the heading: the total
     total = float(stated.group(1)) if stated else float(len(graded))
@@ -120,14 +117,14 @@ def instructions(nb: nbformat.NotebookNode, name: str, timeout: float = DEFAULT_
     ])
 
 
-def build_pack(path: str | Path, out_dir: str | Path = HOMEWORK_DIR, timeout: float = DEFAULT_TIMEOUT) -> Path:
-    """Write the homework zip for the assignment notebook ``path``; its path.
+def build_pack(path: str | Path, out_dir: str | Path | None = None, timeout: float = SUBMISSION_TIMEOUT) -> Path:
+    """Write the homework zip for the assignment notebook ``path`` into ``out_dir`` (``build/homework``).
 
     Example:
         >>> build_pack("notebooks/02_linear_regression.ipynb")  # doctest: +SKIP
         PosixPath('.../build/homework/02_linear_regression_homework.zip')
     """
-    path, out_dir = Path(path), Path(out_dir)
+    path, out_dir = Path(path), Path(out_dir or build_dir("homework"))
     nb = nbformat.read(path, as_version=4)
     text = instructions(nb, path.name, timeout)
     folder = f"{path.stem}_homework"
@@ -142,25 +139,3 @@ def build_pack(path: str | Path, out_dir: str | Path = HOMEWORK_DIR, timeout: fl
             zf.writestr(info, content.encode("utf-8"))
     return target
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_tools.homework", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("notebooks", nargs="*", help="notebooks (default: every notebook with a Homework section)")
-    parser.add_argument("--out", default=str(HOMEWORK_DIR), help="output folder (default: build/homework)")
-    args = parser.parse_args(argv)
-    built = 0
-    for path in course_notebooks(args.notebooks):
-        if homework_section(nbformat.read(path, as_version=4)) is None:
-            if args.notebooks:
-                print(f"{path.name} has no heading containing 'Homework': no pack", file=sys.stderr)
-            continue
-        print(build_pack(path, args.out))
-        built += 1
-    if not built:
-        print("No notebook has a 'Homework' section yet: no packs built.")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,7 @@
-"""Maintainer tools for the course notebooks: check, clean, refresh, badges.
+"""The course's notebooks: where they are, their conventions, and the maintainer's tools.
 
-Run ``python -m course_tools.notebook_tools --help``. Students never need this module.
+``course check``, ``course clean``, ``course refresh`` and ``course badges`` (``course --help``)
+call the functions here. Students never need this module.
 
 Conventions it enforces (see README, "For maintainers"):
 
@@ -13,15 +14,19 @@ Conventions it enforces (see README, "For maintainers"):
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 import tomllib
 from pathlib import Path
 
 import nbformat
 
-from course_utils.paths import REPO_ROOT, atomic_write
+from course_utils.paths import atomic_write
+
+__all__ = [
+    "CHECK_MARKER", "badge", "build_dir", "clean", "colab_install_line", "colab_url", "course_notebooks",
+    "is_checked", "problems", "project_root", "refresh", "repository_url", "set_repository_links",
+    "write_notebook",
+]
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 NAME_PATTERN = re.compile(r"^(\d\d)_[a-z0-9]+(?:_[a-z0-9]+)*\.ipynb$")
@@ -31,9 +36,37 @@ _SECTION = re.compile(r"^##\s+(.*)$", re.MULTILINE)
 _INSTALL = re.compile(r'%pip install -q "course_utils @ git\+[^"]*"')
 
 
-def repository_url(pyproject: Path = REPO_ROOT / "pyproject.toml") -> str:
+def project_root(start: str | Path | None = None) -> Path:
+    """The course checkout at or above ``start`` (default: the current folder).
+
+    It is the nearest folder with a ``pyproject.toml`` and a ``notebooks/`` folder, so the tools
+    work from any folder of the checkout, and from an installed package as well as an editable one.
+
+    Example:
+        >>> (project_root() / "notebooks").is_dir()
+        True
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "notebooks").is_dir():
+            return folder
+    raise FileNotFoundError(f"No course checkout (a folder with pyproject.toml and notebooks/) at or above {here}: "
+                            "run the course tools inside the course's folder.")
+
+
+def build_dir(name: str) -> Path:
+    """The default output folder ``build/<name>`` of the checkout (decided when a tool runs).
+
+    Example:
+        >>> build_dir("html").relative_to(project_root()).as_posix()
+        'build/html'
+    """
+    return project_root() / "build" / name
+
+
+def repository_url(pyproject: str | Path | None = None) -> str:
     """The course repository's URL, as configured in ``pyproject.toml``'s project URLs."""
-    with open(pyproject, "rb") as f:
+    with open(pyproject or project_root() / "pyproject.toml", "rb") as f:
         url = tomllib.load(f)["project"]["urls"]["Repository"]
     return url.rstrip("/")
 
@@ -104,7 +137,7 @@ def problems(path: str | Path, repo_url: str | None = None) -> list[str]:
     expected = colab_url(path.name, repo_url)
     if badges != [expected]:
         found.append(f"{path.name}: the first cell needs the Colab badge linking to {expected} "
-                     f"(found {badges or 'none'}; run `python -m course_tools.notebook_tools badges`)")
+                     f"(found {badges or 'none'}; run `course badges`)")
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     install = colab_install_line(repo_url)
     if not code or install not in code[0]:
@@ -129,19 +162,16 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def write_atomically(nb: nbformat.NotebookNode, path: Path) -> None:
+def write_notebook(nb: nbformat.NotebookNode, path: str | Path) -> None:
     """Write a notebook so that an interruption never leaves a half-written file."""
-    atomic_write(path, lambda tmp: nbformat.write(nb, tmp))
+    atomic_write(Path(path), lambda tmp: nbformat.write(nb, tmp))
 
 
-def refresh(path: Path, timeout: int = 600) -> None:
+def refresh(path: str | Path, timeout: float = 900) -> None:
     """Execute a notebook, keep the outputs of its checked cells, store it clean."""
-    from nbclient import NotebookClient
+    from course_tools.execution import run_file
 
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    write_atomically(clean(nb), path)
+    write_notebook(clean(run_file(path, timeout)), path)
 
 
 def set_repository_links(path: Path, repo_url: str | None = None) -> bool:
@@ -157,11 +187,11 @@ def set_repository_links(path: Path, repo_url: str | None = None) -> bool:
         changed |= new != cell.source
         cell.source = new
     if changed:
-        write_atomically(nb, path)
+        write_notebook(nb, path)
     return changed
 
 
-def course_notebooks(paths: list[str] | None = None) -> list[Path]:
+def course_notebooks(paths: list[str] | list[Path] | None = None) -> list[Path]:
     """The notebooks named in ``paths``, or every notebook of the course.
 
     Example:
@@ -170,32 +200,5 @@ def course_notebooks(paths: list[str] | None = None) -> list[Path]:
     """
     if paths:
         return [Path(p) for p in paths]
-    return sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+    return sorted((project_root() / "notebooks").glob("*.ipynb"))
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_tools.notebook_tools", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["check", "clean", "refresh", "badges"],
-                        help="check conventions / strip outputs / run and keep checked outputs / point badges and Colab installs at the configured repository")
-    parser.add_argument("notebooks", nargs="*", help="notebook files (default: every notebook)")
-    args = parser.parse_args(argv)
-    status = 0
-    for path in course_notebooks(args.notebooks):
-        if args.command == "check":
-            for line in problems(path):
-                print(line)
-                status = 1
-        elif args.command == "clean":
-            nb = nbformat.read(path, as_version=4)
-            write_atomically(clean(nb), path)
-        elif args.command == "refresh":
-            print(f"running {path.name} ...", flush=True)
-            refresh(path)
-        elif set_repository_links(path):
-            print(f"updated the Colab links of {path.name}")
-    return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,86 +1,31 @@
 """The rendered course: run every notebook, render it to HTML, add an index page.
 
-Run ``python -m course_tools.site`` (or ``make html``), then open ``build/html/index.html``:
+Run ``course html`` (or ``make html``), then open ``build/html/index.html``:
 the site works from the folder, offline (formulas use a local copy of MathJax when the
 ``jupyter-server-mathjax`` package is installed, which the ``teach`` extra provides).
 
 Built with nbconvert and a generated index rather than Jupyter Book: the course is one flat
 list of notebooks, so a table of contents, a theme and a Sphinx or Node tool chain add build time
 and dependencies without adding anything a reader needs. Executed notebooks are cached in
-``build/executed/`` keyed on the notebook and ``course_utils`` sources, so a second build (and
-``make slides``) reuses them and only re-runs what changed.
+``build/executed/`` keyed on the notebook and ``course_utils`` sources (``course_tools.execution``),
+so a second build (and ``make slides``) reuses them and only re-runs what changed.
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import html
-import os
 import re
 import shutil
-import sys
-import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
 
-from course_tools.notebook_tools import colab_url, course_notebooks
-from course_utils.paths import REPO_ROOT
+from course_tools.execution import execute_all
+from course_tools.notebook_tools import build_dir, colab_url, course_notebooks
 
-SITE_DIR = REPO_ROOT / "build" / "html"
-EXECUTED_DIR = REPO_ROOT / "build" / "executed"
 MATHJAX_CONFIG = "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 _LOCAL_LINK = re.compile(r"\]\((\d\d_[A-Za-z0-9_]+)\.ipynb(#[^)\s]*)?\)")
 _GOALS = re.compile(r"\*\*Learning goals\*\*\s*\n((?:\s*[-*] .*\n?)+)", re.IGNORECASE)
-
-
-def _stamp(path: Path) -> str:
-    """A hash of the notebook and of every course_utils source it may import."""
-    digest = hashlib.sha256(path.read_bytes())
-    for source in sorted((REPO_ROOT / "course_utils").rglob("*.py")):
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
-
-
-def executed(path: str | Path, cache_dir: str | Path = EXECUTED_DIR, timeout: int = 900) -> Path:
-    """The notebook ``path`` run top to bottom, from the cache when nothing changed; its path.
-
-    It runs in the notebook's own folder, as a student would run it. A cell that raises stops the
-    build with nbclient's ``CellExecutionError`` (a course notebook must run cleanly).
-
-    Example:
-        >>> executed("notebooks/00_start_here.ipynb")  # doctest: +SKIP
-        PosixPath('.../build/executed/00_start_here.ipynb')
-    """
-    from nbclient import NotebookClient
-
-    path, cache_dir = Path(path), Path(cache_dir)
-    target, stamp_file = cache_dir / path.name, cache_dir / f"{path.stem}.sha256"
-    stamp = _stamp(path)
-    if target.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
-        return target
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent.resolve())}}).execute()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, target)
-    stamp_file.write_text(stamp)
-    return target
-
-
-def execute_all(paths: list[Path], jobs: int = 2, cache_dir: str | Path = EXECUTED_DIR) -> list[Path]:
-    """Run (or take from the cache) several notebooks, ``jobs`` at a time; the executed copies.
-
-    Example:
-        >>> execute_all(course_notebooks(), jobs=2)  # doctest: +SKIP
-        [PosixPath('.../build/executed/00_start_here.ipynb'), ...]
-    """
-    if jobs <= 1 or len(paths) <= 1:
-        return [executed(p, cache_dir) for p in paths]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(executed, paths, [cache_dir] * len(paths)))
 
 
 def for_the_web(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -183,9 +128,11 @@ make this page; open it on Colab (or with <code>make lab</code>) to run it yours
 """ + "\n".join(body) + "\n</tbody></table>\n</body></html>\n"
 
 
-def build_site(paths: list[Path] | None = None, out_dir: str | Path = SITE_DIR, jobs: int = 2,
-               cache_dir: str | Path = EXECUTED_DIR, slides: bool = True) -> Path:
+def build_site(paths: list[Path] | None = None, out_dir: str | Path | None = None, jobs: int = 2,
+               cache_dir: str | Path | None = None, slides: bool = True) -> Path:
     """Run the notebooks and write the site (pages, decks, index) into ``out_dir``; the index path.
+
+    ``out_dir`` defaults to ``build/html`` and ``cache_dir`` to ``build/executed`` in the checkout.
 
     Example:
         >>> build_site()  # doctest: +SKIP
@@ -194,7 +141,7 @@ def build_site(paths: list[Path] | None = None, out_dir: str | Path = SITE_DIR, 
     from course_tools.slides import render_deck
 
     paths = paths or course_notebooks()
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir or build_dir("html"))
     out_dir.mkdir(parents=True, exist_ok=True)
     mathjax_url = copy_mathjax(out_dir)
     rows = []
@@ -208,20 +155,3 @@ def build_site(paths: list[Path] | None = None, out_dir: str | Path = SITE_DIR, 
     index.write_text(index_page(rows, slides), encoding="utf-8")
     return index
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_tools.site", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("notebooks", nargs="*", help="notebooks (default: every notebook)")
-    parser.add_argument("--out", default=str(SITE_DIR), help="site folder (default: build/html)")
-    parser.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2")),
-                        help="notebooks run at the same time (default: $JOBS or 2)")
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    index = build_site(course_notebooks(args.notebooks), args.out, args.jobs)
-    print(f"site: {index} ({time.perf_counter() - start:.0f} s)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

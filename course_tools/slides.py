@@ -12,27 +12,21 @@ The rule (``slide_type``), chosen so a notebook reads well both as a notebook an
   is a ``fragment`` below that output; after a markdown cell it simply continues (``-``);
 - a cell set to ``notes`` by hand keeps it (speaker notes).
 
-``python -m course_tools.slides tag [NB...]`` stores the rule's metadata in the notebooks (the
+``course slide-tags [NB...]`` (``make slide-tags``) stores the rule's metadata in the notebooks (the
 JupyterLab slideshow extension, ``jupyterlab-rise`` in the ``lab`` extra, presents the live
 notebook from it); ``tests/test_slides.py`` checks every notebook carries it.
-``python -m course_tools.slides render`` (``make slides``) runs the notebooks (cached, see
-``course_tools.site``) and writes ``build/slides/NN_name.slides.html``. reveal.js itself is
+``course slides`` (``make slides``) runs the notebooks (cached, see
+``course_tools.execution``) and writes ``build/slides/NN_name.slides.html``. reveal.js itself is
 loaded from its CDN when a deck opens.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from pathlib import Path
 
 import nbformat
 
-from course_tools.notebook_tools import course_notebooks, write_atomically
-from course_utils.paths import REPO_ROOT
-
-SLIDES_DIR = REPO_ROOT / "build" / "slides"
 KEPT = {"notes"}
 _FIRST_HEADING = re.compile(r"^\s*(#{1,6})\s")
 
@@ -115,36 +109,3 @@ def render_deck(nb: nbformat.NotebookNode, target: str | Path) -> Path:
     target.write_text(body, encoding="utf-8")
     return target
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_tools.slides", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["tag", "check", "render"],
-                        help="store the slide metadata / list cells off the rule / write the decks")
-    parser.add_argument("notebooks", nargs="*", help="notebooks (default: every notebook)")
-    parser.add_argument("--out", default=str(SLIDES_DIR), help="deck folder for render (default: build/slides)")
-    parser.add_argument("--jobs", type=int, default=2, help="notebooks run at the same time by render")
-    args = parser.parse_args(argv)
-    paths = course_notebooks(args.notebooks)
-    status = 0
-    if args.command == "render":
-        from course_tools.site import execute_all
-
-        for path, done in zip(paths, execute_all(paths, args.jobs)):
-            print(render_deck(nbformat.read(done, as_version=4), Path(args.out) / f"{path.stem}.slides.html"))
-        return 0
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        if args.command == "tag":
-            if apply_slide_metadata(nb):
-                write_atomically(nb, path)
-                print(f"set the slide metadata of {path.name}")
-        else:
-            for line in mismatches(nb):
-                print(f"{path.name}: {line}")
-                status = 1
-    return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())

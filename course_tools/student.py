@@ -1,7 +1,7 @@
 """Student versions of the notebooks: solutions replaced by stubs, outputs cleared, checks kept.
 
-Run ``python -m course_tools.student`` (or ``make student``): it writes one student notebook per
-course notebook into ``build/student/`` and never touches ``notebooks/``.
+Run ``course student`` (or ``make student``): it writes one student notebook per course notebook
+into ``build/student/`` (or ``--out``) and never touches ``notebooks/``.
 
 An exercise is a code cell with a solution region (the nbgrader convention)::
 
@@ -18,24 +18,23 @@ The same notebook always gives the same bytes, so the build can be compared and 
 
 from __future__ import annotations
 
-import argparse
 import copy
 import hashlib
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import ClearSolutions
 
-from course_tools.notebook_tools import course_notebooks, is_checked
-from course_utils.paths import REPO_ROOT
+from course_tools.notebook_tools import build_dir, course_notebooks, is_checked
+
+__all__ = ["BEGIN", "END", "STUB", "Exercise", "find_exercises", "has_solution", "student_version",
+           "write_student_version"]
 
 BEGIN = "BEGIN SOLUTION"
 END = "END SOLUTION"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
-STUDENT_DIR = REPO_ROOT / "build" / "student"
 _DEFINED = re.compile(r"^(?:class\s+(\w+)|def\s+(\w+)\s*\(|(\w+)\s*(?::[^=]*)?=[^=])")
 _EXERCISE = re.compile(r"Exercise\s+(\d+(?:\.\d+)*)")
 _HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
@@ -73,12 +72,12 @@ def _defined_name(source: str, fallback: str) -> str:
     return name
 
 
-def exercises(nb: nbformat.NotebookNode) -> list[Exercise]:
+def find_exercises(nb: nbformat.NotebookNode) -> list[Exercise]:
     """The exercises of a teacher notebook, in order.
 
     Example:
-        >>> nb = nbformat.read(REPO_ROOT / "notebooks" / "00_start_here.ipynb", as_version=4)
-        >>> [(e.name, e.number) for e in exercises(nb)]
+        >>> nb = nbformat.read(course_notebooks()[0], as_version=4)
+        >>> [(e.name, e.number) for e in find_exercises(nb)]
         [('column_sums', '7.1')]
     """
     found = []
@@ -122,8 +121,8 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def write_student_version(path: str | Path, out_dir: str | Path = STUDENT_DIR) -> Path:
-    """Write the student version of the notebook ``path`` into ``out_dir`` (same file name).
+def write_student_version(path: str | Path, out_dir: str | Path | None = None) -> Path:
+    """Write the student version of the notebook ``path`` into ``out_dir`` (``build/student``).
 
     Refuses to write into the folder the teacher notebook lives in, so the course's own
     notebooks can never be overwritten.
@@ -132,7 +131,7 @@ def write_student_version(path: str | Path, out_dir: str | Path = STUDENT_DIR) -
         >>> write_student_version("notebooks/00_start_here.ipynb", "build/student")  # doctest: +SKIP
         PosixPath('build/student/00_start_here.ipynb')
     """
-    path, out_dir = Path(path), Path(out_dir)
+    path, out_dir = Path(path), Path(out_dir or build_dir("student"))
     if out_dir.resolve() == path.parent.resolve():
         raise ValueError(f"Refusing to write the student version over {path}: choose another out_dir.")
     nb = nbformat.read(path, as_version=4)
@@ -141,19 +140,3 @@ def write_student_version(path: str | Path, out_dir: str | Path = STUDENT_DIR) -
     target.write_text(nbformat.writes(student_version(nb)) + "\n", encoding="utf-8")
     return target
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_tools.student", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("notebooks", nargs="*", help="teacher notebooks (default: every notebook)")
-    parser.add_argument("--out", default=str(STUDENT_DIR), help="output folder (default: build/student)")
-    args = parser.parse_args(argv)
-    for path in course_notebooks(args.notebooks):
-        nb = nbformat.read(path, as_version=4)
-        names = ", ".join(e.name for e in exercises(nb)) or "no exercises"
-        print(f"{write_student_version(path, args.out)}  ({names})")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,25 +11,51 @@ Small modules, each named for what it holds:
 - ``spiral``, ``decision``, ``playground``: TensorFlow Playground's spiral, decision-boundary
   plots and the interactive playground (notebook 04);
 - ``images``, ``cats_dogs``, ``training``, ``metrics``, ``checkpoint``: the image pipeline,
-  the cats-vs-dogs data, the training loop, evaluation and saved models (notebook 05);
+  the cats-vs-dogs data, the training loop, evaluation and saved models (notebook 05).
 
-The teacher and maintainer tools live in the separate package ``course_tools``.
+The teacher and maintainer tools live in the separate package ``course_tools`` (``course --help``).
+
+The names below are loaded on first use, so ``import course_utils.paths`` alone does not
+import PyTorch:
+
+    >>> from course_utils import get_device
+    >>> get_device("cpu")
+    device(type='cpu')
 """
 
-from course_utils.device import DeviceNotAvailableError, available_devices, describe_device, get_device
-from course_utils.paths import data_dir
-from course_utils.plotting import CLASS_COLORS, COLORS, use_course_style
-from course_utils.reproducibility import seed_everything
+from __future__ import annotations
 
-__all__ = [
-    "CLASS_COLORS",
-    "COLORS",
-    "DeviceNotAvailableError",
-    "available_devices",
-    "data_dir",
-    "describe_device",
-    "get_device",
-    "seed_everything",
-    "use_course_style",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from course_utils.device import DeviceNotAvailableError, available_devices, describe_device, get_device
+    from course_utils.paths import data_dir
+    from course_utils.plotting import CLASS_COLORS, COLORS, use_course_style
+    from course_utils.reproducibility import seed_everything
+
+_WHERE = {
+    "CLASS_COLORS": "plotting",
+    "COLORS": "plotting",
+    "DeviceNotAvailableError": "device",
+    "available_devices": "device",
+    "data_dir": "paths",
+    "describe_device": "device",
+    "get_device": "device",
+    "seed_everything": "reproducibility",
+    "use_course_style": "plotting",
+}
+__all__ = sorted(_WHERE)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"course_utils.{_WHERE[name]}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

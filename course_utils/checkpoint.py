@@ -84,7 +84,7 @@ def load_checkpoint(model: nn.Module, path: str | Path | None = None) -> Checkpo
 
     Example:
         >>> info = load_checkpoint(OurCNN())  # doctest: +SKIP
-        >>> info.class_names
+        >>> info.class_names  # doctest: +SKIP
         ['cat', 'dog']
     """
     path = Path(path) if path is not None else default_checkpoint_path()

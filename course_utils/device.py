@@ -12,6 +12,9 @@ import re
 
 import torch
 
+__all__ = ["ENV_VAR", "DeviceNotAvailableError", "available_devices", "describe_device", "get_device",
+           "model_device"]
+
 ENV_VAR = "COURSE_DEVICE"
 _NAME = re.compile(r"^(auto|cpu|mps|cuda)(?::(\d+))?$")
 

@@ -6,6 +6,8 @@ import importlib
 import platform
 import sys
 
+__all__ = ["REQUIRED", "environment_report", "print_environment_report"]
+
 # (import name, pip name, smallest version the course needs)
 REQUIRED: tuple[tuple[str, str, str], ...] = (
     ("torch", "torch", "2.2"),

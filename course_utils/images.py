@@ -86,7 +86,7 @@ def find_class_folders(root: str | Path) -> tuple[list[str], list[tuple[Path, in
 
     Example:
         >>> classes, files = find_class_folders("PetImages")  # doctest: +SKIP
-        >>> classes
+        >>> classes  # doctest: +SKIP
         ['cat', 'dog']
     """
     root = Path(root).expanduser()
@@ -135,7 +135,7 @@ def cached_image_folder(root: str | Path, size: int = 64, cache_dir: str | Path 
 
     Example:
         >>> data = cached_image_folder("PetImages", size=64)  # doctest: +SKIP
-        >>> data.images.shape, data.class_names
+        >>> data.images.shape, data.class_names  # doctest: +SKIP
         (torch.Size([24998, 3, 64, 64]), ['Cat', 'Dog'])
     """
     classes, files = find_class_folders(root)

@@ -7,6 +7,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+__all__ = ["ENV_VAR", "REPO_ROOT", "atomic_write", "data_dir"]
+
 ENV_VAR = "COURSE_DATA_DIR"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +46,10 @@ def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     A crash or Ctrl-C halfway leaves the old file (or none), never a half-written one.
 
     Example:
-        >>> atomic_write(data_dir() / "hello.txt", lambda tmp: Path(tmp).write_text("hi"))
+        >>> target = Path(tempfile.mkdtemp()) / "hello.txt"
+        >>> atomic_write(target, lambda tmp: Path(tmp).write_text("hi"))
+        >>> target.read_text()
+        'hi'
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)

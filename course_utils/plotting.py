@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib as mpl
 from cycler import cycler
 
+__all__ = ["CLASS_COLORS", "COLORS", "COURSE_STYLE", "DIVERGING_CMAP", "use_course_style"]
+
 # Okabe & Ito's palette, distinguishable with every common colour-vision deficiency.
 COLORS: dict[str, str] = {
     "blue": "#0072B2",

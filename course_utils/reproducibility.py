@@ -7,6 +7,8 @@ import random
 import numpy as np
 import torch
 
+__all__ = ["seed_everything"]
+
 
 def seed_everything(seed: int = 0) -> torch.Generator:
     """Seed Python, NumPy and PyTorch (CPU and every CUDA device) with ``seed``.

@@ -140,7 +140,7 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
 
     Example:
         >>> model = OurCNN().to(device)  # doctest: +SKIP
-        >>> history = fit(model, train_loader, val_loader, loss_fn=nn.CrossEntropyLoss(),
+        >>> history = fit(model, train_loader, val_loader, loss_fn=nn.CrossEntropyLoss(),  # doctest: +SKIP
         ...               optimizer=torch.optim.Adam(model.parameters()), epochs=10)
     """
     from tqdm.auto import tqdm

@@ -8,7 +8,7 @@ import pytest
 
 from course_tools import notebook_tools as nt
 
-NOTEBOOKS = sorted((nt.REPO_ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = nt.course_notebooks()
 REPO = "https://github.com/example/course"
 
 

@@ -3,7 +3,6 @@
 import re
 
 import nbformat
-import pytest
 from notebook_factory import course_notebook, write
 
 from course_tools import site
@@ -27,21 +26,6 @@ def test_site_of_two_small_notebooks(tmp_path):
     if (tmp_path / "html" / "mathjax").is_dir():  # with the teach extra, formulas render offline
         assert 'src="mathjax/MathJax.js' in page
         assert (tmp_path / "html" / "mathjax" / "MathJax.js").is_file()
-
-
-def test_unchanged_notebooks_come_from_the_cache(tmp_path, monkeypatch):
-    import nbclient
-
-    path = write(course_notebook("07"), tmp_path / "nb" / "07_example.ipynb")
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "07_example.ipynb").write_text("cached")
-    (cache / "07_example.sha256").write_text(site._stamp(path))
-    monkeypatch.setattr(nbclient.NotebookClient, "execute", lambda self: pytest.fail("ran a cached notebook"))
-    assert site.executed(path, cache) == cache / "07_example.ipynb"
-    (cache / "07_example.sha256").write_text("stale")
-    with pytest.raises(pytest.fail.Exception):
-        site.executed(path, cache)
 
 
 def test_links_between_notebooks_point_at_pages():

@@ -48,7 +48,7 @@ def test_synthetic_notebook_is_stubbed_and_cleared():
 
 
 def test_exercises_are_found_with_their_checks():
-    found = student.exercises(course_notebook())
+    found = student.find_exercises(course_notebook())
     assert [(e.name, e.number, e.solution_cell, e.check_cell) for e in found] == [
         ("double", "2.1", 7, 8), ("total", "2.2", 10, 11)]
 
@@ -71,7 +71,7 @@ def test_no_solution_survives_and_checks_are_kept(path, tmp_path):
     for line in solution_lines(teacher):
         assert line not in text, f"solution code survived: {line!r}"
     assert len(st.cells) == len(teacher.cells)
-    for exercise in student.exercises(teacher):
+    for exercise in student.find_exercises(teacher):
         assert "raise NotImplementedError()" in st.cells[exercise.solution_cell].source
         assert exercise.check_cell is not None, f"exercise {exercise.name} has no check cell after it"
         assert st.cells[exercise.check_cell].source == teacher.cells[exercise.check_cell].source
@@ -89,7 +89,7 @@ def test_generation_is_byte_identical(path, tmp_path):
 def test_teacher_notebook_passes_every_check(path):
     """The stored output of each check cell is a ✅ (nbval re-runs the notebook and compares it)."""
     nb = nbformat.read(path, as_version=4)
-    for exercise in student.exercises(nb):
+    for exercise in student.find_exercises(nb):
         cell = nb.cells[exercise.check_cell]
         assert is_checked(cell)
         printed = "".join(o.get("text", "") for o in cell.outputs)

@@ -52,7 +52,7 @@ def reference_balanced_accuracy(cm: torch.Tensor) -> float:
     """Mean recall over classes, from a confusion matrix with true classes as rows.
 
     Example:
-        >>> reference_balanced_accuracy(torch.tensor([[5, 15], [2, 38]]))
+        >>> round(reference_balanced_accuracy(torch.tensor([[5, 15], [2, 38]])), 4)
         0.6
     """
     cm = cm.float()

@@ -1,0 +1,223 @@
+"""``course``: the teachers' and maintainers' command (``course --help``; ``make`` calls it).
+
+Every subcommand works on the course checkout around the current folder: its notebooks by
+default, or the notebooks named on the command line; output goes to ``build/<name>/`` unless
+``--out`` says otherwise. Each subcommand imports what it needs when it runs, so ``course --help``
+is quick and nothing here imports PyTorch (the notebooks it runs do, in their own kernels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from course_tools.execution import NOTEBOOK_TIMEOUT, SUBMISSION_TIMEOUT
+
+__all__ = ["main", "parser"]
+
+DESCRIPTION = """The course's teacher and maintainer tools, one subcommand each.
+
+Each works on the course checkout around the current folder: on every notebook of the course, or
+on the notebooks named; output goes to build/NAME/ in the checkout unless --out says otherwise.
+`course COMMAND --help` gives a subcommand's options."""
+
+
+def _student(args: argparse.Namespace) -> int:
+    import nbformat
+
+    from course_tools.notebook_tools import build_dir, course_notebooks
+    from course_tools.student import find_exercises, write_student_version
+
+    for path in course_notebooks(args.notebooks):
+        names = ", ".join(e.name for e in find_exercises(nbformat.read(path, as_version=4))) or "no exercises"
+        print(f"{write_student_version(path, args.out or build_dir('student'))}  ({names})")
+    return 0
+
+
+def _homework(args: argparse.Namespace) -> int:
+    import nbformat
+
+    from course_tools.homework import build_pack, homework_section
+    from course_tools.notebook_tools import build_dir, course_notebooks
+
+    built = 0
+    for path in course_notebooks(args.notebooks):
+        if homework_section(nbformat.read(path, as_version=4)) is None:
+            if args.notebooks:
+                print(f"{path.name} has no heading containing 'Homework': no pack", file=sys.stderr)
+            continue
+        print(build_pack(path, args.out or build_dir("homework"), args.timeout))
+        built += 1
+    if not built:
+        print("No notebook has a 'Homework' section yet: no packs built.")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from course_tools.grading import grade
+    from course_tools.notebook_tools import build_dir
+
+    out = Path(args.out or build_dir("grades"))
+    try:
+        grade(args.submissions, out, args.timeout, args.notebook)
+    except (NotADirectoryError, FileNotFoundError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    print(f"reports: {out / 'grades.csv'} and {out / 'grades.md'}")
+    return 0
+
+
+def _slides(args: argparse.Namespace) -> int:
+    import nbformat
+
+    from course_tools.execution import execute_all
+    from course_tools.notebook_tools import build_dir, course_notebooks
+    from course_tools.slides import render_deck
+
+    paths = course_notebooks(args.notebooks)
+    out = Path(args.out or build_dir("slides"))
+    for path, done in zip(paths, execute_all(paths, args.jobs)):
+        print(render_deck(nbformat.read(done, as_version=4), out / f"{path.stem}.slides.html"))
+    return 0
+
+
+def _slide_tags(args: argparse.Namespace) -> int:
+    import nbformat
+
+    from course_tools.notebook_tools import course_notebooks, write_notebook
+    from course_tools.slides import apply_slide_metadata, mismatches
+
+    status = 0
+    for path in course_notebooks(args.notebooks):
+        nb = nbformat.read(path, as_version=4)
+        if args.check:
+            for line in mismatches(nb):
+                print(f"{path.name}: {line}")
+                status = 1
+        elif apply_slide_metadata(nb):
+            write_notebook(nb, path)
+            print(f"set the slide metadata of {path.name}")
+    return status
+
+
+def _html(args: argparse.Namespace) -> int:
+    import time
+
+    from course_tools.notebook_tools import build_dir, course_notebooks
+    from course_tools.site import build_site
+
+    start = time.perf_counter()
+    index = build_site(course_notebooks(args.notebooks), args.out or build_dir("html"), args.jobs)
+    print(f"site: {index} ({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from course_tools import prose
+    from course_tools.notebook_tools import course_notebooks, problems
+
+    paths = course_notebooks(args.notebooks)
+    found = [line for path in paths for line in problems(path)]
+    found += [line for path in paths for line in prose.problems(path)]
+    print("\n".join(found) if found else "every notebook follows the conventions, and its prose quotes checked numbers")
+    return 1 if found else 0
+
+
+def _clean(args: argparse.Namespace) -> int:
+    import nbformat
+
+    from course_tools.notebook_tools import clean, course_notebooks, write_notebook
+
+    for path in course_notebooks(args.notebooks):
+        write_notebook(clean(nbformat.read(path, as_version=4)), path)
+    return 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from course_tools.notebook_tools import course_notebooks, refresh
+
+    for path in course_notebooks(args.notebooks):
+        print(f"running {path.name} ...", flush=True)
+        refresh(path, args.timeout)
+    return 0
+
+
+def _badges(args: argparse.Namespace) -> int:
+    from course_tools.notebook_tools import course_notebooks, set_repository_links
+
+    for path in course_notebooks(args.notebooks):
+        if set_repository_links(path):
+            print(f"updated the Colab links of {path.name}")
+    return 0
+
+
+def _execute(args: argparse.Namespace) -> int:
+    from course_tools.execution import run_to_file
+
+    return run_to_file(args.notebook, args.executed, args.timeout)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``course`` command line: one subcommand per tool.
+
+    Example:
+        >>> parser().parse_args(["grade", "submissions/"]).timeout
+        300.0
+    """
+    top = argparse.ArgumentParser(prog="course", description=DESCRIPTION,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = top.add_subparsers(
+        dest="command", required=True, metavar="COMMAND",
+        title="commands (make targets: student, homework, grade, slides, slide-tags, html, "
+              "check-notebooks, clean-notebooks, refresh, badges)")
+
+    def command(name: str, run: Callable[[argparse.Namespace], int], help: str | None, *,
+                notebooks: bool = True, out: str | None = None, timeout: float | None = None,
+                jobs: bool = False) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help) if help else commands.add_parser(name)
+        sub.set_defaults(run=run)
+        if notebooks:
+            sub.add_argument("notebooks", nargs="*", help="notebook files (default: every notebook of the course)")
+        if out:
+            sub.add_argument("--out", help=f"output folder (default: build/{out} in the checkout)")
+        if timeout:
+            sub.add_argument("--timeout", type=float, default=float(timeout),
+                             help=f"seconds a notebook may run in all (default: {timeout:g})")
+        if jobs:
+            sub.add_argument("--jobs", type=int, default=2, help="notebooks run at the same time (default: 2)")
+        return sub
+
+    command("student", _student, "student versions: solutions stubbed, outputs cleared", out="student")
+    command("homework", _homework, "a zipped homework pack per notebook with a Homework section",
+            out="homework", timeout=SUBMISSION_TIMEOUT)
+    grade = command("grade", _grade, "run submitted notebooks, report which checks pass", notebooks=False,
+                    out="grades", timeout=SUBMISSION_TIMEOUT)
+    grade.add_argument("submissions", help="folder of submitted notebooks (searched recursively)")
+    grade.add_argument("--notebook", help="the course notebook every submission answers (default: from its name)")
+    command("slides", _slides, "run the notebooks and render reveal.js decks", out="slides", jobs=True)
+    tags = command("slide-tags", _slide_tags, "store the slide metadata the course's rule gives each cell")
+    tags.add_argument("--check", action="store_true", help="only list the cells whose metadata is off the rule")
+    command("html", _html, "run the notebooks and render the course site (open index.html)", out="html", jobs=True)
+    command("check", _check, "check the notebook conventions (names, clean outputs, badge, summary) and that "
+            "the prose quotes only numbers checked cells print")
+    command("clean", _clean, "strip outputs from notebooks (checked cells keep theirs)")
+    command("refresh", _refresh, "run notebooks and store the outputs of their checked cells",
+            timeout=NOTEBOOK_TIMEOUT)
+    command("badges", _badges, "point every Colab badge and install line at the repository in pyproject.toml")
+    # The grader's child process (not listed): run one notebook, errors allowed, into a copy.
+    child = command("execute", _execute, None, notebooks=False, timeout=SUBMISSION_TIMEOUT)
+    child.add_argument("notebook")
+    child.add_argument("executed")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``course`` with ``argv`` (default: the command line); the exit status."""
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
