@@ -1,8 +1,10 @@
 """The rendered course: run every notebook, render it to HTML, add an index page.
 
 Run ``course html`` (or ``make html``), then open ``build/html/index.html``:
-the site works from the folder, offline (formulas use a local copy of MathJax when the
-``jupyter-server-mathjax`` package is installed, which the ``teach`` extra provides).
+the site works from the folder, offline, copied anywhere (formulas use a local copy of MathJax when
+the ``jupyter-server-mathjax`` package is installed, which the ``teach`` extra provides; the decks
+in ``slides/`` take reveal.js from beside them too, see ``course_tools.slides``). Pages and decks
+load nothing from a CDN.
 
 Built with nbconvert and a generated index rather than Jupyter Book: the course is one flat
 list of notebooks, so a table of contents, a theme and a Sphinx or Node tool chain add build time
@@ -23,23 +25,47 @@ import nbformat
 from course_tools.execution import execute_all
 from course_tools.notebook_tools import build_dir, colab_url, course_notebooks
 
+__all__ = [
+    "build_site", "copy_mathjax", "exporter_with_template", "for_the_web", "index_page",
+    "notebook_summary", "render_page",
+]
+
 MATHJAX_CONFIG = "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+# jupyter-server-mathjax ships MathJax 2 with the STIX-Web fonts only, not MathJax's default TeX
+# fonts: told so, formulas render offline as formulas, not as plain letters.
+MATHJAX_BLOCK = """{%- block html_head_js_mathjax -%}
+<script type="text/x-mathjax-config">
+MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, imageFont: null, webFont: "STIX-Web"}});
+</script>
+{{ super() }}
+{%- endblock html_head_js_mathjax -%}"""
+# nbconvert's page template without what it loads from CDNs (RequireJS, the widget manager: the
+# pages have no kernel, so a widget cannot work there anyway).
+PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+""" + MATHJAX_BLOCK
 _LOCAL_LINK = re.compile(r"\]\((\d\d_[A-Za-z0-9_]+)\.ipynb(#[^)\s]*)?\)")
+_REMOTE_IMAGE = re.compile(r"!\[([^\]]*)\]\(https?://[^)\s]+\)")
 _GOALS = re.compile(r"\*\*Learning goals\*\*\s*\n((?:\s*[-*] .*\n?)+)", re.IGNORECASE)
 
 
 def for_the_web(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy whose links between notebooks (``02_x.ipynb``) point at the pages (``02_x.html``).
+    """A copy for the pages and decks: links between notebooks (``02_x.ipynb``) point at the pages
+    (``02_x.html``), and a picture from the internet (the Colab badge) becomes its text, so that
+    nothing is fetched from the internet when a page opens (a link around it stays a link).
 
     Example:
-        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("[next](01_a.ipynb)")])
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        ...     "[next](01_a.ipynb) [![Open In Colab](https://x.org/badge.svg)](https://colab.x/01_a)")])
         >>> for_the_web(nb).cells[0].source
-        '[next](01_a.html)'
+        '[next](01_a.html) [Open In Colab](https://colab.x/01_a)'
     """
     nb = nbformat.from_dict(nb)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = _LOCAL_LINK.sub(lambda m: f"]({m.group(1)}.html{m.group(2) or ''})", cell.source)
+            cell.source = _REMOTE_IMAGE.sub(r"\1", cell.source)
     return nb
 
 
@@ -59,6 +85,20 @@ def copy_mathjax(out_dir: Path) -> str | None:
     return f"mathjax/{MATHJAX_CONFIG}"
 
 
+def exporter_with_template(exporter_class: type, template: str, **traits):
+    """An nbconvert exporter that renders with ``template``, Jinja text extending one of nbconvert's.
+
+    Example:
+        >>> from nbconvert import HTMLExporter
+        >>> exporter_with_template(HTMLExporter, PAGE_TEMPLATE).template_file
+        'course.html.j2'
+    """
+    from jinja2 import DictLoader
+
+    return exporter_class(extra_loaders=[DictLoader({"course.html.j2": template})], template_file="course.html.j2",
+                          **traits)
+
+
 def render_page(nb: nbformat.NotebookNode, target: Path, mathjax_url: str | None) -> Path:
     """Render one executed notebook to a stand-alone HTML page (images embedded).
 
@@ -67,7 +107,8 @@ def render_page(nb: nbformat.NotebookNode, target: Path, mathjax_url: str | None
     """
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = exporter_with_template(HTMLExporter, PAGE_TEMPLATE, exclude_input_prompt=True,
+                                      exclude_output_prompt=True)
     if mathjax_url:
         exporter.mathjax_url = mathjax_url
     body, _ = exporter.from_notebook_node(for_the_web(nb), resources={"metadata": {"name": target.stem}})
@@ -145,11 +186,11 @@ def build_site(paths: list[Path] | None = None, out_dir: str | Path | None = Non
     out_dir.mkdir(parents=True, exist_ok=True)
     mathjax_url = copy_mathjax(out_dir)
     rows = []
-    for path, done in zip(paths, execute_all(paths, jobs, cache_dir)):
+    for path, done in zip(paths, execute_all(paths, jobs, cache_dir or build_dir("executed"))):
         nb = nbformat.read(done, as_version=4)
         render_page(nb, out_dir / f"{path.stem}.html", mathjax_url)
         if slides:
-            render_deck(nb, out_dir / "slides" / f"{path.stem}.slides.html")
+            render_deck(nb, out_dir / "slides" / f"{path.stem}.slides.html", assets_dir=out_dir)
         rows.append((path, nb))
     index = out_dir / "index.html"
     index.write_text(index_page(rows, slides), encoding="utf-8")

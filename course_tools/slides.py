@@ -16,19 +16,114 @@ The rule (``slide_type``), chosen so a notebook reads well both as a notebook an
 JupyterLab slideshow extension, ``jupyterlab-rise`` in the ``lab`` extra, presents the live
 notebook from it); ``tests/test_slides.py`` checks every notebook carries it.
 ``course slides`` (``make slides``) runs the notebooks (cached, see
-``course_tools.execution``) and writes ``build/slides/NN_name.slides.html``. reveal.js itself is
-loaded from its CDN when a deck opens.
+``course_tools.execution``) and writes ``build/slides/NN_name.slides.html``.
+
+Decks work offline, from any folder (a USB stick): reveal.js and MathJax are copied beside them
+(``reveal.js/``, ``mathjax/``) and loaded by relative links; nothing comes from a CDN. reveal.js
+comes from the ``sphinx-revealjs`` package (the teach extra; its wheel ships reveal.js's built
+files, MIT licence) and is checked against the SHA-256 below before a deck uses it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
 
+from course_tools.site import (MATHJAX_BLOCK, MATHJAX_CONFIG, copy_mathjax, exporter_with_template,
+                               for_the_web)
+
+__all__ = [
+    "OfflineAssetError", "apply_slide_metadata", "copy_deck_assets", "mismatches", "render_deck",
+    "slide_type",
+]
+
 KEPT = {"notes"}
 _FIRST_HEADING = re.compile(r"^\s*(#{1,6})\s")
+
+# reveal.js 5.2.0 as sphinx-revealjs 3.2.1 ships it (pinned in constraints.txt): the SHA-256 of the
+# files a deck loads. Another copy (a new sphinx-revealjs) stops the build until someone checked it.
+REVEAL_DIR = "reveal.js"
+REVEAL_FILES = {
+    "LICENSE": "34014800f4126ac2525e224166f099f26628612e95c41f76d70841b63138c989",
+    "dist/reveal.js": "46538b52db48724192f59bf46f5e851a18e302777c46f4a34c32709d010d6a29",
+    "dist/reveal.css": "68f915a11ebf7203c0446576b7e952ff61c5dd02134a8a226ffaf62ed42136d2",
+    "dist/theme/white.css": "97f64970ffd6c745ffab96ad26c504950f665e18fa851ac8864fc1851ce99780",
+    "dist/theme/fonts/source-sans-pro/source-sans-pro.css":
+        "5292b4fb38f4e609bf20cd98b3e5c039dbd7271d1c9174302305fbaaf42035cc",
+    "plugin/notes/notes.js": "df1201d19d03241a2897d39c3d38768177df1cbd4bde06327b321cb83461ae89",
+}
+REVEAL_FONTS = "dist/theme/fonts/source-sans-pro"  # the white theme's font files, beside its CSS
+# nbconvert's reveal template without what it loads from CDNs (jQuery, RequireJS, Mermaid, the
+# widget manager): reveal.js and its speaker-notes plugin from the folder beside the deck.
+DECK_TEMPLATE = """{%- extends 'reveal/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+""" + MATHJAX_BLOCK + """
+{% block footer_js %}
+<script src="{{ reveal_url_prefix }}/dist/reveal.js"></script>
+<script src="{{ reveal_url_prefix }}/plugin/notes/notes.js"></script>
+<script>
+Reveal.initialize({
+    controls: true, progress: true, history: true,
+    transition: "{{ reveal_transition }}", slideNumber: "{{ reveal_number }}",
+    width: {{ reveal_width }}, height: {{ reveal_height }}, plugins: [RevealNotes],
+});
+// A slide taller than the screen scrolls (nbconvert's reveal_scroll, without jQuery).
+function scrollTallSlides() {
+    if (!{{ reveal_scroll }}) return;
+    var limit = document.querySelector('.reveal').offsetHeight * 0.95;
+    document.querySelectorAll('section.present section').forEach(function (section) {
+        if (section.offsetHeight > limit) {
+            section.style.height = 'calc(95vh)';
+            section.style.overflowY = 'scroll';
+            section.style.marginTop = '20px';
+        }
+    });
+}
+Reveal.on('ready', scrollTallSlides);
+Reveal.on('slidechanged', function (event) {
+    if (window.MathJax && MathJax.Hub) MathJax.Hub.Queue(['Rerender', MathJax.Hub, event.currentSlide]);
+    scrollTallSlides();
+});
+</script>
+{% endblock footer_js %}
+"""
+
+
+class OfflineAssetError(RuntimeError):
+    """A file an offline deck needs is not installed, or is not the copy the course checked."""
+
+
+def copy_deck_assets(out_dir: str | Path) -> Path:
+    """Copy reveal.js (checked) and MathJax into ``out_dir``, where decks load them from; ``out_dir``.
+
+    Example:
+        >>> copy_deck_assets("build/slides")  # doctest: +SKIP
+        PosixPath('build/slides')
+    """
+    try:
+        import sphinx_revealjs
+    except ImportError:
+        raise OfflineAssetError("the decks take reveal.js from the sphinx-revealjs package, which is not installed: "
+                                "run `make setup` (or pip install -c constraints.txt -e '.[teach]')") from None
+    source, target = Path(sphinx_revealjs.__file__).parent / "_static" / "revealjs", Path(out_dir) / REVEAL_DIR
+    for name, digest in REVEAL_FILES.items():
+        if hashlib.sha256((source / name).read_bytes()).hexdigest() != digest:
+            raise OfflineAssetError(f"{source / name} is not the reveal.js file the course checked (its SHA-256 "
+                                    "differs; a new sphinx-revealjs?): look at the new reveal.js, then update "
+                                    "REVEAL_FILES in course_tools/slides.py")
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / name, target / name)
+    shutil.copytree(source / REVEAL_FONTS, target / REVEAL_FONTS, dirs_exist_ok=True)
+    if copy_mathjax(Path(out_dir)) is None:
+        raise OfflineAssetError("the decks take MathJax from the jupyter-server-mathjax package, which is not "
+                                "installed: run `make setup` (or pip install -c constraints.txt -e '.[teach]')")
+    return Path(out_dir)
 
 
 def slide_type(nb: nbformat.NotebookNode, index: int) -> str:
@@ -88,23 +183,30 @@ def mismatches(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
-def render_deck(nb: nbformat.NotebookNode, target: str | Path) -> Path:
+def render_deck(nb: nbformat.NotebookNode, target: str | Path, assets_dir: str | Path | None = None) -> Path:
     """Render ``nb`` (executed, for its outputs) as a reveal.js deck at ``target``.
 
-    The rule is applied to a copy first, so a deck is right even before ``tag`` was run.
+    The deck loads reveal.js and MathJax from ``assets_dir`` (default: the deck's folder) by
+    relative links; they are copied there first if they are not. The rule is applied to a copy
+    first, so a deck is right even before ``tag`` was run.
 
     Example:
         >>> render_deck(nb, "build/slides/00_start_here.slides.html")  # doctest: +SKIP
     """
     from nbconvert import SlidesExporter
 
-    from course_tools.site import for_the_web
-
+    target = Path(target)
+    assets = Path(assets_dir) if assets_dir is not None else target.parent
+    if not all((assets / REVEAL_DIR / name).is_file() for name in REVEAL_FILES):
+        copy_deck_assets(assets)
+    prefix = Path(os.path.relpath(assets, target.parent)).as_posix()
     nb = for_the_web(nb)
     apply_slide_metadata(nb)
-    exporter = SlidesExporter(reveal_scroll=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = exporter_with_template(
+        SlidesExporter, DECK_TEMPLATE, reveal_scroll=True, reveal_theme="white",
+        reveal_url_prefix=f"{prefix}/{REVEAL_DIR}", mathjax_url=f"{prefix}/mathjax/{MATHJAX_CONFIG}",
+        exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
-    target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(body, encoding="utf-8")
     return target
