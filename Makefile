@@ -24,8 +24,19 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) ## create .venv and install the course (done for you by lab and test)
 
-lab: $(STAMP) ## open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+# The student's JupyterLab installs the course and the lab extra only (on a fresh clone no teacher
+# tools at all); student_lab/ turns off nbgrader's menu, buttons and server extensions, which
+# `make test` and the teacher's targets install (the course uses nbgrader as a library).
+LAB_STAMP := $(VENV)/.installed-lab
+$(LAB_STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -c constraints.txt -e ".[lab]"
+	touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP) ## open the student's JupyterLab on the notebooks (no teacher tools)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/student_lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP) ## unit tests, then every notebook top to bottom under nbval
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) tests notebooks $(NBVAL)

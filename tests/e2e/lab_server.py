@@ -17,6 +17,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+# What `make lab` puts on JUPYTER_CONFIG_PATH: nbgrader's menu, buttons and server extensions off.
+STUDENT_LAB = Path(__file__).resolve().parents[2] / "student_lab"
 # JupyterLab settings for the test only (written into a temporary settings folder):
 # every cell stays in the page (no virtual scrolling), no news or update pop-ups.
 LAB_SETTINGS = {
@@ -101,13 +103,15 @@ class LabServer:
 
 
 def start_lab(root_dir: Path, state_dir: Path, startup_timeout_s: float = 120.0,
-              disabled_extensions: tuple[str, ...] = ()) -> LabServer:
+              disabled_extensions: tuple[str, ...] = (), config_path: Path | None = STUDENT_LAB) -> LabServer:
     """JupyterLab from this interpreter's environment on a free loopback port, with a token.
 
     `root_dir` is what the file browser shows (a copy of the notebooks); `state_dir` receives
     the server's configuration, settings, workspaces and log, so nothing in the user's
     ~/.jupyter is read or written. `disabled_extensions` (front-end plugins, e.g. the widget
     manager "@jupyter-widgets/jupyterlab-manager") builds a deliberately broken JupyterLab.
+    `config_path` goes on JUPYTER_CONFIG_PATH: the student's lab of `make lab` by default, None
+    for a lab with every installed extension (the teacher's tools included).
     """
     port, token = free_loopback_port(), secrets.token_hex(16)
     settings_dir = state_dir / "lab-settings"
@@ -123,6 +127,7 @@ def start_lab(root_dir: Path, state_dir: Path, startup_timeout_s: float = 120.0,
         os.environ,
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         JUPYTER_CONFIG_DIR=str(state_dir / "config"),
+        JUPYTER_CONFIG_PATH=str(config_path or ""),
         JUPYTER_RUNTIME_DIR=str(state_dir / "runtime"),
         JUPYTERLAB_SETTINGS_DIR=str(settings_dir),
         JUPYTERLAB_WORKSPACES_DIR=str(state_dir / "workspaces"),

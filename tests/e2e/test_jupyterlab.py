@@ -11,6 +11,7 @@ The notebooks are opened from a temporary copy (running cells in JupyterLab save
 JupyterLab's settings and workspaces live in a temporary folder, and the server, its kernels
 and the browser are stopped in `finally` blocks, also when a test fails.
 
+The browser (`browser`, a headless Chromium shared with the other browser tests) comes from conftest.py.
 Environment: COURSE_E2E=1 (set by `make e2e`; without it pytest does not collect this file),
 E2E_NOTEBOOKS (a glob, default notebooks/*.ipynb), E2E_CHROMIUM (default /usr/bin/chromium),
 E2E_TIMEOUT_S (per notebook, default 600).
@@ -36,11 +37,6 @@ from lab_server import LabServer, start_lab
 
 from course_utils.paths import REPO_ROOT
 
-CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 NOTEBOOKS = sorted(Path(p) for p in glob.glob(os.environ.get("E2E_NOTEBOOKS", "notebooks/*.ipynb"),
                                               root_dir=REPO_ROOT))
 TIMEOUT_S = float(os.environ.get("E2E_TIMEOUT_S", "600"))
@@ -121,25 +117,6 @@ def lab(workspace, tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"No Chromium at {CHROMIUM}: install it (Debian/Ubuntu: `apt-get install -y chromium`) "
-                    "or point E2E_CHROMIUM at one. The test never downloads a browser.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),  # a fresh --user-data-dir
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
 
 
 def shut_down_kernels(lab: LabServer) -> None:
