@@ -38,6 +38,8 @@ from course_utils.playground_network import (MULTI_CLASS_COLORS, NetworkPicture,
 from course_utils.plotting import COLORS
 from course_utils.spiral import FEATURES, feature_map
 
+__all__ = ["Playground", "build_playground_net", "loss_for", "parse_hidden"]
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
                                            "linear": nn.Identity}
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -113,6 +115,7 @@ class Playground:
         self.own_points: tuple[np.ndarray, np.ndarray, bool] | None = None
         self.error: str | None = None
         self._resetting = False
+        self._holding = False   # configure() sets several controls, then resets once
         style = {"description_width": "initial"}
         self.dataset = widgets.Dropdown(options=list(DATASETS), value=dataset, description="data", style=style)
         self.feature_boxes = {name: widgets.Checkbox(value=name in ("x1", "x2"), description=name, indent=False,
@@ -186,6 +189,35 @@ class Playground:
                 "noise": self.noise.value, "train_percent": self.train_percent.value,
                 "objective": self.objective.value}
 
+    def configure(self, **values: object) -> None:
+        """Set several controls at once, then start over once; names as in :meth:`settings`.
+
+        Example:
+            >>> pg = Playground(resolution=10)
+            >>> pg.configure(dataset="xor", features=["x1", "x2", "x1*x2"], hidden=[8, 8], learning_rate=0.1)
+            >>> pg.state()["hidden"], pg.network.sizes
+            ([8, 8], [3, 8, 8, 1])
+        """
+        controls = {"dataset": self.dataset, "hidden": self.hidden, "activation": self.activation,
+                    "learning_rate": self.learning_rate, "regularization": self.regularization,
+                    "regularization_rate": self.regularization_rate, "batch_size": self.batch_size,
+                    "noise": self.noise, "train_percent": self.train_percent, "objective": self.objective}
+        unknown = set(values) - set(controls) - {"features"}
+        if unknown:
+            raise ValueError(f"configure: unknown setting(s) {sorted(unknown)}; use {sorted([*controls, 'features'])}")
+        self._holding = True
+        try:
+            for name, value in values.items():
+                if name == "features":
+                    for feature, box in self.feature_boxes.items():
+                        box.value = feature in value
+                else:
+                    controls[name].value = ", ".join(map(str, value)) if name == "hidden" and not isinstance(
+                        value, str) else value
+        finally:
+            self._holding = False
+        self.reset()
+
     def state(self) -> dict:
         """Settings, epoch, the latest readings (``"train TF"``, ``"test accuracy"``, …) and whether it plays."""
         latest = {name: values[-1] for name, values in self.history.items()}
@@ -234,6 +266,8 @@ class Playground:
 
     def reset(self) -> None:
         """Pause, regenerate the data from the seed and the settings, and start a fresh network."""
+        if self._holding:
+            return
         self.pause()
         try:
             config = self.settings()

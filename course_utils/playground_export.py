@@ -15,6 +15,8 @@ import numpy as np
 
 from course_utils.playground_data import DATASETS, NUM_SAMPLES, REGRESSION
 
+__all__ = ["export_pytorch"]
+
 #: Each playground feature as PyTorch code on points ``X`` (N, 2).
 FEATURE_CODE: dict[str, str] = {
     "x1": "X[:, 0]", "x2": "X[:, 1]", "x1^2": "X[:, 0] ** 2", "x2^2": "X[:, 1] ** 2",
@@ -126,7 +128,7 @@ def features(X):
 
 
 init = torch.Generator().manual_seed(SEED)
-sizes = [{len(s["features"])}, *{s["hidden"]!r}, {n_outputs}]
+sizes = {[len(s["features"]), *s["hidden"], n_outputs]!r}
 layers = []
 for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
     linear = nn.Linear(n_in, n_out)
