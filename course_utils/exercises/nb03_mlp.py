@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
+from typing import Any
 
 import torch
+from torch.nn.modules.module import register_module_parameter_registration_hook
+from torch.overrides import TorchFunctionMode
 
 from course_utils.checks import CheckFailed, call_student, check_close, passed
 
+__all__ = ["check_bce", "check_count_parameters", "reference_count"]
+
 _NETWORKS = ([3, 5, 4, 2], [2, 1], [784, 128, 10])
+
+
+class _TorchCalls(TorchFunctionMode):
+    """Records the names of the torch functions called inside its ``with`` block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 - torch's protocol
+        self.names.add(getattr(func, "__name__", str(func)))
+        return func(*args, **(kwargs or {}))
 
 
 def reference_count(sizes: list[int]) -> int:
@@ -22,19 +40,28 @@ def reference_count(sizes: list[int]) -> int:
 
 
 def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> None:
-    """``count_parameters(sizes)`` must count weights and biases of every layer.
+    """``count_parameters(sizes)`` must count weights and biases of every layer, by the formula
+    (no PyTorch layers built), and return an int.
 
     Example:
         >>> check_count_parameters(reference_count)
         ✅ count_parameters is correct
     """
     for sizes in _NETWORKS:
-        actual = call_student(count_parameters, list(sizes), name="count_parameters")
+        built: list[str] = []
+        handle = register_module_parameter_registration_hook(lambda module, name, param: built.append(name))
+        try:
+            actual = call_student(count_parameters, list(sizes), name="count_parameters")
+        finally:
+            handle.remove()
+        if built:
+            raise CheckFailed("count_parameters built PyTorch layers to count their parameters; the exercise "
+                              "asks for the formula of section 4: each layer has (n_in + 1)·n_out parameters.")
+        if isinstance(actual, torch.Tensor) or isinstance(actual, bool) or not isinstance(actual, numbers.Integral):
+            kind = "a tensor" if isinstance(actual, torch.Tensor) else f"{type(actual).__name__} {actual!r}"
+            raise CheckFailed(f"count_parameters({sizes}) returned {kind}; it should return a Python int "
+                              "(convert with int(...) or .item()).")
         expected = reference_count(sizes)
-        if isinstance(actual, torch.Tensor) and actual.numel() == 1:
-            actual = actual.item()
-        if not isinstance(actual, int) or isinstance(actual, bool):
-            raise CheckFailed(f"count_parameters({sizes}) should return an int, got {type(actual).__name__} {actual!r}.")
         if actual == expected:
             continue
         weights_only = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
@@ -45,25 +72,53 @@ def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> None
     passed("count_parameters")
 
 
+def _reference_bce(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+
+
 def check_bce(bce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
-    """``bce(p, y)``: mean binary cross-entropy of probabilities ``p`` against 0/1 labels ``y``.
+    """``bce(p, y)``: mean binary cross-entropy of probabilities ``p`` against 0/1 labels ``y``,
+    by the formula (not ``nn.BCELoss``), returned as a tensor that ``backward()`` can use.
 
     Example:
-        >>> check_bce(torch.nn.functional.binary_cross_entropy)
+        >>> check_bce(lambda p, y: -(y * p.log() + (1 - y) * (1 - p).log()).mean())
         ✅ bce is correct
     """
     p = torch.tensor([0.9, 0.2, 0.6, 0.3])
     y = torch.tensor([1.0, 0.0, 0.0, 1.0])
-    expected = torch.nn.functional.binary_cross_entropy(p, y).item()
-    actual = call_student(bce, p.clone(), y.clone(), name="bce")
-    if isinstance(actual, torch.Tensor) and actual.numel() == 1:
+    expected = _reference_bce(p, y).item()
+    p_in = p.clone().requires_grad_()
+    with _TorchCalls() as calls:
+        actual = call_student(bce, p_in, y.clone(), name="bce")
+    used = sorted(n for n in calls.names if "binary_cross_entropy" in n)
+    if used:
+        raise CheckFailed(f"bce calls PyTorch's own loss ({', '.join(used)}, which nn.BCELoss uses too); the "
+                          "exercise asks for the formula: −mean(y·log p + (1−y)·log(1−p)).")
+    if not isinstance(actual, torch.Tensor):
+        if isinstance(actual, numbers.Real) and not isinstance(actual, bool):
+            raise CheckFailed(f"bce returned a {type(actual).__name__}; return the tensor itself (no .item(), no "
+                              "NumPy), so that loss.backward() can compute gradients from it.")
+        raise CheckFailed(f"bce returned a {type(actual).__name__}; it should return a one-element tensor.")
+    if actual.numel() == 1:
         value = actual.item()
-        if abs(value - 4 * expected) < 1e-4:
+        if abs(value - len(p) * expected) < 1e-4:
             raise CheckFailed(f"bce returned the sum over the {len(p)} examples ({value:.4f}); take the mean.")
         if abs(value + expected) < 1e-4:
             raise CheckFailed("bce has the wrong sign: log p is negative, so the loss is −mean(y·log p + (1−y)·log(1−p)).")
-        only_positive = -(y * p.log()).mean().item()
-        if abs(value - only_positive) < 1e-4:
+        if abs(value - (-(y * p.log()).mean().item())) < 1e-4:
             raise CheckFailed("bce only counts the examples with y = 1: add the (1 − y)·log(1 − p) term for y = 0.")
     check_close(actual, expected, name="bce(p, y)", atol=1e-5, quiet=True)
+    _check_gradient(actual, p_in, p, y)
     passed("bce")
+
+
+def _check_gradient(actual: torch.Tensor, p_in: torch.Tensor, p: torch.Tensor, y: torch.Tensor) -> None:
+    if actual.grad_fn is None:
+        raise CheckFailed("bce has the right value but no gradient: it was computed outside autograd (NumPy, "
+                          ".item(), .detach() or torch.tensor(...) of a number); use torch operations on p.")
+    (grad,) = torch.autograd.grad(actual.sum(), p_in, allow_unused=True)
+    p_ref = p.clone().requires_grad_()
+    (expected,) = torch.autograd.grad(_reference_bce(p_ref, y), p_ref)
+    if grad is None or not torch.allclose(grad, expected, atol=1e-5):
+        raise CheckFailed("bce has the right value but the wrong gradient with respect to p: compute it from p "
+                          "with torch operations, without constants or detached parts.")
