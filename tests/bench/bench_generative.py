@@ -64,6 +64,7 @@ def measure(nb: dict, seed: int) -> dict[str, float]:
         prior = torch.randn(400, 8, generator=torch.Generator().manual_seed(seed + 2))
         m["VAE k=8 prior samples: distance to nearest"] = nb["distance_to_nearest"](
             torch.sigmoid(vae8.decoder(prior)), X_train)
+    m["VAE k=8 reconstruction"], m["VAE k=8 KL"] = nb["vae_test_terms"](vae8)
     return m
 
 
@@ -76,6 +77,9 @@ CLAIMS = {
     "AE k=8 random decodes > 1.2 × real distance": lambda m: (m["AE k=8 random codes: distance to nearest"]
                                                              > 1.2 * m["real test digits: distance to nearest"]),
     "VAE k=2 reconstruction + KL < 28": lambda m: (m["VAE k=2 beta=1.0 reconstruction"] + m["VAE k=2 beta=1.0 KL"]) < 28,
+    "VAE reconstructs worse than the AE of the same size (k=2, 8)": lambda m: (
+        m["VAE k=2 beta=1.0 reconstruction"] > m["AE k=2 test reconstruction"]
+        and m["VAE k=8 reconstruction"] > m["AE k=8 test reconstruction"]),
     "beta=4 reconstructs worse than beta=0.25": lambda m: (m["VAE k=2 beta=4.0 reconstruction"]
                                                            > m["VAE k=2 beta=0.25 reconstruction"]),
     "larger beta: smaller KL": lambda m: m["VAE k=2 beta=0.25 KL"] > m["VAE k=2 beta=1.0 KL"] > m["VAE k=2 beta=4.0 KL"],
