@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# The examples in the helpers' and tools' docstrings run as tests too.
+DOCTEST := --doctest-modules course_utils course_tools
 # Two pytest workers, each notebook's cells kept on one worker, one thread each (2 cores here).
 PARALLEL ?= -n 2 --dist loadfile
 NB ?= notebooks/*.ipynb
@@ -38,11 +40,11 @@ lab: $(LAB_STAMP) ## open the student's JupyterLab on the notebooks (no teacher 
 	JUPYTER_CONFIG_PATH="$(CURDIR)/student_lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	  $(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: $(STAMP) ## unit tests, then every notebook top to bottom under nbval
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) tests notebooks $(NBVAL)
+test: $(STAMP) ## unit tests and docstring examples, then every notebook top to bottom under nbval
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) $(DOCTEST) tests notebooks $(NBVAL)
 
-unit: $(STAMP) ## only the unit tests (fast)
-	$(BIN)/python -m pytest tests
+unit: $(STAMP) ## only the unit tests and docstring examples (fast)
+	$(BIN)/python -m pytest $(DOCTEST) tests
 
 notebooks: $(STAMP) ## only the notebooks under nbval (NB=notebooks/02_*.ipynb for one)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) $(NB) $(NBVAL)

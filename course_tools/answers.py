@@ -31,6 +31,11 @@ from typing import Any
 
 import cloudpickle
 
+__all__ = [
+    "Channel", "Namespace", "ProtocolError", "Remote", "SandboxGone", "Session", "StudentError", "decode",
+    "drive", "encode", "notebook_imports", "remote", "run_check", "serve",
+]
+
 MAX_MESSAGE = 64 * 2**20
 _TENSOR_DTYPES = ("float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8",
                   "uint8", "bool", "complex64", "complex128")

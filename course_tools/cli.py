@@ -78,7 +78,7 @@ def _slides(args: argparse.Namespace) -> int:
 
     paths = course_notebooks(args.notebooks)
     out = Path(args.out or build_dir("slides"))
-    for path, done in zip(paths, execute_all(paths, args.jobs)):
+    for path, done in zip(paths, execute_all(paths, args.jobs, build_dir("executed"))):
         print(render_deck(nbformat.read(done, as_version=4), out / f"{path.stem}.slides.html"))
     return 0
 

@@ -38,7 +38,7 @@ def run_notebook(nb: nbformat.NotebookNode, cwd: str | Path, timeout: float, *,
 
     Example:
         >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
-        >>> run_notebook(nb, ".", timeout=60), nb.cells[0].outputs[0].text  # doctest: +SKIP
+        >>> run_notebook(nb, ".", timeout=60), nb.cells[0].outputs[0].text
         ('', '42\\n')
     """
     from nbclient import NotebookClient
@@ -104,12 +104,6 @@ def run_to_file(notebook: str | Path, target: str | Path, timeout: float) -> int
     return 0
 
 
-def _default_cache() -> Path:
-    from course_tools.notebook_tools import build_dir
-
-    return build_dir("executed")
-
-
 def _stamp(path: Path) -> str:
     """A hash of the notebook and of every ``course_utils`` source it may import."""
     digest = hashlib.sha256(path.read_bytes())
@@ -120,16 +114,14 @@ def _stamp(path: Path) -> str:
     return digest.hexdigest()
 
 
-def executed(path: str | Path, cache_dir: str | Path | None = None, timeout: float = NOTEBOOK_TIMEOUT) -> Path:
-    """The notebook ``path`` run top to bottom, from the cache when nothing changed; its path.
-
-    The cache is ``cache_dir``, by default ``build/executed`` in the checkout.
+def executed(path: str | Path, cache_dir: str | Path, timeout: float = NOTEBOOK_TIMEOUT) -> Path:
+    """The notebook ``path`` run top to bottom, from the cache ``cache_dir`` when nothing changed; its path.
 
     Example:
         >>> executed("notebooks/00_start_here.ipynb", "build/executed")  # doctest: +SKIP
         PosixPath('build/executed/00_start_here.ipynb')
     """
-    path, cache_dir = Path(path), Path(cache_dir or _default_cache())
+    path, cache_dir = Path(path), Path(cache_dir)
     target, stamp_file = cache_dir / path.name, cache_dir / f"{path.stem}.sha256"
     stamp = _stamp(path)
     if target.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
@@ -141,14 +133,13 @@ def executed(path: str | Path, cache_dir: str | Path | None = None, timeout: flo
     return target
 
 
-def execute_all(paths: list[Path], jobs: int = 2, cache_dir: str | Path | None = None) -> list[Path]:
+def execute_all(paths: list[Path], jobs: int, cache_dir: str | Path) -> list[Path]:
     """Run (or take from the cache) several notebooks, ``jobs`` at a time; the executed copies.
 
     Example:
-        >>> execute_all([Path("notebooks/00_start_here.ipynb")], jobs=1)  # doctest: +SKIP
+        >>> execute_all([Path("notebooks/00_start_here.ipynb")], 1, "build/executed")  # doctest: +SKIP
         [PosixPath('build/executed/00_start_here.ipynb')]
     """
-    cache_dir = Path(cache_dir or _default_cache())
     if jobs <= 1 or len(paths) <= 1:
         return [executed(p, cache_dir) for p in paths]
     with ProcessPoolExecutor(max_workers=jobs) as pool:

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import nbformat
 
+__all__ = ["notebook_problems", "problems"]
+
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 
 #: An unsigned decimal (optionally with an exponent) that is not part of a version number x.y.z.

@@ -34,6 +34,8 @@ from typing import Any
 
 import psutil
 
+__all__ = ["Limits", "Sandbox", "apply_limits", "bwrap_command", "bwrap_path", "describe", "isolation"]
+
 #: Files of /etc a Python process needs (dynamic linker, users, time zone, fonts); no secrets.
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "hosts", "passwd",
         "group", "fonts", "ssl", "mime.types", "alternatives", "matplotlibrc")
@@ -151,6 +153,19 @@ def bwrap_command(bwrap: str, argv: list[str], work: Path, read_only: list[Path]
     return cmd + ["--", *argv]
 
 
+def _proportional_memory(proc: psutil.Process) -> int:
+    """Bytes of RAM ``proc`` uses, its pages shared with other processes split between them (PSS),
+    so forked children that share their parent's memory are not counted many times over."""
+    try:
+        with open(f"/proc/{proc.pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return proc.memory_info().rss
+
+
 class Sandbox:
     """One sandboxed command, its watchdog and the reason it was stopped, if it was.
 
@@ -213,17 +228,17 @@ class Sandbox:
         if time.monotonic() > self.deadline:
             self.stop("time limit")
             return
-        rss = threads = 0
+        memory = threads = 0
         for proc in self._tree():
             try:
-                rss += proc.memory_info().rss
+                memory += _proportional_memory(proc)
                 threads += proc.num_threads()
-            except psutil.Error:
+            except (psutil.Error, OSError):
                 continue
-        if rss > self.limits.memory_mb * 2**20:
-            self.stop("memory limit")
-        elif threads > self.limits.processes + 8:  # + bwrap's own and the driver's helpers
+        if threads > self.limits.processes + 8:  # + bwrap's own and the driver's helpers
             self.stop("process limit")
+        elif memory > self.limits.memory_mb * 2**20:
+            self.stop("memory limit")
 
     def stop(self, reason: str = "") -> None:
         """Kill everything inside (SIGKILL: a process ignoring SIGTERM goes too); keep the first reason."""

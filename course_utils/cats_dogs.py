@@ -29,6 +29,11 @@ from PIL import Image, ImageDraw, ImageFilter
 from course_utils.images import TensorImageDataset, cached_image_files, cached_image_folder
 from course_utils.paths import data_dir
 
+__all__ = [
+    "CatsDogsData", "SyntheticDataWarning", "draw_face", "load_cats_dogs", "stratified_split",
+    "write_synthetic_folder",
+]
+
 ENV_VAR = "CATS_DOGS_DIR"
 SYNTHETIC_VERSION = 1
 #: The synthetic set mirrors the shared real sample: 96 cats and 200 dogs.
@@ -62,7 +67,7 @@ def load_cats_dogs(folder: str | Path | None = None, *, image_size: int = 64, va
 
     Example:
         >>> data = load_cats_dogs()  # doctest: +SKIP
-        >>> data.class_names, data.kind
+        >>> data.class_names, data.kind  # doctest: +SKIP
         (['cat', 'dog'], 'folder')
     """
     if not 0 < val_fraction < 1:

@@ -23,6 +23,11 @@ from course_utils.device import model_device
 from course_utils.images import load_image, write_atomically
 from course_utils.paths import data_dir
 
+__all__ = [
+    "CheckpointInfo", "classify_images", "default_checkpoint_path", "load_checkpoint",
+    "load_pretrained_resnet18", "save_checkpoint",
+]
+
 FORMAT = "course_utils.checkpoint/1"
 
 

@@ -15,6 +15,8 @@ from matplotlib.axes import Axes
 from course_utils.device import model_device
 from course_utils.plotting import CLASS_COLORS, DIVERGING_CMAP
 
+__all__ = ["grid_proba", "plot_decision_boundary", "plot_loss_curves", "plot_points", "predict_proba"]
+
 FeatureMap = Callable[[torch.Tensor], torch.Tensor]
 
 

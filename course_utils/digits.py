@@ -16,6 +16,8 @@ import torch
 
 from course_utils.cats_dogs import stratified_split
 
+__all__ = ["DigitsData", "load_digits_data", "plot_latent_codes", "show_image_grid"]
+
 SOURCE = ("the UCI Optical Recognition of Handwritten Digits data set (E. Alpaydin and C. Kaynak, "
           "Bogazici University, 1998; 43 writers): its 1,797 test images, as shipped inside "
           "scikit-learn (sklearn.datasets.load_digits)")

@@ -28,6 +28,12 @@ from torch.utils.data import Dataset
 
 from course_utils.paths import atomic_write, data_dir
 
+__all__ = [
+    "ImageFolderTensors", "TensorImageDataset", "cached_image_files", "cached_image_folder",
+    "decode_files", "find_class_folders", "folder_fingerprint", "load_image", "show_images",
+    "write_atomically",
+]
+
 #: Bump when the decoding changes, so that old caches are rebuilt.
 CACHE_VERSION = 1
 CACHE_FOLDER = "image_cache"

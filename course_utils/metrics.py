@@ -10,6 +10,11 @@ from collections.abc import Sequence
 
 import torch
 
+__all__ = [
+    "accuracy", "balanced_accuracy", "classification_report", "confusion_matrix", "majority_baseline",
+    "plot_confusion_matrix", "precision_recall_f1",
+]
+
 
 def _as_labels(y: torch.Tensor | Sequence[int], name: str) -> torch.Tensor:
     y = torch.as_tensor(y)

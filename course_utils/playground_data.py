@@ -21,6 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+__all__ = [
+    "Split", "check_own_data", "circle", "gauss", "make_split", "reg_gauss", "reg_plane", "spiral",
+    "split", "xor",
+]
+
 Generator = Callable[[int, float, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
 
 

@@ -27,6 +27,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+__all__ = [
+    "Network", "Trainer", "activate", "activation_derivative", "loss_and_gradient", "output_picture",
+    "readings",
+]
+
 ACTIVATION_NAMES = ("tanh", "relu", "sigmoid", "linear")
 LOSSES = ("tf", "bce", "ce", "mse")
 REGULARIZATIONS = ("none", "L1", "L2")

@@ -18,6 +18,11 @@ from matplotlib.colors import LinearSegmentedColormap, to_rgb
 
 from course_utils.plotting import CLASS_COLORS, COLORS
 
+__all__ = [
+    "NetworkPicture", "class_tile", "colorize", "colorize_classes", "link_color", "link_width",
+    "node_names",
+]
+
 #: Orange (−1, class 0), light grey (0), blue (+1, class 1): TF Playground's scale in the course's colours.
 PLAYGROUND_CMAP = LinearSegmentedColormap.from_list("playground", [CLASS_COLORS[0], "#e8eaeb", CLASS_COLORS[1]])
 #: Colours of classes 0, 1, 2, … for three or more classes.

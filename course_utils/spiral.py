@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+__all__ = ["feature_map", "make_spiral", "split_train_test"]
+
 #: The playground's seven input features, in its order, as functions of a batch ``X`` (N, 2).
 FEATURES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "x1": lambda X: X[:, 0],

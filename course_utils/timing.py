@@ -9,6 +9,8 @@ from typing import Any
 
 import torch
 
+__all__ = ["median_time"]
+
 
 def median_time(fn: Callable[[], Any], *, device: torch.device | str = "cpu",
                 repeats: int = 5, warmup: int = 1) -> float:

@@ -21,6 +21,10 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from course_utils.device import model_device
 
+__all__ = [
+    "EarlyStopping", "History", "LivePlot", "fit", "make_loader", "plot_history", "predict", "run_epoch",
+]
+
 
 @dataclass
 class History:

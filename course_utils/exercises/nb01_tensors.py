@@ -10,6 +10,8 @@ import torch
 
 from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, count_torch_calls, passed
 
+__all__ = ["check_derivative", "check_numpy_to_device", "check_pairwise_sq_distances"]
+
 
 def check_numpy_to_device(fn: Callable[[np.ndarray, torch.device], torch.Tensor],
                           device: torch.device | str = "cpu") -> None:

@@ -19,6 +19,11 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, passed, recording_calls
 
+__all__ = [
+    "HomeworkData", "HomeworkItem", "check_dataset", "check_homework", "check_mse_gradients",
+    "check_rmse", "check_standardize", "grade_homework", "make_homework_data",
+]
+
 
 def _problem(seed: int = 3, n: int = 20, d: int = 3) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """A small fixed regression problem (X, y, w, b) for the checks."""

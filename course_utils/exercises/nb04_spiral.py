@@ -9,6 +9,8 @@ import torch
 from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, passed
 from course_utils.spiral import FEATURES, feature_map
 
+__all__ = ["check_accuracy", "check_add_features"]
+
 _POINTS = torch.tensor([[0.5, -1.0], [2.0, 3.0], [-4.0, 0.25]])
 
 

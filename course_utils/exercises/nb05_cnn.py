@@ -8,6 +8,11 @@ import torch
 
 from course_utils.checks import CheckFailed, call_student, check_close, passed
 
+__all__ = [
+    "check_balanced_accuracy", "check_conv_output_size", "reference_balanced_accuracy",
+    "reference_conv_output_size",
+]
+
 # (size, kernel_size, stride, padding) -> output size
 _CONV_CASES = [((64, 5, 1, 0), 60), ((30, 3, 1, 0), 28), ((64, 3, 1, 1), 64), ((64, 4, 2, 1), 32), ((65, 3, 2, 0), 32)]
 

@@ -8,6 +8,11 @@ import torch
 
 from course_utils.checks import CheckFailed, call_student, passed
 
+__all__ = [
+    "check_kl_divergence_gaussians", "check_reparameterise", "reference_kl_divergence_gaussians",
+    "reference_reparameterise",
+]
+
 
 def reference_kl_divergence_gaussians(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor,
                                       logvar_p: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,162 @@
+"""Two packages with one job each: course_utils for the notebooks, course_tools (`course`) for teachers.
+
+- course_utils imports with the base dependencies alone (what Colab installs), and importing it
+  changes nothing a notebook did not ask for;
+- course_tools never imports PyTorch, and `course --help` lists one subcommand per tool;
+- every module says which names are its public face (``__all__``), and no module of one package
+  is imported by a module of the other in the wrong direction.
+"""
+
+import ast
+import importlib
+import json
+import pkgutil
+import re
+import subprocess
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+import course_tools
+import course_utils
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+SUBCOMMANDS = ["student", "homework", "grade", "slides", "slide-tags", "html", "check", "clean", "refresh", "badges"]
+
+
+def modules(package) -> list[str]:
+    found = pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+    return sorted(m.name for m in found if not m.name.endswith(".__main__"))
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_course_help_lists_the_subcommands():
+    course = Path(sys.executable).with_name("course")
+    assert course.is_file(), "no `course` script: run `.venv/bin/pip install -c constraints.txt -e . --no-deps`"
+    out = subprocess.run([str(course), "--help"], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    listed = re.findall(r"^    (\S+)", out, re.MULTILINE)
+    assert listed == SUBCOMMANDS, out
+    assert PYPROJECT["project"]["scripts"]["course"] == "course_tools.cli:main"
+
+
+def test_course_tools_never_imports_torch():
+    code = ("import importlib, pkgutil, sys, course_tools\n"
+            "import course_tools.cli\n"
+            "course_tools.cli.parser().parse_args(['check'])\n"
+            f"for name in {modules(course_tools)!r}:\n"
+            "    importlib.import_module(name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision')))")
+    done = run_python(code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"course_tools imported PyTorch: {done.stdout[:300]}"
+
+
+def _base_distributions() -> set[str]:
+    """The base dependencies and everything they require (what `pip install course_utils` brings)."""
+    wanted = [re.split(r"[<>=!~ ;\[]", req, maxsplit=1)[0] for req in PYPROJECT["project"]["dependencies"]]
+    seen: set[str] = set()
+    while wanted:
+        name = wanted.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:  # a requirement for another platform
+            continue
+        for req in requires:
+            if "extra ==" not in req:
+                wanted.append(re.split(r"[<>=!~ ;\[(]", req, maxsplit=1)[0])
+    return seen
+
+
+def test_course_utils_imports_with_the_base_dependencies_alone():
+    """Every module of course_utils imports when only the base dependencies are installed.
+
+    A finder placed first on sys.meta_path refuses every module that belongs to an installed
+    distribution outside the base dependencies' closure (nbformat, nbgrader, IPython, pytest...),
+    as if it were not installed, the way Colab's `pip install` of the package leaves things.
+    """
+    base = sorted(_base_distributions())
+    owners = {name: sorted({d.lower().replace("_", "-") for d in dists})
+              for name, dists in metadata.packages_distributions().items()}
+    code = f"""
+import importlib, importlib.abc, sys
+base, owners = set({base!r}), {json.dumps(owners)}
+refused = set()
+
+class OnlyBase(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        top = name.split(".")[0]
+        if top in owners and not set(owners[top]) & base and top != "course_utils":
+            refused.add(top)
+            raise ModuleNotFoundError(f"No module named {{top!r}} (not a base dependency)")
+        return None
+
+sys.meta_path.insert(0, OnlyBase())
+for name in {modules(course_utils)!r}:
+    importlib.import_module(name)
+print(sorted(refused))
+"""
+    done = run_python(code)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_importing_course_utils_changes_nothing():
+    """No IPython hook, no plot style and no PyTorch until a notebook asks for them."""
+    code = f"""
+import importlib, sys
+from IPython.core.interactiveshell import InteractiveShell
+import matplotlib as mpl
+shell = InteractiveShell.instance()
+before = dict(mpl.rcParams)
+import course_utils, course_utils.paths
+assert "torch" not in sys.modules, "import course_utils imported torch"
+for name in {modules(course_utils)!r}:
+    importlib.import_module(name)
+assert shell.custom_exceptions == (), shell.custom_exceptions
+assert dict(mpl.rcParams) == before, "importing course_utils changed the plot style"
+"""
+    done = run_python(code)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+SOURCES = sorted(p for package in ("course_utils", "course_tools") for p in (ROOT / package).rglob("*.py")
+                 if p.name != "__main__.py")
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_module_names_its_public_face(path):
+    module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    loaded = importlib.import_module(module)
+    declared = getattr(loaded, "__all__", None)
+    assert declared is not None, f"{module}: say in __all__ which names are public"
+    defined = {node.name for node in ast.parse(path.read_text()).body
+               if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")}
+    missing = [name for name in declared if not hasattr(loaded, name)]
+    assert not missing, f"{module}.__all__ names what it does not define: {missing}"
+    unlisted = sorted(defined - set(declared))
+    assert not unlisted, f"{module}: list {unlisted} in __all__, or start their names with an underscore"
+
+
+def test_helpers_never_import_the_tools():
+    for path in (ROOT / "course_utils").rglob("*.py"):
+        assert "course_tools" not in {n.split(".")[0] for n in _imported(path)}, path
+
+
+def _imported(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}  # a module or a name
+    return names
+
