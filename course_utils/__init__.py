@@ -11,7 +11,9 @@ Small modules, each named for what it holds:
 - ``spiral``, ``decision``, ``playground``: TensorFlow Playground's spiral, decision-boundary
   plots and the interactive playground (notebook 04);
 - ``images``, ``cats_dogs``, ``training``, ``metrics``, ``checkpoint``: the image pipeline,
-  the cats-vs-dogs data, the training loop, evaluation and saved models (notebook 05).
+  the cats-vs-dogs data, the training loop, evaluation and saved models (notebook 05);
+- ``digits``: real handwritten digits with no download, image grids and 2-D latent maps
+  (notebook 06).
 
 The teacher and maintainer tools live in the separate package ``course_tools`` (``course --help``).
 
