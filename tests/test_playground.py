@@ -244,6 +244,7 @@ def test_exported_pytorch_reproduces_the_playground(pg, tmp_path, setting):
 def test_play_runs_in_the_background_and_pause_stops_it():
     async def scenario():
         pg = Playground(seed=0, resolution=10, frame_delay=0.0)
+        pictures = pg.network_image.value, pg.image.value
         pg.play_button.click()
         assert pg.playing and "Pause" in pg.play_button.description
         for _ in range(200):                  # let a few frames run
@@ -254,10 +255,11 @@ def test_play_runs_in_the_background_and_pause_stops_it():
         await asyncio.sleep(0.05)
         stopped_at = pg.epoch
         await asyncio.sleep(0.05)
-        return pg, stopped_at
+        return pg, stopped_at, pictures
 
-    pg, stopped_at = asyncio.run(scenario())
+    pg, stopped_at, pictures = asyncio.run(scenario())
     assert stopped_at >= 3 and pg.epoch == stopped_at and not pg.playing
+    assert pg.network_image.value != pictures[0] and pg.image.value != pictures[1]   # both pictures moved
     assert "Play" in pg.play_button.description
 
 
