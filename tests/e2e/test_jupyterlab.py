@@ -175,7 +175,18 @@ def check_playground(page, name: str, timeout_s: float = 120) -> str:
     text_after, images_after = snapshot()
     changed = [what for what, before, after in (("text", text_before, text_after),
                                                   ("picture", images_before, images_after)) if before != after]
-    return f"Step changed the playground's {' and '.join(changed)}"
+    # ▶ Play trains and redraws in the background: the picture must change while it plays; then Pause.
+    buttons = area.locator(".jupyter-widgets button")
+    play = buttons.filter(has_text=re.compile(r"Play"))
+    assert play.count() >= 1, f"{name}: the playground has no Play button"
+    play.first.click()
+    deadline = time.monotonic() + timeout_s
+    while snapshot()[1] == images_after:
+        assert time.monotonic() < deadline, f"{name}: the picture did not change {timeout_s:.0f} s after pressing Play"
+        time.sleep(0.5)
+    buttons.filter(has_text=re.compile(r"Pause")).first.click()
+    buttons.filter(has_text=re.compile(r"Play")).first.wait_for(timeout=timeout_s * 1000)
+    return f"Step changed the playground's {' and '.join(changed)}; Play changed its picture and Pause stopped it"
 
 
 @contextlib.contextmanager
