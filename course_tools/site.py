@@ -17,86 +17,24 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from pathlib import Path
 
 import nbformat
 
 from course_tools.execution import execute_all
 from course_tools.notebook_tools import build_dir, colab_url, course_notebooks
+from course_tools.slides import render_deck
+from course_tools.web import MATHJAX_BLOCK, copy_mathjax, exporter_with_template, for_the_web
 
-__all__ = [
-    "build_site", "copy_mathjax", "exporter_with_template", "for_the_web", "index_page",
-    "notebook_summary", "render_page",
-]
+__all__ = ["PAGE_TEMPLATE", "build_site", "index_page", "notebook_summary", "render_page"]
 
-MATHJAX_CONFIG = "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
-# jupyter-server-mathjax ships MathJax 2 with the STIX-Web fonts only, not MathJax's default TeX
-# fonts: told so, formulas render offline as formulas, not as plain letters.
-MATHJAX_BLOCK = """{%- block html_head_js_mathjax -%}
-<script type="text/x-mathjax-config">
-MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, imageFont: null, webFont: "STIX-Web"}});
-</script>
-{{ super() }}
-{%- endblock html_head_js_mathjax -%}"""
 # nbconvert's page template without what it loads from CDNs (RequireJS, the widget manager: the
 # pages have no kernel, so a widget cannot work there anyway).
 PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 """ + MATHJAX_BLOCK
-_LOCAL_LINK = re.compile(r"\]\((\d\d_[A-Za-z0-9_]+)\.ipynb(#[^)\s]*)?\)")
-_REMOTE_IMAGE = re.compile(r"!\[([^\]]*)\]\(https?://[^)\s]+\)")
 _GOALS = re.compile(r"\*\*Learning goals\*\*\s*\n((?:\s*[-*] .*\n?)+)", re.IGNORECASE)
-
-
-def for_the_web(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy for the pages and decks: links between notebooks (``02_x.ipynb``) point at the pages
-    (``02_x.html``), and a picture from the internet (the Colab badge) becomes its text, so that
-    nothing is fetched from the internet when a page opens (a link around it stays a link).
-
-    Example:
-        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
-        ...     "[next](01_a.ipynb) [![Open In Colab](https://x.org/badge.svg)](https://colab.x/01_a)")])
-        >>> for_the_web(nb).cells[0].source
-        '[next](01_a.html) [Open In Colab](https://colab.x/01_a)'
-    """
-    nb = nbformat.from_dict(nb)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            cell.source = _LOCAL_LINK.sub(lambda m: f"]({m.group(1)}.html{m.group(2) or ''})", cell.source)
-            cell.source = _REMOTE_IMAGE.sub(r"\1", cell.source)
-    return nb
-
-
-def copy_mathjax(out_dir: Path) -> str | None:
-    """Copy MathJax next to the pages; the URL the pages should load it from (None: not installed).
-
-    Example:
-        >>> copy_mathjax(Path("build/html"))  # doctest: +SKIP
-        'mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe'
-    """
-    try:
-        import jupyter_server_mathjax
-    except ImportError:
-        return None
-    source = Path(jupyter_server_mathjax.__file__).parent / "static"
-    shutil.copytree(source, out_dir / "mathjax", dirs_exist_ok=True)
-    return f"mathjax/{MATHJAX_CONFIG}"
-
-
-def exporter_with_template(exporter_class: type, template: str, **traits):
-    """An nbconvert exporter that renders with ``template``, Jinja text extending one of nbconvert's.
-
-    Example:
-        >>> from nbconvert import HTMLExporter
-        >>> exporter_with_template(HTMLExporter, PAGE_TEMPLATE).template_file
-        'course.html.j2'
-    """
-    from jinja2 import DictLoader
-
-    return exporter_class(extra_loaders=[DictLoader({"course.html.j2": template})], template_file="course.html.j2",
-                          **traits)
 
 
 def render_page(nb: nbformat.NotebookNode, target: Path, mathjax_url: str | None) -> Path:
@@ -179,8 +117,6 @@ def build_site(paths: list[Path] | None = None, out_dir: str | Path | None = Non
         >>> build_site()  # doctest: +SKIP
         PosixPath('.../build/html/index.html')
     """
-    from course_tools.slides import render_deck
-
     paths = paths or course_notebooks()
     out_dir = Path(out_dir or build_dir("html"))
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import nbformat
 
-from course_tools.site import (MATHJAX_BLOCK, MATHJAX_CONFIG, copy_mathjax, exporter_with_template,
-                               for_the_web)
+from course_tools.web import (MATHJAX_BLOCK, MATHJAX_CONFIG, copy_mathjax, exporter_with_template,
+                              for_the_web)
 
 __all__ = [
     "OfflineAssetError", "apply_slide_metadata", "copy_deck_assets", "mismatches", "render_deck",

@@ -160,3 +160,27 @@ def _imported(path: Path) -> set[str]:
             names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}  # a module or a name
     return names
 
+
+def test_no_import_cycle_between_modules():
+    """Module A importing B (at the top or inside a function) while B imports A is a cycle."""
+    graph = {}
+    for package in ("course_utils", "course_tools"):
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+            graph[name] = {n for n in _imported(path) if n.split(".")[0] == package and n != package}
+    cycles = []
+
+    def visit(node, trail):
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in trail:
+                cycles.append(" -> ".join(trail[trail.index(nxt):] + [nxt]))
+            elif nxt not in done:
+                visit(nxt, trail + [nxt])
+        done.add(node)
+
+    done: set[str] = set()
+    for start in sorted(graph):
+        if start not in done:
+            visit(start, [start])
+    assert not cycles, ("import cycles (move what both modules need into a third one): "
+                        + "; ".join(sorted(set(cycles))))

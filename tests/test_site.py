@@ -5,7 +5,7 @@ import re
 import nbformat
 from notebook_factory import course_notebook, write
 
-from course_tools import site
+from course_tools import site, web
 
 
 def test_site_of_two_small_notebooks(tmp_path):
@@ -31,7 +31,7 @@ def test_site_of_two_small_notebooks(tmp_path):
 def test_links_between_notebooks_point_at_pages():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
         "[next](02_linear_regression.ipynb) · [there](03_mlp.ipynb#1-neurons) · [web](https://x.org/a.ipynb)")])
-    assert site.for_the_web(nb).cells[0].source == (
+    assert web.for_the_web(nb).cells[0].source == (
         "[next](02_linear_regression.html) · [there](03_mlp.html#1-neurons) · [web](https://x.org/a.ipynb)")
     assert "02_linear_regression.ipynb" in nb.cells[0].source, "the original is not modified"
 
