@@ -6,7 +6,7 @@ Two comparisons, per setting (the defaults and two richer ones):
    seed 0; the playground's engine trains that very network on that very data. The test losses
    agree to float64 rounding (about 1e-16; NumPy sums in another order than the JavaScript loops)
    as long as training is stable. Where it is not, rounding grows like any chaos: with all seven
-   features (inputs up to 36) at learning rate 0.03 the seed-0 loss spikes between epochs 80 and
+   features (inputs up to 25) at learning rate 0.03 the seed-0 loss spikes between epochs 80 and
    90, and the gap grows from 8e-15 at epoch 80 to 4e-5 at epoch 90 and 1e-2 at epoch 100.
 2. **Same recipe, own random numbers**: the TF-style test loss averaged over ``SEEDS`` seeds,
    each side making its own data and network from its own seeded generator.
