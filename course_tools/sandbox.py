@@ -77,16 +77,17 @@ def bwrap_path() -> str | None:
     return path if probe.returncode == 0 else None
 
 
-def isolation() -> str:
+def isolation(wanted: bool = True) -> str:
     """One line for the teacher: are submissions isolated here?
 
     Example:
         >>> isolation().split(":")[0] in ("isolated", "NOT ISOLATED")
         True
     """
-    if bwrap_path():
+    if wanted and bwrap_path():
         return "isolated: each submission runs in a bubblewrap sandbox (no network, read-only course, private /tmp)"
-    return ("NOT ISOLATED: bubblewrap is missing or user namespaces are off, so submissions run with your "
+    why = "bubblewrap is missing or user namespaces are off" if wanted else "isolation was turned off"
+    return (f"NOT ISOLATED: {why}, so submissions run with your "
             "own rights (they can read and change your files); only time, memory and process limits "
             "apply. Install it: sudo apt-get install bubblewrap")
 

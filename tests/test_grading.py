@@ -45,7 +45,7 @@ def test_stub_fails_with_friendly_messages_and_stored_outputs_do_not_count(grade
 
 def test_crash_is_reported_and_earlier_checks_still_count(graded):
     r = graded[0]["crash_07.ipynb"]
-    assert r.status == "crashed" and "cell 10" in r.detail
+    assert r.status == "crashed" and "cell 10" in r.detail, r
     assert r.checks == {"double": "pass", "total": "not run"}
 
 
@@ -55,31 +55,29 @@ def test_hang_is_stopped_by_the_time_limit(tmp_path):
     hang.cells[10].source = "import time\ntime.sleep(600)"
     write(hang, tmp_path / "subs" / "hang_07.ipynb")
     (r,) = grading.grade(tmp_path / "subs", tmp_path / "report", timeout=5, notebooks=[teacher])
-    assert r.status == "timed out" and "still running cell" in r.detail
-    assert r.checks["total"] == "not run"
-    assert "hang_07.ipynb**: timed out" in (tmp_path / "report" / "grades.md").read_text(encoding="utf-8")
+    assert r.status == "time limit" and "still running cell 10" in r.detail, r
+    assert r.checks == {"double": "pass", "total": "not run"}
+    assert "hang_07.ipynb**: time limit" in (tmp_path / "report" / "grades.md").read_text(encoding="utf-8")
 
 
-def executed_check(source, outputs, execution_count=1):
-    cell = nbformat.v4.new_code_cell(source, execution_count=execution_count)
-    cell.outputs = outputs
-    return nbformat.v4.new_notebook(cells=[cell])
+def test_a_check_cell_is_found_by_its_source_and_an_edited_one_is_missing():
+    checks = [grading.Check("double", FUNCTION_CHECK), grading.Check("total", "check_close(total, 10.0)")]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FUNCTION_CHECK + "  \n"),
+                                         nbformat.v4.new_code_cell("print('✅ total is correct')")])
+    assert grading._matching_cells(nb, checks) == {0: checks[0]}
 
 
-def test_judge_reads_every_outcome_of_a_check():
-    check = grading.Check("double", FUNCTION_CHECK)
-    ok = nbformat.v4.new_output("stream", name="stdout", text="✅ double(21) is correct\n")
-    failed = nbformat.v4.new_output("error", ename="CheckFailed", evalue="double(21) is 41, expected 42", traceback=[])
-    raw = nbformat.v4.new_output("error", ename="NameError", evalue="name 'double' is not defined", traceback=[])
-    assert grading.judge(executed_check(FUNCTION_CHECK, [ok]), check) == ("pass", "")
-    assert grading.judge(executed_check(FUNCTION_CHECK + "  \n", [failed]), check) == (
-        "fail", "double(21) is 41, expected 42")
-    assert grading.judge(executed_check(FUNCTION_CHECK, [raw]), check) == (
-        "error", "NameError: name 'double' is not defined")
-    assert grading.judge(executed_check(FUNCTION_CHECK, []), check)[0] == "fail"  # no ✅ printed
-    assert grading.judge(executed_check(FUNCTION_CHECK, [ok], None), check)[0] == "not run"
-    edited = executed_check("print('✅ double(21) is correct')", [ok])
-    assert grading.judge(edited, check)[0] == "missing"
+def test_tampering_is_named_and_honest_settings_are_not():
+    def found(source):
+        return grading.tampering(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]),
+                                 nbformat.v4.new_notebook())
+    assert found("import course_utils.checks as c\nc.check_close = print") == ["cell 0 replaces c.check_close"]
+    assert found("get_ipython().set_custom_exc((Exception,), f)") == [
+        "cell 0 hooks IPython (get_ipython().set_custom_exc)"]
+    assert found("get_ipython().showtraceback = f") == ["cell 0 hooks IPython (get_ipython().showtraceback)"]
+    assert found("import sys\nsys.modules['torch'] = None") == ["cell 0 writes into sys.modules"]
+    assert found("setattr(torch, 'allclose', f)") == ["cell 0 calls setattr on torch"]
+    assert found("import torch\ntorch.backends.cudnn.deterministic = True\nx = torch.ones(2)\nx.data = x") == []
 
 
 def test_invalid_and_unknown_notebooks_are_reported(graded):
@@ -101,8 +99,17 @@ def test_reports_list_every_submission(graded):
     md = (tmp / "report" / "grades.md").read_text(encoding="utf-8")
     assert "| complete/07_example.ipynb | 07_example.ipynb | ok | 2/2 | ✅ | ✅ |" in md
     assert "crash_07.ipynb**: crashed" in md and "garbage_07.ipynb**: invalid" in md
+    assert "bubblewrap" in md or "NOT ISOLATED" in md
 
 
 def test_a_missing_folder_is_explained(tmp_path):
     with pytest.raises(NotADirectoryError, match="SUBMISSIONS"):
         grading.grade(tmp_path / "nope")
+
+
+def test_without_isolation_grading_still_works_and_says_so(tmp_path):
+    teacher = write(course_notebook(), tmp_path / "notebooks" / "07_example.ipynb")
+    write(course_notebook(), tmp_path / "subs" / "complete_07.ipynb")
+    (r,) = grading.grade(tmp_path / "subs", tmp_path / "report", timeout=120, notebooks=[teacher], isolate=False)
+    assert (r.status, r.checks) == ("ok", {"double": "pass", "total": "pass"}), r
+    assert "NOT ISOLATED" in (tmp_path / "report" / "grades.md").read_text(encoding="utf-8")
