@@ -173,7 +173,8 @@ def run() -> list[dict]:
             mine = f"{statistics.mean(ours[epoch]):.3f} ± {statistics.stdev(ours[epoch]):.3f}"
             rows.append({"benchmark": "playground vs TF Playground", "metric": f"test loss, playground, {epoch} epochs",
                          "value": statistics.mean(ours[epoch]), "unit": "",
-                         "note": f"{name}; seeds {list(SEEDS)}: {', '.join(f'{v:.3f}' for v in ours[epoch])}"})
+                         "note": f"{name}; seeds {list(SEEDS)}: {', '.join(f'{v:.3f}' for v in ours[epoch])}"
+                                 + (f"; TF Playground skipped: {reason}" if reason else "")})
             if reason:
                 table.append(f"| {name} | {epoch} | {mine} | skipped | skipped |")
                 continue
@@ -188,9 +189,6 @@ def run() -> list[dict]:
                 {"benchmark": "playground vs TF Playground", "metric": f"same data and start, |Δ test loss|, {epoch} epochs",
                  "value": gap, "unit": "", "note": f"{name}; TF Playground's seed-0 data and first network"},
             ]
-    if reason:
-        rows.append({"benchmark": "playground vs TF Playground", "metric": "TF Playground skipped", "value": float("nan"),
-                     "unit": "", "note": reason})
     print("\n".join(table))
     return rows
 
