@@ -116,3 +116,23 @@ def test_recording_calls_records_and_restores_even_on_error():
     assert "torch.no_such_function" not in calls
     assert torch.linalg.lstsq is original_lstsq and torch.Tensor.backward is original_backward
     assert "backward" not in vars(torch.Tensor) or vars(torch.Tensor)["backward"] is original_backward
+
+
+def test_the_first_failed_check_shortens_what_jupyter_shows():
+    """No IPython hook at import; the first CheckFailed registers it, so even that one shows one line."""
+    import subprocess
+    import sys
+
+    code = """
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.run_cell("from course_utils.checks import check_close")
+assert shell.custom_exceptions == (), shell.custom_exceptions
+shell.run_cell("check_close(1.0, 2.0, name='x')")
+from course_utils.checks import CheckFailed
+assert shell.custom_exceptions == (CheckFailed,), shell.custom_exceptions
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    shown = [line for line in done.stdout.splitlines() if line.strip()]
+    assert shown == ["CheckFailed: x is 1, expected 2 (off by 1; allowed 1e-06 + 1e-05·|expected|)."], done.stdout
