@@ -60,11 +60,7 @@ def _grade(args: argparse.Namespace) -> int:
     from course_tools.notebook_tools import build_dir
 
     out = Path(args.out or build_dir("grades"))
-    try:
-        grade(args.submissions, out, args.timeout, args.notebook)
-    except (NotADirectoryError, FileNotFoundError) as err:
-        print(err, file=sys.stderr)
-        return 2
+    grade(args.submissions, out, args.timeout, args.notebook)
     print(f"reports: {out / 'grades.csv'} and {out / 'grades.md'}")
     return 0
 
@@ -214,9 +210,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``course`` with ``argv`` (default: the command line); the exit status."""
+    """Run ``course`` with ``argv`` (default: the command line); the exit status.
+
+    A missing file or folder is reported in one line (exit status 2), not as a traceback.
+    """
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (FileNotFoundError, NotADirectoryError) as err:
+        print(f"course {args.command}: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

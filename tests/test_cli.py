@@ -1,0 +1,85 @@
+"""`course`, the teachers' and maintainers' command, on a small checkout of its own."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from notebook_factory import REPO, course_notebook, write
+
+from course_tools.cli import main, parser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def checkout(tmp_path, monkeypatch):
+    """A course checkout with one notebook, its Colab links pointing at the test repository."""
+    text = (ROOT / "pyproject.toml").read_text()
+    real = text.split('Repository = "', 1)[1].split('"', 1)[0]
+    (tmp_path / "pyproject.toml").write_text(text.replace(real, REPO))
+    write(course_notebook("07"), tmp_path / "notebooks" / "07_example.ipynb")
+    (tmp_path / "notebooks" / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks" / "sub")  # any folder inside the checkout
+    return tmp_path
+
+
+def test_output_folders_default_to_build_in_the_checkout_found_when_it_runs(checkout, capsys):
+    assert main(["student"]) == 0
+    assert (checkout / "build" / "student" / "07_example.ipynb").is_file()
+    assert "(double, total)" in capsys.readouterr().out
+    assert main(["student", "--out", str(checkout / "elsewhere")]) == 0
+    assert (checkout / "elsewhere" / "07_example.ipynb").is_file()
+
+
+def test_check_reports_conventions_and_prose(checkout, capsys):
+    assert main(["check"]) == 0, capsys.readouterr().out
+    path = checkout / "notebooks" / "07_example.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[5].source = "It printed 3.14159."
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="left over\n")]
+    nbformat.write(nb, path)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "code cell 2 has stored outputs" in out and "3.14159 is not printed" in out
+    assert main(["clean"]) == 0
+    assert nbformat.read(path, as_version=4).cells[2].outputs == []
+
+
+def test_slide_tags_then_check(checkout, capsys):
+    assert main(["slide-tags", "--check"]) == 1
+    assert main(["slide-tags"]) == 0
+    assert "set the slide metadata of 07_example.ipynb" in capsys.readouterr().out
+    assert main(["slide-tags", "--check"]) == 0
+
+
+def test_refresh_runs_the_notebook_and_keeps_only_checked_outputs(checkout):
+    path = checkout / "notebooks" / "07_example.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(nb, path)
+    assert main(["refresh", str(path)]) == 0
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[4].outputs[0].text == "3.142\n" and cells[4].execution_count is not None
+    assert cells[8].outputs[0].text == "✅ double(21) is correct\n"
+    assert cells[2].outputs == [] and cells[2].execution_count is None
+
+
+def test_grade_needs_a_folder(checkout, capsys):
+    assert main(["grade", str(checkout / "missing")]) == 2
+    assert "must be a folder" in capsys.readouterr().err
+
+
+def test_outside_a_checkout_the_error_says_where_to_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 2
+    assert "run the course tools inside the course's folder" in capsys.readouterr().err
+
+
+def test_every_subcommand_has_help():
+    for command in ("student", "homework", "grade", "slides", "slide-tags", "html", "check", "clean",
+                    "refresh", "badges"):
+        with pytest.raises(SystemExit) as done:
+            parser().parse_args([command, "--help"])
+        assert done.value.code == 0
