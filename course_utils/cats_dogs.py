@@ -50,20 +50,23 @@ class CatsDogsData:
     """What ``load_cats_dogs`` returns."""
 
     train: TensorImageDataset  #: uint8 images, no transform yet
-    val: TensorImageDataset  #: the held-out validation split
+    val: TensorImageDataset  #: the validation split: for every choice (epochs, settings, models)
+    test: TensorImageDataset  #: the untouched test split: for the final comparison only
     class_names: list[str]
     kind: str  #: "folder", "oxford-pets" or "synthetic"
     source: str  #: where the data came from, in plain words
 
 
 def load_cats_dogs(folder: str | Path | None = None, *, image_size: int = 64, val_fraction: float = 0.2,
-                   seed: int = 0, download: bool = True, verbose: bool = True) -> CatsDogsData:
-    """Train and validation sets of cat and dog images, from the best source available.
+                   test_fraction: float = 0.2, seed: int = 0, download: bool = True,
+                   verbose: bool = True) -> CatsDogsData:
+    """Train, validation and test sets of cat and dog images, from the best source available.
 
     ``folder`` (or ``$CATS_DOGS_DIR``), else Oxford-IIIT Pet (if ``download`` and the network
     allow), else synthetic drawings. Images are decoded once to ``image_size`` pixels square
-    and cached (see ``course_utils.images``). The split is stratified: each class keeps its
-    share in both parts; ``seed`` makes it repeatable.
+    and cached per size (see ``course_utils.images``). The split is stratified: each class keeps
+    its share in every part; ``seed`` makes it repeatable, and the same images land in the same
+    part whatever ``image_size`` is.
 
     Example:
         >>> data = load_cats_dogs()  # doctest: +SKIP
@@ -72,6 +75,9 @@ def load_cats_dogs(folder: str | Path | None = None, *, image_size: int = 64, va
     """
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be between 0 and 1 (e.g. 0.2), got {val_fraction}")
+    if not 0 <= test_fraction < 1 - val_fraction:
+        raise ValueError(f"test_fraction must be at least 0 and leave images to train on (val_fraction + "
+                         f"test_fraction < 1), got test_fraction={test_fraction} with val_fraction={val_fraction}")
     named = folder if folder is not None else os.environ.get(ENV_VAR) or None
     if named is not None:
         path = Path(named).expanduser()
@@ -97,32 +103,39 @@ def load_cats_dogs(folder: str | Path | None = None, *, image_size: int = 64, va
             warnings.warn("Using SYNTHETIC cat and dog drawings, not photos.", SyntheticDataWarning, stacklevel=2)
             if verbose:
                 print("!" * 78 + f"\n!!  {source}\n" + "!" * 78)
-    train_idx, val_idx = stratified_split(tensors.labels, val_fraction, seed)
+    train_idx, val_idx, test_idx = stratified_split(tensors.labels, val_fraction, seed, test_fraction)
 
     def part(idx: torch.Tensor) -> TensorImageDataset:
         return TensorImageDataset(tensors.images[idx], tensors.labels[idx],
                                   files=[tensors.files[i] for i in idx.tolist()])
 
-    return CatsDogsData(part(train_idx), part(val_idx), [c.lower() for c in tensors.class_names], kind, source)
+    return CatsDogsData(part(train_idx), part(val_idx), part(test_idx), [c.lower() for c in tensors.class_names],
+                        kind, source)
 
 
-def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Indices of a train and a validation part in which every class keeps its share.
+def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0, test_fraction: float = 0.0
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Indices of a train, a validation and a test part in which every class keeps its share.
+
+    Each class gives at least one image to training, and to validation (and to test, when
+    ``test_fraction`` > 0) whenever it has enough images.
 
     Example:
-        >>> train, val = stratified_split(torch.tensor([0, 0, 0, 0, 1, 1, 1, 1, 1, 1]), 0.5)
-        >>> len(train), len(val)
-        (5, 5)
+        >>> train, val, test = stratified_split(torch.tensor([0] * 10 + [1] * 20), 0.2, test_fraction=0.2)
+        >>> len(train), len(val), len(test), torch.bincount(torch.tensor([0] * 10 + [1] * 20)[test]).tolist()
+        (18, 6, 6, [2, 4])
     """
     g = torch.Generator().manual_seed(seed)
-    train, val = [], []
+    train, val, test = [], [], []
     for c in labels.unique(sorted=True).tolist():
         idx = torch.nonzero(labels == c).flatten()
         idx = idx[torch.randperm(len(idx), generator=g)]
         n_val = min(max(1, round(val_fraction * len(idx))), len(idx) - 1) if len(idx) > 1 else 0
+        n_test = min(max(1, round(test_fraction * len(idx))), len(idx) - 1 - n_val) if test_fraction > 0 else 0
         val.append(idx[:n_val])
-        train.append(idx[n_val:])
-    return torch.cat(train).sort().values, torch.cat(val).sort().values
+        test.append(idx[n_val:n_val + n_test])
+        train.append(idx[n_val + n_test:])
+    return tuple(torch.cat(part).sort().values for part in (train, val, test))
 
 
 def _oxford_pets(image_size: int, verbose: bool):

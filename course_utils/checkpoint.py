@@ -4,14 +4,10 @@ A checkpoint is a plain dict (tensors, strings, numbers) saved with ``torch.save
 weights plus what is needed to use them (class names, input size, normalisation). It is
 loaded with ``torch.load(..., weights_only=True)``, which refuses to run code hidden in a
 file. Default place: ``data_dir()/models/<name>.pt`` (``data/`` is ignored by git).
-
-Also here: ``load_pretrained_resnet18`` for fine-tuning, which says clearly when its
-ImageNet weights cannot be had (no network and nothing in the torch hub cache).
 """
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +20,7 @@ from course_utils.images import load_image, write_atomically
 from course_utils.paths import data_dir
 
 __all__ = [
-    "CheckpointInfo", "classify_images", "default_checkpoint_path", "load_checkpoint",
-    "load_pretrained_resnet18", "save_checkpoint",
+    "CheckpointInfo", "classify_images", "default_checkpoint_path", "load_checkpoint", "save_checkpoint",
 ]
 
 FORMAT = "course_utils.checkpoint/1"
@@ -146,32 +141,3 @@ def classify_images(model: nn.Module, paths: Sequence[str | Path] | str | Path, 
     model.eval()
     probs = torch.softmax(model(torch.stack(batch).to(device)).float(), dim=1).cpu()
     return [(Path(p), info.class_names[int(k)], float(pr[k])) for p, pr, k in zip(paths, probs, probs.argmax(1))]
-
-
-def load_pretrained_resnet18(timeout_s: float = 5.0, verbose: bool = True) -> nn.Module | None:
-    """ResNet-18 with ImageNet weights, or ``None`` (with a short explanation) when offline.
-
-    Weights already in the torch hub cache (``torch.hub.get_dir()``) are used without network;
-    otherwise they are downloaded (about 45 MB, checked by torchvision) with a short
-    time-out, so that a machine without internet finds out in seconds.
-
-    Example:
-        >>> net = load_pretrained_resnet18()  # doctest: +SKIP
-    """
-    from torchvision.models import ResNet18_Weights, resnet18
-
-    weights = ResNet18_Weights.DEFAULT
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout_s)  # restored below
-    try:
-        return resnet18(weights=weights)
-    except Exception as err:  # noqa: BLE001 - any failure to get the weights means: skip fine-tuning
-        if verbose:
-            cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
-            print(f"Pretrained ResNet-18 weights are not available ({type(err).__name__}: {err}). They are "
-                  f"not in the torch hub cache ({cached}) and could not be downloaded, probably because "
-                  "there is no internet connection. Fine-tuning is skipped; run this notebook online "
-                  "(e.g. on Colab) to try it, or copy the file to that path.")
-        return None
-    finally:
-        socket.setdefaulttimeout(previous)

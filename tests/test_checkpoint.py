@@ -1,12 +1,9 @@
 """Saving, safe loading, refusing what does not fit, and classifying image files."""
 
 import pickle
-import socket
-import urllib.error
 
 import pytest
 import torch
-import torchvision.models
 from PIL import Image
 from torch import nn
 
@@ -105,15 +102,3 @@ def test_classify_images_reads_files_like_the_training_data(tmp_path):
     assert len(ck.classify_images(model, tmp_path / "red.jpg", info)) == 1
     with pytest.raises(FileNotFoundError, match="check the path"):
         ck.classify_images(model, [tmp_path / "nope.jpg"], info)
-
-
-def test_pretrained_resnet_offline_returns_none_and_restores_the_timeout(monkeypatch, capsys):
-    def offline(weights):
-        raise urllib.error.URLError("[Errno -2] Name or service not known")
-
-    monkeypatch.setattr(torchvision.models, "resnet18", offline)
-    before = socket.getdefaulttimeout()
-    assert ck.load_pretrained_resnet18() is None
-    assert socket.getdefaulttimeout() == before
-    out = capsys.readouterr().out
-    assert "Fine-tuning is skipped" in out and "torch hub cache" in out

@@ -25,7 +25,8 @@ def conda_requirements() -> dict[str, str]:
     found = {}
     text = (REPO_ROOT / "environment.yml").read_text()
     for line in text.split("\ndependencies:\n", 1)[1].splitlines():
-        item = re.match(r"^  - ([^:]+)$", line)  # top-level dependency entries only
+        # top-level dependency entries, and packages that only pip has (in the pip section)
+        item = re.match(r"^  - ([^:]+)$", line) or re.match(r"^      - ([A-Za-z][^:]*)$", line)
         if item:
             name, spec = requirement(item.group(1))
             if name not in CONDA_ONLY:

@@ -1,5 +1,7 @@
 """The checks of notebook 05's exercises accept right answers and explain wrong ones."""
 
+import math
+
 import pytest
 import torch
 
@@ -23,16 +25,20 @@ def test_conv_output_size_accepts_the_formula(capsys):
     (lambda size, k, stride=1, padding=0: size + padding - k + 1, "BOTH sides"),
     (lambda size, k, stride=1, padding=0: size + 2 * padding - k + 1, "divide by the stride"),
     (lambda size, k, stride=1, padding=0: str(size - k + 1), "whole number"),
+    (lambda size, k, stride=1, padding=0: math.ceil((size + 2 * padding - k) / stride) + 1, "does not fully fit"),
+    (lambda size, k, stride=1, padding=0: round((size + 2 * padding - k) / stride) + 1, "round DOWN"),
+    (lambda size, k, stride=1, padding=0: int(-(-(size + 2 * padding - k) // stride)) + 1, "not up .ceil."),
 ])
 def test_conv_output_size_rejects_typical_mistakes(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         cnn.check_conv_output_size(wrong)
 
 
-def test_balanced_accuracy_accepts_floats_and_tensors(capsys):
+def test_balanced_accuracy_accepts_right_answers_written_differently(capsys):
     cnn.check_balanced_accuracy(cnn.reference_balanced_accuracy)
-    cnn.check_balanced_accuracy(lambda cm: (cm.diag() / cm.sum(1)).mean())
-    assert capsys.readouterr().out.count("✅") == 2
+    cnn.check_balanced_accuracy(lambda cm: float((cm.diag() / cm.sum(1)).mean()))
+    cnn.check_balanced_accuracy(lambda cm: sum(cm[i, i].item() / cm[i].sum().item() for i in range(len(cm))) / len(cm))
+    assert capsys.readouterr().out.count("✅") == 3
 
 
 @pytest.mark.parametrize("wrong, message", [
@@ -41,6 +47,9 @@ def test_balanced_accuracy_accepts_floats_and_tensors(capsys):
     (lambda cm: (cm.diag().float() / cm.sum(0)).mean().item(), "row sums"),
     (lambda cm: (cm.diag().float() / cm.sum(1)).sum().item(), "expected 0.6"),
     (lambda cm: "0.6", "should return a number"),
+    (lambda cm: (cm.diag() / cm.sum(1)).mean(), "returned a tensor.*float.*item"),
+    (lambda cm: (cm[0, 0] / cm[0].sum() + cm[1, 1] / cm[1].sum()).item() / 2, "ALL classes"),
+    (lambda cm: (cm.diag() // cm.sum(1)).float().mean().item(), "expected 0.6"),
 ])
 def test_balanced_accuracy_rejects_typical_mistakes(wrong, message):
     with pytest.raises(CheckFailed, match=message):

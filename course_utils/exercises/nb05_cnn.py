@@ -13,8 +13,10 @@ __all__ = [
     "reference_conv_output_size",
 ]
 
-# (size, kernel_size, stride, padding) -> output size
-_CONV_CASES = [((64, 5, 1, 0), 60), ((30, 3, 1, 0), 28), ((64, 3, 1, 1), 64), ((64, 4, 2, 1), 32), ((65, 3, 2, 0), 32)]
+# (size, kernel_size, stride, padding) -> output size. The last two have a last window that does not
+# fit ((8 - 3) / 2 = 2.5 and (10 - 2) / 3 = 2.67 steps): rounding up or to the nearest gives one too many.
+_CONV_CASES = [((64, 5, 1, 0), 60), ((30, 3, 1, 0), 28), ((64, 3, 1, 1), 64), ((64, 4, 2, 1), 32), ((65, 3, 2, 0), 32),
+               ((8, 3, 2, 0), 3), ((10, 2, 3, 0), 3)]
 
 
 def reference_conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
@@ -32,7 +34,7 @@ def check_conv_output_size(fn: Callable[..., int]) -> None:
 
     Example:
         >>> check_conv_output_size(reference_conv_output_size)
-        ✅ conv_output_size is correct (5 cases, including stride 2 and padding)
+        ✅ conv_output_size is correct (7 cases, including stride, padding and windows that do not fit)
     """
     for (size, k, s, p), expected in _CONV_CASES:
         got = call_student(fn, size, k, stride=s, padding=p, name="conv_output_size")
@@ -46,11 +48,15 @@ def check_conv_output_size(fn: Callable[..., int]) -> None:
             raise CheckFailed(f"{call} should return a whole number (int), got {type(got).__name__} {got!r}.")
         if got == expected - 1 and p == 0 and s == 1:
             raise CheckFailed(f"{call} returned {got}, one too few: add 1 for the window's first position.")
+        if got == expected + 1 and (size + 2 * p - k) % s:
+            raise CheckFailed(f"{call} returned {got}, one too many: here the last window does not fully fit "
+                              f"({size + 2 * p - k} / {s} is not a whole number of steps) and is dropped, so round "
+                              "DOWN (floor, //), not up (ceil) or to the nearest (round).")
         if got != expected:
             hint = " Padding adds `padding` pixels on BOTH sides." if p else ""
             hint += " With stride s the window jumps s pixels: divide by the stride." if s > 1 else ""
             raise CheckFailed(f"{call} returned {got}, expected {expected}.{hint}")
-    passed("conv_output_size", f"{len(_CONV_CASES)} cases, including stride 2 and padding")
+    passed("conv_output_size", f"{len(_CONV_CASES)} cases, including stride, padding and windows that do not fit")
 
 
 def reference_balanced_accuracy(cm: torch.Tensor) -> float:
@@ -64,27 +70,37 @@ def reference_balanced_accuracy(cm: torch.Tensor) -> float:
     return (cm.diag() / cm.sum(1)).mean().item()
 
 
+# Two imbalanced confusion matrices (rows: true classes): two classes, then three.
+_CM_CASES = [torch.tensor([[5, 15], [2, 38]]), torch.tensor([[8, 1, 1], [2, 6, 12], [0, 3, 27]])]
+
+
 def check_balanced_accuracy(fn: Callable[[torch.Tensor], float]) -> None:
-    """Check a student's ``balanced_accuracy_from_cm(cm)`` on an imbalanced confusion matrix.
+    """Check a student's ``balanced_accuracy_from_cm(cm)`` on imbalanced confusion matrices of 2 and 3 classes.
 
     Example:
         >>> check_balanced_accuracy(reference_balanced_accuracy)
-        ✅ balanced_accuracy_from_cm is correct (0.600 on the test matrix)
+        ✅ balanced_accuracy_from_cm is correct (0.600 on the 2-class matrix, 0.667 on the 3-class one)
     """
-    cm = torch.tensor([[5, 15], [2, 38]])
-    expected = reference_balanced_accuracy(cm)
-    got = call_student(fn, cm.clone(), name="balanced_accuracy_from_cm")
-    if isinstance(got, torch.Tensor) and got.numel() == 1:
-        got = got.item()
-    if not isinstance(got, (int, float)) or isinstance(got, bool):
-        raise CheckFailed(f"balanced_accuracy_from_cm should return a number, got {type(got).__name__}.")
-    plain = (cm.diag().sum() / cm.sum()).item()
-    by_columns = (cm.diag().float() / cm.sum(0)).mean().item()
-    if abs(got - plain) < 1e-4:
-        raise CheckFailed(f"you returned {got:.3f}, the plain accuracy. Balanced accuracy is the MEAN of the "
-                          "per-class recalls: for each true class (row), correct / row total, then average.")
-    if abs(got - by_columns) < 1e-4:
-        raise CheckFailed(f"you returned {got:.3f}, the mean precision: rows are the TRUE classes, so divide "
-                          "the diagonal by the row sums (cm.sum(1)), not the column sums.")
-    check_close(got, expected, name="balanced_accuracy_from_cm", atol=1e-4, quiet=True)
-    passed("balanced_accuracy_from_cm", f"{expected:.3f} on the test matrix")
+    for cm in _CM_CASES:
+        k = len(cm)
+        expected = reference_balanced_accuracy(cm)
+        got = call_student(fn, cm.clone(), name="balanced_accuracy_from_cm")
+        if isinstance(got, torch.Tensor):
+            raise CheckFailed(f"balanced_accuracy_from_cm returned a tensor ({got!r}); the exercise asks for a Python "
+                              "float: end with .item().")
+        if not isinstance(got, (int, float)) or isinstance(got, bool):
+            raise CheckFailed(f"balanced_accuracy_from_cm should return a number, got {type(got).__name__}.")
+        plain = (cm.diag().sum() / cm.sum()).item()
+        by_columns = (cm.diag().float() / cm.sum(0)).mean().item()
+        if abs(got - plain) < 1e-4:
+            raise CheckFailed(f"you returned {got:.3f}, the plain accuracy. Balanced accuracy is the MEAN of the "
+                              "per-class recalls: for each true class (row), correct / row total, then average.")
+        if abs(got - by_columns) < 1e-4:
+            raise CheckFailed(f"you returned {got:.3f}, the mean precision: rows are the TRUE classes, so divide "
+                              "the diagonal by the row sums (cm.sum(1)), not the column sums.")
+        if k > 2 and abs(got - (cm.diag()[:2].float() / cm.sum(1)[:2]).mean().item()) < 1e-4:
+            raise CheckFailed(f"on a {k}-class matrix you returned {got:.3f}, the answer for its first two classes "
+                              "only: average the recalls of ALL classes (every row), not just two.")
+        check_close(got, expected, name=f"balanced_accuracy_from_cm on a {k}-class matrix", atol=1e-4, quiet=True)
+    two, three = (reference_balanced_accuracy(cm) for cm in _CM_CASES)
+    passed("balanced_accuracy_from_cm", f"{two:.3f} on the 2-class matrix, {three:.3f} on the 3-class one")
