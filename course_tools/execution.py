@@ -13,8 +13,10 @@ import importlib.util
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat
 
 __all__ = ["NOTEBOOK_TIMEOUT", "SUBMISSION_TIMEOUT", "RunStopped", "execute_all", "executed", "run_file",
            "run_notebook", "run_to_file"]
@@ -37,10 +39,12 @@ def run_notebook(nb: nbformat.NotebookNode, cwd: str | Path, timeout: float, *,
     every cell, so a run that is killed still leaves its progress there.
 
     Example:
+        >>> import nbformat
         >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
         >>> run_notebook(nb, ".", timeout=60), nb.cells[0].outputs[0].text
         ('', '42\\n')
     """
+    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -78,6 +82,8 @@ def run_file(path: str | Path, timeout: float = NOTEBOOK_TIMEOUT) -> nbformat.No
         >>> run_file("notebooks/00_start_here.ipynb").cells[0].cell_type  # doctest: +SKIP
         'markdown'
     """
+    import nbformat
+
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     outcome = run_notebook(nb, path.parent, timeout)
@@ -95,6 +101,8 @@ def run_to_file(notebook: str | Path, target: str | Path, timeout: float) -> int
         >>> run_to_file("submission.ipynb", "executed.ipynb", timeout=300)  # doctest: +SKIP
         0
     """
+    import nbformat
+
     notebook = Path(notebook)
     nb = nbformat.read(notebook, as_version=4)
     outcome = run_notebook(nb, notebook.parent, timeout, allow_errors=True, save_to=target)
@@ -126,6 +134,8 @@ def executed(path: str | Path, cache_dir: str | Path, timeout: float = NOTEBOOK_
     stamp = _stamp(path)
     if target.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
         return target
+    import nbformat
+
     nb = run_file(path, timeout)
     cache_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
