@@ -1,7 +1,6 @@
 """The playground, driven without a browser: set widget values, press buttons, read state()."""
 
 import asyncio
-import doctest
 import io
 import subprocess
 import sys
@@ -11,7 +10,6 @@ import PIL.Image
 import pytest
 import torch
 
-import course_utils.playground as playground
 from course_utils.playground import Playground, build_playground_net, parse_hidden
 from course_utils.playground_data import DATASETS
 from course_utils.playground_network import CLASS_COLORS, link_color, link_width
@@ -24,11 +22,6 @@ def pg():
 
 def pixels(jpeg: bytes) -> np.ndarray:
     return np.asarray(PIL.Image.open(io.BytesIO(jpeg)).convert("RGB")).astype(int)
-
-
-def test_docstring_examples_run():
-    result = doctest.testmod(playground)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_defaults_are_tensorflow_playgrounds_on_the_spiral(pg):
