@@ -149,12 +149,6 @@ def _badges(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execute(args: argparse.Namespace) -> int:
-    from course_tools.execution import run_to_file
-
-    return run_to_file(args.notebook, args.executed, args.timeout)
-
-
 def parser() -> argparse.ArgumentParser:
     """The ``course`` command line: one subcommand per tool.
 
@@ -169,10 +163,10 @@ def parser() -> argparse.ArgumentParser:
         title="commands (make targets: student, homework, grade, slides, slide-tags, html, "
               "check-notebooks, clean-notebooks, refresh, badges)")
 
-    def command(name: str, run: Callable[[argparse.Namespace], int], help: str | None, *,
+    def command(name: str, run: Callable[[argparse.Namespace], int], help: str, *,
                 notebooks: bool = True, out: str | None = None, timeout: float | None = None,
                 jobs: bool = False) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help) if help else commands.add_parser(name)
+        sub = commands.add_parser(name, help=help, description=help)
         sub.set_defaults(run=run)
         if notebooks:
             sub.add_argument("notebooks", nargs="*", help="notebook files (default: every notebook of the course)")
@@ -202,10 +196,6 @@ def parser() -> argparse.ArgumentParser:
     command("refresh", _refresh, "run notebooks and store the outputs of their checked cells",
             timeout=NOTEBOOK_TIMEOUT)
     command("badges", _badges, "point every Colab badge and install line at the repository in pyproject.toml")
-    # The grader's child process (not listed): run one notebook, errors allowed, into a copy.
-    child = command("execute", _execute, None, notebooks=False, timeout=SUBMISSION_TIMEOUT)
-    child.add_argument("notebook")
-    child.add_argument("executed")
     return top
 
 

@@ -1,8 +1,7 @@
-"""The one place that runs notebooks: for ``refresh``, the site, the slide decks and the grader.
+"""The one place that runs the course's notebooks: for ``refresh``, the site and the slide decks.
 
-A notebook runs top to bottom in a fresh ``python3`` kernel, in a folder of the caller's choice
-(a course notebook in its own folder, as a student would run it), against one time limit for the
-whole run (the kernel's start-up does not count). ``executed`` keeps a cache of executed copies
+A notebook runs top to bottom in a fresh ``python3`` kernel, in its own folder (as a student would
+run it), against one time limit for the whole run (the kernel's start-up does not count). ``executed`` keeps a cache of executed copies
 for the site and the decks, keyed on the notebook and on the ``course_utils`` sources it may import.
 """
 
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
     import nbformat
 
 __all__ = ["NOTEBOOK_TIMEOUT", "SUBMISSION_TIMEOUT", "RunStopped", "execute_all", "executed", "run_file",
-           "run_notebook", "run_to_file"]
+           "run_notebook"]
 
 NOTEBOOK_TIMEOUT = 900  # seconds a course notebook may run in all (refresh, site, slides)
 SUBMISSION_TIMEOUT = 300  # seconds a submitted notebook may run in all (grading)
@@ -29,14 +28,11 @@ class RunStopped(RuntimeError):
     """A notebook did not run to its end: the time limit, or the kernel died."""
 
 
-def run_notebook(nb: nbformat.NotebookNode, cwd: str | Path, timeout: float, *,
-                 allow_errors: bool = False, save_to: str | Path | None = None) -> str:
+def run_notebook(nb: nbformat.NotebookNode, cwd: str | Path, timeout: float) -> str:
     """Run ``nb`` in place, cell by cell, in ``cwd``; ``""`` when it ran to the end, else why not.
 
     The answer is ``"timed out: ..."`` or ``"crashed: ..."``; the cell that did not finish keeps no
-    execution count. A cell that raises stops the run with nbclient's ``CellExecutionError``, unless
-    ``allow_errors`` (the grader: later checks still count). ``save_to`` gets the notebook after
-    every cell, so a run that is killed still leaves its progress there.
+    execution count. A cell that raises stops the run with nbclient's ``CellExecutionError``.
 
     Example:
         >>> import nbformat
@@ -44,11 +40,10 @@ def run_notebook(nb: nbformat.NotebookNode, cwd: str | Path, timeout: float, *,
         >>> run_notebook(nb, ".", timeout=60), nb.cells[0].outputs[0].text
         ('', '42\\n')
     """
-    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    client = NotebookClient(nb, kernel_name="python3", allow_errors=allow_errors, timeout=int(timeout),
+    client = NotebookClient(nb, kernel_name="python3", timeout=int(timeout),
                             startup_timeout=120, resources={"metadata": {"path": str(Path(cwd).resolve())}})
     outcome = ""
     try:
@@ -59,16 +54,13 @@ def run_notebook(nb: nbformat.NotebookNode, cwd: str | Path, timeout: float, *,
                 try:
                     client.execute_cell(cell, index)
                 except CellTimeoutError:
-                    cell.execution_count = None  # it never finished: a check in it did not run
+                    cell.execution_count = None  # it never finished
                     outcome = f"timed out: still running cell {index} after {timeout:.0f} s in all"
                     break
                 except DeadKernelError:
                     cell.execution_count = None
                     outcome = f"crashed: the kernel died in cell {index}"
                     break
-                finally:
-                    if save_to is not None:
-                        nbformat.write(nb, save_to)
     except Exception:  # shutting down a hung or dead kernel can fail too; the outcome is known
         if not outcome:
             raise
@@ -90,26 +82,6 @@ def run_file(path: str | Path, timeout: float = NOTEBOOK_TIMEOUT) -> nbformat.No
     if outcome:
         raise RunStopped(f"{path}: {outcome}")
     return nb
-
-
-def run_to_file(notebook: str | Path, target: str | Path, timeout: float) -> int:
-    """Run ``notebook`` (errors allowed) into ``target``: the grader's child process.
-
-    Prints the reason as its last line and returns 1 when the run stopped early, else returns 0.
-
-    Example:
-        >>> run_to_file("submission.ipynb", "executed.ipynb", timeout=300)  # doctest: +SKIP
-        0
-    """
-    import nbformat
-
-    notebook = Path(notebook)
-    nb = nbformat.read(notebook, as_version=4)
-    outcome = run_notebook(nb, notebook.parent, timeout, allow_errors=True, save_to=target)
-    if outcome:
-        print(outcome, flush=True)
-        return 1
-    return 0
 
 
 def _stamp(path: Path) -> str:
