@@ -403,17 +403,22 @@ class Playground:
         height = self.figure.canvas.get_width_height()[1]
         x0, y0, x1, y1 = np.round(self.ax_output.get_window_extent().extents).astype(int)
         self._plane_box = (x0, height - y1, x1, height - y0)   # left, top, right, bottom in pixels
-        self._dots = []                                        # (pixel boxes, fill colours, edge colour)
+        # The points, drawn once on a transparent layer the size of the axes; each frame lays it on top.
+        self._dots = PIL.Image.new("RGBA", (x1 - x0, y1 - y0), (0, 0, 0, 0))
+        draw = PIL.ImageDraw.Draw(self._dots)
+        self.n_dots = 0
         splits = [("train", "white")] + ([("test", "black")] if self.show_test.value else [])
         for name, edge in splits:
             X, y = getattr(self.data, f"X_{name}"), getattr(self.data, f"y_{name}")
-            px = x0 + (X[:, 0] - EXTENT[0]) / (EXTENT[1] - EXTENT[0]) * (x1 - x0)
-            py = height - y0 - (X[:, 1] - EXTENT[0]) / (EXTENT[1] - EXTENT[0]) * (y1 - y0)
+            px = (X[:, 0] - EXTENT[0]) / (EXTENT[1] - EXTENT[0]) * (x1 - x0)
+            py = (y1 - y0) - (X[:, 1] - EXTENT[0]) / (EXTENT[1] - EXTENT[0]) * (y1 - y0)
             if self.data.n_classes:
                 fills = [tuple(int(255 * c) for c in to_rgb(MULTI_CLASS_COLORS[int(k)])) for k in y]
             else:
                 fills = [tuple(int(c) for c in rgb) for rgb in colorize(y[None, :])[0]]
-            self._dots.append(([(u - 2.5, v - 2.5, u + 2.5, v + 2.5) for u, v in zip(px, py)], fills, edge))
+            for u, v, fill in zip(px, py, fills):
+                draw.ellipse((u - 2.5, v - 2.5, u + 2.5, v + 2.5), fill=fill, outline=edge)
+            self.n_dots += len(X)
 
     def _plane_picture(self, grids: list[np.ndarray], classes: np.ndarray | None) -> np.ndarray:
         """RGB (row 0 at the top) of what *show* chose: the output, or one neuron, over the plane."""
@@ -453,14 +458,12 @@ class Playground:
         canvas.restore_region(self._background)
         for line in self._curves.values():
             line.axes.draw_artist(line)
-        frame = PIL.Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
+        frame = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        frame = frame.convert("RGB")
         left, top, right, bottom = self._plane_box
         frame.paste(PIL.Image.fromarray(rgb).resize((right - left, bottom - top), PIL.Image.Resampling.BILINEAR),
                     (left, top))
-        draw = PIL.ImageDraw.Draw(frame)
-        for boxes, fills, edge in self._dots:
-            for box, fill in zip(boxes, fills):
-                draw.ellipse(box, fill=fill, outline=edge)
+        frame.paste(self._dots, (left, top), mask=self._dots)
         buffer = io.BytesIO()
         frame.save(buffer, format="jpeg", quality=90)
         self.image.value = buffer.getvalue()

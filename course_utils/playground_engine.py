@@ -162,6 +162,7 @@ class Network:
             raise ValueError(f"activation must be one of {list(ACTIVATION_NAMES)}, got {self.activation!r}")
         if not self.dead:
             self.dead = [np.zeros(w.shape, dtype=bool) for w in self.weights]
+        self.has_dead = any(d.any() for d in self.dead)
 
     @classmethod
     def initial(cls, n_inputs: int, hidden: list[int], n_outputs: int, activation: str,
@@ -209,11 +210,14 @@ class Network:
                  regularization: str = "none", regularization_rate: float = 0.0) -> float:
         """One update on a batch, with the web version's regularisation step; returns the batch loss."""
         value, grad_w, grad_b = self.gradients(F, y, loss)
+        regularize = regularization != "none" and regularization_rate != 0
         for w, b, gw, gb, dead in zip(self.weights, self.biases, grad_w, grad_b, self.dead):
             b -= learning_rate * gb
-            before = w.copy()
-            w -= learning_rate * np.where(dead, 0.0, gw)
-            if regularization == "none" or regularization_rate == 0:
+            before = w.copy() if regularize else w
+            if self.has_dead:
+                gw[dead] = 0.0
+            w -= learning_rate * gw
+            if not regularize:
                 continue
             derivative = np.sign(before) if regularization == "L1" else before
             new = w - learning_rate * regularization_rate * np.where(dead, 0.0, derivative)
@@ -221,6 +225,7 @@ class Network:
                 crossed = (w * new < 0) & ~dead
                 new[crossed] = 0.0
                 dead |= crossed
+                self.has_dead = self.has_dead or bool(crossed.any())
             w[...] = new
         return value
 

@@ -118,7 +118,7 @@ def test_show_test_data_discretize_and_show_a_neuron_change_the_picture(pg):
     pg.step(3)
     plain, net = pixels(pg.image.value), pg.network_image.value
     pg.show_test.value = True
-    assert sum(len(boxes) for boxes, _, _ in pg._dots) == 500 and pg.state()["epoch"] == 3
+    assert pg.n_dots == 500 and pg.state()["epoch"] == 3
     with_test = pixels(pg.image.value)
     pg.discretize.value = True
     discrete = pixels(pg.image.value)
