@@ -6,11 +6,11 @@ from the notebook files (so a change there is measured here), only the experimen
 repeated with other seeds. Each row gives the mean over the seeds and, in its note, the value per
 seed and on how many seeds the claim holds. Seed ``s`` draws the train/test split, the
 initial weights and the batch order (and, for the noisy data of 04 § 6.6, the noise).
+Run alone: ``python tests/bench/run_benchmarks.py bench_spiral_claims`` (about 5 minutes of CPU).
 """
 
 from __future__ import annotations
 
-import copy
 import os
 import statistics
 from pathlib import Path
@@ -63,33 +63,47 @@ def test_scores(ns: dict, model, Xt, yt) -> tuple[float, float]:
     return ns["spiral_accuracy"](model, ns["xy"], Xt, yt), loss
 
 
-def early_stopped(ns: dict, seed: int, data: tuple, patience: int = 30) -> torch.nn.Module:
-    """04 § 6.6's loop: full-batch Adam (lr 0.01), keep the weights of the lowest validation loss."""
-    Xa, ya, Xv, yv = data
+def early_stopped(ns: dict, seed: int, data: tuple) -> torch.nn.Module:
+    """04 § 6.6: the notebook's ``train_early_stopping`` (patience 30) from the seed's start."""
     _ = torch.manual_seed(seed)
     model = ns["mlp"](2, [64, 64])
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
-    best_loss, best_epoch, best_state = float("inf"), 0, None
-    for epoch in range(1, 301):
-        model.train()
-        loss = ns["loss_fn"](model(Xa).squeeze(1), ya)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        model.eval()
-        with torch.no_grad():
-            val_loss = ns["loss_fn"](model(Xv).squeeze(1), yv).item()
-        if val_loss < best_loss:
-            best_loss, best_epoch, best_state = val_loss, epoch, copy.deepcopy(model.state_dict())
-        elif epoch - best_epoch >= patience:
-            break
-    model.load_state_dict(best_state)
+    ns["train_early_stopping"](model, data)
     return model
 
 
+def xor_04(seed: int, ns: dict) -> tuple:
+    """04 § 6.6: TF Playground's XOR at noise 30 (labels decided after the noise), 100/200/200 points."""
+    from course_utils.playground_data import xor
+
+    X, y_pm = xor(500, 0.30, torch.Generator().manual_seed(seed))
+    split = torch.Generator().manual_seed(100 + seed)
+    Xa, ya, X_rest, y_rest = ns["split_train_test"](X.float(), (y_pm > 0).float(), 20, generator=split)
+    Xv, yv, Xt, yt = ns["split_train_test"](X_rest, y_rest, 50, generator=split)
+    return (Xa, ya, Xv, yv), (Xt, yt)
+
+
+def namespace_04() -> dict:
+    return notebook_namespace("04_spiral_classification.ipynb", "X, y_pm = make_spiral(500, noise=0)",
+                              "data = (X_train, y_train, X_test, y_test)", "def run(", "def train_early_stopping(")
+
+
+def claims_04_early_stopping_xor() -> list[dict]:
+    """Early stopping against 300 epochs on noisy-label XOR: test accuracy per seed."""
+    ns = namespace_04()
+    full, stopped = [], []
+    for seed in SEEDS:
+        data, (Xt, yt) = xor_04(seed, ns)
+        full.append(ns["spiral_accuracy"](ns["run"]([64, 64], data=data, lr=0.01, seed=seed)[0], ns["xy"], Xt, yt))
+        stopped.append(ns["spiral_accuracy"](early_stopped(ns, seed, data), ns["xy"], Xt, yt))
+    holds = [s > f for s, f in zip(stopped, full)]
+    return [row("6.6 XOR noise 30: 300 epochs, test accuracy", full),
+            row("6.6 XOR noise 30: early stopping, test accuracy", stopped),
+            row("04 claim: 6.6 XOR: early stopping raises the test accuracy", [float(h) for h in holds], holds,
+                unit="share of seeds", fmt=".0f")]
+
+
 def claims_04() -> list[dict]:
-    ns = notebook_namespace("04_spiral_classification.ipynb", "X, y_pm = make_spiral(500, noise=0)",
-                            "data = (X_train, y_train, X_test, y_test)", "def run(")
+    ns = namespace_04()
     run, xy, all7 = ns["run"], ns["xy"], ns["all7"]
     out: dict[str, list[float]] = {}
 
@@ -196,4 +210,4 @@ def claims_03() -> list[dict]:
 
 def run() -> list[dict]:
     torch.set_num_threads(1)
-    return claims_03() + claims_04()
+    return claims_03() + claims_04() + claims_04_early_stopping_xor()
