@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import ClearSolutions
 
-from course_tools.notebook_tools import build_dir, course_notebooks, is_checked
+from course_tools.notebook_tools import build_dir, is_checked
 
 __all__ = ["BEGIN", "END", "STUB", "Exercise", "find_exercises", "has_solution", "student_version",
            "write_student_version"]
@@ -76,9 +76,11 @@ def find_exercises(nb: nbformat.NotebookNode) -> list[Exercise]:
     """The exercises of a teacher notebook, in order.
 
     Example:
-        >>> nb = nbformat.read(course_notebooks()[0], as_version=4)
-        >>> [(e.name, e.number) for e in find_exercises(nb)]
-        [('column_sums', '7.1')]
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("**Exercise 2.1.** Write double."),
+        ...     nbformat.v4.new_code_cell("def double(x):\\n    ### BEGIN SOLUTION\\n    return 2 * x\\n    ### END SOLUTION"),
+        ...     nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\\ncheck_double(double)")])
+        >>> find_exercises(nb)
+        [Exercise(name='double', number='2.1', solution_cell=1, check_cell=2)]
     """
     found = []
     number = ""
