@@ -202,3 +202,8 @@ def course_notebooks(paths: list[str] | list[Path] | None = None) -> list[Path]:
         return [Path(p) for p in paths]
     return sorted((project_root() / "notebooks").glob("*.ipynb"))
 
+
+
+if __name__ == "__main__":  # the entry point before `course` existed: say where the tools went
+    raise SystemExit("The tools are subcommands of `course` now: `course refresh NB...` (or "
+                     "`python -m course_tools refresh NB...`); `course --help` lists them all.")
