@@ -7,8 +7,11 @@
 - A notebook presented with jupyterlab-rise (the RISE slideshow, /rise/<notebook>): notebook 04 is
   run in JupyterLab first, as a teacher runs the setup cells before presenting, then opened as a
   slideshow, which shares its kernel. It must show slides, move to the next on the right-arrow key,
-  run a code cell on its slide (Shift+Enter: a new execution count, no error), and its
-  playground's Step button must change the playground's picture. Screenshots go to build/e2e/rise/.
+  run the first code cell shown on a slide (Shift+Enter: a new execution count, no error), and on
+  the playground's slide, its cell run there, the Step button must change the playground's picture.
+  That last check is a strict expected failure today: jupyterlab-rise 0.43.1 draws ipywidgets 8
+  widgets as text (upstream bug), so the playground is presented in the notebook view (README).
+  Screenshots go to build/e2e/rise/.
 """
 
 from __future__ import annotations
@@ -33,12 +36,11 @@ TEACHER_UI = {
     "a 'Validate' button": ".jp-NotebookPanel-toolbar .jp-Toolbar-item:has-text('Validate')",
     "a 'Create Assignment' panel": ".jp-SideBar .lm-TabBar-tab[title*='Create Assignment']",
 }
-# The slide on screen in the RISE page, and what it holds.
+# The slide on screen in the RISE page (the innermost present section), and how many there are.
 JS_PRESENT = """() => {
     const all = [...document.querySelectorAll('.reveal .slides section.present')];
     const slide = all[all.length - 1];
-    return {id: slide ? slide.id : null, count: document.querySelectorAll('.reveal .slides section').length,
-            codeCells: slide ? slide.querySelectorAll('.jp-CodeCell').length : 0};
+    return {id: slide ? slide.id : null, count: document.querySelectorAll('.reveal .slides section').length};
 }"""
 
 
@@ -120,53 +122,85 @@ def go_to(page, slide_id: str) -> None:
     raise AssertionError(f"could not reach slide {slide_id}; on {page.evaluate(JS_PRESENT)}")
 
 
-def test_notebook_04_as_a_live_slideshow(student_lab, browser):
+@pytest.fixture(scope="module")
+def slideshow(student_lab, browser):
+    """Notebook 04 run in JupyterLab (as a teacher runs the setup before presenting), then opened with RISE."""
     run_and_save(student_lab, browser, PLAYGROUND)
     page = browser.new_page()
     try:
         page.goto(f"{student_lab.url}/rise/{PLAYGROUND}?token={student_lab.token}")
         page.wait_for_function(f"() => ({JS_PRESENT})().id", timeout=180_000, polling=500)
-        first = page.evaluate(JS_PRESENT)
-        assert first["count"] >= 10, f"{PLAYGROUND} as a slideshow: only {first['count']} slides"
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function(f"(id) => ({JS_PRESENT})().id !== id", arg=first["id"], timeout=10_000)
-
-        # The first code cell on a slide of its own: run it there, as a teacher does while presenting.
-        code_slide = page.evaluate("""() => [...document.querySelectorAll('.reveal .slides section')]
-            .find(s => !s.querySelector('section') && s.querySelector('.jp-CodeCell .jp-InputPrompt')
-                  && /\\[\\d+\\]/.test(s.querySelector('.jp-CodeCell .jp-InputPrompt').innerText)).id""")
-        go_to(page, code_slide)
-        cell = page.locator(f"section#{code_slide} .jp-CodeCell").first
-        before = cell.locator(".jp-InputPrompt").inner_text()
-        cell.locator(".jp-InputArea-editor").click()
-        page.keyboard.press("Shift+Enter")
-        deadline = time.monotonic() + 120
-        while (after := cell.locator(".jp-InputPrompt").inner_text()) in (before, "[*]:") or "*" in after:
-            assert time.monotonic() < deadline, f"{PLAYGROUND}: the cell on slide {code_slide} did not run: {after!r}"
-            time.sleep(0.5)
-        assert re.fullmatch(r"\[\d+\]:", after.strip()), after
-        assert not cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").filter(
-            has_text="Error").count(), f"{PLAYGROUND}: the cell raised in the slideshow"
-        page.screenshot(path=str(_shot("04_cell_run.png")))
-
-        # The playground: its slide, its picture, and Step changes the picture.
-        step = page.locator(".reveal .jupyter-widgets button").filter(has_text=re.compile(r"^\s*Step\s*$")).first
-        assert step.count(), f"{PLAYGROUND} as a slideshow: no playground (no widget button 'Step')"
-        go_to(page, step.evaluate("button => button.closest('section').id"))
-        area = page.locator(".reveal section.present .jp-OutputArea", has=step).first
-        picture = ("els => els.filter(e => e.getBoundingClientRect().width > 50)"
-                   ".map(e => e.src || (e.toDataURL ? e.toDataURL() : e.outerHTML))")
-        before = area.locator("img, canvas, svg:not(button svg)").evaluate_all(picture)
-        assert before, f"{PLAYGROUND} as a slideshow: the playground drew no picture"
-        step.click()
-        deadline = time.monotonic() + 120
-        while area.locator("img, canvas, svg:not(button svg)").evaluate_all(picture) == before:
-            assert time.monotonic() < deadline, f"{PLAYGROUND} as a slideshow: Step changed nothing in 120 s"
-            time.sleep(0.5)
-        page.screenshot(path=str(_shot("04_playground_step.png")))
+        yield page
     finally:
         page.close()
         shut_down_kernels(student_lab)
+
+
+def test_notebook_04_as_a_live_slideshow(slideshow):
+    page = slideshow
+    first = page.evaluate(JS_PRESENT)
+    assert first["count"] >= 10, f"{PLAYGROUND} as a slideshow: only {first['count']} slides"
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"(id) => ({JS_PRESENT})().id !== id", arg=first["id"], timeout=10_000)
+    # Forward (Space, as a presenter) to the first slide that shows a code cell, and run it there.
+    on_screen = page.locator(".reveal .slides section.present:not(.stack) .jp-CodeCell:visible")
+    for _ in range(100):
+        if on_screen.count():
+            break
+        page.keyboard.press("Space")
+        page.wait_for_timeout(300)
+    assert on_screen.count(), f"{PLAYGROUND} as a slideshow: no code cell on the first 100 slides"
+    run_on_screen(page, on_screen.first.element_handle())
+    page.screenshot(path=str(_shot("04_cell_run.png")))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "jupyterlab-rise 0.43.1 draws ipywidgets 8 widgets as text (https://github.com/jupyterlab-contrib/rise/"
+    "issues/126): present the playground in the notebook view. Strict: an upgrade that fixes it fails here."))
+def test_playground_step_in_the_slideshow(slideshow):
+    """On the playground's slide, its cell run there: the Step button must change the picture."""
+    page = slideshow
+    cell = page.locator(".reveal .jp-CodeCell").filter(has=page.locator(
+        ".jp-InputArea-editor", has_text="playground.widget")).first.element_handle()
+    go_to(page, cell.evaluate("cell => cell.closest('section').id"))
+    run_on_screen(page, cell)
+    page.wait_for_timeout(5000)  # the widget's views
+    page.screenshot(path=str(_shot("04_playground.png")))
+    as_text = [out.inner_text()[:60] for out in cell.query_selector_all(".jp-OutputArea-output pre")
+               if out.inner_text().startswith(("VBox(", "HBox(", "Box("))]
+    assert not as_text, f"{PLAYGROUND} as a slideshow: the playground shows as text: {as_text}"
+    step = page.locator(".reveal section.present:not(.stack) .jupyter-widgets button").filter(
+        has_text=re.compile(r"^\s*Step\s*$")).first
+    step.wait_for(timeout=60_000)
+    area = cell.query_selector(".jp-OutputArea")
+    picture = ("els => els.filter(e => e.getBoundingClientRect().width > 50)"
+               ".map(e => e.src || (e.toDataURL ? e.toDataURL() : e.outerHTML))")
+    drawn = "img, canvas, svg:not(button svg)"
+    before = area.eval_on_selector_all(drawn, picture)
+    assert before, f"{PLAYGROUND} as a slideshow: the playground drew no picture"
+    step.click()
+    deadline = time.monotonic() + 120
+    while area.eval_on_selector_all(drawn, picture) == before:
+        assert time.monotonic() < deadline, f"{PLAYGROUND} as a slideshow: Step changed nothing in 120 s"
+        time.sleep(0.5)
+    page.screenshot(path=str(_shot("04_playground_step.png")))
+
+
+def run_on_screen(page, cell, timeout_s: float = 120) -> None:
+    """Run `cell` (on the slide on screen) as a presenter does, with Shift+Enter; fail if it did not run or raised."""
+    prompt = cell.query_selector(".jp-InputPrompt")
+    before = prompt.inner_text().strip()
+    cell.query_selector(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    deadline = time.monotonic() + timeout_s
+    while (after := prompt.inner_text().strip()) == before or "*" in after:
+        assert time.monotonic() < deadline, f"{PLAYGROUND}: the cell on screen did not run: {after!r}"
+        time.sleep(0.5)
+    assert re.fullmatch(r"\[\d+\]:", after), after
+    errors = [out.inner_text() for out in cell.query_selector_all(
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        if re.search(r"Traceback|Error\b", out.inner_text())]
+    assert not errors, f"{PLAYGROUND}: the cell raised in the slideshow: {errors[0][:300]}"
 
 
 def _shot(name: str) -> Path:
