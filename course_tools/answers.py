@@ -94,6 +94,8 @@ def encode(value: Any, depth: int = 0) -> Any:
         return {"t": "device", "v": str(value)}
     if isinstance(value, torch.Size):
         return {"t": "size", "v": [int(v) for v in value]}
+    if type(value) is torch.Generator and value.device.type == "cpu":
+        return {"t": "generator", "state": encode(value.get_state(), depth + 1)}
     raise TypeError(f"{type(value).__name__} is not plain data")
 
 
@@ -152,6 +154,12 @@ def decode(data: Any, depth: int = 0) -> Any:
             return torch.device(str(v))
         if kind == "size":
             return torch.Size([int(n) for n in v])
+        if kind == "generator":
+            generator = torch.Generator()
+            state = decode(data["state"], depth + 1)
+            if not isinstance(state, torch.Tensor) or state.dtype != torch.uint8:
+                raise ProtocolError("a generator state should be bytes")
+            return generator.set_state(state)
     except ProtocolError:
         raise
     except Exception as err:  # noqa: BLE001 - any malformed field is the sender's fault
@@ -223,6 +231,40 @@ def _reply(value: Any) -> dict[str, Any]:
             "callable": callable(value), "is_class": isinstance(value, type), "mro": mro}
 
 
+MAX_JACOBIAN = 2**16  # output elements x input elements carried back for gradients
+
+
+def _tensors(value: Any) -> list[Any]:
+    """The tensors inside ``value`` (tuples, lists, dict values), in a fixed order."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tensors(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _tensors(v)]
+    return []
+
+
+def _jacobians(result: Any, inputs: list[Any]) -> list[list[Any]]:
+    """For each tensor of ``result`` with a graph back to ``inputs``: d output / d input, encoded.
+
+    Lets the grader's checks call ``backward()`` on an answer computed in the kernel (the
+    gradient of each answer tensor is carried back, to first order)."""
+    import torch
+
+    found = []
+    for out in _tensors(result):
+        if not inputs or out.grad_fn is None or out.numel() * sum(i.numel() for i in inputs) > MAX_JACOBIAN:
+            found.append(None)
+            continue
+        rows = [torch.autograd.grad(o, inputs, retain_graph=True, allow_unused=True) for o in out.reshape(-1)]
+        found.append([None if rows[0][j] is None else encode(torch.stack([r[j] if r[j] is not None else
+                      torch.zeros_like(inputs[j]) for r in rows]).detach()) for j in range(len(inputs))])
+    return found
+
+
 def _error(err: BaseException) -> dict[str, Any]:
     return {"error": type(err).__name__, "message": str(err)[:2000]}
 
@@ -249,7 +291,10 @@ def serve(read_fd: int = 3, write_fd: int = 4) -> None:
                 response = _reply(user_ns[name]) if name in user_ns else {"missing": True}
             elif op == "call":
                 args, kwargs = cloudpickle.loads(base64.b64decode(request["args"]))
-                response = _reply(_objects[request["remote"]](*args, **kwargs))
+                result = _objects[request["remote"]](*args, **kwargs)
+                response = _reply(result)
+                if "value" in response:
+                    response["jacobians"] = _jacobians(result, [t for t in _tensors((args, kwargs)) if t.requires_grad])
             elif op == "getattr":
                 response = _reply(getattr(_objects[request["remote"]], request["name"]))
             elif op == "source":
@@ -286,13 +331,49 @@ def _raise(response: dict[str, Any]) -> None:
     raise cls(message)
 
 
+def _watching(args: Any, kwargs: Any) -> bool:
+    """Does the check watch *how* the student's function computes (not only what it returns)?
+
+    True when it hands the function a function of its own (a hook, a wrapped ``f``) or calls it
+    under a torch function mode or with a function of torch replaced (a recorder): what happens
+    inside the call happens in the kernel, out of the grader's sight."""
+    import torch
+
+    if any(callable(a) and not isinstance(a, (type, Remote)) for a in (*args, *kwargs.values())):
+        return True
+    if torch.overrides._get_current_function_mode_stack():
+        return True
+    return any(len(vars(owner)) != len(before) or any(before.get(k) is not v for k, v in vars(owner).items())
+               for owner, before in _ORIGINALS)
+
+
+def _originals() -> list[tuple[Any, dict[str, Any]]]:
+    """What torch's classes and modules hold before any check runs: a check that records calls
+    (``course_utils.checks.recording_calls``) replaces some of them while it calls the student."""
+    import numpy as np
+    import torch
+
+    owners = [torch, torch.linalg, torch.Tensor, torch.autograd, torch.nn.Module, torch.nn.Linear,
+              torch.nn.functional, torch.utils.data.DataLoader, torch.utils.data.Dataset, torch.optim.Optimizer,
+              *vars(torch.optim).values(), np, np.linalg]
+    return [(owner, dict(vars(owner))) for owner in dict.fromkeys(o for o in owners if isinstance(o, type) or
+                                                                    type(o) is type(torch))]
+
+
 class Session:
-    """The grader's end of a check: asks the answer server in the kernel and decodes its answers."""
+    """The grader's end of a check: asks the answer server in the kernel and decodes its answers.
+
+    ``watched`` turns True when a check watched how the student's function computes (see
+    ``_watching``): the grade then also needs the kernel's own run of that check cell.
+    """
 
     def __init__(self, channel: Channel, deadline: float, poll: Callable[[], None] | None = None):
         self.channel, self.deadline, self.poll = channel, deadline, poll
+        self.watched = False
+        if not _ORIGINALS:
+            _ORIGINALS.extend(_originals())
 
-    def ask(self, request: dict[str, Any]) -> Any:
+    def ask(self, request: dict[str, Any], inputs: list[Any] | None = None) -> Any:
         self.channel.send(request)
         response = self.channel.receive(self.deadline, self.poll)
         if "error" in response:
@@ -300,10 +381,60 @@ class Session:
         if "remote" in response:
             return remote(self, response)
         if "value" in response:
-            return decode(response["value"])
+            value = decode(response["value"])
+            return _with_gradients(value, response.get("jacobians"), inputs) if inputs else value
         if response.get("missing") is True:
             raise NameError(f"name {request.get('name')!r} is not defined")
         raise ProtocolError(f"an answer of unknown form: {str(response)[:80]}")
+
+
+def _bridge_class() -> type:
+    import torch
+
+    class Bridge(torch.autograd.Function):
+        """An answer tensor computed in the kernel, joined to the grader's inputs by its Jacobians."""
+
+        @staticmethod
+        def forward(ctx: Any, value: Any, jacobians: list[Any], *inputs: Any) -> Any:
+            ctx.jacobians, ctx.shapes = jacobians, [i.shape for i in inputs]
+            return value.detach().clone()
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            flat = grad.reshape(1, -1)
+            return (None, None, *(None if j is None else (flat @ j.reshape(flat.shape[1], -1).to(grad.dtype)).reshape(shape)
+                                  for j, shape in zip(ctx.jacobians, ctx.shapes)))
+
+    return Bridge
+
+
+def _with_gradients(value: Any, jacobians: Any, inputs: list[Any]) -> Any:
+    """``value`` with each tensor that had a graph in the kernel given the same gradients here."""
+    import torch
+
+    outputs = _tensors(value)
+    if not isinstance(jacobians, list) or len(jacobians) != len(outputs):
+        return value
+    bridged = {}
+    for out, rows in zip(outputs, jacobians):
+        if not isinstance(rows, list) or len(rows) != len(inputs):
+            continue
+        jac = [None if r is None else decode(r) for r in rows]
+        for j, inp in zip(jac, inputs):
+            if j is not None and (not isinstance(j, torch.Tensor) or j.numel() != out.numel() * inp.numel()):
+                raise ProtocolError("a gradient of the wrong size")
+        bridged[id(out)] = _bridge_class().apply(out, jac, *inputs)
+
+    def rebuild(v: Any) -> Any:
+        if isinstance(v, torch.Tensor):
+            return bridged.get(id(v), v)
+        if isinstance(v, (tuple, list)):
+            return type(v)(rebuild(x) for x in v)
+        if isinstance(v, dict):
+            return {k: rebuild(x) for k, x in v.items()}
+        return v
+
+    return rebuild(value)
 
 
 class Remote:
@@ -319,8 +450,11 @@ class Remote:
         return self._session.ask({"op": "getattr", "remote": self._key, "name": name})
 
     def _call(self, *args: Any, **kwargs: Any) -> Any:
+        if _watching(args, kwargs):
+            self._session.watched = True
         payload = base64.b64encode(cloudpickle.dumps((args, kwargs))).decode()
-        return self._session.ask({"op": "call", "remote": self._key, "args": payload})
+        inputs = [t for t in _tensors((args, kwargs)) if t.requires_grad]
+        return self._session.ask({"op": "call", "remote": self._key, "args": payload}, inputs)
 
     def _method(self, name: str, *args: Any) -> Any:
         bound = self._session.ask({"op": "getattr", "remote": self._key, "name": name})
@@ -363,6 +497,7 @@ class _CallableRemote(Remote):
 
 
 _CLASSES: dict[tuple[Any, ...], type] = {}
+_ORIGINALS: list[tuple[Any, dict[str, Any]]] = []  # see _originals
 
 
 def _pristine_bases(mro: list[str]) -> tuple[type, ...]:
@@ -391,7 +526,7 @@ def remote(session: Session, meta: dict[str, Any]) -> Remote:
             _CLASSES[key] = type("Remote", (base, *extra), {"__init__": lambda self, *a, **k: None})
         except TypeError:  # bases that cannot be combined: a plain proxy
             _CLASSES[key] = base
-    proxy = object.__new__(_CLASSES[key])
+    proxy = _CLASSES[key].__new__(_CLASSES[key])
     for name, value in (("_session", session), ("_key", meta["remote"]), ("_meta", meta),
                         ("__name__", str(meta.get("name", "?"))[:200])):
         object.__setattr__(proxy, name, value)
@@ -442,7 +577,7 @@ def run_check(source: str, namespace: Namespace) -> tuple[str, str]:
         with redirect_stdout(printed):
             exec(compile(code, "<check cell>", "exec"), {"__builtins__": builtins}, namespace)  # noqa: S102
     except CheckFailed as err:
-        return "fail", str(err).strip().splitlines()[0] if str(err).strip() else "the check failed"
+        return "fail", " ".join(str(err).split())[:500] or "the check failed"
     except (SandboxGone, TimeoutError, ProtocolError):
         raise
     except Exception as err:  # noqa: BLE001 - reported for the teacher
@@ -497,11 +632,15 @@ def _quiet_client_class() -> type:
 
         output_limit = 0
         printed = 0
+        ticked: set[int] = set()  # cells that printed ✅
         on_flood: Callable[[], None] = staticmethod(lambda: None)
 
         def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
             content = msg.get("content", {})
-            self.printed += len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
+            text = str(content.get("text", ""))
+            if "✅" in text:
+                self.ticked.add(cell_index)
+            self.printed += len(text) + sum(len(str(v)) for v in content.get("data", {}).values())
             if self.printed > self.output_limit:
                 self.on_flood()
             if msg.get("msg_type") == "error":
@@ -565,7 +704,7 @@ def drive(notebook: str, checks: list[int], limits_json: str) -> int:
                               "detail": f"the kernel died in cell {index}"})
                 return 1
             errors = [o for o in cell.outputs if o.output_type == "error"]
-            channel.send({"event": "cell", "cell": index,
+            channel.send({"event": "cell", "cell": index, "ticked": index in client.ticked,
                           "error": f"{errors[0].ename}: {str(errors[0].evalue)[:300]}" if errors else ""})
             cell.outputs = []
         channel.send({"event": "end"})

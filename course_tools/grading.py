@@ -7,14 +7,21 @@ the file name, else from its ``# NN · Title`` cell (or given with ``--notebook`
 
 For each submission:
 
-1. it is copied into a temporary folder (the submission itself is never opened for writing),
-   its stored outputs are cleared (a stored ✅ earns nothing);
-2. it runs top to bottom in a fresh kernel, in a process of its own, with a time limit;
-   a cell that raises does not stop the run, so later checks still count;
-3. each check cell of the teacher notebook (the checked cell after each solution) is looked up
-   in the submission by its source and marked ``pass`` (it printed ✅), ``fail`` (``CheckFailed``,
-   with its message), ``error`` (another exception), ``not run`` (the run stopped before it) or
-   ``missing`` (the check cell was deleted or edited).
+1. it is read as data (never opened for writing, never run when larger than ``MAX_NOTEBOOK_MB`` or
+   not a valid notebook), its stored outputs are dropped (a stored ✅ earns nothing), and its own
+   cells are scanned for tampering with the checking machinery (``tampering``): such a submission
+   is reported as ``tampered`` and earns nothing;
+2. it runs top to bottom in a fresh kernel inside a sandbox (``course_tools.sandbox``: no network,
+   read-only course, private /tmp; time, memory, process, file and output limits); a cell that
+   raises does not stop the run, so later checks still count;
+3. at each check cell of the teacher notebook (found in the submission by its source), the grader
+   runs the teacher's check cell itself, here, from the course's own code; the names it needs from
+   the notebook come from the kernel as data or as calls into it (``course_tools.answers``). A
+   check ``pass``es when it raises nothing and prints ✅, ``fail``s on ``CheckFailed`` (with its
+   message), is an ``error`` on another exception, ``not run`` when the run stopped before it and
+   ``missing`` when the check cell was deleted or edited. Where a check watches how the answer is
+   computed (a gradient hook, a recorder of torch calls), the kernel's own run of the cell is
+   heard too (``_combine``).
 
 Submissions that are not valid notebooks, crash the kernel or hang are reported as such and the
 grading goes on. The report is ``grades.csv`` and ``grades.md`` in ``build/grades/`` (or ``--out``).
@@ -240,6 +247,25 @@ def _sandbox_env() -> dict[str, str]:
     return env
 
 
+def _combine(result: Result, label: str, state: str, why: str, watched: bool, ticked: bool, error: str) -> None:
+    """The check's grade from the grader's run and the kernel's own run of the same cell.
+
+    The grader's run decides, except where the check watched how the answer is computed (a
+    gradient hook, a recorder of torch calls: that happens in the kernel, out of the grader's
+    sight). Then a rule the kernel's run saw broken fails the check, and a grader's failure the
+    kernel's run does not confirm is the grader's blind spot, not the student's: it passes.
+    """
+    if not watched:
+        return
+    kernel = "pass" if ticked and not error else "fail" if error.startswith("CheckFailed") else "error"
+    if state == "pass" and kernel != "pass":
+        result.checks[label] = kernel
+        result.messages[label] = (error.partition(": ")[2] if kernel == "fail" else error) or "the check printed no ✅"
+    elif state != "pass" and kernel == "pass":
+        result.checks[label] = "pass"
+        result.messages.pop(label, None)
+
+
 def _grade_copy(path: Path, result: Result, teachers: dict[str, Path], limits: Limits,
                 notebook: Path | None, isolate: bool) -> None:
     nb = _read_submission(path, result)
@@ -314,6 +340,7 @@ def _follow(channel: Channel, session: Session, box: Sandbox, at: dict[int, Chec
             imports: dict[str, tuple[str, str | None]], result: Result) -> bool:
     """Follow the driver's events to the end (True) or to a stop (False), judging each check."""
     own: dict = {}
+    judged: dict[int, tuple[str, str, bool]] = {}  # check cell -> the grader's state, why, and whether it watched
     while True:
         event = channel.receive(box.deadline, box.watch)
         kind = event.get("event")
@@ -323,6 +350,8 @@ def _follow(channel: Channel, session: Session, box: Sandbox, at: dict[int, Chec
             continue
         if kind == "cell":
             error = str(event.get("error", ""))
+            if event.get("cell") in judged:
+                _combine(result, at[event["cell"]].label, *judged.pop(event["cell"]), event.get("ticked") is True, error)
             reason = next((why for key, why in _LIMIT_ERRORS.items() if key in error), "")
             if reason and not result.detail:
                 result.detail = f"{reason} reached in cell {event.get('cell')} ({error[:120]})"
@@ -342,11 +371,13 @@ def _follow(channel: Channel, session: Session, box: Sandbox, at: dict[int, Chec
             if answer.get("event") != "serving":
                 raise ProtocolError(f"expected the answer server, got {str(answer)[:80]}")
             namespace = Namespace(session, imports, own)
+            session.watched = False
             state, why = run_check(check.source, namespace)
             own = namespace.own()
             result.checks[check.label] = state
             if why:
                 result.messages[check.label] = why
+            judged[event["cell"]] = (state, why, session.watched)
             channel.send({"op": "continue"})
         else:
             raise ProtocolError(f"an unexpected message {str(event)[:80]}")

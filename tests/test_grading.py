@@ -113,3 +113,35 @@ def test_without_isolation_grading_still_works_and_says_so(tmp_path):
     (r,) = grading.grade(tmp_path / "subs", tmp_path / "report", timeout=120, notebooks=[teacher], isolate=False)
     assert (r.status, r.checks) == ("ok", {"double": "pass", "total": "pass"}), r
     assert "NOT ISOLATED" in (tmp_path / "report" / "grades.md").read_text(encoding="utf-8")
+
+
+def _gradient_notebook(bce_body, derivative_body):
+    """A teacher-style notebook whose checks watch how the answer is computed (autograd, torch calls)."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# 07 · Gradients"), nbformat.v4.new_code_cell("import torch"),
+        nbformat.v4.new_markdown_cell("**Exercise 1.1.** `bce`"),
+        nbformat.v4.new_code_cell(f"def bce(p, y):\n    ### BEGIN SOLUTION\n    {bce_body}\n    ### END SOLUTION"),
+        nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nfrom course_utils.exercises.nb03_mlp import check_bce\ncheck_bce(bce)"),
+        nbformat.v4.new_markdown_cell("**Exercise 1.2.** `derivative`"),
+        nbformat.v4.new_code_cell(f"def derivative(f, x0):\n    ### BEGIN SOLUTION\n    {derivative_body}\n    ### END SOLUTION"),
+        nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nfrom course_utils.exercises.nb01_tensors import check_derivative\n"
+                                  "check_derivative(derivative)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def test_checks_that_watch_autograd_and_torch_calls_grade_right(tmp_path):
+    right = ("return -(y * p.log() + (1 - y) * (1 - p).log()).mean()",
+             "x = torch.tensor(x0, requires_grad=True)\n    f(x).backward()\n    return x.grad.item()")
+    teacher = write(_gradient_notebook(*right), tmp_path / "07_gradients.ipynb")
+    write(_gradient_notebook(*right), tmp_path / "subs" / "right_07.ipynb")
+    write(_gradient_notebook("return torch.nn.functional.binary_cross_entropy(p, y)",  # right value, forbidden way
+                             "h = 1e-4\n    return ((f(torch.tensor(x0 + h)) - f(torch.tensor(x0 - h))) / (2 * h)).item()"),
+          tmp_path / "subs" / "rules_07.ipynb")
+    graded = {r.submission: r for r in grading.grade(tmp_path / "subs", tmp_path / "report", timeout=120,
+                                                     notebooks=[teacher])}
+    # The gradient of bce, computed in the kernel, reaches the grader's check through its Jacobian.
+    assert graded["right_07.ipynb"].checks == {"bce": "pass", "derivative": "pass"}, graded["right_07.ipynb"]
+    rules = graded["rules_07.ipynb"]
+    assert rules.checks == {"bce": "fail", "derivative": "fail"}, rules
+    assert "PyTorch's own loss" in rules.messages["bce"] and "did not use autograd" in rules.messages["derivative"]
