@@ -189,6 +189,17 @@ def check_playground(page, name: str, timeout_s: float = 120) -> str:
     return f"Step changed the playground's {' and '.join(changed)}; Play changed its picture and Pause stopped it"
 
 
+def run_all(page, lab: LabServer, name: str, timeout_s: float) -> None:
+    """Open `name` in `page`, Run > Run All Cells, and wait until its kernel is idle again."""
+    # ?reset: a fresh workspace, so the tabs (and kernels) of earlier notebooks are not reopened.
+    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+    page.wait_for_function(JS_KERNEL_READY, arg=name, timeout=180_000, polling=500)
+    page.evaluate(JS_WATCH_BUSY, name)
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+    wait_until_idle(page, name, timeout_s)
+
+
 @contextlib.contextmanager
 def run_in_lab(lab: LabServer, browser, name: str, shot: Path):
     """Open `name`, run all its cells, wait for the kernel; yield (problems, page).
@@ -197,13 +208,7 @@ def run_in_lab(lab: LabServer, browser, name: str, shot: Path):
     """
     page = browser.new_page()
     try:
-        # ?reset: a fresh workspace, so the tabs (and kernels) of earlier notebooks are not reopened.
-        page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
-        page.wait_for_function(JS_KERNEL_READY, arg=name, timeout=180_000, polling=500)
-        page.evaluate(JS_WATCH_BUSY, name)
-        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-        wait_until_idle(page, name, TIMEOUT_S)
+        run_all(page, lab, name, TIMEOUT_S)
         yield notebook_problems(page.evaluate(JS_CELLS, name)), page
     finally:
         try:

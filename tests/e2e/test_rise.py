@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from lab_server import LabServer, start_lab
-from test_jupyterlab import JS_KERNEL_READY, JS_PANEL, JS_WATCH_BUSY, shut_down_kernels, wait_until_idle
+from test_jupyterlab import JS_KERNEL_READY, JS_PANEL, run_all, shut_down_kernels
 
 from course_utils.paths import REPO_ROOT
 
@@ -98,12 +98,7 @@ def run_and_save(lab: LabServer, browser, name: str, timeout_s: float = 600) -> 
     """Run every cell of `name` in JupyterLab and save it; its kernel stays up for the slideshow."""
     page = browser.new_page()
     try:
-        page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
-        page.wait_for_function(JS_KERNEL_READY, arg=name, timeout=180_000, polling=500)
-        page.evaluate(JS_WATCH_BUSY, name)
-        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-        wait_until_idle(page, name, timeout_s)
+        run_all(page, lab, name, timeout_s)
         page.evaluate(f"(name) => ({JS_PANEL})(name).context.save()", name)
     finally:
         page.close()  # closing the tab leaves the kernel running
