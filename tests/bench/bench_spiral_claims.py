@@ -36,7 +36,7 @@ def notebook_namespace(name: str, *markers: str) -> dict:
 
 
 def row(metric: str, values: list[float], holds: list[bool] | None = None, unit: str = "", fmt: str = ".3f") -> dict:
-    note = "seeds 0-4: " + ", ".join(f"{v:{fmt}}" for v in values)
+    note = f"seeds {SEEDS[0]}-{SEEDS[-1]}: " + ", ".join(f"{v:{fmt}}" for v in values)
     if holds is not None:
         note += f"; holds on {sum(holds)}/{len(holds)} seeds"
     return {"benchmark": "spiral claims", "metric": metric, "value": statistics.mean(values), "unit": unit, "note": note}
