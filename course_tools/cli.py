@@ -202,15 +202,17 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run ``course`` with ``argv`` (default: the command line); the exit status.
 
-    A missing file or folder is reported in one line (exit status 2), not as a traceback.
+    A missing file or folder, or a missing teacher dependency, is reported in one line (exit
+    status 2), not as a traceback.
     """
     args = parser().parse_args(argv)
     try:
         return args.run(args)
+    except ModuleNotFoundError as err:  # e.g. after `make lab` alone, which installs no teacher tools
+        missing = (err.name or str(err)).split(".")[0]
+        print(f"course {args.command} needs {missing}, which is not installed: run `make setup` "
+              "(or `pip install -c constraints.txt -e '.[teach]'`)", file=sys.stderr)
+        return 2
     except (FileNotFoundError, NotADirectoryError) as err:
         print(f"course {args.command}: {err}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

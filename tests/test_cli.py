@@ -77,6 +77,18 @@ def test_outside_a_checkout_the_error_says_where_to_run(tmp_path, monkeypatch, c
     assert "run the course tools inside the course's folder" in capsys.readouterr().err
 
 
+def test_a_missing_teacher_dependency_says_how_to_install_it(checkout):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['nbgrader'] = None  # as after `make lab` alone\n"
+            "from course_tools.cli import main; sys.exit(main(['student']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == ("course student needs nbgrader, which is not installed: run `make setup` "
+                                   "(or `pip install -c constraints.txt -e '.[teach]'`)")
+
+
 def test_every_subcommand_has_help():
     for command in ("student", "homework", "grade", "slides", "slide-tags", "html", "check", "clean",
                     "refresh", "badges"):
