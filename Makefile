@@ -49,8 +49,10 @@ unit: $(STAMP) ## only the unit tests and docstring examples (fast)
 notebooks: $(STAMP) ## only the notebooks under nbval (NB=notebooks/02_*.ipynb for one)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) $(NB) $(NBVAL)
 
+# Notebook 05's benchmarks train on the real photos when the shared sample sits beside the repo.
+PETS_SAMPLE := $(abspath ../shared/datasets/oxford-pets-sample)
 bench: $(STAMP) ## benchmarks into build/bench/ (BENCH=bench_notebooks for one)
-	$(BIN)/python tests/bench/run_benchmarks.py $(BENCH)
+	$(if $(wildcard $(PETS_SAMPLE)),CATS_DOGS_DIR=$${CATS_DOGS_DIR:-$(PETS_SAMPLE)}) $(BIN)/python tests/bench/run_benchmarks.py $(BENCH)
 
 check-notebooks: $(STAMP) ## check notebook conventions (names, clean outputs, badge, summary)
 	$(BIN)/course check

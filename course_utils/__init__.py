@@ -8,10 +8,13 @@ Small modules, each named for what it holds:
 - ``paths``: where data and checkpoints go, and atomic writes;
 - ``checks`` and ``exercises``: the exercise checks;
 - ``timing``: honest timings (warm-up, CUDA synchronisation, median);
-- ``spiral``, ``decision``, ``playground``: TensorFlow Playground's spiral, decision-boundary
-  plots and the interactive playground (notebook 04);
-- ``images``, ``cats_dogs``, ``training``, ``metrics``, ``checkpoint``: the image pipeline,
-  the cats-vs-dogs data, the training loop, evaluation and saved models (notebook 05);
+- ``spiral``, ``decision``: TensorFlow Playground's spiral and decision-boundary plots;
+  ``playground`` (widgets), ``playground_data`` (the web version's data sets),
+  ``playground_engine`` (its training rules), ``playground_network`` (the network picture),
+  ``playground_export`` ("Export as PyTorch"): the interactive playground (notebook 04);
+- ``images``, ``cats_dogs``, ``training``, ``metrics``, ``checkpoint``, ``pretrained``: the image
+  pipeline, the cats-vs-dogs data, the training loop, evaluation, saved models and the
+  offline EfficientNet-Lite0 backbone (notebook 05);
 - ``digits``: real handwritten digits with no download, image grids and 2-D latent maps
   (notebook 06).
 
