@@ -93,12 +93,15 @@ def test_every_module_imports_with_the_declared_dependencies_alone(package, extr
     course_utils: nbformat, nbgrader, pytest, course_tools itself...) is marked as absent in
     sys.modules, as if it were not installed, the way `pip install` of the package leaves things.
     """
-    allowed = _installed_with(extras)
-    absent = sorted(top for top, dists in metadata.packages_distributions().items()
-                    if top not in own and not {d.lower().replace("_", "-") for d in dists} & allowed)
+    allowed = sorted(_installed_with(extras))
+    # The installed distributions are listed in the fresh process: in this one, an earlier test
+    # may have imported setuptools, which puts its vendored copies (jaraco, ...) on sys.path.
     code = f"""
 import importlib, sys
-for top in {absent!r}:
+from importlib import metadata
+absent = [top for top, dists in metadata.packages_distributions().items()
+          if top not in {own!r} and not {{d.lower().replace("_", "-") for d in dists}} & set({allowed!r})]
+for top in absent:
     sys.modules[top] = None  # import fails, importlib.util.find_spec says None: not installed
 for name in {modules(package)!r}:
     importlib.import_module(name)
