@@ -30,3 +30,31 @@ def test_median_time_rejects_bad_settings(kwargs, pattern):
 def test_median_time_needs_a_function():
     with pytest.raises(TypeError, match="wrap your call in a lambda"):
         median_time(torch.ones(2))
+
+
+def test_compare_devices_builds_each_device_once_and_times_its_step():
+    from course_utils.timing import compare_devices
+    built, calls = [], []
+
+    def make_step(device):
+        built.append(device)
+        return lambda: calls.append(device)
+
+    times = compare_devices(make_step, ["cpu"], repeats=3, warmup=1)
+    assert list(times) == ["cpu"] and times["cpu"] >= 0
+    assert built == [torch.device("cpu")] and len(calls) == 4
+
+
+def test_compare_devices_defaults_to_the_devices_here():
+    from course_utils.device import available_devices
+    from course_utils.timing import compare_devices
+    times = compare_devices(lambda d: (lambda: torch.ones(2, device=d).sum()), repeats=1, warmup=0)
+    assert set(times) == {name.split(":")[0] for name in available_devices()}
+
+
+def test_compare_devices_explains_a_step_that_is_not_a_function():
+    from course_utils.timing import compare_devices
+    with pytest.raises(TypeError, match="return the step itself"):
+        compare_devices(lambda d: 3, ["cpu"])
+    with pytest.raises(ValueError, match="devices is empty"):
+        compare_devices(lambda d: (lambda: None), [])
