@@ -14,9 +14,9 @@ Small modules, each named for what it holds:
   ``playground_export`` ("Export as PyTorch"): the interactive playground (notebook 04);
 - ``images``, ``cats_dogs``, ``training``, ``metrics``, ``checkpoint``, ``pretrained``: the image
   pipeline, the cats-vs-dogs data, the training loop, evaluation, saved models and the
-  offline EfficientNet-Lite0 backbone (notebook 05);
+  offline EfficientNet-Lite0 backbone (notebooks 05 and 06);
 - ``digits``: real handwritten digits with no download, image grids and 2-D latent maps
-  (notebook 06).
+  (notebook 07).
 
 The teacher and maintainer tools live in the separate package ``course_tools`` (``course --help``).
 

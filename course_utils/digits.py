@@ -1,4 +1,4 @@
-"""The handwritten digits of notebook 06, and the two pictures it draws of them.
+"""The handwritten digits of notebook 07, and the two pictures it draws of them.
 
 ``load_digits_data`` gives real images with no download: the 1,797 handwritten digits (8 × 8
 pixels) that scikit-learn ships inside its package, from the UCI *Optical Recognition of

@@ -18,7 +18,7 @@ from torch import nn
 
 from course_utils.digits import load_digits_data
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "06_generative_models.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "07_generative_models.ipynb"
 TAG = "generative-core"
 SEEDS = range(5)
 BETAS = (0.25, 1.0, 4.0)

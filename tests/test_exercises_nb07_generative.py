@@ -1,4 +1,4 @@
-"""The checks of notebook 06's exercises accept right answers and explain each typical mistake."""
+"""The checks of notebook 07's exercises accept right answers and explain each typical mistake."""
 
 import doctest
 
@@ -7,7 +7,7 @@ import torch
 from torch.distributions import Normal, kl_divergence
 
 from course_utils.checks import CheckFailed
-from course_utils.exercises import nb06_generative as gen
+from course_utils.exercises import nb07_generative as gen
 
 
 def stub(*args, **kwargs):

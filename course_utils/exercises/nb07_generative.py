@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 06 (generative models: from autoencoder to VAE)."""
+"""Checks for the exercises of notebook 07 (generative models: from autoencoder to VAE)."""
 
 from __future__ import annotations
 
