@@ -31,6 +31,8 @@ def for_the_web(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy for the pages and decks: links between notebooks (``02_x.ipynb``) point at the pages
     (``02_x.html``), and a picture from the internet (the Colab badge) becomes its text, so that
     nothing is fetched from the internet when a page opens (a link around it stays a link).
+    Displays left empty (a progress bar cleared when it closed, ``course_utils.progress``) are
+    dropped: there is nothing to show.
 
     Example:
         >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
@@ -43,6 +45,9 @@ def for_the_web(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type == "markdown":
             cell.source = _LOCAL_LINK.sub(lambda m: f"]({m.group(1)}.html{m.group(2) or ''})", cell.source)
             cell.source = _REMOTE_IMAGE.sub(r"\1", cell.source)
+        elif cell.cell_type == "code":
+            cell.outputs = [out for out in cell.get("outputs", [])
+                            if not (out.get("output_type") == "display_data" and not out.get("data"))]
     return nb
 
 

@@ -8,6 +8,7 @@ Small modules, each named for what it holds:
 - ``paths``: where data and checkpoints go, and atomic writes;
 - ``checks`` and ``exercises``: the exercise checks;
 - ``timing``: honest timings (warm-up, CUDA synchronisation, median);
+- ``progress``: progress bars that leave nothing behind in a saved notebook;
 - ``spiral``, ``decision``: TensorFlow Playground's spiral and decision-boundary plots;
   ``playground`` (widgets), ``playground_data`` (the web version's data sets),
   ``playground_engine`` (its training rules), ``playground_network`` (the network picture),

@@ -194,17 +194,21 @@ def decode_files(files: Sequence[tuple[Path, int]], size: int, progress: bool = 
     Example:
         >>> images, labels, kept, skipped = decode_files([("a.jpg", 0)], 32)  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
+    from course_utils.progress import progress_bar
 
     images, labels, kept, skipped = [], [], [], []
-    for path, label in tqdm(files, desc=f"decoding {what} once", disable=not progress, leave=False):
-        try:
-            images.append(load_image(path, size))
-        except ValueError:
-            skipped.append(Path(path))
-            continue
-        labels.append(label)
-        kept.append(Path(path))
+    bar = progress_bar(files, desc=f"decoding {what} once", enabled=progress)
+    try:
+        for path, label in bar:
+            try:
+                images.append(load_image(path, size))
+            except ValueError:
+                skipped.append(Path(path))
+                continue
+            labels.append(label)
+            kept.append(Path(path))
+    finally:
+        bar.close()  # a live notebook showed the bar; nothing of it stays in the output
     if skipped:
         names = ", ".join(p.name for p in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
         warnings.warn(f"Skipped {len(skipped)} of {len(files)} files that are not readable images "
