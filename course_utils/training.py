@@ -2,9 +2,18 @@
 
 ``fit`` runs the five steps you know (forward, loss, zero_grad, backward, step) for a number
 of epochs, evaluates on a validation loader after each, and returns a ``History``. Extras:
-a tqdm progress bar, an optional live loss/accuracy plot, early stopping, and on CUDA mixed
-precision (autocast) and ``channels_last`` tensors. It never moves the model: put it on the
-device yourself (``model.to(device)``), as in the earlier notebooks.
+a progress bar (gone when training ends), an optional live loss/accuracy plot, early stopping,
+and, when you ask for them on CUDA, mixed precision (autocast) and ``channels_last`` tensors.
+It never moves the model: put it on the device yourself (``model.to(device)``), as in the
+earlier notebooks.
+
+GPU settings are off unless a measurement showed they make the course's models faster
+(issue 20). Measured on an NVIDIA H200 (torch 2.11, CUDA 13), mixed precision and
+``channels_last`` made every course model slower, so ``fit`` uses neither by default; pinned
+memory and ``torch.backends.cudnn.benchmark`` have not been measured yet, so ``make_loader`` does
+not pin memory unless asked and ``fit`` leaves cuDNN's setting alone (PyTorch's default: off).
+``tests/bench/bench_gpu.py`` (``make bench BENCH=bench_gpu``, part of ``make gpu-check``)
+measures each of them on the GPU at hand.
 """
 
 from __future__ import annotations
@@ -64,19 +73,26 @@ class EarlyStopping:
 
 def make_loader(dataset: Dataset, batch_size: int, *, shuffle: bool = False, device: torch.device | str = "cpu",
                 generator: torch.Generator | None = None, sampler: Sampler | None = None,
-                num_workers: int = 0) -> DataLoader:
-    """A DataLoader with the right settings for ``device`` (pinned memory on CUDA).
+                num_workers: int = 0, pin_memory: bool = False) -> DataLoader:
+    """A DataLoader for training on ``device``.
+
+    ``pin_memory=True`` puts each batch in page-locked memory, which can speed up copies to a
+    CUDA ``device``; it is off by default because no GPU measurement of the course's models has
+    shown a gain yet (``tests/bench/bench_gpu.py`` measures it).
 
     Example:
         >>> loader = make_loader(torch.utils.data.TensorDataset(torch.zeros(8, 2)), 4)
-        >>> len(loader)
-        2
+        >>> len(loader), loader.pin_memory
+        (2, False)
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if pin_memory and torch.device(device).type != "cuda":
+        raise ValueError(f"pin_memory=True only speeds up copies to a CUDA GPU, and device is {device}: "
+                         "pass device=device (a CUDA device) or leave pin_memory off")
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle and sampler is None, sampler=sampler,
                       generator=generator, num_workers=num_workers,
-                      pin_memory=torch.device(device).type == "cuda", persistent_workers=num_workers > 0)
+                      pin_memory=pin_memory, persistent_workers=num_workers > 0)
 
 
 def _autocast(device: torch.device, enabled: bool):
@@ -134,20 +150,36 @@ def run_epoch(model: nn.Module, loader: DataLoader, loss_fn: Callable, device: t
 def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None = None, *,
         loss_fn: Callable, optimizer: torch.optim.Optimizer, epochs: int,
         early_stopping: EarlyStopping | None = None, scheduler: object | None = None,
-        amp: bool | None = None, channels_last: bool | None = None,
+        amp: bool = False, channels_last: bool = False,
         progress: bool = True, live_plot: bool = False) -> History:
     """Train ``model`` for up to ``epochs`` epochs on the device it lives on; return a History.
 
-    ``amp`` and ``channels_last`` default to on for CUDA and off elsewhere (``channels_last``
-    changes the model's memory layout in place, never its device). ``early_stopping`` needs a
-    ``val_loader``. ``live_plot`` redraws loss and accuracy after each epoch in a notebook.
+    ``early_stopping`` needs a ``val_loader``. ``live_plot`` redraws loss and accuracy after each
+    epoch in a notebook. ``progress`` shows a bar over the epochs while training runs.
+
+    Two GPU options, off by default because they were measured slower for the course's models
+    on an NVIDIA H200 (torch 2.11, CUDA 13; issue 20); ``tests/bench/bench_gpu.py`` measures them
+    on your GPU:
+
+    - ``amp=True`` (CUDA only): mixed precision, autocast to bfloat16 (float16 with a gradient
+      scaler on GPUs without bfloat16). Measured: the course CNN at 64 px, batch 32, 7,654
+      images/s without and 5,700 with; EfficientNet-Lite0 at 128 px, batch 64, 2,525 and 2,104.
+    - ``channels_last=True``: the model's and each image batch's memory layout becomes
+      channels-last (in place, never the device). Measured with mixed precision only:
+      EfficientNet-Lite0 at 128 px 2,301 images/s, still below plain float32 (2,525); alone it
+      has not been measured on a GPU yet.
+
+    ``fit`` leaves ``torch.backends.cudnn.benchmark`` as it is (PyTorch's default: off).
 
     Example:
-        >>> model = OurCNN().to(device)  # doctest: +SKIP
-        >>> history = fit(model, train_loader, val_loader, loss_fn=nn.CrossEntropyLoss(),  # doctest: +SKIP
-        ...               optimizer=torch.optim.Adam(model.parameters()), epochs=10)
+        >>> model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+        >>> data = torch.utils.data.TensorDataset(torch.randn(16, 1, 2, 2), torch.randint(0, 2, (16,)))
+        >>> history = fit(model, make_loader(data, 8), loss_fn=nn.CrossEntropyLoss(),
+        ...               optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=2, progress=False)
+        >>> history.epochs, len(history.train_loss)
+        (2, 2)
     """
-    from tqdm.auto import tqdm
+    from course_utils.progress import progress_bar
 
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
@@ -155,8 +187,6 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
         raise ValueError("early stopping watches the validation loss: pass a val_loader too")
     device = model_device(model)
     cuda = device.type == "cuda"
-    amp = cuda if amp is None else amp
-    channels_last = cuda if channels_last is None else channels_last
     if amp and not cuda:
         raise ValueError(f"mixed precision (amp=True) is only used on CUDA here; the model is on {device}")
     if channels_last:
@@ -164,39 +194,43 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
     scaler = torch.amp.GradScaler("cuda") if amp and not torch.cuda.is_bf16_supported() else None
     history, best_loss, best_state, waited = History(), float("inf"), None, 0
     plot = LivePlot() if live_plot else None
-    bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=True)
-    for epoch in bar:
-        start = time.perf_counter()
-        loss, acc = run_epoch(model, train_loader, loss_fn, device, optimizer,
-                              amp=amp, channels_last=channels_last, scaler=scaler)
-        history.train_loss.append(loss)
-        history.train_acc.append(acc)
-        if val_loader is not None:
-            val_loss, val_acc = run_epoch(model, val_loader, loss_fn, device, amp=amp, channels_last=channels_last)
-            history.val_loss.append(val_loss)
-            history.val_acc.append(val_acc)
-        if scheduler is not None:
-            scheduler.step()
-        history.seconds.append(time.perf_counter() - start)
-        bar.set_postfix({k: f"{v[-1]:.3f}" for k, v in (("loss", history.train_loss), ("acc", history.train_acc),
-                                                          ("val_loss", history.val_loss), ("val_acc", history.val_acc)) if v})
+    bar = progress_bar(range(1, epochs + 1), desc="epochs", enabled=progress)
+    try:
+        for epoch in bar:
+            start = time.perf_counter()
+            loss, acc = run_epoch(model, train_loader, loss_fn, device, optimizer,
+                                  amp=amp, channels_last=channels_last, scaler=scaler)
+            history.train_loss.append(loss)
+            history.train_acc.append(acc)
+            if val_loader is not None:
+                val_loss, val_acc = run_epoch(model, val_loader, loss_fn, device, amp=amp,
+                                              channels_last=channels_last)
+                history.val_loss.append(val_loss)
+                history.val_acc.append(val_acc)
+            if scheduler is not None:
+                scheduler.step()
+            history.seconds.append(time.perf_counter() - start)
+            bar.set_postfix({k: f"{v[-1]:.3f}" for k, v in (("loss", history.train_loss), ("acc", history.train_acc),
+                                                              ("val_loss", history.val_loss), ("val_acc", history.val_acc))
+                             if v})
+            if plot is not None:
+                plot.update(history)
+            if early_stopping is not None:
+                if history.val_loss[-1] < best_loss - early_stopping.min_delta:
+                    best_loss, waited, history.best_epoch = history.val_loss[-1], 0, epoch
+                    if early_stopping.restore_best:
+                        best_state = copy.deepcopy(model.state_dict())
+                else:
+                    waited += 1
+                    if waited >= early_stopping.patience:
+                        history.stopped_early = True
+                        break
+    finally:
+        bar.close()
         if plot is not None:
-            plot.update(history)
-        if early_stopping is not None:
-            if history.val_loss[-1] < best_loss - early_stopping.min_delta:
-                best_loss, waited, history.best_epoch = history.val_loss[-1], 0, epoch
-                if early_stopping.restore_best:
-                    best_state = copy.deepcopy(model.state_dict())
-            else:
-                waited += 1
-                if waited >= early_stopping.patience:
-                    history.stopped_early = True
-                    break
-    bar.close()
+            plot.close()
     if best_state is not None:
         model.load_state_dict(best_state)
-    if plot is not None:
-        plot.close()
     return history
 
 

@@ -96,3 +96,13 @@ def test_describe_cpu_is_one_line():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_describe_cuda_names_the_gpu():
     assert torch.cuda.get_device_name(0) in describe_device("cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (make gpu-check)")
+def test_a_real_gpu_is_chosen_and_usable(monkeypatch):
+    monkeypatch.delenv(dev.ENV_VAR, raising=False)
+    assert get_device() == torch.device("cuda") and dev.available_devices()[0] == "cuda:0"
+    monkeypatch.setenv(dev.ENV_VAR, "cuda")
+    model = torch.nn.Linear(2, 1).to(get_device())
+    assert dev.model_device(model).type == "cuda"
+    assert model(torch.ones(3, 2, device="cuda")).shape == (3, 1)

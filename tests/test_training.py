@@ -84,12 +84,59 @@ def test_fit_never_moves_the_model_and_validates_its_arguments():
                      nn.CrossEntropyLoss(), torch.device("cpu"))
 
 
-def test_make_loader_pins_memory_only_for_cuda():
+def test_make_loader_pins_memory_only_when_asked_for_cuda():
     ds = toy_data(8)
     assert not tr.make_loader(ds, 4).pin_memory
-    assert tr.make_loader(ds, 4, device="cuda").pin_memory
+    assert not tr.make_loader(ds, 4, device="cuda").pin_memory, "not measured faster: off by default (issue 20)"
+    assert tr.make_loader(ds, 4, device="cuda", pin_memory=True).pin_memory
+    with pytest.raises(ValueError, match="only speeds up copies to a CUDA GPU"):
+        tr.make_loader(ds, 4, pin_memory=True)
     with pytest.raises(ValueError, match="batch_size"):
         tr.make_loader(ds, 0)
+
+
+def test_gpu_options_are_off_by_default():
+    """Mixed precision and channels_last were measured slower for every course model on a GPU."""
+    import inspect
+
+    defaults = {name: p.default for name, p in inspect.signature(tr.fit).parameters.items()}
+    assert defaults["amp"] is False and defaults["channels_last"] is False
+    assert inspect.signature(tr.make_loader).parameters["pin_memory"].default is False
+    model = toy_model()
+    before = torch.backends.cudnn.benchmark
+    tr.fit(model, loaders()[0], loss_fn=nn.CrossEntropyLoss(), optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+           epochs=1, progress=False)
+    assert torch.backends.cudnn.benchmark == before, "fit leaves cuDNN's benchmark setting alone"
+    assert model[0].weight.is_contiguous()
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (make gpu-check)")
+
+
+@needs_cuda
+def test_fit_on_cuda_by_default_uses_plain_float32_and_keeps_the_layout():
+    model = toy_model().to("cuda")
+    train, val = loaders()
+    history = tr.fit(model, train, val, loss_fn=nn.CrossEntropyLoss(), epochs=5, progress=False,
+                     optimizer=torch.optim.Adam(model.parameters(), lr=0.05))
+    assert next(model.parameters()).device.type == "cuda" and model[0].weight.is_contiguous()
+    assert history.train_loss[-1] < history.train_loss[0] and history.val_acc[-1] >= 0.9
+
+
+@needs_cuda
+@pytest.mark.parametrize("amp, channels_last", [(True, False), (False, True), (True, True)])
+def test_fit_on_cuda_with_the_gpu_options(amp, channels_last):
+    model = toy_model().to("cuda")
+    ds = toy_data()
+    train = tr.make_loader(ds, 16, shuffle=True, device="cuda", pin_memory=True,
+                           generator=torch.Generator().manual_seed(0))
+    history = tr.fit(model, train, tr.make_loader(toy_data(32, 1), 32), loss_fn=nn.CrossEntropyLoss(), epochs=5,
+                     progress=False, optimizer=torch.optim.Adam(model.parameters(), lr=0.05),
+                     amp=amp, channels_last=channels_last)
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert model[0].weight.is_contiguous(memory_format=torch.channels_last) == channels_last
+    y_true, _, probs = tr.predict(model, tr.make_loader(toy_data(32, 1), 32))
+    assert probs.device.type == "cpu" and probs.dtype == torch.float32 and len(y_true) == 32
 
 
 def test_plots_draw_the_curves():
