@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from course_utils.device import model_device
 from course_utils.plotting import CLASS_COLORS, DIVERGING_CMAP
@@ -103,17 +104,24 @@ def plot_decision_boundary(model: torch.nn.Module, X_train: torch.Tensor, y_trai
                            X_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None, *,
                            feature_fn: FeatureMap | None = None, ax: Axes | None = None,
                            title: str = "Decision boundary", extent: tuple[float, float] = (-6.0, 6.0),
-                           resolution: int = 100) -> Axes:
+                           resolution: int = 100, colorbar: bool = True) -> Axes:
     """Shade P(class 1) over the plane, draw the 0.5 contour and the train (and test) points.
+
+    ``colorbar`` adds the colour key (probability of class 1, 0 to 1) beside the axes; the
+    shading always spans 0 to 1, so panels drawn side by side share one key.
 
     Example:
         >>> X = torch.randn(10, 2); y = (X[:, 0] > 0).float()
         >>> ax = plot_decision_boundary(torch.nn.Linear(2, 1), X, y)
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 5))
+        _, ax = plt.subplots(figsize=(6.5, 5) if colorbar else (5.5, 5))
     xx, yy, proba = grid_proba(model, feature_fn, extent, resolution)
-    ax.contourf(xx, yy, proba, levels=20, cmap=DIVERGING_CMAP, vmin=0, vmax=1, alpha=0.7)
+    shading = ax.contourf(xx, yy, proba, levels=[i / 20 for i in range(21)], cmap=DIVERGING_CMAP,
+                          vmin=0, vmax=1, alpha=0.7)
+    if colorbar:
+        key = ax.figure.colorbar(shading, ax=ax, ticks=[0, 0.25, 0.5, 0.75, 1], fraction=0.046, pad=0.04)
+        key.set_label("P(class 1)")
     if 0 < proba.min() < 0.5 < proba.max():
         ax.contour(xx, yy, proba, levels=[0.5], colors="black", linewidths=1.5)
     plot_points(ax, X_train, y_train)
@@ -138,6 +146,7 @@ def plot_loss_curves(history: Mapping[str, Sequence[float]], *, ax: Axes | None 
     for name, values in history.items():
         ax.plot(range(1, len(values) + 1), list(values), label=name)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.legend()
     return ax
 

@@ -92,3 +92,17 @@ def test_gpu_model_is_evaluated_on_the_gpu():
     model = nn.Linear(2, 1).cuda()
     assert predict_proba(model, torch.zeros(3, 2)).device.type == "cpu"
     assert next(model.parameters()).is_cuda
+
+
+def test_boundary_has_a_colour_key_and_loss_curves_whole_epoch_ticks():
+    X = torch.tensor([[1.0, 0.0], [-1.0, 0.0]])
+    fig, ax = plt.subplots()
+    plot_decision_boundary(nn.Linear(2, 1), X, torch.tensor([1.0, 0.0]), ax=ax, resolution=5)
+    keys = [a for a in fig.axes if a is not ax]
+    assert len(keys) == 1 and keys[0].get_ylabel() == "P(class 1)"
+    fig, ax = plt.subplots()
+    plot_decision_boundary(nn.Linear(2, 1), X, torch.tensor([1.0, 0.0]), ax=ax, resolution=5, colorbar=False)
+    assert fig.axes == [ax]
+    ax = plot_loss_curves({"train": [1.0, 0.8, 0.7]})
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    plt.close("all")
