@@ -69,13 +69,15 @@ def _slides(args: argparse.Namespace) -> int:
     import nbformat
 
     from course_tools.execution import execute_all
+    from course_tools.guide import read_guide
     from course_tools.notebook_tools import build_dir, course_notebooks
     from course_tools.slides import render_deck
 
     paths = course_notebooks(args.notebooks)
     out = Path(args.out or build_dir("slides"))
     for path, done in zip(paths, execute_all(paths, args.jobs, build_dir("executed"))):
-        print(render_deck(nbformat.read(done, as_version=4), out / f"{path.stem}.slides.html"))
+        print(render_deck(nbformat.read(done, as_version=4), out / f"{path.stem}.slides.html",
+                          guide=read_guide(path)))
     return 0
 
 
@@ -111,13 +113,19 @@ def _html(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from course_tools import prose
-    from course_tools.notebook_tools import course_notebooks, problems
+    from course_tools import guide, prose
+    from course_tools.notebook_tools import course_notebooks, problems, size_problems, size_table
 
     paths = course_notebooks(args.notebooks)
+    print(size_table(paths) + "\n")
     found = [line for path in paths for line in problems(path)]
+    found += [line for path in paths for line in size_problems(path)]
     found += [line for path in paths for line in prose.problems(path)]
-    print("\n".join(found) if found else "every notebook follows the conventions, and its prose quotes checked numbers")
+    found += [line for path in paths for line in guide.problems(path)]
+    if not args.notebooks and paths:
+        found += guide.stray_guides(paths[0].parent)
+    print("\n".join(found) if found else "every notebook follows the conventions, fits in one lab session, has a "
+          "teacher's guide that matches its sections, and its prose quotes checked numbers")
     return 1 if found else 0
 
 
@@ -190,8 +198,9 @@ def parser() -> argparse.ArgumentParser:
     tags = command("slide-tags", _slide_tags, "store the slide metadata the course's rule gives each cell")
     tags.add_argument("--check", action="store_true", help="only list the cells whose metadata is off the rule")
     command("html", _html, "run the notebooks and render the course site (open index.html)", out="html", jobs=True)
-    command("check", _check, "check the notebook conventions (names, clean outputs, badge, summary) and that "
-            "the prose quotes only numbers checked cells print")
+    command("check", _check, "check the notebook conventions (names, clean outputs, badge, summary), each "
+            "notebook's size (cells, words of prose: one lab session), its teacher's guide (guide/NN_name.md) "
+            "and that the prose quotes only numbers checked cells print")
     command("clean", _clean, "strip outputs from notebooks (checked cells keep theirs)")
     command("refresh", _refresh, "run notebooks and store the outputs of their checked cells",
             timeout=NOTEBOOK_TIMEOUT)

@@ -1,6 +1,8 @@
 """The rendered course: run every notebook, render it to HTML, add an index page.
 
-Run ``course html`` (or ``make html``), then open ``build/html/index.html``:
+Each notebook has a page (``NN_name.html``), a deck (``slides/NN_name.slides.html``) and, where
+``guide/NN_name.md`` exists, its teacher's guide (``NN_name.guide.html``, also the deck's speaker
+notes; ``course_tools.guide``). Run ``course html`` (or ``make html``), then open ``build/html/index.html``:
 the site works from the folder, offline, copied anywhere (formulas use a local copy of MathJax when
 the ``jupyter-server-mathjax`` package is installed, which the ``teach`` extra provides; the decks
 in ``slides/`` take reveal.js from beside them too, see ``course_tools.slides``). Pages and decks
@@ -22,11 +24,12 @@ from pathlib import Path
 import nbformat
 
 from course_tools.execution import execute_all
+from course_tools.guide import Guide, guide_path, read_guide
 from course_tools.notebook_tools import build_dir, colab_url, course_notebooks
 from course_tools.slides import render_deck
 from course_tools.web import MATHJAX_BLOCK, copy_mathjax, exporter_with_template, for_the_web
 
-__all__ = ["PAGE_TEMPLATE", "build_site", "index_page", "notebook_summary", "render_page"]
+__all__ = ["PAGE_TEMPLATE", "build_site", "index_page", "notebook_summary", "render_guide_page", "render_page"]
 
 # nbconvert's page template without what it loads from CDNs (RequireJS, the widget manager: the
 # pages have no kernel, so a widget cannot work there anyway).
@@ -37,8 +40,11 @@ PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 _GOALS = re.compile(r"\*\*Learning goals\*\*\s*\n((?:\s*[-*] .*\n?)+)", re.IGNORECASE)
 
 
-def render_page(nb: nbformat.NotebookNode, target: Path, mathjax_url: str | None) -> Path:
+def render_page(nb: nbformat.NotebookNode, target: Path, mathjax_url: str | None,
+                links: list[tuple[str, str]] | None = None) -> Path:
     """Render one executed notebook to a stand-alone HTML page (images embedded).
+
+    ``links`` (address, text) go into the bar at the top, after the link to the course index.
 
     Example:
         >>> render_page(nb, Path("build/html/00_start_here.html"), None)  # doctest: +SKIP
@@ -50,10 +56,25 @@ def render_page(nb: nbformat.NotebookNode, target: Path, mathjax_url: str | None
     if mathjax_url:
         exporter.mathjax_url = mathjax_url
     body, _ = exporter.from_notebook_node(for_the_web(nb), resources={"metadata": {"name": target.stem}})
-    nav = '<nav style="padding:0.5em 1em"><a href="index.html">← Course index</a></nav>'
+    nav = " · ".join(f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+                     for href, text in [("index.html", "← Course index"), *(links or [])])
+    nav = f'<nav style="padding:0.5em 1em">{nav}</nav>'
     body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, body, count=1)
     target.write_text(body, encoding="utf-8")
     return target
+
+
+def render_guide_page(guide: Guide, target: Path, mathjax_url: str | None, notebook_page: str,
+                      deck: str | None = None) -> Path:
+    """Render a teacher's guide (``course_tools.guide``) as a page beside its notebook's page.
+
+    Example:
+        >>> render_guide_page(read_guide("notebooks/03_mlp.ipynb"), Path("build/html/03_mlp.guide.html"),
+        ...                   None, "03_mlp.html")  # doctest: +SKIP
+    """
+    page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(guide.text)])
+    links = [(notebook_page, "the notebook")] + ([(deck, "its slides (press S for these notes)")] if deck else [])
+    return render_page(page, target, mathjax_url, links)
 
 
 def notebook_summary(nb: nbformat.NotebookNode) -> tuple[str, list[str]]:
@@ -73,7 +94,8 @@ def notebook_summary(nb: nbformat.NotebookNode) -> tuple[str, list[str]]:
 
 
 def index_page(rows: list[tuple[Path, nbformat.NotebookNode]], slides: bool) -> str:
-    """The index page: one table row per notebook, with its goals and links.
+    """The index page: one table row per notebook, with its goals and links (the teacher's guide
+    where the notebook has one).
 
     Example:
         >>> "<table>" in index_page([], slides=False)
@@ -88,6 +110,8 @@ def index_page(rows: list[tuple[Path, nbformat.NotebookNode]], slides: bool) -> 
         links = [f'<a href="{path.stem}.html">read</a>']
         if slides:
             links.append(f'<a href="slides/{path.stem}.slides.html">slides</a>')
+        if guide_path(path).is_file():
+            links.append(f'<a href="{path.stem}.guide.html">teacher\'s guide</a>')
         links.append(f'<a href="{html.escape(colab_url(path.name))}">open in Colab</a>')
         body.append(f'<tr><td><a href="{path.stem}.html">{html.escape(title)}</a></td>'
                     f"<td>{goals_html}</td><td>{' · '.join(links)}</td></tr>")
@@ -124,9 +148,15 @@ def build_site(paths: list[Path] | None = None, out_dir: str | Path | None = Non
     rows = []
     for path, done in zip(paths, execute_all(paths, jobs, cache_dir or build_dir("executed"))):
         nb = nbformat.read(done, as_version=4)
-        render_page(nb, out_dir / f"{path.stem}.html", mathjax_url)
+        guide = read_guide(path)
+        deck = f"slides/{path.stem}.slides.html" if slides else None
+        guide_page = f"{path.stem}.guide.html"
+        render_page(nb, out_dir / f"{path.stem}.html", mathjax_url,
+                    [(guide_page, "teacher's guide")] if guide is not None else None)
+        if guide is not None:
+            render_guide_page(guide, out_dir / guide_page, mathjax_url, f"{path.stem}.html", deck)
         if slides:
-            render_deck(nb, out_dir / "slides" / f"{path.stem}.slides.html", assets_dir=out_dir)
+            render_deck(nb, out_dir / deck, assets_dir=out_dir, guide=guide)
         rows.append((path, nb))
     index = out_dir / "index.html"
     index.write_text(index_page(rows, slides), encoding="utf-8")

@@ -12,6 +12,9 @@ The rule (``slide_type``), chosen so a notebook reads well both as a notebook an
   is a ``fragment`` below that output; after a markdown cell it simply continues (``-``);
 - a cell set to ``notes`` by hand keeps it (speaker notes).
 
+The teacher's guide (``guide/NN_name.md``, ``course_tools.guide``) is added to each deck as speaker
+notes: press S in a deck for the speaker view (reveal.js's notes plugin, shipped beside the deck).
+
 ``course slide-tags [NB...]`` (``make slide-tags``) stores the rule's metadata in the notebooks (the
 JupyterLab slideshow extension, ``jupyterlab-rise`` in the ``lab`` extra, presents the live
 notebook from it); ``tests/test_slides.py`` checks every notebook carries it.
@@ -34,6 +37,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_tools.guide import Guide, with_speaker_notes
 from course_tools.web import (MATHJAX_BLOCK, MATHJAX_CONFIG, copy_mathjax, exporter_with_template,
                               for_the_web)
 
@@ -183,12 +187,14 @@ def mismatches(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
-def render_deck(nb: nbformat.NotebookNode, target: str | Path, assets_dir: str | Path | None = None) -> Path:
+def render_deck(nb: nbformat.NotebookNode, target: str | Path, assets_dir: str | Path | None = None,
+                guide: Guide | None = None) -> Path:
     """Render ``nb`` (executed, for its outputs) as a reveal.js deck at ``target``.
 
     The deck loads reveal.js and MathJax from ``assets_dir`` (default: the deck's folder) by
     relative links; they are copied there first if they are not. The rule is applied to a copy
-    first, so a deck is right even before ``tag`` was run.
+    first, so a deck is right even before ``tag`` was run. A teacher's ``guide``
+    (``course_tools.guide``) becomes the speaker notes: press S in the deck for the speaker view.
 
     Example:
         >>> render_deck(nb, "build/slides/00_start_here.slides.html")  # doctest: +SKIP
@@ -202,6 +208,8 @@ def render_deck(nb: nbformat.NotebookNode, target: str | Path, assets_dir: str |
     prefix = Path(os.path.relpath(assets, target.parent)).as_posix()
     nb = for_the_web(nb)
     apply_slide_metadata(nb)
+    if guide is not None:
+        nb = for_the_web(with_speaker_notes(nb, guide))
     exporter = exporter_with_template(
         SlidesExporter, DECK_TEMPLATE, reveal_scroll=True, reveal_theme="white",
         reveal_url_prefix=f"{prefix}/{REVEAL_DIR}", mathjax_url=f"{prefix}/mathjax/{MATHJAX_CONFIG}",

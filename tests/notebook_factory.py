@@ -61,3 +61,22 @@ def write(nb: nbformat.NotebookNode, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
+
+
+def course_guide(number: str = "07", homework: bool = False) -> str:
+    """The teacher's guide of ``course_notebook(number)``, in the format of course_tools.guide."""
+    exercises = "2. Homework" if homework else "2. Exercises"
+    return (f"# {number} · Example: teacher's guide\n\n"
+            "A 45-minute session for beginners: guide-intro-marker.\n\n"
+            "| section | minutes | live in class |\n|---|---|---|\n| 1. A number | 10 | print π |\n\n"
+            "## 1. A number\n- **Demo live:** guide-demo-marker, run the checked cell.\n"
+            "- **Students often:** forget the radius.\n\n"
+            f"## {exercises}\n- **Evidence:** guide-evidence-marker, seeds 0–4: mean 0.864 ± 0.02.\n")
+
+
+def write_guide(text: str, notebook: Path) -> Path:
+    """Write ``text`` as the guide of the notebook at ``notebook`` (``../guide/NN_name.md``)."""
+    path = notebook.parent.parent / "guide" / f"{notebook.stem}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

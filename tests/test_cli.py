@@ -1,10 +1,11 @@
 """`course`, the teachers' and maintainers' command, on a small checkout of its own."""
 
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_factory import REPO, course_notebook, write
+from notebook_factory import REPO, course_guide, course_notebook, write, write_guide
 
 from course_tools.cli import main, parser
 
@@ -17,7 +18,7 @@ def checkout(tmp_path, monkeypatch):
     text = (ROOT / "pyproject.toml").read_text()
     real = text.split('Repository = "', 1)[1].split('"', 1)[0]
     (tmp_path / "pyproject.toml").write_text(text.replace(real, REPO))
-    write(course_notebook("07"), tmp_path / "notebooks" / "07_example.ipynb")
+    write_guide(course_guide("07"), write(course_notebook("07"), tmp_path / "notebooks" / "07_example.ipynb"))
     (tmp_path / "notebooks" / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks" / "sub")  # any folder inside the checkout
     return tmp_path
@@ -43,6 +44,26 @@ def test_check_reports_conventions_and_prose(checkout, capsys):
     assert "code cell 2 has stored outputs" in out and "3.14159 is not printed" in out
     assert main(["clean"]) == 0
     assert nbformat.read(path, as_version=4).cells[2].outputs == []
+
+
+def test_check_reports_each_notebooks_size_and_its_guide(checkout, capsys):
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"07_example\.ipynb +13 +\d+\n", out), out  # the size table: 13 cells
+    assert "cells (max 50)" in out and "words (max 2,500)" in out and "teacher's guide" in out
+    path = checkout / "notebooks" / "07_example.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells += [nbformat.v4.new_markdown_cell("word " * 2500)] + [nbformat.v4.new_code_cell() for _ in range(37)]
+    nbformat.write(nb, path)
+    (checkout / "guide" / "07_example.md").unlink()
+    (checkout / "guide" / "09_gone.md").write_text("# 09 · Gone: teacher's guide\n")
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "07_example.ipynb: 51 cells, over the limit of 50 for one lab session" in out
+    assert re.search(r"07_example\.ipynb: 2,5\d\d words of markdown prose, over the limit of 2,500", out), out
+    assert "07_example.ipynb: no teacher's guide: write guide/07_example.md" in out
+    assert "guide/09_gone.md: no notebook 09_gone.ipynb" in out
+    assert "<- over" in out
 
 
 def test_slide_tags_then_check(checkout, capsys):

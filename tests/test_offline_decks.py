@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from notebook_factory import course_notebook, write
+from notebook_factory import course_guide, course_notebook, write, write_guide
 
 from course_tools import site, slides
 
@@ -45,8 +45,10 @@ def test_deck_loads_reveal_js_and_mathjax_from_beside_it(tmp_path):
 
 def test_site_pages_and_decks_load_nothing_from_the_internet(tmp_path):
     first = write(course_notebook("07"), tmp_path / "nb" / "07_example.ipynb")
+    write_guide(course_guide("07"), first)
     site.build_site([first], tmp_path / "html", jobs=1, cache_dir=tmp_path / "cache")
-    for page in [tmp_path / "html" / "07_example.html", tmp_path / "html" / "slides" / "07_example.slides.html"]:
+    for page in [tmp_path / "html" / "07_example.html", tmp_path / "html" / "slides" / "07_example.slides.html",
+                 tmp_path / "html" / "07_example.guide.html"]:
         assert_offline(page)
 
 

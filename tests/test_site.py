@@ -3,7 +3,7 @@
 import re
 
 import nbformat
-from notebook_factory import course_notebook, write
+from notebook_factory import course_guide, course_notebook, write, write_guide
 
 from course_tools import site, web
 
@@ -11,17 +11,28 @@ from course_tools import site, web
 def test_site_of_two_small_notebooks(tmp_path):
     first = write(course_notebook("07"), tmp_path / "nb" / "07_example.ipynb")
     second = write(course_notebook("08"), tmp_path / "nb" / "08_next.ipynb")
+    write_guide(course_guide("07"), first)  # 08 has no teacher's guide yet
     cache = tmp_path / "cache"
     index = site.build_site([first, second], tmp_path / "html", jobs=1, cache_dir=cache)
     text = index.read_text(encoding="utf-8")
     assert "07 · Example" in text and "08 · Example" in text and "double them" in text  # titles and goals
     links = re.findall(r'href="([^"]+)"', text)
     local = [link for link in links if not link.startswith("https://colab.research.google.com/")]
-    assert {"07_example.html", "08_next.html", "slides/07_example.slides.html"} <= set(local)
+    assert {"07_example.html", "08_next.html", "slides/07_example.slides.html", "07_example.guide.html"} <= set(local)
+    assert "08_next.guide.html" not in local
     assert all((tmp_path / "html" / link).is_file() for link in local), local
     page = (tmp_path / "html" / "07_example.html").read_text(encoding="utf-8")
     assert "3.142" in page, "the page shows the outputs of the executed notebook"
     assert 'href="08_next.html"' in page and 'href="index.html"' in page
+    assert 'href="07_example.guide.html"' in page, "the notebook's page links to its guide"
+    assert ".guide.html" not in (tmp_path / "html" / "08_next.html").read_text(encoding="utf-8")
+    guide_page = (tmp_path / "html" / "07_example.guide.html").read_text(encoding="utf-8")
+    assert "07 · Example: teacher&#39;s guide" in guide_page or "07 · Example: teacher's guide" in guide_page
+    assert "guide-demo-marker" in guide_page and "<table" in guide_page
+    for href in ("index.html", "07_example.html", "slides/07_example.slides.html"):
+        assert f'href="{href}"' in guide_page
+    deck = (tmp_path / "html" / "slides" / "07_example.slides.html").read_text(encoding="utf-8")
+    assert '<aside class="notes">' in deck and "guide-evidence-marker" in deck, "the site's deck has the notes"
     assert str(tmp_path) not in page and "/work/" not in page
     if (tmp_path / "html" / "mathjax").is_dir():  # with the teach extra, formulas render offline
         assert 'src="mathjax/MathJax.js' in page
