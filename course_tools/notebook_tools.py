@@ -9,7 +9,9 @@ Conventions it enforces (see README, "For maintainers"):
 - code cells are stored without outputs or execution counts, except cells whose source has
   a line ``# NBVAL_CHECK_OUTPUT``: nbval compares those, so they keep both;
 - the first cell is ``# NN · Title`` with the Colab badge for the configured repository and
-  the learning goals; the last ``##`` section is the summary.
+  the learning goals; the last ``##`` section is the summary;
+- one lab session long: at most ``MAX_CELLS`` cells and ``MAX_WORDS`` words of markdown prose
+  (``notebook_size``, ``size_problems``; ``course check`` prints every notebook's size).
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import nbformat
 from course_utils.paths import atomic_write
 
 __all__ = [
-    "CHECK_MARKER", "badge", "build_dir", "clean", "colab_install_line", "colab_url", "course_notebooks",
-    "is_checked", "problems", "project_root", "refresh", "repository_url", "set_repository_links",
-    "write_notebook",
+    "CHECK_MARKER", "MAX_CELLS", "MAX_WORDS", "badge", "build_dir", "clean", "colab_install_line", "colab_url",
+    "course_notebooks", "is_checked", "notebook_size", "problems", "project_root", "refresh", "repository_url",
+    "set_repository_links", "size_problems", "size_table", "write_notebook",
 ]
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
@@ -34,6 +36,10 @@ BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 _BADGE = re.compile(r"\[!\[Open In Colab\]\(" + re.escape(BADGE_IMAGE) + r"\)\]\(([^)]*)\)")
 _SECTION = re.compile(r"^##\s+(.*)$", re.MULTILINE)
 _INSTALL = re.compile(r'%pip install -q "course_utils @ git\+[^"]*"')
+#: One lab session (45–90 minutes in class): at most this many cells and words of markdown prose.
+MAX_CELLS = 50
+MAX_WORDS = 2500
+_WORD = re.compile(r"[^\W_]")  # a word holds a letter or a digit ("|", "---", "-" and "=" do not count)
 
 
 def project_root(start: str | Path | None = None) -> Path:
@@ -149,6 +155,64 @@ def problems(path: str | Path, repo_url: str | None = None) -> list[str]:
         last = sections[-1] if sections else "none"
         found.append(f"{path.name}: the last '##' section must be the summary (found {last!r})")
     return found
+
+
+def notebook_size(nb: nbformat.NotebookNode) -> tuple[int, int]:
+    """The number of cells (all kinds) and of words in the markdown cells.
+
+    A word is a run of non-space characters holding a letter or a digit, so table rules and
+    bullets do not count, while a formula or a link counts as the words it is written with.
+
+    Example:
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01 · Two words"),
+        ...     nbformat.v4.new_code_cell("x = 1 + 2"), nbformat.v4.new_markdown_cell("- a | b\\n---")])
+        >>> notebook_size(nb)
+        (3, 5)
+    """
+    words = sum(1 for c in nb.cells if c.cell_type == "markdown" for w in c.source.split() if _WORD.search(w))
+    return len(nb.cells), words
+
+
+def size_problems(path: str | Path) -> list[str]:
+    """A line for each limit of one lab session the notebook at ``path`` is over (empty: fine).
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "09_long.ipynb"
+        >>> nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell() for _ in range(51)]), path)
+        >>> size_problems(path)  # doctest: +ELLIPSIS
+        ['09_long.ipynb: 51 cells, over the limit of 50 for one lab session (split the notebook, ...)']
+    """
+    path = Path(path)
+    cells, words = notebook_size(nbformat.read(path, as_version=4))
+    found = []
+    if cells > MAX_CELLS:
+        found.append(f"{path.name}: {cells} cells, over the limit of {MAX_CELLS} for one lab session "
+                     "(split the notebook, or merge small cells and move plumbing to course_utils)")
+    if words > MAX_WORDS:
+        found.append(f"{path.name}: {words:,} words of markdown prose, over the limit of {MAX_WORDS:,} for one lab "
+                     "session (cut, or move background and evidence to the teacher's guide)")
+    return found
+
+
+def size_table(paths: list[Path]) -> str:
+    """Each notebook's cells and words of prose against the limits, as aligned text lines.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "09_short.ipynb"
+        >>> nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 09 · Short")]), path)
+        >>> print(size_table([path]))
+        notebook        cells (max 50)  words (max 2,500)
+        09_short.ipynb               1                  2
+    """
+    width = max([len(p.name) for p in paths] + [len("notebook")])
+    lines = [f"{'notebook':<{width}}  cells (max {MAX_CELLS})  words (max {MAX_WORDS:,})"]
+    for path in paths:
+        cells, words = notebook_size(nbformat.read(path, as_version=4))
+        over = "  <- over" if cells > MAX_CELLS or words > MAX_WORDS else ""
+        lines.append(f"{path.name:<{width}}  {cells:>14}  {words:>17,}{over}")
+    return "\n".join(lines)
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -113,3 +113,41 @@ def test_configured_repository_is_on_github():
     assert nt.repository_url().startswith("https://github.com/")
     with pytest.raises(ValueError, match="GitHub"):
         nt.colab_url("00_start_here.ipynb", "https://gitlab.com/x/y")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_fits_one_lab_session(path):
+    """At most 50 cells and 2,500 words of markdown prose (issue 21); `course check` prints every size."""
+    found = nt.size_problems(path)
+    if found:
+        pytest.fail("; ".join(found), pytrace=False)
+
+
+def test_size_limits_are_inclusive_and_name_the_notebook_and_the_limit(tmp_path):
+    nb = good_notebook()  # 6 cells
+    nb.cells += [nbformat.v4.new_code_cell() for _ in range(nt.MAX_CELLS - 7)]
+    words = nt.MAX_WORDS - nt.notebook_size(nb)[1]
+    nb.cells.append(nbformat.v4.new_markdown_cell("word " * words))
+    assert nt.notebook_size(nb) == (50, 2500)
+    path = tmp_path / "07_example.ipynb"
+    nbformat.write(nb, path)
+    assert nt.size_problems(path) == [] and problems_of(nb, tmp_path) == []
+    nb.cells[-1].source += " one-more"
+    nb.cells.append(nbformat.v4.new_code_cell())
+    nbformat.write(nb, path)
+    assert nt.size_problems(path) == [
+        "07_example.ipynb: 51 cells, over the limit of 50 for one lab session (split the notebook, or merge small "
+        "cells and move plumbing to course_utils)",
+        "07_example.ipynb: 2,501 words of markdown prose, over the limit of 2,500 for one lab session (cut, or move "
+        "background and evidence to the teacher's guide)",
+    ]
+    assert "07_example.ipynb  " in nt.size_table([path]) and nt.size_table([path]).endswith("<- over")
+
+
+def test_only_markdown_words_count():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## 1. Two words\n\n| a | b |\n|---|---|\n- $x^2$ = 4"),
+        nbformat.v4.new_code_cell("# many words in a comment do not count as prose"),
+        nbformat.v4.new_raw_cell("nor here"),
+    ])
+    assert nt.notebook_size(nb) == (3, 7)  # "1." Two words a b $x^2$ 4 (## | |---| - = hold no letter or digit)
