@@ -141,3 +141,37 @@ def test_a_deck_that_needs_a_cdn_is_caught(browser, usb_stick):
     finally:
         page.close()
         deck.unlink()
+
+
+def test_s_opens_the_speaker_view_with_the_teachers_guide(browser, tmp_path):
+    """The guide's sections are the speaker notes: S opens reveal.js's speaker view (offline), whose notes
+    follow the slides (the intro on the title slide, a section on the slide its heading starts)."""
+    import sys
+
+    sys.path.insert(0, str(REPO_ROOT / "tests"))
+    from notebook_factory import course_guide, course_notebook, write, write_guide
+
+    from course_tools.guide import read_guide
+    from course_tools.slides import render_deck
+
+    path = write(course_notebook("07"), tmp_path / "notebooks" / "07_example.ipynb")
+    write_guide(course_guide("07"), path)
+    deck = render_deck(nbformat.read(path, as_version=4), tmp_path / "slides" / "07_example.slides.html",
+                       guide=read_guide(path))
+    page, blocked, failed = open_offline(browser, deck)
+    try:
+        check_deck(page, deck.name, blocked, failed)
+        page.evaluate("() => Reveal.slide(0, 0)")
+        with browser.expect_page(timeout=15_000) as opened:
+            page.keyboard.press("s")
+        speaker = opened.value
+        notes = "() => (document.querySelector('.speaker-controls-notes') || {innerText: ''}).innerText"
+        speaker.wait_for_function(f"() => ({notes})().includes('guide-intro-marker')", timeout=15_000)
+        page.keyboard.press("ArrowRight")
+        speaker.wait_for_function(f"() => ({notes})().includes('guide-demo-marker')", timeout=15_000)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        speaker.screenshot(path=str(SCREENSHOTS / "speaker_view.png"))
+        speaker.close()
+        assert not blocked, blocked
+    finally:
+        page.close()
