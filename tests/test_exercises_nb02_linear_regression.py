@@ -14,6 +14,7 @@ from course_utils.exercises.nb02_linear_regression import (
     check_mse_gradients,
     check_rmse,
     check_standardize,
+    check_training_loop,
     grade_homework,
     make_homework_data,
 )
@@ -195,6 +196,57 @@ class NotADataset:
 def test_dataset_rejects_wrong_classes(cls, pattern):
     with pytest.raises(CheckFailed, match=pattern):
         check_dataset(cls)
+
+
+# ---------------------------------------------------------------- training loop
+
+def loop(*steps, squeeze=False, record_every_step=True, device="cpu"):
+    """The notebook's train_sgd with the four steps given as letters: f(orward), z(ero_grad), b(ackward), s(tep)."""
+    def train_sgd(loader, epochs, lr, scheduler_gamma=None, seed=0):
+        torch.manual_seed(seed)
+        model = nn.Linear(1, 1).to(device)
+        loss_fn = nn.MSELoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=scheduler_gamma) if scheduler_gamma else None
+        history = []
+        for epoch in range(epochs):
+            for i, (xb, yb) in enumerate(loader):
+                xb, yb = xb.to(device), yb.to(device)
+                loss = loss_fn(model(xb).squeeze(1) if squeeze else model(xb), yb)
+                for step in steps:
+                    {"z": optimizer.zero_grad, "b": loss.backward, "s": optimizer.step}[step]()
+                if record_every_step or i == 0:
+                    history.append((model.weight.item(), model.bias.item(), loss.item()))
+            if scheduler:
+                scheduler.step()
+        return model, history
+    return train_sgd
+
+
+@pytest.mark.parametrize("answer", [loop("z", "b", "s"), loop("b", "s", "z")], ids=["zero-backward-step", "backward-step-zero"])
+def test_training_loop_accepts_the_four_steps(answer, capsys):
+    check_training_loop(answer)
+    assert "✅ train_sgd is correct" in capsys.readouterr().out
+
+
+@pytest.mark.filterwarnings("ignore:Using a target size")
+@pytest.mark.parametrize("answer, pattern", [
+    (stub, "not written yet"),
+    (loop("b", "s"), r"piled up.*zero_grad\(\) before loss.backward\(\)"),
+    (loop("z", "b"), r"never changed: call optimizer.step\(\) after loss.backward\(\)"),
+    (loop("b", "z", "s"), "never changed"),
+    (loop("z", "s", "b"), "never changed"),
+    (loop("s", "z", "b"), r"previous batch: call loss.backward\(\) before optimizer.step\(\)"),
+    (loop("z", "b", "s", squeeze=True), r"different shapes.*no .squeeze\(\)"),
+    (loop("z", "b", "s", record_every_step=False), "made 3 steps, expected 12"),
+    (lambda loader, epochs, lr, scheduler_gamma=None, seed=0: loop("z", "b", "s")(loader, epochs, lr)[1],
+     r"should return \(model, history\)"),
+    (lambda loader, epochs, lr, scheduler_gamma=None, seed=0: loop("z", "b", "s")(loader, epochs, 2 * lr),
+     "after step 1 it has w = "),
+])
+def test_training_loop_names_each_typical_mistake(answer, pattern):
+    with pytest.raises(CheckFailed, match=pattern):
+        check_training_loop(answer)
 
 
 # ---------------------------------------------------------------- homework

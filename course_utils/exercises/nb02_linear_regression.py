@@ -7,7 +7,9 @@ teacher does; ``check_homework`` prints that score in the notebook.
 
 from __future__ import annotations
 
+import math
 import numbers
+import warnings
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -15,13 +17,13 @@ import numpy as np
 import torch
 from torch import nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
-from torch.utils.data import DataLoader, Dataset, RandomSampler
+from torch.utils.data import DataLoader, Dataset, RandomSampler, TensorDataset
 
 from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, passed, recording_calls
 
 __all__ = [
     "HomeworkData", "HomeworkItem", "check_dataset", "check_homework", "check_mse_gradients",
-    "check_rmse", "check_standardize", "grade_homework", "make_homework_data",
+    "check_rmse", "check_standardize", "check_training_loop", "grade_homework", "make_homework_data",
 ]
 
 
@@ -180,6 +182,115 @@ def check_dataset(cls: type) -> None:
     check_tensor(item[0], X[3], name="dataset[3][0] (the features of example 3)", quiet=True)
     check_tensor(item[1], y[3], name="dataset[3][1] (the target of example 3)", quiet=True)
     passed("your Dataset", "len 7, item 3 is (X[3], y[3])")
+
+
+def _loop_history(loader: DataLoader, epochs: int, lr: float, seed: int,
+                  mistake: str | None = None) -> list[tuple[float, float, float]]:
+    """The notebook's ``train_sgd`` on the CPU, written right or with one typical mistake."""
+    with torch.random.fork_rng(devices=[]):  # seeded like train_sgd, without touching the caller's RNG
+        torch.manual_seed(seed)
+        model = nn.Linear(1, 1)
+    loss_fn = nn.MSELoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        for xb, yb in loader:
+            with warnings.catch_warnings():  # the "squeezed" mistake broadcasts, and MSELoss warns
+                warnings.simplefilter("ignore")
+                loss = loss_fn(model(xb).squeeze(1) if mistake == "squeezed" else model(xb), yb)
+            if mistake == "no zero_grad":
+                loss.backward()
+                optimizer.step()
+            elif mistake == "step first":
+                optimizer.step()
+                optimizer.zero_grad()
+                loss.backward()
+            else:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            history.append((model.weight.item(), model.bias.item(), loss.item()))
+    return history
+
+
+def _same_history(got: list, want: list) -> bool:
+    return len(got) == len(want) and all(
+        math.isclose(g, w, rel_tol=1e-3, abs_tol=1e-4) for gs, ws in zip(got, want) for g, w in zip(gs, ws))
+
+
+_LOOP_MISTAKES = {
+    "no zero_grad": "the gradients piled up from batch to batch: PyTorch adds every backward() to .grad, so call "
+                    "optimizer.zero_grad() before loss.backward() in every step",
+    "step first": "every step used the gradient of the previous batch: call loss.backward() before "
+                  "optimizer.step()",
+    "squeezed": "the prediction and the target have different shapes, so the loss broadcast them into a "
+                "(batch, batch) table: model(xb) and yb both have shape (batch, 1), compare them as they are "
+                "(no .squeeze())",
+}
+
+
+def check_training_loop(fn: Callable[..., tuple[nn.Module, list]]) -> None:
+    """Check ``fn(loader, epochs, lr, scheduler_gamma=None, seed=0) -> (model, history)``: the four steps.
+
+    ``fn`` is the notebook's ``train_sgd``: it must take each batch through the forward pass and
+    the loss, ``optimizer.zero_grad()``, ``loss.backward()`` and ``optimizer.step()``, and record
+    ``(w, b, loss)`` after every step. It is run on a small data set in a fixed order and
+    compared, step by step, with the same loop written right and with each typical mistake.
+
+    Example:
+        >>> def train_sgd(loader, epochs, lr, scheduler_gamma=None, seed=0):
+        ...     torch.manual_seed(seed)
+        ...     model, loss_fn = nn.Linear(1, 1), nn.MSELoss()
+        ...     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        ...     history = []
+        ...     for epoch in range(epochs):
+        ...         for xb, yb in loader:
+        ...             loss = loss_fn(model(xb), yb)
+        ...             optimizer.zero_grad()
+        ...             loss.backward()
+        ...             optimizer.step()
+        ...             history.append((model.weight.item(), model.bias.item(), loss.item()))
+        ...     return model, history
+        >>> check_training_loop(train_sgd)
+        ✅ train_sgd is correct (the same 12 steps as the reference loop, and the loss falls)
+    """
+    gen = torch.Generator().manual_seed(0)
+    x = 4 * torch.rand(64, 1, generator=gen)
+    y = 3 * x + 2 + 0.5 * torch.randn(64, 1, generator=gen)
+    loader = DataLoader(TensorDataset(x, y), batch_size=16)      # 4 batches per epoch, in a fixed order
+    epochs, lr = 3, 0.05
+    result = call_student(fn, loader, epochs=epochs, lr=lr, seed=0, name="train_sgd")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise CheckFailed(f"train_sgd should return (model, history); it returned {type(result).__name__}.")
+    history = result[1]
+    steps = epochs * len(loader)
+    if not isinstance(history, (list, tuple)) or not all(
+            isinstance(h, (list, tuple)) and len(h) == 3 and all(isinstance(v, numbers.Real) for v in h) for h in history):
+        raise CheckFailed("train_sgd's history should be a list of (w, b, loss) numbers, one per step: keep the "
+                          "history.append((model.weight.item(), model.bias.item(), loss.item())) line.")
+    if len(history) != steps:
+        raise CheckFailed(f"train_sgd made {len(history)} steps, expected {steps} ({epochs} epochs of {len(loader)} "
+                          "batches): one step per batch, inside `for xb, yb in loader:`.")
+    if any(not math.isfinite(v) for h in history for v in h):
+        raise CheckFailed("the weights or the loss became inf or nan: each batch needs loss = loss_fn(model(xb), "
+                          "yb), optimizer.zero_grad(), loss.backward(), optimizer.step(), in this order.")
+    with torch.random.fork_rng(devices=[]):  # the seeded start of train_sgd, without touching the caller's RNG
+        torch.manual_seed(0)
+        w0, b0 = (p.item() for p in nn.Linear(1, 1).parameters())
+    if all(math.isclose(h[0], w0, abs_tol=1e-7) and math.isclose(h[1], b0, abs_tol=1e-7) for h in history):
+        raise CheckFailed("the weights never changed: call optimizer.step() after loss.backward() (and "
+                          "optimizer.zero_grad() before loss.backward(), not between backward and step).")
+    if not _same_history(history, _loop_history(loader, epochs, lr, 0)):
+        for mistake, message in _LOOP_MISTAKES.items():
+            if _same_history(history, _loop_history(loader, epochs, lr, 0, mistake)):
+                raise CheckFailed(message + ".")
+        want = _loop_history(loader, epochs, lr, 0)
+        step = next(i for i, (g, w) in enumerate(zip(history, want)) if not _same_history([g], [w]))
+        raise CheckFailed(f"train_sgd trains, but after step {step + 1} it has w = {history[step][0]:.4f}, "
+                          f"b = {history[step][1]:.4f} where the reference loop has w = {want[step][0]:.4f}, "
+                          f"b = {want[step][1]:.4f}: each batch needs exactly loss = loss_fn(model(xb), yb), "
+                          "optimizer.zero_grad(), loss.backward(), optimizer.step().")
+    passed("train_sgd", f"the same {steps} steps as the reference loop, and the loss falls")
 
 
 # ---------------------------------------------------------------- homework
