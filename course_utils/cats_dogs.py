@@ -1,14 +1,19 @@
-"""The cats-vs-dogs data of notebook 05, from the best source available: ``load_cats_dogs``.
+"""The cats-vs-dogs data of notebooks 05 and 06, from the best source available: ``load_cats_dogs``.
 
 Sources, tried in order:
 
-1. a folder you name (the ``folder`` argument, else ``$CATS_DOGS_DIR``) with one sub-folder
-   per class, e.g. ``cat/`` and ``dog/`` (the Kaggle/Microsoft PetImages download, or your
-   own photos); it is read in place and never written to;
+1. photo folders you name (the ``folder`` argument, else ``$CATS_DOGS_DIR``), each with one
+   sub-folder per class, e.g. ``cat/`` and ``dog/`` (the Kaggle/Microsoft PetImages download, or
+   your own photos). ``$CATS_DOGS_DIR`` holds one folder or several separated by ``os.pathsep``
+   (``:`` on Linux and macOS, ``;`` on Windows), like ``PATH``; several folders are used
+   together. They are read in place and never written to;
 2. the Oxford-IIIT Pet data set, downloaded by torchvision (which checks its checksums) into
    ``data_dir()/oxford-pets``, with its cat/dog ("binary-category") labels;
 3. synthetic cat and dog faces the course draws itself, so that the notebook runs without
    network. It says loudly that they are synthetic: nothing learned on them transfers to photos.
+
+Large sources are cut to a random subset of ``MAX_IMAGES`` photos that keeps each class's (and each
+folder's) share, so that a laptop CPU trains on them in about a minute.
 """
 
 from __future__ import annotations
@@ -20,21 +25,25 @@ import shutil
 import socket
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from PIL import Image, ImageDraw, ImageFilter
 
-from course_utils.images import TensorImageDataset, cached_image_files, cached_image_folder
+from course_utils.images import ImageFolderTensors, TensorImageDataset, cached_image_files, cached_image_folder
 from course_utils.paths import data_dir
 
 __all__ = [
-    "CatsDogsData", "SyntheticDataWarning", "draw_face", "load_cats_dogs", "stratified_split",
-    "write_synthetic_folder",
+    "CatsDogsData", "MAX_IMAGES", "SyntheticDataWarning", "draw_face", "load_cats_dogs", "photo_folders",
+    "stratified_split", "stratified_subset", "write_synthetic_folder",
 ]
 
 ENV_VAR = "CATS_DOGS_DIR"
+#: At most this many photos are used (a random subset that keeps every class's share), so that the
+#: CNN of notebook 05 trains in about a minute on a laptop CPU. ``max_images=None`` takes them all.
+MAX_IMAGES = 2000
 SYNTHETIC_VERSION = 1
 #: The synthetic set mirrors the shared real sample: 96 cats and 200 dogs.
 SYNTHETIC_COUNTS = (96, 200)
@@ -57,16 +66,42 @@ class CatsDogsData:
     source: str  #: where the data came from, in plain words
 
 
-def load_cats_dogs(folder: str | Path | None = None, *, image_size: int = 64, val_fraction: float = 0.2,
-                   test_fraction: float = 0.2, seed: int = 0, download: bool = True,
-                   verbose: bool = True) -> CatsDogsData:
+def photo_folders(folder: str | Path | Sequence[str | Path] | None = None) -> list[Path]:
+    """The photo folders to read: ``folder`` (one path or a list), else ``$CATS_DOGS_DIR``, else none.
+
+    ``$CATS_DOGS_DIR`` holds one folder or several separated by ``os.pathsep`` (``:`` on Linux and
+    macOS, ``;`` on Windows). Every folder must exist; the error names the one that does not.
+
+    Example:
+        >>> photo_folders([])
+        []
+    """
+    if folder is None:
+        named = [part for part in os.environ.get(ENV_VAR, "").split(os.pathsep) if part.strip()]
+        origin = f"${ENV_VAR}"
+    else:
+        named = [folder] if isinstance(folder, (str, Path)) else list(folder)
+        origin = "the folder argument"
+    paths = [Path(p).expanduser() for p in named]
+    for path in paths:
+        if not path.is_dir():
+            raise FileNotFoundError(
+                f"{path} (from {origin}) is not a folder. Point it at a folder with cat/ and dog/ sub-folders "
+                f"(several folders: separate them with {os.pathsep!r}), or unset {ENV_VAR} to use the other sources.")
+    return paths
+
+
+def load_cats_dogs(folder: str | Path | Sequence[str | Path] | None = None, *, image_size: int = 64,
+                   val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,
+                   max_images: int | None = MAX_IMAGES, download: bool = True, verbose: bool = True) -> CatsDogsData:
     """Train, validation and test sets of cat and dog images, from the best source available.
 
-    ``folder`` (or ``$CATS_DOGS_DIR``), else Oxford-IIIT Pet (if ``download`` and the network
-    allow), else synthetic drawings. Images are decoded once to ``image_size`` pixels square
-    and cached per size (see ``course_utils.images``). The split is stratified: each class keeps
-    its share in every part; ``seed`` makes it repeatable, and the same images land in the same
-    part whatever ``image_size`` is.
+    ``folder`` (one folder or a list; else ``$CATS_DOGS_DIR``), else Oxford-IIIT Pet (if
+    ``download`` and the network allow), else synthetic drawings. Images are decoded once to
+    ``image_size`` pixels square and cached per size (see ``course_utils.images``). Sources of
+    more than ``max_images`` photos are cut to a random subset. The split is stratified: each
+    class of each folder keeps its share in every part; ``seed`` makes the subset and the split
+    repeatable, and the same images land in the same part whatever ``image_size`` is.
 
     Example:
         >>> data = load_cats_dogs()  # doctest: +SKIP
@@ -78,17 +113,17 @@ def load_cats_dogs(folder: str | Path | None = None, *, image_size: int = 64, va
     if not 0 <= test_fraction < 1 - val_fraction:
         raise ValueError(f"test_fraction must be at least 0 and leave images to train on (val_fraction + "
                          f"test_fraction < 1), got test_fraction={test_fraction} with val_fraction={val_fraction}")
-    named = folder if folder is not None else os.environ.get(ENV_VAR) or None
-    if named is not None:
-        path = Path(named).expanduser()
-        if not path.is_dir():
-            origin = "the folder argument" if folder is not None else f"${ENV_VAR}"
-            raise FileNotFoundError(f"{path} (from {origin}) is not a folder. Point it at a folder with "
-                                    f"cat/ and dog/ sub-folders, or unset {ENV_VAR} to use the other sources.")
-        tensors = cached_image_folder(path, image_size, progress=verbose)
+    if max_images is not None and (isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 10):
+        raise ValueError(f"max_images must be an int of at least 10, or None for every photo; got {max_images!r}")
+    folders = photo_folders(folder)
+    if folders:
+        parts = [cached_image_folder(path, image_size, progress=verbose) for path in folders]
+        tensors, groups = _combine(parts, folders)
         kind = "folder"
-        source = f"your folder {path.resolve()} ({len(tensors.files)} photos read in place"
-        source += f", {len(tensors.skipped)} unreadable files skipped)" if tensors.skipped else ")"
+        source = "your folder" + ("s " if len(folders) > 1 else " ") + ", ".join(
+            f"{path.resolve()} ({len(part.files)} photos" + (f", {len(part.skipped)} unreadable files skipped)"
+                                                              if part.skipped else ")")
+            for path, part in zip(folders, parts)) + ", read in place"
     else:
         tensors = _oxford_pets(image_size, verbose) if download else None
         if tensors is not None:
@@ -103,7 +138,13 @@ def load_cats_dogs(folder: str | Path | None = None, *, image_size: int = 64, va
             warnings.warn("Using SYNTHETIC cat and dog drawings, not photos.", SyntheticDataWarning, stacklevel=2)
             if verbose:
                 print("!" * 78 + f"\n!!  {source}\n" + "!" * 78)
-    train_idx, val_idx, test_idx = stratified_split(tensors.labels, val_fraction, seed, test_fraction)
+        groups = tensors.labels
+    keep = torch.arange(len(groups))
+    if max_images is not None and len(groups) > max_images:
+        keep = stratified_subset(groups, max_images, seed)
+        source += (f"; a random subset of {len(keep)} of the {len(groups)} photos, each class keeping its share "
+                   f"(max_images={max_images}, so that training takes about a minute; max_images=None takes all)")
+    train_idx, val_idx, test_idx = (keep[i] for i in stratified_split(groups[keep], val_fraction, seed, test_fraction))
 
     def part(idx: torch.Tensor) -> TensorImageDataset:
         return TensorImageDataset(tensors.images[idx], tensors.labels[idx],
@@ -111,6 +152,40 @@ def load_cats_dogs(folder: str | Path | None = None, *, image_size: int = 64, va
 
     return CatsDogsData(part(train_idx), part(val_idx), part(test_idx), [c.lower() for c in tensors.class_names],
                         kind, source)
+
+
+def _combine(parts: list[ImageFolderTensors], folders: list[Path]) -> tuple[ImageFolderTensors, torch.Tensor]:
+    """Several decoded folders as one, and a group per image (folder × class) to stratify on."""
+    names = [[c.lower() for c in part.class_names] for part in parts]
+    for path, other in zip(folders[1:], names[1:]):
+        if other != names[0]:
+            raise ValueError(f"{path} has the classes {other}, but {folders[0]} has {names[0]}: every photo folder "
+                             "needs the same class sub-folders (e.g. cat/ and dog/).")
+    if len(parts) == 1:
+        return parts[0], parts[0].labels
+    n_classes = len(names[0])
+    groups = torch.cat([part.labels + i * n_classes for i, part in enumerate(parts)])
+    combined = ImageFolderTensors(torch.cat([p.images for p in parts]), torch.cat([p.labels for p in parts]),
+                                  parts[0].class_names, [f for p in parts for f in p.files],
+                                  [f for p in parts for f in p.skipped], all(p.from_cache for p in parts))
+    return combined, groups
+
+
+def stratified_subset(groups: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
+    """Sorted indices of about ``n`` items, each group (class) keeping its share.
+
+    Example:
+        >>> idx = stratified_subset(torch.tensor([0] * 30 + [1] * 70), 10)
+        >>> len(idx), torch.bincount(torch.tensor([0] * 30 + [1] * 70)[idx]).tolist()
+        (10, [3, 7])
+    """
+    g = torch.Generator().manual_seed(seed)
+    picked = []
+    for c in groups.unique(sorted=True).tolist():
+        idx = torch.nonzero(groups == c).flatten()
+        take = max(1, round(n * len(idx) / len(groups)))
+        picked.append(idx[torch.randperm(len(idx), generator=g)[:take]])
+    return torch.cat(picked).sort().values
 
 
 def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0, test_fraction: float = 0.0

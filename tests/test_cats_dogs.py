@@ -1,5 +1,6 @@
 """load_cats_dogs: a named folder, then Oxford-IIIT Pet, then the synthetic fallback."""
 
+import os
 import random
 import socket
 import urllib.error
@@ -116,3 +117,39 @@ def test_draw_face_varies_and_validates():
     assert a.tobytes() != b.tobytes()
     with pytest.raises(ValueError, match="'cat' or 'dog'"):
         cd.draw_face("fish", 32, random.Random(0))
+
+
+def test_several_folders_in_the_variable_are_used_together_each_keeping_its_share(tmp_path, monkeypatch):
+    first, second = make_folder(tmp_path / "studio", 5, 10), make_folder(tmp_path / "shelter", 10, 10)
+    monkeypatch.setenv(cd.ENV_VAR, f"{first}{os.pathsep}{second}")
+    assert cd.photo_folders() == [first, second]
+    data = cd.load_cats_dogs(image_size=16, verbose=False)
+    assert data.kind == "folder" and str(first) in data.source and str(second) in data.source
+    files = data.train.files + data.val.files + data.test.files
+    assert len(files) == len(set(files)) == 35
+    for part in (data.val, data.test):  # 20 % of each folder's cats and dogs: 1 + 2 from studio, 2 + 2 from shelter
+        assert sum(str(f).startswith(str(first)) for f in part.files) == 3
+        assert torch.bincount(part.labels).tolist() == [3, 4]
+
+
+def test_folders_with_different_classes_are_refused(tmp_path):
+    first = make_folder(tmp_path / "a")
+    other = tmp_path / "b"
+    for kind in ("cat", "horse"):
+        (other / kind).mkdir(parents=True)
+        cd.draw_face("cat", 32, random.Random(0)).save(other / kind / "0.png")
+    with pytest.raises(ValueError, match=r"has the classes \['cat', 'horse'\].*same class sub-folders"):
+        cd.load_cats_dogs([first, other], image_size=16, verbose=False)
+
+
+def test_a_large_source_is_cut_to_a_stratified_subset_and_says_so(tmp_path):
+    root = make_folder(tmp_path / "many", 20, 40)
+    data = cd.load_cats_dogs(root, image_size=16, max_images=30, verbose=False)
+    labels = torch.cat([data.train.labels, data.val.labels, data.test.labels])
+    assert torch.bincount(labels).tolist() == [10, 20]
+    assert "random subset of 30 of the 60 photos" in data.source
+    again = cd.load_cats_dogs(root, image_size=24, max_images=30, verbose=False)
+    assert again.test.files == data.test.files  # the same subset and split at another size
+    assert len(cd.load_cats_dogs(root, image_size=16, max_images=None, verbose=False).train) == 36
+    with pytest.raises(ValueError, match="max_images must be an int of at least 10"):
+        cd.load_cats_dogs(root, image_size=16, max_images=3)
