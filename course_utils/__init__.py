@@ -3,6 +3,7 @@
 Small modules, each named for what it holds:
 
 - ``device``: pick CUDA, MPS or CPU (``get_device``, ``describe_device``);
+- ``ai_history``: notebook 00's picture of AI, machine learning and deep learning, with dates;
 - ``reproducibility``: ``seed_everything``;
 - ``plotting``: the course style and colours;
 - ``paths``: where data and checkpoints go, and atomic writes;

@@ -19,7 +19,17 @@ from torch import nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
 from torch.utils.data import DataLoader, Dataset, RandomSampler, TensorDataset
 
-from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, passed, recording_calls
+from course_utils.checks import (
+    CheckFailed,
+    call_student,
+    calls_in,
+    check_close,
+    check_tensor,
+    passed,
+    recording_calls,
+    runs_elsewhere,
+    source_of,
+)
 
 __all__ = [
     "HomeworkData", "HomeworkItem", "check_dataset", "check_homework", "check_mse_gradients",
@@ -76,7 +86,8 @@ def check_mse_gradients(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) ->
     X, y, w, b = _problem()
     with recording_calls((torch.Tensor, "backward"), (torch.autograd, "backward"), (torch.autograd, "grad")) as calls:
         result = call_student(fn, X, y, w, b, name="mse_gradients")
-    if any(calls.values()):
+    graded = runs_elsewhere(fn) and {"backward", "grad"} & {name for name, _ in calls_in(source_of(fn))}
+    if any(calls.values()) or graded:  # graded: the recorder sees nothing of a call into the sandbox, the code does
         raise CheckFailed("mse_gradients used autograd (backward() or torch.autograd.grad); the exercise asks for "
                           "the formulas: e = X @ w + b - y, grad_w = 2 X^T e / n, grad_b = 2 mean(e).")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -260,9 +271,10 @@ def check_training_loop(fn: Callable[..., tuple[nn.Module, list]]) -> None:
     loader = DataLoader(TensorDataset(x, y), batch_size=16)      # 4 batches per epoch, in a fixed order
     epochs, lr = 3, 0.05
     result = call_student(fn, loader, epochs=epochs, lr=lr, seed=0, name="train_sgd")
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailed(f"train_sgd should return (model, history); it returned {type(result).__name__}.")
-    history = result[1]
+    try:  # unpacking, not isinstance: graded, the answer may be a proxy of the student's tuple
+        _, history = result
+    except (TypeError, ValueError):
+        raise CheckFailed(f"train_sgd should return (model, history); it returned {type(result).__name__}.") from None
     steps = epochs * len(loader)
     if not isinstance(history, (list, tuple)) or not all(
             isinstance(h, (list, tuple)) and len(h) == 3 and all(isinstance(v, numbers.Real) for v in h) for h in history):
@@ -359,6 +371,9 @@ _CLOSED_FORMS = ((torch.linalg, "lstsq"), (torch.linalg, "solve"), (torch.linalg
 def _run_watched(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]], data: HomeworkData,
                  seed: int) -> tuple[object, list[str]]:
     """Call ``fit`` while watching how it trains; return its answer and the homework rules it broke."""
+    if runs_elsewhere(fit):  # graded: hooks and recorders see nothing of a call into the sandbox; its code says the method
+        answer = call_student(fit, data.X_train.clone(), data.y_train.clone(), seed=seed, name="fit_linear_regression")
+        return answer, _rules_from_code(source_of(fit))
     optimizers: list[torch.optim.Optimizer] = []
     batches: list[torch.Tensor] = []
 
@@ -411,6 +426,41 @@ def _run_watched(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]], data: Ho
                           f"{[round(v, 2) for v in mean.tolist()]}, stds {[round(v, 2) for v in std.tolist()]}): "
                           "standardise them with the training mean and std first")
     return answer, broken
+
+
+_OTHER_OPTIMIZERS = ("Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta", "ASGD", "Rprop",
+                     "LBFGS", "SparseAdam")
+
+
+def _rules_from_code(source: str) -> list[str]:
+    """The homework rules that ``fit``'s code (and the notebook functions and classes it uses) breaks,
+    read from the submitted code when the grader cannot watch the run; a rule only a run can tell
+    (how many steps, standardised inputs, a batch size held in a variable) is not checked here."""
+    calls = calls_in(source)
+    names = {name for name, _ in calls}
+    broken = [f"its code calls {name}, a closed form: the homework asks you to train with mini-batch SGD"
+              for name in ("lstsq", "solve", "inv", "pinv", "inverse", "pinverse") if name in names]
+    loaders = [keywords for name, keywords in calls if name == "DataLoader"]
+    if not loaders:
+        broken.append("its code makes no DataLoader: wrap your Dataset in DataLoader(dataset, batch_size=..., shuffle=True)")
+    else:
+        if "RandomSampler" not in names and all(k.get("shuffle", False) in (False, None, 0) for k in loaders):
+            broken.append("its DataLoader does not shuffle: pass shuffle=True")
+        sizes = [k.get("batch_size", 1) for k in loaders]
+        if all(isinstance(n, int) and n > HOMEWORK_MAX_BATCH for n in sizes):
+            broken.append(f"its DataLoader's batch size is {', '.join(map(str, sizes))}: use mini-batches of "
+                          f"at most {HOMEWORK_MAX_BATCH}")
+        if "TensorDataset" in names:
+            broken.append("it used torch's TensorDataset: write your own Dataset class (__len__ and __getitem__), "
+                          "as in section 8.1")
+    others = sorted(names & set(_OTHER_OPTIMIZERS))
+    if others:
+        broken.append(f"its code makes {', '.join(others)}: the homework asks for torch.optim.SGD")
+    elif "SGD" not in names:
+        broken.append("its code makes no torch.optim.SGD: train nn.Linear with optimizer.step() on every batch")
+    if "Linear" not in names:
+        broken.append("its code makes no nn.Linear: use model = nn.Linear(4, 1)")
+    return broken
 
 
 class HomeworkItem(NamedTuple):
