@@ -2,12 +2,21 @@
 
 Every check prints one line starting with a tick when the answer is right, and raises
 ``CheckFailed`` (an ``AssertionError``) with an actionable message when it is not.
+
+When a teacher grades (``course grade``), the same checks run in the grader and the student's
+function runs in a sandbox: the check sees what it returns, but hooks, recorders and torch
+function modes around the call see nothing of how it computed. ``runs_elsewhere(fn)`` tells a
+check so; such a check reads the rule from the submitted code instead (``source_of``,
+``calls_in``, ``has_loop``) or tests it on inputs where the forbidden way gives another value.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
+import inspect
 import numbers
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,8 +24,8 @@ from typing import Any
 import torch
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["NOT_DONE", "CheckFailed", "call_student", "check_close", "check_tensor", "count_torch_calls", "passed",
-           "recording_calls"]
+__all__ = ["NOT_DONE", "CheckFailed", "call_student", "calls_in", "check_close", "check_tensor", "count_torch_calls",
+           "has_loop", "passed", "recording_calls", "runs_elsewhere", "source_of"]
 
 NOT_DONE = "replace `raise NotImplementedError()` in the exercise cell with your code, run it, then run this check again"
 
@@ -214,3 +223,77 @@ def recording_calls(*targets: tuple[Any, str]) -> Iterator[dict[str, list[tuple[
                 delattr(owner, attr)
             else:
                 setattr(owner, attr, original)
+
+
+def runs_elsewhere(fn: Any) -> bool:
+    """True when ``fn`` is the grader's handle on a student's function that runs in a sandbox:
+    instruments around the call (hooks, ``recording_calls``, torch function modes) see nothing.
+
+    Example:
+        >>> runs_elsewhere(len)
+        False
+    """
+    return bool(getattr(type(fn), "__course_remote__", False))
+
+
+def source_of(fn: Any) -> str:
+    """The code of a student's function or class and of the notebook's functions and classes it
+    uses: from the submitted file when grading, else as Python finds it (``""`` if unknown).
+
+    Example:
+        >>> def twice(x):
+        ...     return 2 * x
+        >>> source_of(twice).splitlines()[0]
+        'def twice(x):'
+    """
+    hook = getattr(type(fn), "__course_source__", None)
+    if hook is not None:
+        return str(hook(fn))
+    try:
+        return textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError):
+        return ""
+
+
+def _tree(source: str) -> ast.AST | None:
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        return None
+
+
+def calls_in(source: str) -> list[tuple[str, dict[str, Any]]]:
+    """Each call in ``source``: the called name (the last part of ``torch.optim.SGD``) and its
+    keyword arguments given as literals (others as ``...``).
+
+    Example:
+        >>> calls_in("loader = DataLoader(data, batch_size=32, shuffle=flag)")
+        [('DataLoader', {'batch_size': 32, 'shuffle': Ellipsis})]
+    """
+    tree = _tree(source)
+    found = []
+    for node in ast.walk(tree) if tree is not None else []:
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            keywords = {}
+            for keyword in node.keywords:
+                if keyword.arg is not None:
+                    try:
+                        keywords[keyword.arg] = ast.literal_eval(keyword.value)
+                    except ValueError:
+                        keywords[keyword.arg] = ...
+            found.append((name, keywords))
+    return found
+
+
+def has_loop(source: str) -> bool:
+    """Does ``source`` loop in Python (``for``, ``while`` or a comprehension)?
+
+    Example:
+        >>> has_loop("def f(A):\\n    return (A ** 2).sum(1)"), has_loop("def f(A):\\n    return [a.sum() for a in A]")
+        (False, True)
+    """
+    tree = _tree(source)
+    loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    return tree is not None and any(isinstance(node, loops) for node in ast.walk(tree))

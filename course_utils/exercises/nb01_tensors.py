@@ -8,7 +8,17 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, count_torch_calls, passed
+from course_utils.checks import (
+    CheckFailed,
+    call_student,
+    check_close,
+    check_tensor,
+    count_torch_calls,
+    has_loop,
+    passed,
+    runs_elsewhere,
+    source_of,
+)
 
 __all__ = ["check_derivative", "check_numpy_to_device", "check_pairwise_sq_distances"]
 
@@ -61,6 +71,10 @@ def check_pairwise_sq_distances(fn: Callable[[torch.Tensor, torch.Tensor], torch
                           f"torch calls for (4, 2) and (3, 2) inputs and {big} for (16, 5) and (12, 5). "
                           "Remove the loop: A[:, None, :] - B[None, :, :] pairs every row of A with every row "
                           "of B in one operation.")
+    if runs_elsewhere(fn) and has_loop(source_of(fn)):  # graded: the calls are out of sight, the code is not
+        raise CheckFailed("pairwise_sq_distances gives the right values but uses a Python loop (a for, a while or "
+                          "a comprehension in its code). Remove the loop: A[:, None, :] - B[None, :, :] pairs every "
+                          "row of A with every row of B in one operation.")
     check_tensor(big_result, ((big_A[:, None] - big_B[None]) ** 2).sum(-1),
                  name="pairwise_sq_distances for a (16, 5) and a (12, 5) input", atol=1e-4, quiet=True)
     passed("pairwise_sq_distances", "shape (4, 3), no loops needed")
@@ -81,7 +95,11 @@ def check_derivative(fn: Callable[[Callable[[torch.Tensor], torch.Tensor], float
         ("f(x) = x**3 at x0 = 2.0", lambda x: x**3, 2.0, 12.0),
         ("f(x) = sin(x) at x0 = 0.0", torch.sin, 0.0, 1.0),
         ("f(x) = 3*x**2 + 2*x at x0 = -1.0", lambda x: 3 * x**2 + 2 * x, -1.0, -4.0),
+        # At relu's kink autograd gives 0 (PyTorch takes relu'(0) = 0) and no difference quotient does
+        # (1.5 central, 1 forward, 2 backward): the value itself says whether autograd computed it.
+        ("f(x) = relu(x) - 2*relu(-x) at x0 = 0.0", lambda x: torch.relu(x) - 2 * torch.relu(-x), 0.0, 0.0),
     ]
+    graded = runs_elsewhere(fn)  # the grader's hook below sees nothing of a call into the sandbox
     for label, f, x0, slope in cases:
         backpropagated = []
 
@@ -98,10 +116,15 @@ def check_derivative(fn: Callable[[Callable[[torch.Tensor], torch.Tensor], float
         if isinstance(result, (int, float)) and math.isclose(result, value, abs_tol=1e-5) and value != slope:
             raise CheckFailed(f"derivative returned f(x0) = {value:g} for {label}, not the slope: call "
                               "backward() on f(x) and return x.grad.")
-        if not backpropagated:
+        if not backpropagated and not graded:
             raise CheckFailed(f"derivative did not use autograd for {label}: no gradient flowed back to x (a "
                               "difference quotient such as (f(x + h) - f(x - h)) / 2h is finite differences, "
                               "not autograd). Make x = torch.tensor(x0, requires_grad=True), call "
                               "f(x).backward() and return x.grad.item().")
+        if "relu" in label and isinstance(result, (int, float)) and not math.isclose(result, slope, abs_tol=1e-5):
+            raise CheckFailed(f"derivative gives {result:g} for {label}, where autograd gives 0 (PyTorch takes "
+                              "relu'(0) = 0); a difference quotient such as (f(x + h) - f(x - h)) / 2h gives 1.5: "
+                              "that is finite differences, not autograd. Make x = torch.tensor(x0, "
+                              "requires_grad=True), call f(x).backward() and return x.grad.item().")
         check_close(result, slope, name=f"derivative for {label}", atol=1e-5, quiet=True)
     passed("derivative", "x³ at 2 gives 12, sin at 0 gives 1")
