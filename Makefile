@@ -11,7 +11,7 @@ PARALLEL ?= -n 2 --dist loadfile
 NB ?= notebooks/*.ipynb
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab test unit notebooks bench check-notebooks clean-notebooks refresh badges clean \
+.PHONY: help setup lab test unit notebooks bench gpu-check check-notebooks clean-notebooks refresh badges clean \
         student homework grade slides slide-tags html e2e fresh-clone
 
 help: ## list the targets
@@ -53,6 +53,9 @@ notebooks: $(STAMP) ## only the notebooks under nbval (NB=notebooks/02_*.ipynb f
 PETS_SAMPLE := $(abspath ../shared/datasets/oxford-pets-sample)
 bench: $(STAMP) ## benchmarks into build/bench/ (BENCH=bench_notebooks for one)
 	$(if $(wildcard $(PETS_SAMPLE)),CATS_DOGS_DIR=$${CATS_DOGS_DIR:-$(PETS_SAMPLE)}) $(BIN)/python tests/bench/run_benchmarks.py $(BENCH)
+
+gpu-check: $(STAMP) ## on a CUDA GPU (about 5 min): device tests, every notebook with COURSE_DEVICE=cuda, GPU bench rows; report in build/gpu-check/
+	$(if $(wildcard $(PETS_SAMPLE)),CATS_DOGS_DIR=$${CATS_DOGS_DIR:-$(PETS_SAMPLE)}) $(BIN)/python tests/gpu_check.py
 
 check-notebooks: $(STAMP) ## check notebook conventions (names, clean outputs, badge, summary)
 	$(BIN)/course check
