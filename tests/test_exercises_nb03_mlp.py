@@ -88,3 +88,209 @@ def test_wrong_counts_are_explained(wrong, match):
 def test_wrong_bce_is_explained(wrong, match):
     with pytest.raises(CheckFailed, match=match):
         check_bce(wrong)
+
+
+# ---------------------------------------------------------------- exercise 8.3: XorMLP and train
+
+from course_utils.exercises.nb03_mlp import check_train, check_xor_mlp  # noqa: E402
+
+F = nn.functional
+
+
+class TanhNet(nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.hidden = nn.Linear(2, hidden)
+        self.output = nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        return self.output(torch.tanh(self.hidden(x)))
+
+
+def net_class(forward=None, init=None):
+    """A class like TanhNet with its forward (or __init__) replaced: one typical mistake each."""
+    body = {}
+    if forward is not None:
+        body["forward"] = forward
+    if init is not None:
+        body["__init__"] = init
+    return type("XorMLP", (TanhNet,), body)
+
+
+class SequentialNet(nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+@pytest.mark.parametrize("right", [
+    TanhNet,
+    SequentialNet,
+    net_class(forward=lambda self, x: self.output(torch.sigmoid(self.hidden(x)))),
+    net_class(forward=lambda self, x: self.output(nn.functional.leaky_relu(self.hidden(x), 0.1))),
+])
+def test_right_networks_pass(right, capsys):
+    check_xor_mlp(right)
+    assert capsys.readouterr().out.strip().startswith("✅ XorMLP is correct")
+
+
+def init_without_super(self, hidden):
+    self.hidden = nn.Linear(2, hidden)
+    self.output = nn.Linear(hidden, 1)
+
+
+def init_with_list(self, hidden):
+    nn.Module.__init__(self)
+    self.layers = [nn.Linear(2, hidden), nn.Linear(hidden, 1)]
+
+
+def init_fixed_size(self, hidden):
+    nn.Module.__init__(self)
+    self.hidden = nn.Linear(2, 4)
+    self.output = nn.Linear(4, 1)
+
+
+def init_two_hidden(self, hidden):
+    nn.Module.__init__(self)
+    self.hidden = nn.Linear(2, hidden)
+    self.middle = nn.Linear(hidden, hidden)
+    self.output = nn.Linear(hidden, 1)
+
+
+def init_empty(self, hidden):
+    nn.Module.__init__(self)
+
+
+class NotAModule:
+    def __init__(self, hidden):
+        self.net = TanhNet(hidden)
+
+    def __call__(self, x):
+        return self.net(x)
+
+
+class DropoutNet(TanhNet):
+    def forward(self, x):
+        return self.output(nn.functional.dropout(torch.tanh(self.hidden(x)), 0.5, training=True))
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (net_class(init=init_without_super), r"call super\(\).__init__\(\) as the first line"),
+    (NotAModule, "inherit from nn.Module"),
+    (net_class(init=init_with_list, forward=lambda self, x: self.layers[1](torch.tanh(self.layers[0](x)))),
+     "no parameters PyTorch can see"),
+    (net_class(init=init_empty, forward=lambda self, x: nn.Linear(4, 1)(torch.tanh(nn.Linear(2, 4)(x)))),
+     "no parameters PyTorch can see"),
+    (net_class(init=init_fixed_size), "both have 17 parameters: use the argument `hidden`"),
+    (net_class(init=init_two_hidden,
+               forward=lambda self, x: self.output(torch.tanh(self.middle(torch.tanh(self.hidden(x)))))),
+     "has 37 parameters, expected 17"),
+    (net_class(forward=lambda self, x: self.output(torch.tanh(self.hidden(x))).squeeze(1)),
+     r"returned shape \(7,\) for 7 examples; return shape \(7, 1\)"),
+    (net_class(forward=lambda self, x: self.output(torch.tanh(self.hidden(x))).repeat(1, 2)),
+     "the last layer should have 1 output"),
+    (net_class(forward=lambda self, x: None), "forward must `return`"),
+    (net_class(forward=lambda self, x: self.output(self.hidden(x))), "linear function of its input"),
+    (net_class(forward=lambda self, x: torch.sigmoid(self.output(torch.tanh(self.hidden(x))))),
+     "always lie between 0 and 1: forward applies a sigmoid"),
+    (net_class(forward=lambda self, x: torch.sigmoid(self.output(torch.relu(self.hidden(x))))),
+     "always lie between 0 and 1"),
+    (DropoutNet, "different outputs for the same input"),
+    (stub, "XorMLP\\(4\\) is not written yet"),
+])
+def test_wrong_networks_are_explained(wrong, match):
+    if wrong is stub:
+        wrong = type("XorMLP", (), {"__init__": lambda self, hidden: stub()})
+    with pytest.raises(CheckFailed, match=match):
+        check_xor_mlp(wrong)
+
+
+def make_train(*, zero_grad="before_backward", step=True, loss="logits", optimizer=torch.optim.Adam,
+               fresh_optimizer=False, record="item", lr_scale=1.0, new_model=False, late=False, count=0):
+    """A training loop with one typical mistake (the defaults make the right loop)."""
+    def train(model, X, y, steps, lr):
+        if new_model:
+            model = TanhNet(4)
+        opt = optimizer(model.parameters(), lr=lr * lr_scale)
+        losses = []
+        for _ in range(steps + count):
+            if fresh_optimizer:
+                opt = optimizer(model.parameters(), lr=lr)
+            if zero_grad == "first":
+                opt.zero_grad()
+            out = model(X)
+            if loss == "logits":
+                value = F.binary_cross_entropy_with_logits(out.squeeze(1), y)
+            elif loss == "module":
+                value = nn.BCEWithLogitsLoss()(out, y.unsqueeze(1))
+            elif loss == "sigmoid_bce":
+                value = nn.BCELoss()(torch.sigmoid(out).squeeze(1), y)
+            elif loss == "twice":
+                value = F.binary_cross_entropy_with_logits(torch.sigmoid(out).squeeze(1), y)
+            elif loss == "sum":
+                value = F.binary_cross_entropy_with_logits(out.squeeze(1), y, reduction="sum")
+            elif loss == "mse":
+                value = F.mse_loss(torch.sigmoid(out).squeeze(1), y)
+            elif loss == "unsqueezed":
+                value = F.binary_cross_entropy_with_logits(out, y)
+            if zero_grad == "before_backward":
+                opt.zero_grad()
+            value.backward()
+            if zero_grad == "after_backward":
+                opt.zero_grad()
+            if step:
+                opt.step()
+            if late:
+                with torch.no_grad():
+                    value = F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)
+            losses.append(value.item() if record == "item" else value if record == "tensor" else float(value.detach()))
+        return None if record == "none" else losses
+    return train
+
+
+@pytest.mark.parametrize("right", [
+    make_train(),
+    make_train(zero_grad="first"),
+    make_train(loss="module"),
+    make_train(loss="sigmoid_bce"),
+    make_train(record="float"),
+])
+def test_right_loops_pass(right, capsys):
+    check_train(right)
+    assert capsys.readouterr().out.strip() == "✅ train is correct (the same losses as a correct loop, step by step)"
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (make_train(zero_grad="never"), "without optimizer.zero_grad\\(\\): the gradients add up"),
+    (make_train(step=False), "loss never changes: the parameters are not updated"),
+    (make_train(zero_grad="after_backward"), "loss never changes"),
+    (make_train(loss="twice"), "applies the sigmoid twice"),
+    (make_train(loss="sum"), "sum of the losses"),
+    (make_train(loss="mse"), "mean squared error of the probabilities"),
+    (make_train(loss="unsqueezed"), r"compare model\(X\).squeeze\(1\) with y"),
+    (make_train(fresh_optimizer=True), "creates a new optimizer in every step"),
+    (make_train(optimizer=torch.optim.SGD), "losses are those of torch.optim.SGD"),
+    (make_train(record="tensor"), r"losses are tensors; append loss.item\(\)"),
+    (make_train(record="none"), "train returned None"),
+    (make_train(count=-1), "returned 11 losses; return one per step, 12"),
+    (make_train(late=True), "one step late"),
+    (make_train(new_model=True), "train the model passed in"),
+    (make_train(lr_scale=0.1), "train's loss at step 1 is .*, a correct loop's is"),
+    (lambda model, X, y, steps, lr: torch.zeros(steps), "returned a tensor"),
+    (stub, "train is not written yet"),
+])
+def test_wrong_loops_are_explained(wrong, match):
+    torch.manual_seed(0)  # the loop that makes its own network draws it from the global stream
+    with pytest.raises(CheckFailed, match=match):
+        check_train(wrong)
+
+
+def test_checks_leave_the_random_stream_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    check_train(make_train())
+    assert torch.equal(torch.rand(3), expected)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import copy
+import math
 import numbers
 from collections.abc import Callable
 from typing import Any
 
 import torch
+import torch.nn.functional as F
+from torch import nn
 from torch.nn.modules.module import register_module_parameter_registration_hook
 from torch.overrides import TorchFunctionMode
 
 from course_utils.checks import CheckFailed, call_student, check_close, passed
 
-__all__ = ["check_bce", "check_count_parameters", "reference_count"]
+__all__ = ["XOR_X", "XOR_Y", "check_bce", "check_count_parameters", "check_train", "check_xor_mlp", "reference_count"]
 
 _NETWORKS = ([3, 5, 4, 2], [2, 1], [784, 128, 10])
 
@@ -122,3 +126,276 @@ def _check_gradient(actual: torch.Tensor, p_in: torch.Tensor, p: torch.Tensor, y
     if grad is None or not torch.allclose(grad, expected, atol=1e-5):
         raise CheckFailed("bce has the right value but the wrong gradient with respect to p: compute it from p "
                           "with torch operations, without constants or detached parts.")
+
+
+# ---------------------------------------------------------------- exercise 8.3: build XOR's network and its loop
+
+#: The four XOR points and their labels, as in section 3.
+XOR_X = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
+XOR_Y = (0.0, 1.0, 1.0, 0.0)
+
+
+def _build(cls: type, hidden: int) -> nn.Module:
+    name = f"{getattr(cls, '__name__', 'your class')}({hidden})"
+    try:
+        model = call_student(cls, hidden, name=name)
+    except CheckFailed as err:
+        if "before Module.__init__() call" in str(err):
+            raise CheckFailed(f"{name} raised {str(err).split(' raised ', 1)[-1]}: call super().__init__() as the "
+                              "first line of __init__, before creating any layer.") from None
+        raise
+    if not isinstance(model, nn.Module):
+        raise CheckFailed(f"{name} is a {type(model).__name__}, not a network: inherit from nn.Module, "
+                          "`class XorMLP(nn.Module):`.")
+    return model
+
+
+def _outputs(model: nn.Module, X: torch.Tensor, name: str) -> torch.Tensor:
+    out = call_student(model, X.clone(), name=f"{name}(X)")
+    n = X.shape[0]
+    if out is None:
+        raise CheckFailed(f"{name}(X) returned None: forward must `return` the output of the last layer.")
+    if not isinstance(out, torch.Tensor):
+        raise CheckFailed(f"{name}(X) returned a {type(out).__name__}; forward should return a tensor.")
+    if tuple(out.shape) == (n,):
+        raise CheckFailed(f"{name}(X) returned shape ({n},) for {n} examples; return shape ({n}, 1), one column "
+                          "of scores as nn.Linear(hidden, 1) gives it (the training loop squeezes it, not forward).")
+    if out.dim() == 2 and out.shape[0] == n and out.shape[1] != 1:
+        raise CheckFailed(f"{name}(X) returned shape {tuple(out.shape)}: the last layer should have 1 output, "
+                          "nn.Linear(hidden, 1), one score per example.")
+    if tuple(out.shape) != (n, 1):
+        raise CheckFailed(f"{name}(X) returned shape {tuple(out.shape)} for an input of shape {tuple(X.shape)}; "
+                          f"it should return ({n}, 1): one score per example.")
+    if not out.is_floating_point():
+        raise CheckFailed(f"{name}(X) returned {out.dtype} values; return the float scores of the last layer.")
+    return out.detach().to("cpu", torch.float64)
+
+
+def check_xor_mlp(cls: type) -> None:
+    """``cls(hidden)``: a network 2 → ``hidden`` neurons with an activation → 1 raw score (logit)
+    per example, shape (N, 1), with its layers registered as parameters.
+
+    Checked on behaviour: the number of parameters for two hidden sizes, the output shape, the
+    same output twice, a function of its input that is not linear (XOR needs that), and scores
+    that are not squashed between 0 and 1 (``BCEWithLogitsLoss`` adds the sigmoid itself).
+
+    Example:
+        >>> class Right(nn.Module):
+        ...     def __init__(self, hidden):
+        ...         super().__init__()
+        ...         self.hidden, self.output = nn.Linear(2, hidden), nn.Linear(hidden, 1)
+        ...     def forward(self, x):
+        ...         return self.output(torch.tanh(self.hidden(x)))
+        >>> check_xor_mlp(Right)
+        ✅ XorMLP is correct (2 → hidden → 1 with an activation, one raw score per example)
+    """
+    gen = torch.Generator().manual_seed(3)
+    X = 6 * torch.rand(7, 2, generator=gen) - 3
+    counts = {}
+    for hidden in (4, 16):
+        model = _build(cls, hidden)
+        name = f"{getattr(cls, '__name__', 'XorMLP')}({hidden})"
+        counts[hidden] = sum(p.numel() for p in model.parameters())
+        if counts[hidden] == 0:
+            raise CheckFailed(f"{name} has no parameters PyTorch can see: create the layers in __init__ as attributes, "
+                              "self.hidden = nn.Linear(2, hidden) (layers made in forward or kept in a plain Python "
+                              "list are invisible to the optimizer).")
+    expected = {hidden: 4 * hidden + 1 for hidden in counts}
+    if counts != expected:
+        if counts[4] == counts[16]:
+            raise CheckFailed(f"XorMLP(4) and XorMLP(16) both have {counts[4]} parameters: use the argument "
+                              "`hidden` for the size of the hidden layer, nn.Linear(2, hidden) then nn.Linear(hidden, 1).")
+        raise CheckFailed(f"XorMLP(4) has {counts[4]} parameters, expected {expected[4]} = (2 + 1)·4 + (4 + 1)·1: "
+                          "one hidden layer nn.Linear(2, hidden), then nn.Linear(hidden, 1), both with biases.")
+    model = _build(cls, 4)
+    first = _outputs(model, X, "XorMLP(4)")
+    if not torch.allclose(first, _outputs(model, X, "XorMLP(4)"), atol=1e-6):
+        raise CheckFailed("XorMLP(4) gave different outputs for the same input twice: create the layers once, in "
+                          "__init__, and use no randomness in forward.")
+    _check_not_linear(cls)
+    _check_not_squashed(cls)
+    passed("XorMLP", "2 → hidden → 1 with an activation, one raw score per example")
+
+
+def _check_not_linear(cls: type) -> None:
+    """f(a) + f(b) = f(a + b) + f(0) for every a, b exactly when f is affine (a linear layer and a bias)."""
+    gen = torch.Generator().manual_seed(5)
+    A, B = 4 * torch.rand(64, 2, generator=gen) - 2, 4 * torch.rand(64, 2, generator=gen) - 2
+    for hidden in (4, 16):
+        model = _build(cls, hidden)
+        fa, fb, fab = (_outputs(model, Z, f"XorMLP({hidden})") for Z in (A, B, A + B))
+        f0 = _outputs(model, torch.zeros(64, 2), f"XorMLP({hidden})")
+        scale = 1 + max(t.abs().max().item() for t in (fa, fb, fab, f0))
+        if (fa + fb - fab - f0).abs().max().item() > 1e-4 * scale:
+            return
+    raise CheckFailed("XorMLP is a linear function of its input: two nn.Linear layers with nothing between them "
+                      "are one linear map, and no straight line separates XOR. Put an activation between them, "
+                      "e.g. torch.tanh(self.hidden(x)).")
+
+
+def _check_not_squashed(cls: type) -> None:
+    """A raw score leaves (0, 1) somewhere on a ring of large inputs; a sigmoid's output never does.
+
+    A network without a final sigmoid stays inside (0, 1) on the whole ring with probability
+    below 0.07 per fresh network (sigmoid hidden units, measured over 2,000 initialisations;
+    tanh: 0, ReLU: 0), so twelve fresh networks all inside is a final sigmoid.
+    """
+    angles = torch.linspace(0, 2 * math.pi, 65)[:-1]
+    ring = 100 * torch.stack([angles.cos(), angles.sin()], dim=1)
+    for _ in range(12):
+        out = _outputs(_build(cls, 16), ring, "XorMLP(16)")
+        if (out < 0).any() or (out > 1).any():
+            return
+    raise CheckFailed("XorMLP's outputs always lie between 0 and 1: forward applies a sigmoid at the end. Return the "
+                      "raw score of the last nn.Linear (a logit): BCEWithLogitsLoss applies the sigmoid itself, so a "
+                      "sigmoid in forward is applied twice.")
+
+
+_STEPS, _LR = 12, 0.1
+
+
+def _start_network() -> nn.Module:
+    """The 2-4-1 tanh network every run of ``check_train`` starts from (its loss falls from 1.09 to 0.42).
+
+    Its weights come from the check's own generator, uniform in [-2, 2]: the caller's random
+    stream is untouched, and a network made inside ``train`` cannot start from the same loss.
+    """
+    gen = torch.Generator().manual_seed(4)
+    with torch.random.fork_rng(devices=[]):
+        model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+    with torch.no_grad():
+        for param in model.parameters():
+            param.copy_(4 * torch.rand(param.shape, generator=gen) - 2)
+    return model
+
+
+def _loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, zero_grad: bool = True, step: bool = True,
+          fresh_optimizer: bool = False, optimizer: type = torch.optim.Adam) -> list[float]:
+    """A training loop, right by default; each flag makes one of the typical mistakes."""
+    opt = optimizer(model.parameters(), lr=_LR)
+    losses = []
+    for _ in range(_STEPS):
+        if fresh_optimizer:
+            opt = optimizer(model.parameters(), lr=_LR)
+        loss = F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)
+        if zero_grad:
+            opt.zero_grad()
+        loss.backward()
+        if step:
+            opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def _first_loss_mistake(first: float, logits: torch.Tensor, y: torch.Tensor) -> str | None:
+    """What a wrong first loss computed instead of BCEWithLogitsLoss, if it is a typical mistake."""
+    p = torch.sigmoid(logits)
+    candidates = (
+        (F.binary_cross_entropy_with_logits(p, y), "the loss applies the sigmoid twice: BCEWithLogitsLoss takes the "
+         "raw scores model(X).squeeze(1), without torch.sigmoid (it applies the sigmoid itself)"),
+        (F.binary_cross_entropy_with_logits(logits, y, reduction="sum"), "that is the sum of the losses over the "
+         "examples; take the mean (the default reduction)"),
+        (F.mse_loss(logits, y), "that is the mean squared error of the scores; use the binary cross-entropy, "
+         "F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)"),
+        (F.mse_loss(p, y), "that is the mean squared error of the probabilities; use the binary cross-entropy, "
+         "F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)"),
+    )
+    for value, why in candidates:
+        if abs(first - value.item()) < 1e-4:
+            return why
+    return None
+
+
+def check_train(train: Callable[..., Any]) -> None:
+    """``train(model, X, y, steps, lr)``: ``steps`` full-batch steps of ``torch.optim.Adam`` (created once,
+    learning rate ``lr``) on ``BCEWithLogitsLoss`` of ``model(X).squeeze(1)`` against ``y``; returns the
+    loss of every step as a list of floats (the loss each step called ``backward`` on).
+
+    Checked on behaviour: the losses for a fixed 2-4-1 network on XOR must equal a correct
+    loop's, step by step; each typical mistake (no ``zero_grad``, no ``step``, the sigmoid twice,
+    a new optimizer every step, ...) is recognised by the losses it produces.
+
+    Example:
+        >>> def right(model, X, y, steps, lr):
+        ...     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        ...     losses = []
+        ...     for _ in range(steps):
+        ...         loss = F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)
+        ...         optimizer.zero_grad()
+        ...         loss.backward()
+        ...         optimizer.step()
+        ...         losses.append(loss.item())
+        ...     return losses
+        >>> check_train(right)
+        ✅ train is correct (the same losses as a correct loop, step by step)
+    """
+    X, y = torch.tensor(XOR_X), torch.tensor(XOR_Y)
+    start = _start_network()
+    try:
+        losses = call_student(train, copy.deepcopy(start), X.clone(), y.clone(), _STEPS, _LR, name="train")
+    except CheckFailed as err:
+        if "must be the same as input size" in str(err):
+            raise CheckFailed(f"{err} — model(X) has shape (N, 1) and y has shape (N,): compare "
+                              "model(X).squeeze(1) with y.") from None
+        raise
+    losses = _as_floats(losses)
+    with torch.no_grad():
+        logits = start(X).squeeze(1)
+    expected = _loop(copy.deepcopy(start), X, y)
+    why = None if abs(losses[0] - expected[0]) < 1e-4 else _first_loss_mistake(losses[0], logits, y)
+    if why:
+        raise CheckFailed(f"train's first loss is {losses[0]:.4f}, expected {expected[0]:.4f}: {why}.")
+    if _same(losses, expected):
+        passed("train", "the same losses as a correct loop, step by step")
+        return
+    if _same(losses[:-1], expected[1:]):
+        raise CheckFailed("train's losses are one step late: record loss.item() of the loss you called backward on, "
+                          "in the same step (before the parameters change).")
+    if abs(losses[0] - expected[0]) >= 1e-4:
+        raise CheckFailed(f"train's first loss is {losses[0]:.4f}, but the loss of the network it was given is "
+                          f"{expected[0]:.4f}: train the model passed in, and compute "
+                          "F.binary_cross_entropy_with_logits(model(X).squeeze(1), y) before its first step.")
+    if max(losses) - min(losses) < 1e-7:
+        raise CheckFailed("train's loss never changes: the parameters are not updated. Call optimizer.step() after "
+                          "loss.backward(), and optimizer.zero_grad() before loss.backward() (zero_grad between "
+                          "backward and step wipes the gradients that step needs).")
+    variants = (
+        (dict(zero_grad=False), "train's losses are those of a loop without optimizer.zero_grad(): the gradients "
+         "add up over the steps. Call optimizer.zero_grad() in every step, before loss.backward()."),
+        (dict(fresh_optimizer=True), "train's losses are those of a loop that creates a new optimizer in every step, "
+         "which forgets Adam's running averages: create it once, before the loop."),
+        (dict(optimizer=torch.optim.SGD), "train's losses are those of torch.optim.SGD: the exercise asks for "
+         "torch.optim.Adam(model.parameters(), lr=lr)."),
+    )
+    for flags, message in variants:
+        if _same(losses, _loop(copy.deepcopy(start), X, y, **flags)):
+            raise CheckFailed(message)
+    k = next(i for i, (a, b) in enumerate(zip(losses, expected)) if abs(a - b) > 1e-4 + 1e-4 * abs(b))
+    raise CheckFailed(f"train's loss at step {k} is {losses[k]:.4f}, a correct loop's is {expected[k]:.4f}: create "
+                      "torch.optim.Adam(model.parameters(), lr=lr) once, then in each step: forward, loss, "
+                      "optimizer.zero_grad(), loss.backward(), optimizer.step(), and record loss.item().")
+
+
+def _as_floats(losses: Any) -> list[float]:
+    if losses is None:
+        raise CheckFailed("train returned None: return the list of losses, one float per step (losses.append(loss.item())).")
+    if isinstance(losses, torch.Tensor):
+        raise CheckFailed("train returned a tensor; return a Python list with one float per step "
+                          "(losses.append(loss.item())).")
+    if not isinstance(losses, (list, tuple)):
+        raise CheckFailed(f"train returned a {type(losses).__name__}; return a list with one float per step.")
+    if len(losses) != _STEPS:
+        raise CheckFailed(f"train(..., steps={_STEPS}) returned {len(losses)} losses; return one per step, {_STEPS}.")
+    if any(isinstance(v, torch.Tensor) for v in losses):
+        raise CheckFailed("train's losses are tensors; append loss.item() (a float): a stored tensor keeps the whole "
+                          "graph of its step in memory.")
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in losses):
+        raise CheckFailed("train's losses should be numbers: append loss.item() in every step.")
+    values = [float(v) for v in losses]
+    if any(v != v for v in values):
+        raise CheckFailed("train's losses contain nan: look for a log of 0 (use BCEWithLogitsLoss on the raw scores).")
+    return values
+
+
+def _same(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(abs(x - e) <= 1e-4 + 1e-4 * abs(e) for x, e in zip(a, b))
