@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-__all__ = ["feature_map", "make_spiral", "split_train_test"]
+__all__ = ["feature_map", "make_spiral", "split_train_test", "split_train_val_test"]
 
 #: The playground's seven input features, in its order, as functions of a batch ``X`` (N, 2).
 FEATURES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -76,6 +76,32 @@ def split_train_test(X: torch.Tensor, y: torch.Tensor, train_percent: int = 50,
     k = X.shape[0] * train_percent // 100
     train, test = order[:k], order[k:]
     return X[train], y[train], X[test], y[test]
+
+
+def split_train_val_test(X: torch.Tensor, y: torch.Tensor, train_percent: int = 50, val_percent: int = 25,
+                         generator: torch.Generator | None = None) -> tuple[torch.Tensor, ...]:
+    """Shuffle once; the first ``train_percent`` % train, the next ``val_percent`` % validate, the rest test.
+
+    The validation points choose (a model, a setting, an epoch); the test points, used for no
+    choice, give the final word. Returns ``X_train, y_train, X_val, y_val, X_test, y_test``.
+
+    Example:
+        >>> X, y = make_spiral()
+        >>> [t.shape[0] for t in split_train_val_test(X, y, 50, 25)]
+        [250, 250, 125, 125, 125, 125]
+    """
+    if X.dim() != 2 or y.dim() != 1 or X.shape[0] != y.shape[0]:
+        raise ValueError(f"expected X of shape (N, d) and y of shape (N,), got {tuple(X.shape)} and {tuple(y.shape)}")
+    if not (0 < train_percent and 0 < val_percent and train_percent + val_percent < 100):
+        raise ValueError(f"need train_percent > 0, val_percent > 0 and their sum below 100 (the rest is the test set); "
+                         f"got {train_percent!r} and {val_percent!r}")
+    order = torch.randperm(X.shape[0], generator=generator)
+    k_train = X.shape[0] * train_percent // 100
+    k_val = X.shape[0] * (train_percent + val_percent) // 100
+    parts = order[:k_train], order[k_train:k_val], order[k_val:]
+    if any(len(part) == 0 for part in parts):
+        raise ValueError(f"{train_percent} % / {val_percent} % of {X.shape[0]} points leaves an empty split; use more points")
+    return tuple(t for part in parts for t in (X[part], y[part]))
 
 
 def feature_map(names: Sequence[str]) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from course_utils.spiral import FEATURES, feature_map, make_spiral, split_train_test
+from course_utils.spiral import FEATURES, feature_map, make_spiral, split_train_test, split_train_val_test
 
 
 def test_noise_free_spiral_follows_the_playground_formula():
@@ -62,3 +62,20 @@ def test_feature_map_computes_the_seven_features_in_order():
         feature_map(["x3"])
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
         phi(torch.zeros(4, 3))
+
+
+def test_three_way_split_is_disjoint_and_covers_every_point():
+    X, y = torch.arange(1000.0).reshape(500, 2), torch.arange(500.0)   # every point different
+    X_tr, y_tr, X_val, y_val, X_te, y_te = split_train_val_test(X, y, 50, 25, torch.Generator().manual_seed(0))
+    assert (len(y_tr), len(y_val), len(y_te)) == (250, 125, 125)
+    assert sorted(torch.cat([y_tr, y_val, y_te]).tolist()) == y.tolist()
+    assert torch.equal(X_val[:, 0], 2 * y_val)                          # points keep their labels
+    assert torch.equal(split_train_val_test(X, y, 50, 25, torch.Generator().manual_seed(0))[2], X_val)
+
+
+@pytest.mark.parametrize("percents, match", [((60, 40), "sum below 100"), ((0, 25), "train_percent > 0"),
+                                              ((50, 0), "val_percent > 0")])
+def test_three_way_split_rejects_bad_percentages(percents, match):
+    X, y = make_spiral(500)
+    with pytest.raises(ValueError, match=match):
+        split_train_val_test(X, y, *percents)
