@@ -56,7 +56,7 @@ class Guide:
     def text(self) -> str:
         """The whole guide as markdown (title, intro, sections)."""
         parts = [self.title, self.intro] + [f"## {heading}\n{body}" for heading, body in self.sections]
-        return "\n".join(part.rstrip("\n") for part in parts if part) + "\n"
+        return "\n\n".join(part.strip("\n") for part in parts if part.strip()) + "\n"
 
 
 def _heading_lines(text: str) -> list[tuple[int, str]]:

@@ -12,6 +12,7 @@ stderr and erases its line when it closes. In a kernel without ipywidgets no bar
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ def _in_notebook_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+@functools.cache
 def _notebook_bar_class() -> type | None:
     """tqdm's widget bar with a display that is cleared on close (None without ipywidgets)."""
     try:
