@@ -56,12 +56,37 @@ def _homework(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from course_tools.grading import grade
+    from course_tools.grading import SandboxUnavailable, grade, merge
     from course_tools.notebook_tools import build_dir
 
-    out = Path(args.out or build_dir("grades"))
-    grade(args.submissions, out, args.timeout, args.notebook)
-    print(f"reports: {out / 'grades.csv'} and {out / 'grades.md'}")
+    if args.merge is not None:
+        folders = args.merge or sorted(str(p) for p in build_dir("grades").glob("shard-*-of-*") if p.is_dir())
+        if not folders:
+            raise FileNotFoundError("no shard reports to merge: pass their folders, or grade with --shard K/N first")
+        out = Path(args.out or build_dir("grades"))
+        results = merge(folders, out)
+        print(f"merged {len(results)} submissions from {len(folders)} report folders")
+    else:
+        if not args.submissions:
+            print("course grade: pass the folder of submissions (or --merge)", file=sys.stderr)
+            return 2
+        shard = None
+        if args.shard:
+            k, _, n = args.shard.partition("/")
+            if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+                print(f"course grade: --shard takes K/N with 1 <= K <= N, e.g. 2/8 (got {args.shard})", file=sys.stderr)
+                return 2
+            shard = (int(k), int(n))
+        default = build_dir("grades") / (f"shard-{shard[0]}-of-{shard[1]}" if shard else "")
+        out = Path(args.out or default)
+        try:
+            grade(args.submissions, out, args.timeout, args.notebook, isolate=not args.unsafe_no_sandbox,
+                  jobs=args.jobs or None,
+                  shard=shard, reuse=not args.regrade)
+        except SandboxUnavailable as err:
+            print(f"course grade: {err}", file=sys.stderr)
+            return 2
+    print(f"reports: {out / 'grades.csv'}, {out / 'grades.md'} and {out / 'gradebook.csv'}")
     return 0
 
 
@@ -192,8 +217,20 @@ def parser() -> argparse.ArgumentParser:
             out="homework", timeout=SUBMISSION_TIMEOUT)
     grade = command("grade", _grade, "run submitted notebooks, report which checks pass", notebooks=False,
                     out="grades", timeout=SUBMISSION_TIMEOUT)
-    grade.add_argument("submissions", help="folder of submitted notebooks (searched recursively)")
+    grade.add_argument("submissions", nargs="?", help="folder of submitted notebooks (searched recursively), named "
+                       "STUDENT_NN_name.ipynb or STUDENT/NN_name.ipynb")
     grade.add_argument("--notebook", help="the course notebook every submission answers (default: from its name)")
+    grade.add_argument("--jobs", type=int, default=0,
+                       help="submissions graded at the same time (default: the number of cores)")
+    grade.add_argument("--shard", metavar="K/N", help="grade only the K-th of N equal parts of the folder (a batch "
+                       "system's job array: one part per job); reports go to build/grades/shard-K-of-N")
+    grade.add_argument("--merge", nargs="*", metavar="DIR", help="combine the reports of shards (their --out "
+                       "folders; default: build/grades/shard-*) into one set of reports, grading nothing")
+    grade.add_argument("--regrade", action="store_true", help="grade every submission again, even those whose file "
+                       "and checks are unchanged since the last run into the same folder")
+    grade.add_argument("--unsafe-no-sandbox", action="store_true", help="run submissions WITHOUT the bubblewrap "
+                       "sandbox, with your own rights (they can read and change your files): only where bubblewrap "
+                       "cannot run and you trust every submission")
     command("slides", _slides, "run the notebooks and render reveal.js decks", out="slides", jobs=True)
     tags = command("slide-tags", _slide_tags, "store the slide metadata the course's rule gives each cell")
     tags.add_argument("--check", action="store_true", help="only list the cells whose metadata is off the rule")

@@ -1,58 +1,91 @@
-"""Grade submitted notebooks: run each one, record which exercise checks pass.
+"""Grade submitted notebooks: run each one in a sandbox, decide every check in the grader.
 
-Run ``course grade SUBMISSIONS_FOLDER`` (or ``make grade SUBMISSIONS=folder``).
-Every ``*.ipynb`` under the folder is one submission; ``alice/02_linear_regression.ipynb`` and
-``alice_02.ipynb`` both work. The course notebook it answers is found from the ``NN_`` number in
-the file name, else from its ``# NN · Title`` cell (or given with ``--notebook``).
+Run ``course grade SUBMISSIONS_FOLDER`` (or ``make grade SUBMISSIONS=folder``). Every ``*.ipynb``
+under the folder is one submission, named by the documented pattern (``parse_name``):
+``STUDENT_NN.ipynb``, ``STUDENT_NN_anything.ipynb`` or ``STUDENT/NN_anything.ipynb``, where
+``STUDENT`` is the student's id (letters, digits, ``.``, ``-``, ``@``, ``+``; no ``_``) and ``NN`` the
+number of the course notebook it answers (``--notebook`` names one for all).
 
-For each submission:
+For each submission, in a process of its own (forked from a grader that has run no student
+code, so its grade never depends on what was graded before):
 
-1. it is read as data (never opened for writing, never run when larger than ``MAX_NOTEBOOK_MB`` or
-   not a valid notebook), its stored outputs are dropped (a stored ✅ earns nothing), and its own
-   cells are scanned for tampering with the checking machinery (``tampering``): such a submission
-   is reported as ``tampered`` and earns nothing;
-2. it runs top to bottom in a fresh kernel inside a sandbox (``course_tools.sandbox``: no network,
-   read-only course, private /tmp; time, memory, process, file and output limits); a cell that
-   raises does not stop the run, so later checks still count;
-3. at each check cell of the teacher notebook (found in the submission by its source), the grader
-   runs the teacher's check cell itself, here, from the course's own code; the names it needs from
-   the notebook come from the kernel as data or as calls into it (``course_tools.answers``). A
-   check ``pass``es when it raises nothing and prints ✅, ``fail``s on ``CheckFailed`` (with its
-   message), is an ``error`` on another exception, ``not run`` when the run stopped before it and
-   ``missing`` when the check cell was deleted or edited. Where a check watches how the answer is
-   computed (a gradient hook, a recorder of torch calls), the kernel's own run of the cell is
-   heard too (``_combine``).
+1. the file is read as data: a link or anything but a regular file is refused unread, a file
+   over ``MAX_NOTEBOOK_MB`` or not a valid notebook is ``invalid``; stored outputs are dropped
+   (a stored ✅ earns nothing); its own cells are scanned for tampering with the checking
+   machinery (``tampering``): such a submission is reported as ``tampered`` and earns nothing;
+2. its code cells run top to bottom in an IPython shell inside a sandbox
+   (``course_tools.sandbox``: no network, read-only course, private /tmp; time, memory,
+   process, file and output limits); a cell that raises does not stop the run;
+3. at each check cell of the teacher notebook (found in the submission by its source), the
+   grader runs the teacher's check statements itself, here, from the course's code; the names
+   they need from the notebook come from the sandbox as plain data or as calls into it
+   (``course_tools.answers``). A check ``pass``es when it raises nothing and prints ✅,
+   ``fail``s on ``CheckFailed`` (with its message), is an ``error`` on another exception,
+   ``not run`` when the run stopped before it and ``missing`` when the cell was deleted or edited.
+   The sandbox's own run of the cell counts for nothing.
 
-Submissions that are not valid notebooks, crash the kernel or hang are reported as such and the
-grading goes on. The report is ``grades.csv`` and ``grades.md`` in ``build/grades/`` (or ``--out``).
+One cause, one status: ``ok``; ``tampered`` (the scan, or a message no honest notebook sends);
+``time limit`` (the notebook or a call a check made, past the time); ``memory limit``,
+``process limit``, ``output limit``, ``file size limit`` (the sandbox's limits); ``answer limit``
+(answers too large for the grader's own bounds); ``crashed`` (the sandbox ended early);
+``invalid``, ``refused``, ``unknown notebook`` (never run); ``grader error`` (a bug here, reported).
+
+Many at once: ``jobs`` submissions run in parallel (default: the cores) with a progress bar;
+``shard=(k, n)`` grades every n-th submission from the k-th (for a batch system's job array),
+``merge`` combines the shards' reports; a submission whose file and the course's checks are
+unchanged since the last run into the same folder is not graded again. The reports, in
+``build/grades/`` (or ``--out``): ``grades.csv`` and ``grades.md`` (one row per submission),
+``gradebook.csv`` (one row per student, for a learning platform) and ``results.json``.
 """
 
 from __future__ import annotations
 
 import ast
 import csv
+import hashlib
+import html
+import json
+import multiprocessing
 import os
 import re
+import stat
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
-from course_tools.answers import Channel, Namespace, ProtocolError, SandboxGone, Session, notebook_imports, run_check
+from course_tools.answers import (
+    AnswerTooLarge,
+    Channel,
+    GradingStop,
+    Namespace,
+    ProtocolError,
+    SandboxGone,
+    Session,
+    TimeLimit,
+    definitions,
+    notebook_imports,
+    run_check,
+)
 from course_tools.execution import SUBMISSION_TIMEOUT
 from course_tools.notebook_tools import build_dir, course_notebooks
-from course_tools.sandbox import Limits, Sandbox, bwrap_path, isolation
+from course_tools.sandbox import CANNOT_ISOLATE, Limits, Sandbox, SandboxUnavailable, bwrap_path, isolation
 from course_tools.student import find_exercises
 
-__all__ = ["Check", "Limits", "Result", "grade", "grade_one", "tampering", "teacher_checks", "write_reports"]
+__all__ = ["Check", "Limits", "Result", "SandboxUnavailable", "grade", "grade_one", "merge", "parse_name",
+           "tampering", "teacher_checks", "write_reports"]
 
 PASS_MARK = "✅"
 SYMBOLS = {"pass": "✅", "fail": "❌", "error": "💥", "not run": "⏭", "missing": "❓", "tampered": "🚫"}
-_NUMBER = re.compile(r"(?:^|[^0-9])(\d\d)_")
-_TITLE = re.compile(r"^#\s+(\d\d)\s+·")
+MAX_NOTEBOOK_MB = 20  # a larger submission is refused unread
+#: The student's id in a file or folder name: no "_", which separates it from the notebook number.
+_STUDENT = r"[A-Za-z0-9][A-Za-z0-9.@+\-]*"
+_FILE_NAME = re.compile(rf"^(?P<student>{_STUDENT})_(?P<number>\d\d)(?:_[^/]*)?\.ipynb$")
+_IN_FOLDER = re.compile(r"^(?P<number>\d\d)(?:_[^/]*)?\.ipynb$")
 
 
 @dataclass(frozen=True)
@@ -69,15 +102,49 @@ class Result:
 
     submission: str
     notebook: str = ""
-    status: str = "ok"  # ok, invalid, unknown notebook, tampered, crashed, time limit, memory limit, ...
+    status: str = "ok"
     detail: str = ""
     checks: dict[str, str] = field(default_factory=dict)  # label -> pass/fail/error/not run/missing/tampered
     messages: dict[str, str] = field(default_factory=dict)  # label -> why it did not pass
     seconds: float = 0.0
+    student: str = ""
+    key: str = ""  # the submission's bytes and the course's checks, hashed: unchanged -> not graded again
 
     @property
     def passed(self) -> int:
         return sum(state == "pass" for state in self.checks.values())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """A result from ``results.json`` (fields checked, so a hand-edited file cannot inject code or types)."""
+        known = {f: data.get(f) for f in cls.__dataclass_fields__ if f in data}
+        result = cls(submission=str(known.pop("submission", "")))
+        for name in ("notebook", "status", "detail", "student", "key"):
+            setattr(result, name, str(known.get(name) or ""))
+        result.seconds = float(known.get("seconds") or 0.0)
+        for name in ("checks", "messages"):
+            value = known.get(name) or {}
+            setattr(result, name, {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {})
+        return result
+
+
+def parse_name(relative: str) -> tuple[str, str] | None:
+    """The (student, notebook number) a submission's path names, by the documented pattern only.
+
+    Example:
+        >>> parse_name("alice_02_linear_regression.ipynb"), parse_name("bob/07_generative.ipynb")
+        (('alice', '02'), ('bob', '07'))
+        >>> parse_name("notes_2024_v2.ipynb") is None, parse_name("03_x_02_y.ipynb") is None
+        (True, True)
+    """
+    parts = relative.replace(os.sep, "/").split("/")
+    match = _FILE_NAME.match(parts[-1])
+    if match:
+        return match["student"], match["number"]
+    match = _IN_FOLDER.match(parts[-1])
+    if match and len(parts) >= 2 and re.fullmatch(_STUDENT, parts[-2]):
+        return parts[-2], match["number"]
+    return None
 
 
 def teacher_checks(nb: nbformat.NotebookNode) -> list[Check]:
@@ -99,43 +166,6 @@ def _normalised(source: str) -> str:
     return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
-def _which_notebook(path: Path, nb: nbformat.NotebookNode | None, teachers: dict[str, Path]) -> Path | None:
-    numbers = _NUMBER.findall(path.name)
-    if not numbers and nb is not None and nb.cells and nb.cells[0].cell_type == "markdown":
-        numbers = _TITLE.findall(nb.cells[0].source)
-    return teachers.get(numbers[0]) if numbers else None
-
-
-def grade_one(path: Path, root: Path, teachers: dict[str, Path], limits: Limits,
-              notebook: Path | None = None, isolate: bool = True) -> Result:
-    """Grade the submission ``path`` (never modified) against its teacher notebook.
-
-    ``teachers`` maps a notebook number ("02") to the teacher notebook; ``notebook`` overrides it.
-
-    Example:
-        >>> grade_one(Path("subs/alice_02.ipynb"), Path("subs"), {"02": teacher}, Limits())  # doctest: +SKIP
-        Result(submission='alice_02.ipynb', notebook='02_linear_regression.ipynb', status='ok', ...)
-    """
-    result = Result(submission=str(path.relative_to(root)))
-    start = time.perf_counter()
-    try:
-        _grade_copy(path, result, teachers, limits, notebook, isolate)
-    finally:
-        result.seconds = time.perf_counter() - start
-    return result
-
-
-MAX_NOTEBOOK_MB = 20  # a larger submission is refused unread
-#: Modules whose functions the checks rely on: a submission that replaces one is reported as tampered.
-_GUARDED = ("course_utils", "course_tools", "torch", "numpy", "builtins", "math", "IPython", "nbformat", "sys")
-#: Cell errors that mean a limit was reached, in a teacher's words.
-_LIMIT_ERRORS = {"MemoryError": "memory limit", "BlockingIOError": "process limit",
-                 "File too large": "file size limit", "No space left on device": "disk space limit"}
-_STOPPED = {"time limit": "still running after {seconds:.0f} s (and {startup_seconds:.0f} s to start)", "memory limit": "used more than {memory_mb} MB of memory",
-            "process limit": "started more than {processes} processes and threads",
-            "output limit": "printed more than 20 MB", "crashed": "the kernel died"}
-
-
 def _matching_cells(nb: nbformat.NotebookNode, checks: list[Check]) -> dict[int, Check]:
     """Submission cell index -> the teacher's check it holds (matched by source, blanks ignored)."""
     wanted = {_normalised(c.source): c for c in checks}
@@ -145,6 +175,22 @@ def _matching_cells(nb: nbformat.NotebookNode, checks: list[Check]) -> dict[int,
         if check is not None and check not in found.values():
             found[index] = check
     return found
+
+
+# ---------------------------------------------------------------- the tampering scan
+
+#: Modules whose functions the checks rely on: a submission that replaces one is reported as tampered.
+_GUARDED = ("course_utils", "course_tools", "torch", "numpy", "builtins", "math", "IPython", "nbformat", "sys")
+#: Module settings honest notebooks change (``torch.backends.cudnn.deterministic = True``).
+_HARMLESS = ("deterministic", "benchmark", "allow_tf32", "printoptions", "dont_write_bytecode", "rcParams",
+             "recursionlimit")
+#: Attributes of functions whose replacement swaps their code.
+_FUNCTION_PARTS = ("__code__", "__globals__", "__defaults__", "__kwdefaults__", "__closure__", "__builtins__")
+#: Calls that reach the checking machinery's frames, objects or pipes.
+_REACHING = {"sys._getframe": "reads the caller's frames", "inspect.currentframe": "reads the caller's frames",
+             "inspect.stack": "reads the caller's frames", "gc.get_objects": "searches the interpreter's objects",
+             "gc.get_referrers": "searches the interpreter's objects", "os.write": "writes to a raw file descriptor",
+             "os.dup2": "rewires a file descriptor", "os.fdopen": "opens a raw file descriptor"}
 
 
 def _dotted(node: ast.AST) -> str:
@@ -157,13 +203,33 @@ def _dotted(node: ast.AST) -> str:
     return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else ""
 
 
+def _cell_trees(source: str) -> list[ast.AST]:
+    """The cell as Python, and the code inside its magics (``%time x = ...``, ``%%capture``)."""
+    from course_tools.answers import _python
+
+    try:
+        tree = ast.parse(_python(source))
+    except SyntaxError:
+        return []
+    trees = [tree]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _dotted(node.func).endswith(("run_line_magic", "run_cell_magic")):
+            for arg in node.args[1:]:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    text = arg.value.split(None, 1)[-1] if arg.value.lstrip().startswith("-") else arg.value
+                    trees += _cell_trees(text)
+    return trees
+
+
 def tampering(nb: nbformat.NotebookNode, teacher: nbformat.NotebookNode) -> list[str]:
     """What the submission's own cells do to the checking machinery, in words (empty: nothing).
 
     Replacing a function or module of ``course_utils``, ``torch``, ``numpy``, ``builtins`` or
-    ``sys``, writing into ``sys.modules``, or hooking IPython's exception or output handling.
-    A scan of the source: it names what honest code never does; the grade does not rely on it
-    (checks run outside the sandbox), it tells the teacher what was tried.
+    ``sys``, writing into ``sys.modules``, hooking IPython's exception or output handling,
+    defining a name the teacher's checks use, swapping a function's code, running code the
+    scan cannot read (``exec``, ``eval``, ``compile``), reaching for frames, the interpreter's
+    objects or raw file descriptors; also inside magics (``%time ...``). A scan of the source:
+    the grade does not rely on it (checks run in the grader), it names what was tried.
 
     Example:
         >>> cell = nbformat.v4.new_code_cell("import torch\\ntorch.allclose = lambda *a, **k: True")
@@ -171,114 +237,180 @@ def tampering(nb: nbformat.NotebookNode, teacher: nbformat.NotebookNode) -> list
         ['cell 0 replaces torch.allclose']
     """
     teachers = {_normalised(c.source) for c in teacher.cells if c.cell_type == "code"}
+    check_names = set(notebook_imports([c.source for c in teacher.cells if c.cell_type == "code"
+                                        and "check_" in c.source]))
+    check_names = {n for n in check_names if n.startswith("check_") or n in ("CheckFailed", "passed", "call_student",
+                                                                              "check_close", "check_tensor")}
     found: list[str] = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or _normalised(cell.source) in teachers:
             continue
-        try:
-            tree = ast.parse("\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!"))))
-        except SyntaxError:
-            continue
-        modules = {"builtins", "__builtins__"}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                modules |= {a.asname or a.name.split(".")[0] for a in node.names if a.name.split(".")[0] in _GUARDED}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in _GUARDED:
-                modules |= {a.asname or a.name for a in node.names}
-        modules |= set(_GUARDED)
-        for node in ast.walk(tree):
-            targets: list[ast.AST] = []
-            if isinstance(node, (ast.Assign, ast.Delete)):
-                targets = list(node.targets)
-            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-                targets = [node.target]
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") \
-                    and node.args and _dotted(node.args[0]).split(".")[0] in modules:
-                found.append(f"cell {index} calls {node.func.id} on {_dotted(node.args[0])}")
-            elif isinstance(node, ast.Call) and _dotted(node.func).endswith(("set_custom_exc", "events.register")):
-                found.append(f"cell {index} hooks IPython ({_dotted(node.func)})")
-            for target in targets:
-                if isinstance(target, ast.Subscript) and _dotted(target.value) in ("sys.modules", "__builtins__"):
-                    found.append(f"cell {index} writes into {_dotted(target.value)}")
-                name = _dotted(target) if isinstance(target, ast.Attribute) else ""
-                if "()" in name and name.split(".")[-1] in ("showtraceback", "_showtraceback", "showsyntaxerror",
-                                                                       "display_pub", "displayhook", "run_cell"):
-                    found.append(f"cell {index} hooks IPython ({name})")
-                elif name and name.split(".")[0] in modules and name.split(".")[-1] not in _HARMLESS:
-                    found.append(f"cell {index} replaces {name}")
+        for tree in _cell_trees(cell.source):
+            found += _scan(tree, index, check_names)
     return list(dict.fromkeys(found))
 
 
-#: Module settings honest notebooks change (``torch.backends.cudnn.deterministic = True``).
-_HARMLESS = ("deterministic", "benchmark", "allow_tf32", "printoptions", "dont_write_bytecode", "rcParams",
-             "recursionlimit")
+def _scan(tree: ast.AST, index: int, check_names: set[str]) -> list[str]:
+    found: list[str] = []
+    modules = {"builtins", "__builtins__"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {a.asname or a.name.split(".")[0] for a in node.names if a.name.split(".")[0] in _GUARDED}
+            found += [f"cell {index} imports ctypes" for a in node.names if a.name.split(".")[0] == "ctypes"]
+        elif isinstance(node, ast.ImportFrom):
+            if (node.module or "").split(".")[0] in _GUARDED:
+                modules |= {a.asname or a.name for a in node.names}
+            if (node.module or "").split(".")[0] == "ctypes":
+                found.append(f"cell {index} imports ctypes")
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                _dotted(node.value.func) in ("importlib.import_module", "__import__", "import_module"):
+            modules |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    modules |= set(_GUARDED)
+    for node in ast.walk(tree):
+        targets: list[ast.AST] = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in check_names:
+            found.append(f"cell {index} defines its own {node.name}")
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found += [f"cell {index} binds {a.asname} to another import" for a in node.names
+                      if a.asname in check_names]
+        elif isinstance(node, ast.Call):
+            name = _dotted(node.func)
+            if isinstance(node.func, ast.Name) and name in ("setattr", "delattr") and node.args \
+                    and _dotted(node.args[0]).split(".")[0] in modules:
+                found.append(f"cell {index} calls {name} on {_dotted(node.args[0])}")
+            elif name.endswith(("set_custom_exc", "events.register")):
+                found.append(f"cell {index} hooks IPython ({name})")
+            elif name in ("exec", "eval", "compile") and not (node.args and isinstance(node.args[0], ast.Constant)):
+                found.append(f"cell {index} runs code the grader cannot read ({name})")
+            elif name in _REACHING:
+                found.append(f"cell {index} {_REACHING[name]} ({name})")
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in check_names:
+                found.append(f"cell {index} replaces {target.id}")
+            if isinstance(target, ast.Subscript) and _dotted(target.value) in ("sys.modules", "__builtins__"):
+                found.append(f"cell {index} writes into {_dotted(target.value)}")
+            name = _dotted(target) if isinstance(target, ast.Attribute) else ""
+            if "()" in name and name.split(".")[-1] in ("showtraceback", "_showtraceback", "showsyntaxerror",
+                                                        "display_pub", "displayhook", "run_cell"):
+                found.append(f"cell {index} hooks IPython ({name})")
+            elif isinstance(target, ast.Attribute) and target.attr in _FUNCTION_PARTS:
+                found.append(f"cell {index} replaces {name or target.attr}")
+            elif name and name.split(".")[0] in modules and name.split(".")[-1] not in _HARMLESS:
+                found.append(f"cell {index} replaces {name}")
+    return found
 
 
-def _read_submission(path: Path, result: Result) -> nbformat.NotebookNode | None:
-    if path.stat().st_size > MAX_NOTEBOOK_MB * 2**20:
-        result.status, result.detail = "invalid", f"the file is larger than {MAX_NOTEBOOK_MB} MB: not opened"
-        return None
+# ---------------------------------------------------------------- one submission
+
+#: Cell errors that mean a sandbox limit was reached, in a teacher's words (detail only).
+_LIMIT_ERRORS = {"MemoryError": "memory limit", "BlockingIOError": "process limit",
+                 "File too large": "file size limit", "No space left on device": "disk space limit"}
+_STOPPED = {"time limit": "still running after {seconds:.0f} s (and {startup_seconds:.0f} s to start)",
+            "memory limit": "used more than {memory_mb} MB of memory",
+            "process limit": "started more than {processes} processes and threads",
+            "output limit": "printed more than 20 MB", "crashed": "the sandbox ended before the notebook did",
+            "answer limit": "its answers needed more than {grader_memory_mb} MB in the grader"}
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The submission's bytes: never through a link, never from anything but a regular file."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
     try:
-        nb = nbformat.read(path, as_version=4)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _Refused("not a regular file")
+        if info.st_size > MAX_NOTEBOOK_MB * 2**20:
+            raise _Invalid(f"the file is larger than {MAX_NOTEBOOK_MB} MB: not opened")
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 20):
+            size += len(chunk)
+            if size > MAX_NOTEBOOK_MB * 2**20:
+                raise _Invalid(f"the file is larger than {MAX_NOTEBOOK_MB} MB: not opened")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+class _Refused(Exception):
+    pass
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _read_submission(data: bytes, result: Result) -> nbformat.NotebookNode | None:
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
         return nb
     except Exception as err:  # noqa: BLE001 - every unreadable file is reported, not raised
         first = str(err).splitlines()[0][:200] if str(err).strip() else type(err).__name__
         result.status, result.detail = "invalid", f"not a valid notebook: {first}"
         return None
+    except RecursionError:
+        result.status, result.detail = "invalid", "not a valid notebook: nested too deeply"
+        return None
 
 
-def _sandbox_reads() -> list[Path]:
-    """What the sandbox may read: the Python installation, the environment, the course packages, its data."""
-    import course_utils
+def grade_one(path: Path, root: Path, teachers: dict[str, Path], limits: Limits,
+              notebook: Path | None = None, isolate: bool = True) -> Result:
+    """Grade the submission ``path`` (never modified) against its teacher notebook, in this process.
 
-    reads = [Path(sys.base_prefix), Path(sys.prefix), Path(course_utils.__file__).parent, Path(__file__).parent,
-             Path(course_utils.__file__).parent.parent / "data"]
-    if os.environ.get("CATS_DOGS_DIR"):
-        reads.append(Path(os.environ["CATS_DOGS_DIR"]))
-    return [p.resolve() for p in reads]
+    ``teachers`` maps a notebook number ("02") to the teacher notebook; ``notebook`` overrides it.
+    Every failure is this submission's result; nothing here raises.
 
-
-def _sandbox_env() -> dict[str, str]:
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "JUPYTER_PLATFORM_DIRS": "1",
-           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    if os.environ.get("CATS_DOGS_DIR"):
-        env["CATS_DOGS_DIR"] = str(Path(os.environ["CATS_DOGS_DIR"]).resolve())
-    return env
-
-
-def _combine(result: Result, label: str, state: str, why: str, watched: bool, ticked: bool, error: str) -> None:
-    """The check's grade from the grader's run and the kernel's own run of the same cell.
-
-    The grader's run decides, except where the check watched how the answer is computed (a
-    gradient hook, a recorder of torch calls: that happens in the kernel, out of the grader's
-    sight). Then a rule the kernel's run saw broken fails the check, and a grader's failure the
-    kernel's run does not confirm is the grader's blind spot, not the student's: it passes.
+    Example:
+        >>> grade_one(Path("subs/alice_02.ipynb"), Path("subs"), {"02": teacher}, Limits())  # doctest: +SKIP
+        Result(submission='alice_02.ipynb', notebook='02_linear_regression.ipynb', status='ok', ...)
     """
-    if not watched:
+    relative = path.relative_to(root).as_posix()
+    named = parse_name(relative)
+    result = Result(submission=relative, student=named[0] if named else "")
+    start = time.perf_counter()
+    try:
+        _grade(path, named, result, teachers, limits, notebook, isolate)
+    except MemoryError:
+        result.status, result.detail = "answer limit", _STOPPED["answer limit"].format(**vars(limits))
+        result.checks = {k: "not run" if v == "pass" else v for k, v in result.checks.items()}
+    except SandboxUnavailable:
+        raise
+    except Exception as err:  # noqa: BLE001 - a bug here is one submission's problem, reported
+        result.status, result.detail = "grader error", f"{type(err).__name__}: {str(err)[:300]}"
+    finally:
+        result.seconds = time.perf_counter() - start
+    return result
+
+
+def _grade(path: Path, named: tuple[str, str] | None, result: Result, teachers: dict[str, Path], limits: Limits,
+           notebook: Path | None, isolate: bool) -> None:
+    teacher = notebook or (teachers.get(named[1]) if named else None)
+    try:
+        data = _read_bytes(path)
+    except _Refused as why:
+        result.status, result.detail = "refused", f"{why}: not read"
         return
-    kernel = "pass" if ticked and not error else "fail" if error.startswith("CheckFailed") else "error"
-    if state == "pass" and kernel != "pass":
-        result.checks[label] = kernel
-        result.messages[label] = (error.partition(": ")[2] if kernel == "fail" else error) or "the check printed no ✅"
-    elif state != "pass" and kernel == "pass":
-        result.checks[label] = "pass"
-        result.messages.pop(label, None)
-
-
-def _grade_copy(path: Path, result: Result, teachers: dict[str, Path], limits: Limits,
-                notebook: Path | None, isolate: bool) -> None:
-    nb = _read_submission(path, result)
-    teacher = notebook or _which_notebook(path, nb, teachers)
+    except _Invalid as why:
+        result.status, result.detail = "invalid", str(why)
+        data = None
+    except OSError as err:
+        result.status, result.detail = "refused", f"cannot be opened as a plain file ({err.strerror}): not read"
+        return
     if teacher is None:
-        if nb is not None:
-            result.status = "unknown notebook"
-            result.detail = "no NN_ number in the file name or title; pass --notebook"
+        result.status = "unknown notebook"
+        result.detail = "the name does not follow STUDENT_NN_name.ipynb or STUDENT/NN_name.ipynb; pass --notebook"
         return
     result.notebook = teacher.name
     teacher_nb = nbformat.read(teacher, as_version=4)
     checks = teacher_checks(teacher_nb)
     result.checks = {c.label: "not run" for c in checks}
+    nb = _read_submission(data, result) if data is not None else None
     if nb is None:
         return
     at = _matching_cells(nb, checks)
@@ -292,159 +424,502 @@ def _grade_copy(path: Path, result: Result, teachers: dict[str, Path], limits: L
         result.checks = {label: "tampered" for label in result.checks}
         result.messages.clear()
         return
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+    code = [(i, cell.source) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     imports = notebook_imports([c.source for c in teacher_nb.cells if c.cell_type == "code"])
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-        copy = Path(tmp) / "submission.ipynb"
-        nbformat.write(nb, copy)
-        _run_and_judge(copy, Path(tmp), at, imports, limits, result, isolate)
+        spec = Path(tmp) / "cells.json"
+        spec.write_text(json.dumps({"cells": code, "checks": sorted(at)}), encoding="utf-8")
+        _run_and_judge(spec, Path(tmp), code, at, imports, limits, result, isolate)
 
 
-def _run_and_judge(copy: Path, tmp: Path, at: dict[int, Check], imports: dict[str, tuple[str, str | None]],
-                   limits: Limits, result: Result, isolate: bool) -> None:
+def _sandbox_reads() -> list[Path]:
+    """What the sandbox may read: the Python installation, the environment, the course packages, its data."""
+    import course_utils
+
+    reads = [Path(sys.base_prefix), Path(sys.prefix), Path(course_utils.__file__).parent, Path(__file__).parent,
+             Path(course_utils.__file__).parent.parent / "data"]
+    reads += [Path(p) for p in os.environ.get("CATS_DOGS_DIR", "").split(os.pathsep) if p.strip()]
+    return [p.resolve() for p in reads]
+
+
+def _sandbox_env() -> dict[str, str]:
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "JUPYTER_PLATFORM_DIRS": "1",
+           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    if os.environ.get("CATS_DOGS_DIR"):
+        env["CATS_DOGS_DIR"] = os.pathsep.join(str(Path(p).resolve()) for p in
+                                               os.environ["CATS_DOGS_DIR"].split(os.pathsep) if p.strip())
+    return env
+
+
+def _run_and_judge(spec: Path, tmp: Path, code: list[tuple[int, str]], at: dict[int, Check],
+                   imports: dict[str, tuple[str, str | None]], limits: Limits, result: Result, isolate: bool) -> None:
     """Run the submission in the sandbox; at each check cell, run the check here against its answers."""
     requests_r, requests_w = os.pipe()
     events_r, events_w = os.pipe()
-    work = Path("/submission") if isolate and bwrap_path() else tmp / "work"
-    argv = [sys.executable, "-m", "course_tools.answers", str(work / "submission.ipynb"),
-            ",".join(str(i) for i in sorted(at)), limits.to_json(), str(requests_r), str(events_w)]
-    box = Sandbox(argv, work=work, files={"submission.ipynb": copy}, read_only=_sandbox_reads(),
-                  env=_sandbox_env(), limits=limits, pass_fds=(requests_r, events_w), isolate=isolate)
-    os.close(requests_r)
-    os.close(events_w)
-    channel = Channel(events_r, requests_w)
-    ended = False
+    work = Path("/submission") if isolate else tmp / "work"
+    argv = [sys.executable, "-I", "-m", "course_tools.answers", str(work / "cells.json"), limits.to_json(),
+            str(requests_r), str(events_w)]
     try:
-        ended = _follow(channel, Session(channel, box.deadline, box.watch), box, at, imports, result)
+        box = Sandbox(argv, work=work, files={"cells.json": spec}, read_only=_sandbox_reads(), env=_sandbox_env(),
+                      limits=limits, pass_fds=(requests_r, events_w), isolate=isolate)
+    finally:
+        os.close(requests_r)
+        os.close(events_w)
+    channel = Channel(events_r, requests_w, budget=limits.grader_memory_mb * 2**20 // 2)
+    follower = _Follower(channel, box, code, at, imports, result)
+    try:
+        follower.follow()
     except ProtocolError as err:
         result.status, result.detail = "tampered", f"the sandbox sent what no honest notebook sends ({err})"
-        result.checks = {label: "tampered" if state == "pass" else state for label, state in result.checks.items()}
-    except (SandboxGone, TimeoutError, BrokenPipeError):
+        result.checks = {label: "tampered" if state in ("pass", "not run") else state
+                         for label, state in result.checks.items()}
+    except TimeLimit:
+        result.status = "time limit"
+    except AnswerTooLarge as err:
+        result.status, result.detail = "answer limit", f"the sandbox sent more than the grader takes ({err})"
+    except (SandboxGone, BrokenPipeError):
         pass
     finally:
         box.stop()
         os.close(events_r)
         os.close(requests_w)
-    if box.stopped:
-        result.status, result.detail = box.stopped, _STOPPED.get(box.stopped, "").format(**vars(limits))
-    elif not ended and result.status == "ok":
+    if follower.in_check is not None and result.status in ("time limit", "ok", "crashed"):
+        label = follower.in_check
+        result.checks[label] = "not run"
+        result.messages.pop(label, None)
+    if box.stopped and result.status in ("ok", "time limit"):
+        result.status = box.stopped
+    if result.status in _STOPPED and not result.detail:
+        where = f" (in the check of {follower.in_check})" if follower.in_check else \
+            (f" (in cell {follower.cell})" if follower.cell is not None else "")
+        result.detail = _STOPPED[result.status].format(**vars(limits)) + where
+    elif result.status == "ok" and not follower.ended:
         why = box.exit_reason()
-        result.status = why if why.endswith("limit") else "crashed"
-        result.detail = (why if why and not why.endswith("limit") else "the kernel stopped before the end") + \
-            (f"; {box.stderr_tail().strip().splitlines()[-1][:200]}" if box.stderr_tail().strip() else "")
+        result.status = why if why in ("time limit", "file size limit") else "crashed"
+        tail = box.stderr_tail().strip()
+        result.detail = (f"{why}; " if why and why != result.status else "") + \
+            f"the sandbox ended in cell {follower.cell}" + (f"; {tail.splitlines()[-1][:200]}" if tail else "")
 
 
-def _follow(channel: Channel, session: Session, box: Sandbox, at: dict[int, Check],
-            imports: dict[str, tuple[str, str | None]], result: Result) -> bool:
-    """Follow the driver's events to the end (True) or to a stop (False), judging each check."""
-    own: dict = {}
-    judged: dict[int, tuple[str, str, bool]] = {}  # check cell -> the grader's state, why, and whether it watched
-    while True:
-        event = channel.receive(box.deadline, box.watch)
-        kind = event.get("event")
-        if kind == "end":
-            return True
-        if kind == "started":
-            continue
-        if kind == "cell":
-            error = str(event.get("error", ""))
-            if event.get("cell") in judged:
-                _combine(result, at[event["cell"]].label, *judged.pop(event["cell"]), event.get("ticked") is True, error)
-            reason = next((why for key, why in _LIMIT_ERRORS.items() if key in error), "")
-            if reason and not result.detail:
-                result.detail = f"{reason} reached in cell {event.get('cell')} ({error[:120]})"
-        elif kind == "stopped":
-            if event.get("reason") not in _STOPPED:
-                raise ProtocolError(f"an unknown reason to stop: {str(event.get('reason'))[:40]}")
-            result.status = event["reason"]
-            result.detail = str(event.get("detail") or f"in cell {event.get('cell')}")[:300]
-            return False
-        elif kind == "check" and event.get("cell") in at:
-            check = at[event["cell"]]
-            answer = channel.receive(box.deadline, box.watch)
-            if answer.get("event") == "unanswered":
-                result.checks[check.label] = "error"
-                result.messages[check.label] = f"the kernel could not answer: {str(answer.get('detail'))[:200]}"
-                continue
-            if answer.get("event") != "serving":
-                raise ProtocolError(f"expected the answer server, got {str(answer)[:80]}")
-            namespace = Namespace(session, imports, own)
-            session.watched = False
-            state, why = run_check(check.source, namespace)
-            own = namespace.own()
-            result.checks[check.label] = state
-            if why:
-                result.messages[check.label] = why
-            judged[event["cell"]] = (state, why, session.watched)
-            channel.send({"op": "continue"})
-        else:
-            raise ProtocolError(f"an unexpected message {str(event)[:80]}")
+class _Follower:
+    """Follows the sandbox's events, every one validated, and judges each check when its cell comes."""
+
+    def __init__(self, channel: Channel, box: Sandbox, code: list[tuple[int, str]], at: dict[int, Check],
+                 imports: dict[str, tuple[str, str | None]], result: Result):
+        self.channel, self.box, self.at, self.imports, self.result = channel, box, at, imports, result
+        self.code = code
+        self.order = [i for i, _ in code]
+        self.cell: int | None = None
+        self.in_check: str | None = None
+        self.ended = False
+
+    def receive(self) -> dict[str, Any]:
+        return self.channel.receive(self.box.deadline, self.box.watch)
+
+    def follow(self) -> None:
+        first = self.receive()
+        if first != {"event": "started"}:
+            raise ProtocolError(f"expected the start, got {str(first)[:80]}")
+        self.box.deadline = time.monotonic() + self.box.limits.seconds  # started: the notebook's own time begins
+        own: dict[str, Any] = {}
+        position = 0
+        while True:
+            event = self.receive()
+            kind = event.get("event")
+            if kind == "cell" and set(event) == {"event", "cell"}:
+                if position >= len(self.order) or event["cell"] != self.order[position]:
+                    raise ProtocolError(f"a cell out of order: {str(event.get('cell'))[:20]}")
+                self.cell, position = event["cell"], position + 1
+                if self.cell in self.at:
+                    own = self.judge(self.at[self.cell], own)
+            elif kind == "error" and set(event) == {"event", "cell", "name", "text"} and event["cell"] == self.cell \
+                    and type(event["name"]) is str and type(event["text"]) is str and len(event["name"]) <= 80 \
+                    and len(event["text"]) <= 200:
+                reason = next((why for key, why in _LIMIT_ERRORS.items() if key in f"{event['name']}: {event['text']}"), "")
+                if reason and not self.result.detail:
+                    self.result.detail = f"{reason} reached in cell {self.cell} ({event['name']})"
+            elif kind == "stopped" and event == {"event": "stopped", "reason": "output limit"}:
+                self.result.status = "output limit"
+                return
+            elif kind == "end" and set(event) == {"event"} and position == len(self.order):
+                self.ended = True
+                return
+            else:
+                raise ProtocolError(f"an unexpected message {str(event)[:80]}")
+
+    def judge(self, check: Check, own: dict[str, Any]) -> dict[str, Any]:
+        """Run the teacher's check here; the sandbox serves the names it needs."""
+        sources = definitions([source for index, source in self.code if index < self.cell])
+        session = Session(self.channel, lambda: self.box.deadline, self.box.watch, sources)
+        namespace = Namespace(session, self.imports, own)
+        self.in_check = check.label
+        started, notebook_deadline = time.monotonic(), self.box.deadline
+        self.box.deadline = started + self.box.limits.seconds  # a check has the notebook's time limit of its own
+        state, why = run_check(check.source, namespace)
+        self.box.deadline = notebook_deadline + (time.monotonic() - started)  # and does not use the notebook's
+        self.in_check = None
+        self.result.checks[check.label] = state
+        if why:
+            self.result.messages[check.label] = why
+        self.channel.send({"op": "continue", "id": 0})
+        return namespace.own()
+
+
+# ---------------------------------------------------------------- reports
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain(text: Any) -> str:
+    """One line of text: control characters (newlines, terminal escapes, bidi overrides) as spaces."""
+    return _CONTROL.sub(" ", str(text))
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV field a spreadsheet shows as text: never a formula (OWASP's leading-character rule)."""
+    if isinstance(value, (int, float)):
+        return value
+    text = _plain(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _md(text: Any) -> str:
+    """Text for a markdown table cell or list item: one line, no HTML, no table or link syntax."""
+    escaped = html.escape(_plain(text), quote=True)
+    return re.sub(r"([\\`*\[\]|])", r"\\\1", escaped)
 
 
 def write_reports(results: list[Result], out_dir: Path, isolated: bool = True) -> tuple[Path, Path]:
-    """Write ``grades.csv`` and ``grades.md`` into ``out_dir``; their paths.
+    """Write ``grades.csv``, ``grades.md``, ``gradebook.csv`` and ``results.json`` into ``out_dir``;
+    the paths of the first two. Every name and message is escaped for its format.
 
     Example:
-        >>> write_reports([Result("alice.ipynb", "00_start_here.ipynb", checks={"f": "pass"})],
+        >>> write_reports([Result("alice_00.ipynb", "00_start_here.ipynb", checks={"f": "pass"}, student="alice")],
         ...               Path(tempfile.mkdtemp()))[0].name
         'grades.csv'
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    results = sorted(results, key=lambda r: r.submission)
     labels = list(dict.fromkeys(label for r in results for label in r.checks))
     csv_path, md_path = out_dir / "grades.csv", out_dir / "grades.md"
     with open(csv_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["submission", "notebook", "status", "passed", "total", *(f"check:{label}" for label in labels), "detail", "seconds"])
+        writer.writerow(["submission", "student", "notebook", "status", "passed", "total",
+                         *(f"check:{label}" for label in labels), "detail", "seconds"])
         for r in results:
             problems = "; ".join(f"{label}: {why}" for label, why in r.messages.items())
             detail = "; ".join(part for part in (r.detail, problems) if part)
-            writer.writerow([r.submission, r.notebook, r.status, r.passed, len(r.checks),
-                             *(r.checks.get(label, "") for label in labels), detail, f"{r.seconds:.1f}"])
-    lines = ["# Grades", "", f"Submissions: {isolation(isolated)}.", "",
-             "| submission | notebook | status | passed | " + " | ".join(labels) + " |",
+            writer.writerow([_csv_cell(v) for v in (r.submission, r.student, r.notebook, r.status, r.passed,
+                                                    len(r.checks), *(r.checks.get(label, "") for label in labels),
+                                                    detail, round(r.seconds, 1))])
+    lines = ["# Grades", "", f"Submissions: {_md(isolation(isolated))}.", "",
+             "| submission | notebook | status | passed | " + " | ".join(_md(label) for label in labels) + " |",
              "|---|---|---|---|" + "---|" * len(labels)]
     for r in results:
         marks = " | ".join(SYMBOLS.get(r.checks.get(label, ""), "") for label in labels)
-        lines.append(f"| {r.submission} | {r.notebook} | {r.status} | {r.passed}/{len(r.checks)} | {marks} |")
+        lines.append(f"| {_md(r.submission)} | {_md(r.notebook)} | {_md(r.status)} | {r.passed}/{len(r.checks)} | {marks} |")
     lines += ["", "Legend: " + ", ".join(f"{s} {name}" for name, s in SYMBOLS.items()), "", "## Problems", ""]
     for r in results:
         if r.detail:
-            lines.append(f"- **{r.submission}**: {r.status}: {r.detail}")
-        lines += [f"- **{r.submission}**, `{label}` ({r.checks[label]}): {why}" for label, why in r.messages.items()]
+            lines.append(f"- **{_md(r.submission)}**: {_md(r.status)}: {_md(r.detail)}")
+        lines += [f"- **{_md(r.submission)}**, `{_md(label)}` ({_md(r.checks.get(label, ''))}): {_md(why)}"
+                  for label, why in r.messages.items()]
     if lines[-1] == "":
         lines.append("None: every check passed.")
     md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _write_gradebook(results, out_dir / "gradebook.csv")
+    (out_dir / "results.json").write_text(json.dumps(
+        {"isolated": isolated, "results": [asdict(r) for r in results]}, indent=1, ensure_ascii=True), encoding="utf-8")
     return csv_path, md_path
+
+
+def _write_gradebook(results: list[Result], path: Path) -> None:
+    """One row per student: for each notebook, the checks passed by their best submission."""
+    notebooks = sorted({r.notebook for r in results if r.student and r.notebook})
+    totals = {nb: max(len(r.checks) for r in results if r.notebook == nb) for nb in notebooks}
+    best: dict[str, dict[str, int]] = {}
+    for r in results:
+        if r.student and r.notebook:
+            row = best.setdefault(r.student, {})
+            row[r.notebook] = max(row.get(r.notebook, 0), r.passed)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", *(f"{Path(nb).stem} (of {totals[nb]})" for nb in notebooks),
+                         f"total (of {sum(totals.values())})"])
+        for student in sorted(best):
+            row = best[student]
+            writer.writerow([_csv_cell(student), *(row.get(nb, 0) for nb in notebooks), sum(row.values())])
+
+
+# ---------------------------------------------------------------- many submissions
+
+
+def _submissions(root: Path) -> list[tuple[Path, bool]]:
+    """Every ``*.ipynb`` under ``root`` (links are listed, never followed), and whether it is a link."""
+    found = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
+        for name in sorted(files):
+            if name.endswith(".ipynb"):
+                path = Path(folder) / name
+                found.append((path, path.is_symlink()))
+        for name in dirs:
+            if (Path(folder) / name).is_symlink():
+                found.append((Path(folder) / name, True))
+    return sorted(found, key=lambda item: item[0].relative_to(root).as_posix())
+
+
+def _fingerprint(teacher: Path, limits: Limits, isolate: bool) -> str:
+    """What a grade depends on besides the submission: the teacher notebook, the course's code, the limits."""
+    import course_utils
+
+    digest = hashlib.sha256(teacher.read_bytes())
+    here = Path(__file__).parent
+    sources = [*sorted(Path(course_utils.__file__).parent.rglob("*.py")), here / "answers.py", here / "grading.py",
+               here / "sandbox.py"]
+    for source in sources:
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    digest.update(f"{limits.to_json()} {isolate}".encode())
+    return digest.hexdigest()
+
+
+def _preload() -> None:
+    """Import what every check needs once, before forking: each submission's process starts warm."""
+    import importlib
+    import pkgutil
+
+    import cloudpickle  # noqa: F401
+    import torch  # noqa: F401
+    from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
+
+    import course_utils.checks  # noqa: F401
+    import course_utils.exercises as exercises
+
+    for module in pkgutil.iter_modules(exercises.__path__):
+        try:
+            importlib.import_module(f"course_utils.exercises.{module.name}")
+        except Exception:  # noqa: BLE001 - a module being edited fails its checks later, in its submissions
+            pass
+
+
+def _worker(job: tuple[Any, ...], conn: Any) -> None:
+    """One submission in its own process: memory bounded, result sent back as plain data."""
+    import resource
+
+    path, root, teachers, limits, notebook, isolate = job
+    try:
+        with open("/proc/self/status") as f:
+            data_kb = next(int(line.split()[1]) for line in f if line.startswith("VmData:"))
+        cap = data_kb * 1024 + limits.grader_memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+    except (OSError, ValueError, StopIteration, AttributeError):
+        pass
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except Exception:  # noqa: BLE001
+        pass
+    result = grade_one(path, root, teachers, limits, notebook, isolate)
+    conn.send(asdict(result))
+    conn.close()
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods and sys.platform.startswith("linux") else "spawn")
+
+
+def _grade_all(todo: list[tuple[Path, bool]], root: Path, teachers: dict[str, Path], limits: Limits,
+               notebook: Path | None, isolate: bool, jobs: int, report: Any) -> list[Result]:
+    """Grade ``todo``, ``jobs`` at a time, each in a fresh process; ``report(result)`` as each ends."""
+    from multiprocessing.connection import wait
+
+    context = _context()
+    pending = list(todo)
+    running: dict[Any, tuple[Any, Any, Path, float]] = {}
+    results = []
+    counts: dict[Path, int] = {}
+
+    def cap(path: Path) -> float:
+        """The backstop for one submission's process: the notebook's time, each check's, and a minute."""
+        named = parse_name(path.relative_to(root).as_posix())
+        teacher = notebook or (teachers.get(named[1]) if named else None)
+        if teacher is not None and teacher not in counts:
+            try:
+                counts[teacher] = len(teacher_checks(nbformat.read(teacher, as_version=4)))
+            except Exception:  # noqa: BLE001 - the worker reports an unreadable teacher notebook
+                counts[teacher] = 0
+        return limits.startup_seconds + limits.seconds * (1 + counts.get(teacher, 0)) + 60
+
+    def finish(result: Result) -> None:
+        results.append(result)
+        report(result)
+
+    while pending or running:
+        while pending and len(running) < jobs:
+            path, is_link = pending.pop(0)
+            if is_link:
+                named = parse_name(path.relative_to(root).as_posix())
+                finish(Result(path.relative_to(root).as_posix(), status="refused", student=named[0] if named else "",
+                              detail="a link (to a file or folder outside the submissions, perhaps): not followed"))
+                continue
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_worker, args=((path, root, teachers, limits, notebook, isolate), send),
+                                      daemon=True)
+            process.start()
+            send.close()
+            running[process.sentinel] = (process, receive, path, time.monotonic() + cap(path))
+        ready = wait(list(running) + [entry[1] for entry in running.values()], timeout=1.0)
+        for sentinel, (process, receive, path, until) in list(running.items()):
+            result = None
+            over = time.monotonic() > until
+            if receive in ready or sentinel in ready or over:
+                if receive.poll():
+                    try:
+                        result = Result.from_dict(receive.recv())
+                    except (EOFError, OSError, ValueError):
+                        result = None
+                elif sentinel not in ready and not over:
+                    continue
+                process.join(timeout=0 if result is None else 10)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+                if result is None:
+                    relative = path.relative_to(root).as_posix()
+                    named = parse_name(relative)
+                    result = Result(relative, status="time limit" if over else "answer limit",
+                                    student=named[0] if named else "",
+                                    detail="the grader's own work on it passed the time limit" if over else
+                                    f"the grader's process for it ended (exit {process.exitcode}): its answers "
+                                    f"needed more than {limits.grader_memory_mb} MB")
+                receive.close()
+                del running[sentinel]
+                finish(result)
+    return results
 
 
 def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: float = SUBMISSION_TIMEOUT,
           notebook: str | Path | None = None, notebooks: list[Path] | None = None,
-          limits: Limits | None = None, isolate: bool = True) -> list[Result]:
+          limits: Limits | None = None, isolate: bool = True, jobs: int | None = None,
+          shard: tuple[int, int] | None = None, progress: bool = True, reuse: bool = True) -> list[Result]:
     """Grade every ``*.ipynb`` under ``submissions``; write the reports into ``out_dir`` (``build/grades``).
+
+    ``isolate=False`` runs submissions without the sandbox (the teacher's explicit, unsafe choice);
+    with ``isolate=True`` and no working bubblewrap, ``SandboxUnavailable`` is raised before
+    anything runs. ``jobs`` submissions at a time (default: the cores); ``shard=(k, n)`` grades
+    the k-th of n equal parts (``k`` from 1); ``reuse`` keeps the results of ``out_dir``'s last run
+    for submissions whose file and checks did not change.
 
     Example:
         >>> results = grade("submissions/", timeout=120)  # doctest: +SKIP
         >>> [(r.submission, r.status, r.passed) for r in results]  # doctest: +SKIP
-        [('alice.ipynb', 'ok', 1), ('bob.ipynb', 'ok', 0)]
+        [('alice_00.ipynb', 'ok', 1), ('bob_00.ipynb', 'ok', 0)]
     """
     root = Path(submissions)
     if not root.is_dir():
         raise NotADirectoryError(f"SUBMISSIONS must be a folder of submitted notebooks; {root} is not a folder.")
+    if isolate and not bwrap_path():
+        raise SandboxUnavailable(CANNOT_ISOLATE)
     teachers = {p.name[:2]: p for p in (notebooks or course_notebooks())}
-    paths = sorted(p for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-    if not paths:
+    found = _submissions(root)
+    if not found:
         raise FileNotFoundError(f"No .ipynb files under {root}.")
+    if shard is not None:
+        k, n = shard
+        if not 1 <= k <= n:
+            raise ValueError(f"--shard K/N needs 1 <= K <= N, got {k}/{n}")
+        found = found[k - 1::n]
     limits = limits or Limits(seconds=timeout)
+    out = Path(out_dir or build_dir("grades"))
+    previous = _previous(out) if reuse else {}
+    prints: dict[Path, str] = {}
+    keep, todo = [], []
+    for path, is_link in found:
+        relative = path.relative_to(root).as_posix()
+        named = parse_name(relative)
+        teacher = Path(notebook) if notebook else (teachers.get(named[1]) if named else None)
+        key = ""
+        if not is_link:
+            if teacher is not None and teacher not in prints:
+                prints[teacher] = _fingerprint(teacher, limits, isolate)
+            try:
+                key = hashlib.sha256(_read_bytes(path) + prints.get(teacher, "no notebook").encode()).hexdigest()
+            except (OSError, _Refused, _Invalid):
+                key = ""
+        if key and key in previous and previous[key].submission == relative:
+            keep.append(previous[key])
+        else:
+            todo.append((path, is_link, key))
     print(isolation(isolate), flush=True)
-    results = []
-    for path in paths:
-        print(f"grading {path.relative_to(root)} ...", flush=True)
-        result = grade_one(path, root, teachers, limits, Path(notebook) if notebook else None, isolate)
-        print(f"  {result.status}: {result.passed}/{len(result.checks)} checks passed"
-              + (f" ({result.detail})" if result.detail else ""), flush=True)
-        results.append(result)
-    write_reports(results, Path(out_dir or build_dir("grades")), isolate)
+    if keep:
+        print(f"{len(keep)} unchanged since the last run: kept, not graded again", flush=True)
+    _preload()
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread: each submission's process is forked from this one
+    keys = {path: key for path, _, key in todo}
+    bar = tqdm(total=len(todo), desc="grading", unit="notebook", file=sys.stderr, disable=not progress or not todo,
+               dynamic_ncols=True, mininterval=0.5)
+
+    def report(result: Result) -> None:
+        result.key = keys.get(root / result.submission, "")
+        if result.status in ("time limit", "grader error", "answer limit") and result.key:
+            result.key = ""  # a stop that may be the machine's: graded again next time
+        bar.write(f"{_plain(result.submission)}: {result.status}, {result.passed}/{len(result.checks)} checks passed"
+                  + (f" ({_plain(result.detail)[:160]})" if result.detail else ""), file=sys.stdout)
+        bar.update(1)
+
+    try:
+        graded = _grade_all([(p, link) for p, link, _ in todo], root, teachers, limits,
+                            Path(notebook) if notebook else None, isolate, max(1, jobs or _cores()), report)
+    finally:
+        bar.close()
+    results = sorted([*keep, *graded], key=lambda r: r.submission)
+    write_reports(results, out, isolate)
     return results
 
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _previous(out: Path) -> dict[str, Result]:
+    """The results of the last run into ``out``, by key (none if unreadable)."""
+    try:
+        data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        results = [Result.from_dict(r) for r in data.get("results", []) if isinstance(r, dict)]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+    return {r.key: r for r in results if r.key}
+
+
+def merge(report_dirs: list[str | Path], out_dir: str | Path | None = None) -> list[Result]:
+    """Combine the ``results.json`` of several shards' report folders into one set of reports.
+
+    A submission graded in two shards keeps its later entry (the folders' order).
+
+    Example:
+        >>> merge(["build/grades/shard-1-of-2", "build/grades/shard-2-of-2"], "build/grades")  # doctest: +SKIP
+        [Result(submission='alice_00.ipynb', ...), ...]
+    """
+    combined: dict[str, Result] = {}
+    isolated = True
+    for folder in report_dirs:
+        path = Path(folder) / "results.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: pass the --out folders of the shards' `course grade` runs")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        isolated = isolated and data.get("isolated") is True
+        for entry in data.get("results", []):
+            if isinstance(entry, dict):
+                result = Result.from_dict(entry)
+                combined[result.submission] = result
+    results = sorted(combined.values(), key=lambda r: r.submission)
+    write_reports(results, Path(out_dir or build_dir("grades")), isolated)
+    return results

@@ -10,11 +10,18 @@ home, notebooks, grades and the other submissions are simply not there.
 Limits: each process gets rlimits (memory as ``RLIMIT_DATA``, processes and threads as
 ``RLIMIT_NPROC``, file size, CPU time; set by the command itself through ``apply_limits``
 before any student code runs), and a watchdog outside the sandbox stops the whole tree when
-its total resident memory or its number of threads passes the limit, or the time is up. The
-reason is kept in ``Sandbox.stopped`` ("memory limit", "time limit", ...).
+its memory (the processes' proportional resident memory plus what they stored in the sandbox's
+in-memory folders) or its number of threads passes the limit, or the time is up. The reason is
+kept in ``Sandbox.stopped`` ("memory limit", "time limit", ...).
 
-Without bubblewrap (macOS, or a Linux without user namespaces) the command runs unisolated
-with the same limits; ``isolation()`` says which, and grading says it loudly.
+Nothing of the teacher's reaches the sandbox: ``bwrap`` itself starts with an empty environment
+and reads its options from a file descriptor (its ``/proc/1/environ`` is empty and its
+``/proc/1/cmdline`` names only the command), ``/dev`` is read-only with a small ``/dev/shm``,
+and the in-memory folders are mounted before the course's read-only paths, so a checkout or a
+virtual environment under ``/tmp`` is still visible.
+
+Without bubblewrap (macOS, or a Linux without user namespaces) ``Sandbox`` refuses to run
+unless told ``isolate=False``, the teacher's explicit, unsafe choice; ``isolation()`` says which.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,7 +42,8 @@ from typing import Any
 
 import psutil
 
-__all__ = ["Limits", "Sandbox", "apply_limits", "bwrap_command", "bwrap_path", "describe", "isolation"]
+__all__ = ["CANNOT_ISOLATE", "Limits", "Sandbox", "SandboxUnavailable", "apply_limits", "bwrap_command", "bwrap_path", "describe",
+           "isolation"]
 
 #: Files of /etc a Python process needs (dynamic linker, users, time zone, fonts); no secrets.
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "hosts", "passwd",
@@ -52,6 +61,8 @@ class Limits:
     processes: int = 256  # processes and threads together
     file_mb: int = 64  # the largest file it may write
     disk_mb: int = 256  # each of its writable folders (/tmp, home, work folder), held in memory
+    shm_mb: int = 64  # /dev/shm (shared memory for DataLoader workers), held in memory
+    grader_memory_mb: int = 2048  # what the grader itself may use for one submission's answers
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -59,6 +70,10 @@ class Limits:
     @classmethod
     def from_json(cls, text: str) -> Limits:
         return cls(**json.loads(text))
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap cannot make a sandbox here, and running unisolated was not asked for."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,19 +92,26 @@ def bwrap_path() -> str | None:
     return path if probe.returncode == 0 else None
 
 
+#: Why grading refuses to run where bubblewrap cannot make a sandbox.
+CANNOT_ISOLATE = ("CANNOT ISOLATE: bubblewrap is missing or user namespaces are off, so submissions are not run. "
+                  "Install it (sudo apt-get install bubblewrap), or pass --unsafe-no-sandbox to run them with "
+                  "your own rights")
+
+
 def isolation(wanted: bool = True) -> str:
     """One line for the teacher: are submissions isolated here?
 
     Example:
-        >>> isolation().split(":")[0] in ("isolated", "NOT ISOLATED")
+        >>> isolation().split(":")[0] in ("isolated", "NOT ISOLATED", "CANNOT ISOLATE")
         True
     """
     if wanted and bwrap_path():
         return "isolated: each submission runs in a bubblewrap sandbox (no network, read-only course, private /tmp)"
-    why = "bubblewrap is missing or user namespaces are off" if wanted else "isolation was turned off"
-    return (f"NOT ISOLATED: {why}, so submissions run with your "
+    if wanted:
+        return CANNOT_ISOLATE
+    return ("NOT ISOLATED: you turned the sandbox off (--unsafe-no-sandbox), so submissions run with your "
             "own rights (they can read and change your files); only time, memory and process limits "
-            "apply. Install it: sudo apt-get install bubblewrap")
+            "apply. Install bubblewrap to grade safely: sudo apt-get install bubblewrap")
 
 
 def apply_limits(limits: Limits) -> None:
@@ -123,17 +145,25 @@ def _existing(paths: list[Path]) -> list[Path]:
 
 
 def bwrap_command(bwrap: str, argv: list[str], work: Path, read_only: list[Path], env: dict[str, str],
-                  limits: Limits) -> list[str]:
+                  limits: Limits, files: dict[str, Path] | None = None) -> list[str]:
     """The ``bwrap`` command line that runs ``argv`` in ``work`` (a fresh tmpfs) with ``read_only`` visible.
+
+    The in-memory folders come first, so read-only paths under ``/tmp`` (a checkout, a virtual
+    environment) are mounted on top of the private ``/tmp`` and stay visible. ``files`` are
+    bound read-only into ``work``.
 
     Example:
         >>> cmd = bwrap_command("bwrap", ["true"], Path("/work"), [], {}, Limits())
-        >>> "--unshare-all" in cmd and "--die-with-parent" in cmd
+        >>> "--unshare-all" in cmd and "--die-with-parent" in cmd and cmd.index("/tmp") < cmd.index("/usr")
         True
     """
     size = str(limits.disk_mb * 2**20)
     cmd = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
            "--hostname", "sandbox", "--clearenv", "--proc", "/proc", "--dev", "/dev"]
+    for dev in sorted(Path("/dev").glob("nvidia*")):  # a GPU, when the teacher grades on one
+        cmd += ["--dev-bind", str(dev), str(dev)]
+    cmd += ["--size", str(limits.shm_mb * 2**20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+            "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/home/student"]
     for system in _SYSTEM:
         path = Path(system)
         if path.is_symlink():
@@ -145,10 +175,10 @@ def bwrap_command(bwrap: str, argv: list[str], work: Path, read_only: list[Path]
             cmd += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     for path in _existing(read_only):
         cmd += ["--ro-bind", str(path), str(path)]
-    for dev in sorted(Path("/dev").glob("nvidia*")):  # a GPU, when the teacher grades on one
-        cmd += ["--dev-bind", str(dev), str(dev)]
-    cmd += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/home/student",
-            "--size", size, "--tmpfs", str(work), "--chdir", str(work)]
+    cmd += ["--size", size, "--tmpfs", str(work)]
+    for name, source in (files or {}).items():
+        cmd += ["--ro-bind", str(source), str(work / name)]
+    cmd += ["--chdir", str(work)]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return cmd + ["--", *argv]
@@ -167,6 +197,22 @@ def _proportional_memory(proc: psutil.Process) -> int:
     return proc.memory_info().rss
 
 
+#: The sandbox's in-memory folders, as seen from inside it (their contents count as its memory).
+_TMPFS = ("tmp", "home/student", "dev/shm")
+
+
+def _stored_bytes(pid: int, work: Path) -> int:
+    """Bytes the sandbox stored in its in-memory folders, read through ``/proc/PID/root``."""
+    total = 0
+    for folder in (*_TMPFS, str(work).lstrip("/")):
+        try:
+            stat = os.statvfs(f"/proc/{pid}/root/{folder}")
+        except OSError:
+            continue
+        total += (stat.f_blocks - stat.f_bfree) * stat.f_frsize
+    return total
+
+
 class Sandbox:
     """One sandboxed command, its watchdog and the reason it was stopped, if it was.
 
@@ -177,21 +223,27 @@ class Sandbox:
     def __init__(self, argv: list[str], *, work: Path, files: dict[str, Path], read_only: list[Path],
                  env: dict[str, str], limits: Limits, pass_fds: tuple[int, ...] = (), isolate: bool = True):
         self.limits = limits
+        self.work = work
         self.stopped = ""  # "memory limit", "time limit", ... when the watchdog stopped it
         self.started = time.monotonic()
         self.deadline = self.started + limits.seconds + limits.startup_seconds
         self.bwrap = bwrap_path() if isolate else None
+        if isolate and not self.bwrap:
+            raise SandboxUnavailable(CANNOT_ISOLATE)
         env = {"HOME": "/home/student", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", **env}
         if self.bwrap:
-            binds: list[str] = []
-            for name, source in files.items():
-                binds += ["--ro-bind", str(source), str(work / name)]
-            cmd = bwrap_command(self.bwrap, argv, work, read_only, env, limits)
-            cmd[cmd.index("--chdir"):cmd.index("--chdir")] = binds
-            self.process = subprocess.Popen(cmd, pass_fds=pass_fds, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                            start_new_session=True)
+            cmd = bwrap_command(self.bwrap, argv, work, read_only, env, limits, files)
+            split = cmd.index("--")
+            with tempfile.TemporaryFile() as options:  # bwrap's options travel out of its /proc/1/cmdline
+                options.write(b"".join(arg.encode() + b"\0" for arg in cmd[1:split]))
+                options.flush()
+                options.seek(0)
+                fd = options.fileno()
+                self.process = subprocess.Popen([self.bwrap, "--args", str(fd), *cmd[split:]], env={},
+                                                pass_fds=(*pass_fds, fd), stdin=subprocess.DEVNULL,
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                                start_new_session=True)
         else:
             work.mkdir(parents=True, exist_ok=True)
             for name, source in files.items():
@@ -203,6 +255,7 @@ class Sandbox:
                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                             start_new_session=True)
         self._errors = b""
+        self._next_watch = 0.0
         os.set_blocking(self.process.stderr.fileno(), False)
 
     def stderr_tail(self) -> str:
@@ -223,19 +276,23 @@ class Sandbox:
 
     def watch(self) -> None:
         """Stop the sandbox if it is over a limit; called often (every 0.1 s) while waiting on it."""
-        if self.stopped:
+        if self.stopped or time.monotonic() < self._next_watch:
             return
+        self._next_watch = time.monotonic() + 0.1
         self.stderr_tail()  # keep the pipe drained: a flood of errors must not block it
         if time.monotonic() > self.deadline:
             self.stop("time limit")
             return
         memory = threads = 0
-        for proc in self._tree():
+        tree = self._tree()
+        for proc in tree:
             try:
                 memory += _proportional_memory(proc)
                 threads += proc.num_threads()
             except (psutil.Error, OSError):
                 continue
+        if self.bwrap and len(tree) > 1:
+            memory += _stored_bytes(tree[-1].pid, self.work)
         if threads > self.limits.processes + 8:  # + bwrap's own and the driver's helpers
             self.stop("process limit")
         elif memory > self.limits.memory_mb * 2**20:
@@ -266,7 +323,7 @@ class Sandbox:
         code = self.process.poll()
         if code is None or code == 0:
             return ""
-        signals = {signal.SIGXCPU: "CPU time limit", signal.SIGXFSZ: "file size limit",
+        signals = {signal.SIGXCPU: "time limit", signal.SIGXFSZ: "file size limit",
                    signal.SIGKILL: "killed", signal.SIGSEGV: "crashed (segmentation fault)"}
         if code < 0:
             return signals.get(-code, f"killed by signal {-code}")
@@ -282,4 +339,5 @@ def describe(limits: Limits) -> dict[str, Any]:
     """
     return {"time": f"{limits.seconds:.0f} s", "memory": f"{limits.memory_mb} MB",
             "processes and threads": str(limits.processes), "largest file": f"{limits.file_mb} MB",
-            "each writable folder": f"{limits.disk_mb} MB"}
+            "each writable folder": f"{limits.disk_mb} MB", "/dev/shm": f"{limits.shm_mb} MB",
+            "the grader, per submission": f"{limits.grader_memory_mb} MB"}
