@@ -91,9 +91,10 @@ student: $(STAMP) ## student versions (solutions stubbed, outputs cleared) into 
 homework: $(STAMP) ## zip a homework pack for each notebook with a Homework section into build/homework/
 	$(BIN)/course homework
 
-grade: $(STAMP) ## run submitted notebooks, report passed checks: make grade SUBMISSIONS=folder [TIMEOUT=300]
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/of/notebooks"; exit 2; }
-	$(BIN)/course grade "$(SUBMISSIONS)" --timeout $(TIMEOUT)
+# make grade runs as many submissions at once as there are cores, unless JOBS is given; SHARD=K/N grades one part.
+grade: $(STAMP) ## run submitted notebooks, report passed checks: make grade SUBMISSIONS=folder [TIMEOUT=300] [JOBS=n] [SHARD=k/n]
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/of/notebooks [TIMEOUT=300] [JOBS=n] [SHARD=k/n]"; exit 2; }
+	$(BIN)/course grade "$(SUBMISSIONS)" --timeout $(TIMEOUT) $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS)) $(if $(SHARD),--shard $(SHARD))
 
 slides: $(STAMP) ## run the notebooks and render reveal.js decks into build/slides/
 	OMP_NUM_THREADS=1 $(BIN)/course slides --jobs $(JOBS)
