@@ -14,11 +14,13 @@ from torch import nn
 from torch.nn.modules.module import register_module_parameter_registration_hook
 from torch.overrides import TorchFunctionMode
 
-from course_utils.checks import CheckFailed, call_student, check_close, passed
+from course_utils.checks import CheckFailed, call_student, calls_in, check_close, passed, runs_elsewhere, source_of
 
 __all__ = ["XOR_X", "XOR_Y", "check_bce", "check_count_parameters", "check_train", "check_xor_mlp", "reference_count"]
 
 _NETWORKS = ([3, 5, 4, 2], [2, 1], [784, 128, 10])
+_LAYERS = ("Linear", "Sequential", "Conv1d", "Conv2d", "Bilinear", "LazyLinear")
+_TORCH_BCE = ("binary_cross_entropy", "binary_cross_entropy_with_logits", "BCELoss", "BCEWithLogitsLoss")
 
 
 class _TorchCalls(TorchFunctionMode):
@@ -58,6 +60,8 @@ def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> None
             actual = call_student(count_parameters, list(sizes), name="count_parameters")
         finally:
             handle.remove()
+        if runs_elsewhere(count_parameters):  # graded: the hook sees nothing of a call into the sandbox, the code does
+            built += [n for n, _ in calls_in(source_of(count_parameters)) if n in _LAYERS]
         if built:
             raise CheckFailed("count_parameters built PyTorch layers to count their parameters; the exercise "
                               "asks for the formula of section 4: each layer has (n_in + 1)·n_out parameters.")
@@ -95,6 +99,8 @@ def check_bce(bce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None
     with _TorchCalls() as calls:
         actual = call_student(bce, p_in, y.clone(), name="bce")
     used = sorted(n for n in calls.names if "binary_cross_entropy" in n)
+    if runs_elsewhere(bce):  # graded: the torch function mode sees nothing of a call into the sandbox, the code does
+        used = sorted({n for n, _ in calls_in(source_of(bce)) if n in _TORCH_BCE})
     if used:
         raise CheckFailed(f"bce calls PyTorch's own loss ({', '.join(used)}, which nn.BCELoss uses too); the "
                           "exercise asks for the formula: −mean(y·log p + (1−y)·log(1−p)).")
