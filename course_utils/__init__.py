@@ -10,7 +10,8 @@ Small modules, each named for what it holds:
 - ``checks`` and ``exercises``: the exercise checks;
 - ``timing``: honest timings (warm-up, CUDA synchronisation, median);
 - ``progress``: progress bars that leave nothing behind in a saved notebook;
-- ``spiral``, ``decision``: TensorFlow Playground's spiral and decision-boundary plots;
+- ``spiral``, ``decision``, ``mlp``: TensorFlow Playground's spiral, decision-boundary plots, and
+  small networks for 2-D points with their training loop (notebook 04);
   ``playground`` (widgets), ``playground_data`` (the web version's data sets),
   ``playground_engine`` (its training rules), ``playground_network`` (the network picture),
   ``playground_export`` ("Export as PyTorch"): the interactive playground (notebook 04);
