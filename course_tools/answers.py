@@ -357,8 +357,11 @@ class Channel:
         self._searched = 0  # bytes of the buffer known to hold no end of line
 
     def send(self, message: dict[str, Any]) -> None:
-        data = json.dumps(message, separators=(",", ":"), allow_nan=False).encode() + b"\n"
-        view = memoryview(data)
+        self.send_text(json.dumps(message, separators=(",", ":"), allow_nan=False))
+
+    def send_text(self, text: str) -> None:
+        """Send one message already written as JSON (one line)."""
+        view = memoryview(text.encode() + b"\n")
         while view:
             view = view[os.write(self.write_fd, view):]
 
@@ -548,7 +551,8 @@ def serve(channel: Channel, user_ns: dict[str, Any]) -> None:
             data = json.dumps(response)
         if len(data) > MAX_MESSAGE:
             response = {"id": rid, **_error(MemoryError(f"the answer is larger than {MAX_MESSAGE // 2**20} MB"))}
-        channel.send(response)
+            data = json.dumps(response)
+        channel.send_text(data)
 
 
 def _error(err: BaseException) -> dict[str, Any]:
@@ -773,8 +777,10 @@ def _claim(mro: Any) -> type | None:
 class Remote:
     """A function, class or object that lives in the student's sandbox; calls and attributes go there.
 
-    ``isinstance(handle, cls)`` holds for the class it claims (``_claim``); ``type(handle)`` is always
-    ``Remote``. ``course_utils.checks`` recognises it by ``__course_remote__``.
+    ``isinstance(handle, cls)`` holds for the class it claims (``_claim``); a handle on a class
+    passes ``isinstance(handle, type)`` and ``issubclass(handle, cls)`` for the class its class
+    claims to derive from. ``type(handle)`` is always a ``Remote``. ``course_utils.checks``
+    recognises it by ``__course_remote__``.
     """
 
     __course_remote__ = True
@@ -868,7 +874,12 @@ def _remote(session: Session, meta: dict[str, Any], name: str = "") -> Remote:
     if type(meta.get("key")) is not int or type(meta.get("mro", [])) is not list:
         raise ProtocolError("a malformed handle")
     proxy = object.__new__(_proxy_class(meta.get("type"), meta.get("callable") is True))
-    claimed = None if meta.get("is_class") is True else _claim(meta.get("mro", [])[:30])
+    mro = meta.get("mro", [])[:30]
+    if meta.get("is_class") is True:  # a class: isinstance(handle, type) holds, issubclass() reads __bases__
+        object.__setattr__(proxy, "__bases__", (_claim(mro[1:]) or object,))
+        claimed: type | None = type
+    else:
+        claimed = _claim(mro)
     for attribute, value in (("_session", session), ("_key", meta["key"]), ("_meta", meta), ("_claimed", claimed),
                              ("_name", name), ("__name__", str(meta.get("name", "?"))[:200])):
         object.__setattr__(proxy, attribute, value)

@@ -221,7 +221,8 @@ def parser() -> argparse.ArgumentParser:
                        "STUDENT_NN_name.ipynb or STUDENT/NN_name.ipynb")
     grade.add_argument("--notebook", help="the course notebook every submission answers (default: from its name)")
     grade.add_argument("--jobs", type=int, default=0,
-                       help="submissions graded at the same time (default: the number of cores)")
+                       help="submissions graded at the same time (default: the number of cores, fewer if the "
+                       "memory would not hold that many sandboxes at their 4 GB limit)")
     grade.add_argument("--shard", metavar="K/N", help="grade only the K-th of N equal parts of the folder (a batch "
                        "system's job array: one part per job); reports go to build/grades/shard-K-of-N")
     grade.add_argument("--merge", nargs="*", metavar="DIR", help="combine the reports of shards (their --out "

@@ -809,7 +809,8 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
 
     ``isolate=False`` runs submissions without the sandbox (the teacher's explicit, unsafe choice);
     with ``isolate=True`` and no working bubblewrap, ``SandboxUnavailable`` is raised before
-    anything runs. ``jobs`` submissions at a time (default: the cores); ``shard=(k, n)`` grades
+    anything runs. ``jobs`` submissions at a time (default: the cores, fewer if the memory would not
+    hold that many sandboxes at their limit); ``shard=(k, n)`` grades
     the k-th of n equal parts (``k`` from 1); ``reuse`` keeps the results of ``out_dir``'s last run
     for submissions whose file and checks did not change.
 
@@ -874,7 +875,7 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
 
     try:
         graded = _grade_all([(p, link) for p, link, _ in todo], root, teachers, limits,
-                            Path(notebook) if notebook else None, isolate, max(1, jobs or _cores()), report)
+                            Path(notebook) if notebook else None, isolate, max(1, jobs or _default_jobs(limits)), report)
     finally:
         bar.close()
     results = sorted([*keep, *graded], key=lambda r: r.submission)
@@ -882,11 +883,16 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
     return results
 
 
-def _cores() -> int:
+def _default_jobs(limits: Limits) -> int:
+    """The cores this process may use, fewer if the machine's memory would not hold that many sandboxes."""
+    import psutil
+
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    each = (limits.memory_mb + limits.grader_memory_mb // 2) * 2**20
+    return max(1, min(cores, psutil.virtual_memory().total // each))
 
 
 def _previous(out: Path) -> dict[str, Result]:

@@ -89,6 +89,11 @@ GRADIENT_CHECKS = {
              "check_dataset(Pairs)\ntrain = Pairs(torch.rand(800, 1), torch.rand(800, 1))\n"
              "loader = DataLoader(train, batch_size=32, shuffle=True)\nxb, yb = next(iter(loader))",
     "fit_linear_regression": "check_homework(fit_linear_regression, seed=MY_SEED)",
+    # Not rules on how, but answers that are classes, loops and in-place changes: all across the sandbox.
+    "standardize": "from course_utils.exercises.nb02_linear_regression import check_standardize\n"
+                   "check_standardize(standardize)",
+    "XorMLP": "from course_utils.exercises.nb03_mlp import check_train, check_xor_mlp\ncheck_xor_mlp(XorMLP)",
+    "train": "check_train(train)",
 }
 RIGHT = {
     "bce": "def bce(p, y):\n    return -(y * p.log() + (1 - y) * (1 - p).log()).mean()",
@@ -115,6 +120,16 @@ def fit_linear_regression(X, y, seed):
         scheduler.step()
     w, b = model.weight.detach().squeeze(0), model.bias.detach().squeeze(0)
     return w / std, b - (w * mean / std).sum()""",
+    "standardize": "def standardize(X_train, X_test):\n    mean, std = X_train.mean(0), X_train.std(0)\n"
+                   "    return (X_train - mean) / std, (X_test - mean) / std",
+    "XorMLP": "class XorMLP(nn.Module):\n    def __init__(self, hidden):\n        super().__init__()\n"
+              "        self.hidden, self.output = nn.Linear(2, hidden), nn.Linear(hidden, 1)\n"
+              "    def forward(self, x):\n        return self.output(torch.tanh(self.hidden(x)))",
+    "train": "def train(model, X, y, steps, lr):\n    optimizer = torch.optim.Adam(model.parameters(), lr=lr)\n"
+             "    losses = []\n    for _ in range(steps):\n"
+             "        loss = nn.functional.binary_cross_entropy_with_logits(model(X).squeeze(1), y)\n"
+             "        optimizer.zero_grad()\n        loss.backward()\n        optimizer.step()\n"
+             "        losses.append(loss.item())\n    return losses",
 }
 WRONG_HOW = {  # right values computed the forbidden way, or a dataset that lies about its size
     "bce": "def bce(p, y):\n    return torch.nn.functional.binary_cross_entropy(p, y)",
@@ -127,6 +142,11 @@ WRONG_HOW = {  # right values computed the forbidden way, or a dataset that lies
                              "    A = torch.cat([X, torch.ones(len(X), 1)], dim=1)\n"
                              "    sol = torch.linalg.lstsq(A, y[:, None]).solution.squeeze(1)\n"
                              "    return sol[:-1], sol[-1]",
+    "standardize": RIGHT["standardize"].replace("mean, std = X_train.mean(0), X_train.std(0)",
+                                                "mean, std = X_train.mean(0), X_train.std(0)\n    X_train -= mean"
+                                                "\n    X_train += mean"),  # right values, its input changed in place
+    "XorMLP": RIGHT["XorMLP"].replace("return self.output(", "return torch.sigmoid(self.output(") + ")",
+    "train": RIGHT["train"].replace("        optimizer.zero_grad()\n", ""),
 }
 #: What the kernel of a forger does: make its own run of every check print ✅ (hidden from the scan).
 FORGE_CHECKS = """import importlib
@@ -408,6 +428,9 @@ def test_rules_on_how_are_graded_from_values_and_code_never_from_the_kernel(red_
     assert "Python loop" in wrong.messages["pairwise_sq_distances"]
     assert "len(dataset) is 40000000" in wrong.messages["Pairs"]
     assert "lstsq, a closed form" in wrong.messages["fit_linear_regression"]
+    assert "changed its input matrices in place" in wrong.messages["standardize"]
+    assert "always lie between 0 and 1" in wrong.messages["XorMLP"]
+    assert "without optimizer.zero_grad()" in wrong.messages["train"]
     # The forger's kernel printed ✅ for every check: the grades are the plainly wrong submission's.
     assert (forged.status, forged.checks, forged.messages) == (wrong.status, wrong.checks, wrong.messages)
 
