@@ -19,7 +19,9 @@ Small modules, each named for what it holds:
   pipeline, the cats-vs-dogs data, the training loop, evaluation, saved models and the
   offline EfficientNet-Lite0 backbone (notebooks 05 and 06);
 - ``digits``: real handwritten digits with no download, image grids and 2-D latent maps
-  (notebook 07).
+  (notebook 07);
+- ``sequences``: real text with no download (the Python Language Reference that ships with
+  Python), the memory task's batches, next-character batches, attention heat maps (notebook 08).
 
 The teacher and maintainer tools live in the separate package ``course_tools`` (``course --help``).
 
