@@ -4,6 +4,7 @@ import doctest
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch.distributions import Normal, kl_divergence
 
 from course_utils.checks import CheckFailed
@@ -76,3 +77,94 @@ def test_reparameterise_check_accepts_the_formula_written_another_way(capsys):
 def test_reparameterise_check_rejects_typical_mistakes(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         gen.check_reparameterise(wrong)
+
+
+def kl_per_image(mu, log_var):
+    return 0.5 * (mu**2 + log_var.exp() - 1 - log_var).sum(-1)
+
+
+def bce_sum(logits, x):
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+
+
+def test_vae_loss_check_accepts_the_loss_written_other_ways(capsys):
+    gen.check_vae_loss(gen.reference_vae_loss)
+    # the notebook's own helpers, probabilities instead of logits, and the textbook form of the KL
+    gen.check_vae_loss(lambda logits, x, mu, log_var, beta=1.0:
+                       bce_sum(logits, x) / len(x) + beta * kl_per_image(mu, log_var).mean())
+    gen.check_vae_loss(lambda logits, x, mu, log_var, beta=1.0:
+                       F.binary_cross_entropy(torch.sigmoid(logits), x, reduction="sum") / x.shape[0]
+                       - beta * 0.5 * torch.mean(torch.sum(1 + log_var - mu.pow(2) - log_var.exp(), dim=1)))
+    gen.check_vae_loss(lambda logits, x, mu, log_var, beta=1.0:
+                       (bce_sum(logits, x) + beta * kl_per_image(mu, log_var).sum()) / len(x))
+    assert capsys.readouterr().out.count("✅ vae_loss is correct") == 4
+
+
+def right(logits, x, mu, log_var, beta=1.0):
+    return bce_sum(logits, x) / len(x) + beta * kl_per_image(mu, log_var).mean()
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (stub, "not written yet"),
+    (lambda l, x, m, v, beta=1.0: right(l, x, m, v, beta).item(), "should return a tensor"),
+    (lambda l, x, m, v, beta=1.0: F.binary_cross_entropy_with_logits(l, x, reduction="none").flatten(1).sum(1)
+     + beta * kl_per_image(m, v), "one loss per image"),
+    (lambda l, x, m, v, beta=1.0: F.binary_cross_entropy_with_logits(l, x, reduction="none").sum() + 0 * m.sum()
+     + torch.zeros(2), "a loss is one number"),
+    (lambda l, x, m, v: right(l, x, m, v), "with a default"),
+    (lambda l, x, m, v, beta=1.0: F.binary_cross_entropy(l, x, reduction="sum") / len(x)
+     + beta * kl_per_image(m, v).mean(), "expects probabilities"),
+    # the KL's sign
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) / len(x) - beta * kl_per_image(m, v).mean(), "subtracts the KL"),
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) / len(x)
+     + beta * 0.5 * torch.sum(1 + v - m**2 - v.exp(), dim=1).mean(), "subtracts the KL"),
+    # reductions: mean vs sum
+    (lambda l, x, m, v, beta=1.0: F.binary_cross_entropy_with_logits(l, x) + beta * kl_per_image(m, v).mean(),
+     "averages the reconstruction over the pixels"),
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) + beta * kl_per_image(m, v).sum(), "sums over the images"),
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) / len(x) + beta * kl_per_image(m, v).sum(), "sums the KL over"),
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) + beta * kl_per_image(m, v).mean(), "sums the reconstruction over"),
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) / len(x) + beta * (0.5 * (m**2 + v.exp() - 1 - v)).mean(),
+     "averages the KL over the latent dimensions"),
+    # log-variance vs standard deviation
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) / len(x)
+     + beta * (0.5 * (m**2 + v.exp() ** 2 - 1 - 2 * v)).sum(-1).mean(), "treats log_var as log σ"),
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) / len(x)
+     + beta * (0.5 * (m**2 + (0.5 * v).exp() - 1 - v)).sum(-1).mean(), "needs the variance"),
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) / len(x) + beta * (m**2 + v.exp() - 1 - v).sum(-1).mean(),
+     "factor ½"),
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) / len(x) + beta * (0.5 * (m**2 + v.exp() - v)).sum(-1).mean(),
+     "keep the − 1"),
+    # the reconstruction term
+    (lambda l, x, m, v, beta=1.0: bce_sum(torch.sigmoid(l), x) / len(x) + beta * kl_per_image(m, v).mean(),
+     "applies torch.sigmoid"),
+    (lambda l, x, m, v, beta=1.0: bce_sum(x, torch.sigmoid(l)) / len(x) + beta * kl_per_image(m, v).mean(),
+     "swaps the arguments"),
+    (lambda l, x, m, v, beta=1.0: ((torch.sigmoid(l) - x) ** 2).sum() / len(x) + beta * kl_per_image(m, v).mean(),
+     "squared error"),
+    # beta
+    (lambda l, x, m, v, beta=1.0: right(l, x, m, v), "ignores beta"),
+    (lambda l, x, m, v, beta=1.0: beta * right(l, x, m, v), "multiplies the whole loss by beta"),
+    (lambda l, x, m, v, beta=1.0: beta * bce_sum(l, x) / len(x) + kl_per_image(m, v).mean(), "beta on the reconstruction"),
+    # gradients and inputs
+    (lambda l, x, m, v, beta=1.0: right(l, x, m, v, beta).detach(), "no gradient flows"),
+    (lambda l, x, m, v, beta=1.0: right(l, x, m.detach(), v, beta), "does not reach mu"),
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) / len(x) + beta * kl_per_image(m, v).mean().item(),
+     "does not reach mu"),
+    (lambda l, x, m, v, beta=1.0: right(l, x.clamp_(0.01, 0.99), m, v, beta), "changed one of its inputs"),
+    (lambda l, x, m, v, beta=1.0: bce_sum(l, x) / len(x) + beta * kl_per_image(m, v).mean() + 0.1, "expected"),
+])
+def test_vae_loss_check_rejects_typical_mistakes(wrong, message):
+    with pytest.raises(CheckFailed, match=message):
+        gen.check_vae_loss(wrong)
+
+
+def test_every_vae_loss_mistake_is_told_apart():
+    """On the check's inputs, no two mistakes (nor a mistake and the right answer) give the same loss."""
+    logits, x, mu, log_var = (t.double() for t in gen._vae_case())
+    for beta in (0.5, 2.0):
+        values = [gen.reference_vae_loss(logits, x, mu, log_var, beta)]
+        values += [wrong for wrong, _ in gen._vae_mistakes(logits, x, mu, log_var, beta)]
+        for i, a in enumerate(values):
+            for b in values[i + 1:]:
+                assert not torch.isclose(a, b, rtol=1e-3), (i, a, b)

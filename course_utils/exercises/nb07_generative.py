@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 
 from course_utils.checks import CheckFailed, call_student, passed
 
 __all__ = [
-    "check_kl_divergence_gaussians", "check_reparameterise", "reference_kl_divergence_gaussians",
-    "reference_reparameterise",
+    "check_kl_divergence_gaussians", "check_reparameterise", "check_vae_loss", "reference_kl_divergence_gaussians",
+    "reference_reparameterise", "reference_vae_loss",
 ]
 
 
@@ -131,3 +132,150 @@ def check_reparameterise(fn: Callable[..., torch.Tensor]) -> None:
             raise CheckFailed(f"{name} returned the right values, but the gradient does not reach {what} as it "
                               "should: compute z from mu and logvar with torch operations, without .detach().")
     passed(name, "values for the ε given, and gradients reach μ and log σ²")
+
+
+def reference_vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor,
+                       beta: float = 1.0) -> torch.Tensor:
+    """The VAE's loss for a batch: reconstruction + β·KL, in nats per image.
+
+    Reconstruction: binary cross-entropy of the decoder's logits against the pixels, summed over
+    the pixels of each image. KL: KL(N(μ, exp(log_var)) ‖ N(0, I)), summed over the latent
+    dimensions. Both are averaged over the images of the batch.
+
+    Example:
+        >>> logits, x = torch.zeros(2, 1, 8, 8), torch.full((2, 1, 8, 8), 0.5)  # p = ½ everywhere: log 2 per pixel
+        >>> round(reference_vae_loss(logits, x, torch.zeros(2, 3), torch.zeros(2, 3)).item(), 2)  # 64·log 2, KL 0
+        44.36
+    """
+    reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
+    kl = 0.5 * (mu**2 + log_var.exp() - 1 - log_var).sum(dim=-1)
+    return reconstruction + beta * kl.mean()
+
+
+def _vae_case() -> tuple[torch.Tensor, ...]:
+    """Six 8 × 8 images (grey levels, some pure 0 and 1), logits far outside [0, 1], 3 latent dimensions.
+
+    The log-variances are far from 0, so σ, σ² and log σ² all differ and mixing them up shows.
+    """
+    g = torch.Generator().manual_seed(296)  # a case where every mistake of _vae_mistakes gives its own value
+    x = torch.rand(6, 1, 8, 8, generator=g)
+    x[:, :, :2], x[:, :, -1] = 0.0, 1.0
+    logits = 3 * torch.randn(6, 1, 8, 8, generator=g)
+    mu, log_var = torch.randn(6, 3, generator=g), 1.5 * torch.randn(6, 3, generator=g)
+    return logits, x, mu, log_var
+
+
+def _vae_mistakes(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor,
+                  beta: float) -> list[tuple[torch.Tensor, str]]:
+    """What typical wrong versions of the loss return, each with what to tell the student."""
+    n, k = len(x), mu.shape[-1]
+    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)  # per image
+    rec = bce.mean()
+    kl_dims = 0.5 * (mu**2 + log_var.exp() - 1 - log_var)
+    kl = kl_dims.sum(-1).mean()
+    probs = torch.sigmoid(logits)
+    sigmoid_twice = F.binary_cross_entropy_with_logits(probs, x, reduction="sum") / n
+    swapped = F.binary_cross_entropy_with_logits(x, probs, reduction="sum") / n
+    squared = ((probs - x) ** 2).flatten(1).sum(1).mean()
+    kl_log_sigma = 0.5 * (mu**2 + (2 * log_var).exp() - 1 - 2 * log_var).sum(-1).mean()
+    kl_sigma_for_var = 0.5 * (mu**2 + (0.5 * log_var).exp() - 1 - log_var).sum(-1).mean()
+    return [
+        (rec - beta * kl, "subtracts the KL term. KL ≥ 0 is a penalty for codes far from the prior: ADD it, "
+                          "loss = reconstruction + beta · KL, with KL = ½·Σ(μ² + σ² − 1 − log σ²) (mind the sign)."),
+        (rec / x[0].numel() + beta * kl, "averages the reconstruction over the pixels (the default reduction of "
+                                         "binary_cross_entropy_with_logits). Sum over the pixels of each image "
+                                         "(reduction='sum', then divide by len(x)): a mean per pixel makes the KL "
+                                         "64 times too heavy."),
+        (n * (rec + beta * kl), "sums over the images of the batch: divide by the number of images (len(x)), or use "
+                                ".mean() over them, so the loss is in nats per image and does not grow with the batch."),
+        (rec + beta * n * kl, "sums the KL over the images but averages the reconstruction: average the KL over the "
+                              "images too (.sum(dim=-1) over the latent dimensions, then .mean())."),
+        (n * rec + beta * kl, "sums the reconstruction over the images but averages the KL: divide the summed "
+                              "binary cross-entropy by len(x)."),
+        (rec + beta * kl / k, "averages the KL over the latent dimensions: the KL of independent dimensions is their "
+                              "SUM (.sum(dim=-1)); then average over the images."),
+        (rec + beta * kl_log_sigma, "treats log_var as log σ: the encoder outputs log σ², so σ² = exp(log_var) "
+                                    "and log σ² = log_var."),
+        (rec + beta * kl_sigma_for_var, "uses σ = exp(½·log_var) where the KL needs the variance σ² = exp(log_var)."),
+        (rec + beta * (kl + 0.5 * k), "has a KL that is not 0 when μ = 0 and σ = 1: keep the − 1 per dimension, "
+                                      "½·Σ(μ² + σ² − 1 − log σ²)."),
+        (sigmoid_twice + beta * kl, "applies torch.sigmoid before binary_cross_entropy_with_logits, which applies it "
+                                    "again: pass the decoder's logits as they are (or use reconstruction_loss)."),
+        (swapped + beta * kl, "swaps the arguments of the cross-entropy: the logits come first, the pixels x (the "
+                              "target) second, as in reconstruction_loss(logits, x)."),
+        (squared + beta * kl, "uses the squared error for the reconstruction: this notebook's reconstruction loss is "
+                              "the binary cross-entropy of the logits, summed over the pixels (reconstruction_loss)."),
+    ] + ([
+        (rec + 2 * kl, "has a KL twice too large: the formula carries a factor ½."),
+    ] if beta == 1.0 else [
+        (beta * (rec + kl), "multiplies the whole loss by beta: beta weighs only the KL term, "
+                            "reconstruction + beta · KL."),
+        (beta * rec + kl, "puts beta on the reconstruction: beta weighs the KL term, reconstruction + beta · KL."),
+        (rec + kl, "ignores beta: multiply the KL term by beta (beta = 1 gives the standard VAE)."),
+    ])
+
+
+def check_vae_loss(fn: Callable[..., torch.Tensor]) -> None:
+    """Check a student's ``vae_loss(logits, x, mu, log_var, beta=1.0)`` on a batch of six images.
+
+    Compares the value with the reference for β = 1 (the default), ½ and 2, and the gradients
+    with respect to the logits, μ and log σ²; each usual mistake gets its own message.
+
+    Example:
+        >>> check_vae_loss(reference_vae_loss)
+        ✅ vae_loss is correct (reconstruction + β·KL in nats per image, for β = 1, 0.5 and 2; gradients reach the logits, μ and log σ²)
+    """
+    name = "vae_loss"
+    logits, x, mu, log_var = _vae_case()
+    inputs = (logits, x, mu, log_var)
+    for beta in (1.0, 0.5, 2.0):
+        args = [t.clone().requires_grad_(t is not x) for t in inputs]
+        pristine = [t.clone().requires_grad_(t is not x) for t in inputs]
+        expected = reference_vae_loss(*pristine, beta=beta)
+        try:
+            got = call_student(fn, *args, name=name) if beta == 1.0 else call_student(fn, *args, beta=beta, name=name)
+        except CheckFailed as err:
+            text = str(err)
+            if "between 0 and 1" in text:
+                raise CheckFailed(f"{name}: binary_cross_entropy expects probabilities, but the decoder gives logits "
+                                  "(any real number). Use F.binary_cross_entropy_with_logits(logits, x, ...) or "
+                                  "reconstruction_loss(logits, x).") from None
+            if "beta" in text and "TypeError" in text:
+                raise CheckFailed(f"{name} must take beta as its fifth argument, with a default: "
+                                  "def vae_loss(logits, x, mu, log_var, beta=1.0). ({text})") from None
+            raise
+        if any(not torch.equal(before, after.detach()) for before, after in zip(inputs, args)):
+            raise CheckFailed(f"{name} changed one of its inputs in place: compute new tensors instead "
+                              "(e.g. log_var.exp(), not log_var.exp_()).")
+        if not isinstance(got, torch.Tensor):
+            raise CheckFailed(f"{name} should return a tensor (the training loop calls loss.backward()), got "
+                              f"{type(got).__name__}: keep the torch operations and do not call .item().")
+        if got.numel() != 1:
+            if got.shape == (len(x),):
+                raise CheckFailed(f"{name} returned one loss per image, shape {tuple(got.shape)}: average over the "
+                                  "images (.mean()) to get one number, the loss in nats per image.")
+            raise CheckFailed(f"{name} returned shape {tuple(got.shape)}, but a loss is one number: sum the "
+                              "reconstruction over the pixels and the KL over the latent dimensions of each image, "
+                              "then average over the images.")
+        value = got.detach().double().reshape(())
+        if not torch.isclose(value, expected.detach().double(), rtol=1e-4, atol=1e-4):
+            plain = [t.detach().double() for t in inputs]
+            for wrong, message in _vae_mistakes(*plain, beta):
+                if torch.isclose(value, wrong, rtol=1e-4, atol=1e-4):
+                    raise CheckFailed(f"{name} (beta = {beta}) {message}")
+            raise CheckFailed(f"{name} with beta = {beta} gives {value.item():.4f}, expected {expected.item():.4f}. "
+                              "Reconstruction: binary cross-entropy of the logits, summed over the pixels, divided by "
+                              "len(x); KL: ½·Σ(μ² + exp(log_var) − 1 − log_var) over the latent dimensions, averaged "
+                              "over the images; loss = reconstruction + beta · KL.")
+        if not got.requires_grad:
+            raise CheckFailed(f"{name} returned the right value but no gradient flows through it: do not use .item(), "
+                              ".detach(), .numpy() or torch.no_grad() inside the loss.")
+        grads = torch.autograd.grad(got.reshape(()), [args[0], args[2], args[3]], allow_unused=True)
+        want = torch.autograd.grad(expected, [pristine[0], pristine[2], pristine[3]])
+        for grad, ref, what in zip(grads, want, ("the logits", "mu", "log_var")):
+            if grad is None or not torch.allclose(grad.double(), ref.double(), rtol=1e-4, atol=1e-5):
+                raise CheckFailed(f"{name} returned the right value, but its gradient does not reach {what} as it "
+                                  "should: compute every term from the tensors you are given with torch operations, "
+                                  "without .item() or .detach().")
+    passed(name, "reconstruction + β·KL in nats per image, for β = 1, 0.5 and 2; gradients reach the logits, μ "
+                 "and log σ²")
