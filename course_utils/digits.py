@@ -4,19 +4,20 @@
 pixels) that scikit-learn ships inside its package, from the UCI *Optical Recognition of
 Handwritten Digits* data set (licence: CC BY 4.0). ``show_image_grid`` tiles many small images
 into one picture (a single ``imshow``, fast even for hundreds of images); ``plot_latent_codes``
-draws 2-D codes coloured by digit, with each digit written at the centre of its cloud.
+draws 2-D codes coloured by digit, with each digit written at the centre of its cloud;
+``plot_scores`` compares a few scores between 0 and 1 on one shared axis.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 
 from course_utils.cats_dogs import stratified_split
 
-__all__ = ["DigitsData", "load_digits_data", "plot_latent_codes", "show_image_grid"]
+__all__ = ["DigitsData", "load_digits_data", "plot_latent_codes", "plot_scores", "show_image_grid"]
 
 SOURCE = ("the UCI Optical Recognition of Handwritten Digits data set (E. Alpaydin and C. Kaynak, "
           "Bogazici University, 1998; 43 writers): its 1,797 test images, as shipped inside "
@@ -150,4 +151,46 @@ def plot_latent_codes(codes: torch.Tensor, labels: torch.Tensor, *, title: str =
                 va="center", bbox={"boxstyle": "circle,pad=0.2", "facecolor": "white", "alpha": 0.85,
                                    "edgecolor": cmap(int(digit) % 10)})
     ax.set(xlabel="$z_1$", ylabel="$z_2$", title=title)
+    return ax
+
+
+def plot_scores(scores: Mapping[str, float], *, xlabel: str = "score", title: str = "",
+                highlight: Sequence[str] = (), ax=None):
+    """Horizontal bars, one per score (0 to 1), top to bottom in the given order, each with its value.
+
+    All bars share one axis from 0 to 1, so the scores compare at a glance. Bars named in
+    ``highlight`` are drawn in the course's blue, the others (references) in grey.
+
+    Example:
+        >>> ax = plot_scores({"real": 0.9, "model": 0.7}, highlight=["model"], xlabel="confidence")
+        >>> [t.get_text() for t in ax.get_yticklabels()], [float(x) for x in ax.get_xlim()]
+        (['real', 'model'], [0.0, 1.0])
+    """
+    import matplotlib.pyplot as plt
+
+    from course_utils.plotting import COLORS
+
+    if not isinstance(scores, Mapping) or not scores:
+        raise ValueError(f"scores must be a non-empty dict of name -> number between 0 and 1, got {scores!r}")
+    values = {}
+    for name, value in scores.items():
+        value = float(value)
+        if not 0 <= value <= 1:
+            raise ValueError(f"score {name!r} is {value}, outside 0 to 1: plot_scores draws probabilities and "
+                             "shares; rescale other numbers first")
+        values[str(name)] = value
+    unknown = set(highlight) - set(values)
+    if unknown:
+        raise ValueError(f"highlight names {sorted(unknown)}, which are not in scores: {list(values)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.6 * len(values) + 1.2))
+    names = list(values)
+    rows = range(len(names))[::-1]  # the first score on top
+    colors = [COLORS["blue"] if name in highlight else "#999999" for name in names]
+    ax.barh(list(rows), [values[n] for n in names], color=colors)
+    for row, name in zip(rows, names):
+        ax.text(values[name] + 0.01, row, f"{values[name]:.2f}", va="center")
+    ax.set_yticks(list(rows), names)
+    ax.set(xlim=(0.0, 1.0), xlabel=xlabel, title=title)
+    ax.grid(axis="y", visible=False)
     return ax

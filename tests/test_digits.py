@@ -90,3 +90,24 @@ def test_latent_map_writes_each_digit_once():
 def test_latent_map_refuses_bad_input(codes, labels, message):
     with pytest.raises(ValueError, match=message):
         digits.plot_latent_codes(codes, labels)
+
+
+def test_scores_share_one_axis_in_the_given_order_with_their_values():
+    ax = digits.plot_scores({"real": 0.92, "model A": 0.68, "model B": 0.62}, highlight=["model A", "model B"])
+    height = {t.get_text(): t.get_position()[1] for t in ax.get_yticklabels()}
+    assert sorted(height, key=height.get, reverse=True) == ["real", "model A", "model B"]  # the first on top
+    assert [float(x) for x in ax.get_xlim()] == [0.0, 1.0]
+    assert sorted(t.get_text() for t in ax.texts) == ["0.62", "0.68", "0.92"]
+    grey, blue = {bar.get_facecolor() for bar in ax.patches[:1]}, {bar.get_facecolor() for bar in ax.patches[1:]}
+    assert grey != blue and len(blue) == 1
+
+
+@pytest.mark.parametrize("scores, kwargs, message", [
+    ({}, {}, "non-empty dict"),
+    ([0.5], {}, "non-empty dict"),
+    ({"loss": 17.0}, {}, "outside 0 to 1"),
+    ({"a": 0.5}, {"highlight": ["b"]}, "not in scores"),
+])
+def test_scores_refuse_bad_input(scores, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        digits.plot_scores(scores, **kwargs)
