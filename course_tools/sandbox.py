@@ -285,14 +285,24 @@ class Sandbox:
             return
         memory = threads = 0
         tree = self._tree()
-        for proc in tree:
+        for proc in tree:  # resident memory first (cheap); shared pages are split only when it matters
             try:
-                memory += _proportional_memory(proc)
+                memory += proc.memory_info().rss
                 threads += proc.num_threads()
             except (psutil.Error, OSError):
                 continue
         if self.bwrap and len(tree) > 1:
-            memory += _stored_bytes(tree[-1].pid, self.work)
+            stored = _stored_bytes(tree[-1].pid, self.work)
+            memory += stored
+        else:
+            stored = 0
+        if memory > self.limits.memory_mb * 2**20:  # forked children share pages: count each once (PSS)
+            memory = stored
+            for proc in tree:
+                try:
+                    memory += _proportional_memory(proc)
+                except (psutil.Error, OSError):
+                    continue
         if threads > self.limits.processes + 8:  # + bwrap's own and the driver's helpers
             self.stop("process limit")
         elif memory > self.limits.memory_mb * 2**20:
