@@ -8,7 +8,9 @@
    ``RUNS``, alternating, for notebook 00 (the smallest, where fixed costs weigh most) and 03
    (the most calls into the sandbox: a model class and a training loop).
 2. ``--jobs`` (budget: ``--jobs 2`` at least 1.6x faster than ``--jobs 1`` on 2 cores): a class of
-   ``CLASS`` copies of notebook 00 graded one at a time, then two at a time.
+   ``CLASS`` copies of notebook 00 graded one at a time, then two at a time, ``CLASS_RUNS`` times
+   alternating. The note gives the machine's load average: on a shared machine other work takes
+   the second core too, and the speed-up drops with it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from course_tools.sandbox import Limits, bwrap_path
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 RUNS = 3
 CLASS = 8
+CLASS_RUNS = 2
 
 
 def _alone(path: Path, folder: Path) -> float:
@@ -92,12 +95,17 @@ def run() -> list[dict]:
         subs.mkdir()
         for i in range(CLASS):
             shutil.copyfile(NOTEBOOKS / "00_start_here.ipynb", subs / f"s{i}_00_start_here.ipynb")
-        one = _class(1, subs, folder / "one")
-        two = _class(2, subs, folder / "two")
-    note = f"{CLASS} copies of 00; {load}"
+        ones, twos = [], []
+        for _ in range(CLASS_RUNS):  # alternating, so that a change in the machine's load hits both
+            ones.append(_class(1, subs, folder / "one"))
+            twos.append(_class(2, subs, folder / "two"))
+    one, two = statistics.median(ones), statistics.median(twos)
+    note = f"{CLASS} copies of 00, median of {CLASS_RUNS} alternating; {load}"
     rows += [
-        {"benchmark": "grading", "metric": f"class of {CLASS}, --jobs 1", "value": one, "unit": "s", "note": note},
-        {"benchmark": "grading", "metric": f"class of {CLASS}, --jobs 2", "value": two, "unit": "s", "note": note},
+        {"benchmark": "grading", "metric": f"class of {CLASS}, --jobs 1", "value": one, "unit": "s",
+         "note": note + "; runs: " + ", ".join(f"{t:.1f}" for t in ones)},
+        {"benchmark": "grading", "metric": f"class of {CLASS}, --jobs 2", "value": two, "unit": "s",
+         "note": note + "; runs: " + ", ".join(f"{t:.1f}" for t in twos)},
         {"benchmark": "grading", "metric": "--jobs 2 speed-up", "value": one / two, "unit": "x",
          "note": "budget >= 1.6x on 2 cores"},
     ]
