@@ -51,3 +51,10 @@ def test_every_assignment_notebook_gets_a_pack(path, tmp_path):
     with zipfile.ZipFile(homework.build_pack(path, tmp_path)) as zf:
         text = zf.read(f"{path.stem}_homework/INSTRUCTIONS.md").decode()
     assert "## Points" in text and "SOLUTION" not in text
+
+
+def test_instructions_ask_for_the_file_name_the_grader_reads():
+    from course_tools.grading import parse_name
+    text = homework.instructions(course_notebook(homework=True), "07_example.ipynb")
+    assert "`s1234567_07_example.ipynb`" in text
+    assert parse_name("s1234567_07_example.ipynb") == ("s1234567", "07")
