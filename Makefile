@@ -49,13 +49,15 @@ unit: $(STAMP) ## only the unit tests and docstring examples (fast)
 notebooks: $(STAMP) ## only the notebooks under nbval (NB=notebooks/02_*.ipynb for one)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) $(NB) $(NBVAL)
 
-# Notebook 05's benchmarks train on the real photos when the shared sample sits beside the repo.
-PETS_SAMPLE := $(abspath ../shared/datasets/oxford-pets-sample)
+# Notebooks 05 and 06 train on real photos when the shared folders sit beside the repo, as in CI
+# (.ci/run): 05 uses both together, 06 trains on the first and tests on the second.
+SHARED_PHOTOS := $(abspath ../shared/datasets/oxford-pets-sample):$(abspath ../shared/datasets/kaggle-cats-dogs)
+PHOTOS := $(if $(wildcard ../shared/datasets/oxford-pets-sample),CATS_DOGS_DIR=$${CATS_DOGS_DIR:-$(SHARED_PHOTOS)})
 bench: $(STAMP) ## benchmarks into build/bench/ (BENCH=bench_notebooks for one)
-	$(if $(wildcard $(PETS_SAMPLE)),CATS_DOGS_DIR=$${CATS_DOGS_DIR:-$(PETS_SAMPLE)}) $(BIN)/python tests/bench/run_benchmarks.py $(BENCH)
+	$(PHOTOS) $(BIN)/python tests/bench/run_benchmarks.py $(BENCH)
 
 gpu-check: $(STAMP) ## on a CUDA GPU (about 5 min): device tests, every notebook with COURSE_DEVICE=cuda, GPU bench rows; report in build/gpu-check/
-	$(if $(wildcard $(PETS_SAMPLE)),CATS_DOGS_DIR=$${CATS_DOGS_DIR:-$(PETS_SAMPLE)}) $(BIN)/python tests/gpu_check.py
+	$(PHOTOS) $(BIN)/python tests/gpu_check.py
 
 check-notebooks: $(STAMP) ## check notebook conventions (names, clean outputs, badge, summary)
 	$(BIN)/course check

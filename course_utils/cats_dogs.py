@@ -32,12 +32,13 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageDraw, ImageFilter
 
-from course_utils.images import ImageFolderTensors, TensorImageDataset, cached_image_files, cached_image_folder
+from course_utils.images import (ImageFolderTensors, TensorImageDataset, cached_image_files, cached_image_folder,
+                                 find_class_folders)
 from course_utils.paths import data_dir
 
 __all__ = [
-    "CatsDogsData", "MAX_IMAGES", "SyntheticDataWarning", "draw_face", "load_cats_dogs", "photo_folders",
-    "stratified_split", "stratified_subset", "write_synthetic_folder",
+    "CatsDogsData", "MAX_IMAGES", "SyntheticDataWarning", "draw_face", "load_cats_dogs", "load_photo_sample",
+    "photo_folders", "stratified_split", "stratified_subset", "write_synthetic_folder",
 ]
 
 ENV_VAR = "CATS_DOGS_DIR"
@@ -169,6 +170,29 @@ def _combine(parts: list[ImageFolderTensors], folders: list[Path]) -> tuple[Imag
                                   parts[0].class_names, [f for p in parts for f in p.files],
                                   [f for p in parts for f in p.skipped], all(p.from_cache for p in parts))
     return combined, groups
+
+
+def load_photo_sample(folder: str | Path, n: int, *, image_size: int = 64, seed: int = 0,
+                      verbose: bool = False) -> TensorImageDataset:
+    """A random sample of ``n`` photos of ``folder`` (each class keeping its share), decoded once.
+
+    Only the sampled files are decoded and cached, so a sample of a large folder is quick. The
+    same ``seed`` gives the same photos at every ``image_size``. Class indices follow the sorted
+    sub-folder names, as in ``load_cats_dogs``.
+
+    Example:
+        >>> other = load_photo_sample("kaggle-cats-dogs", 600, image_size=192)  # doctest: +SKIP
+        >>> len(other), other.images.shape[1:]  # doctest: +SKIP
+        (600, torch.Size([3, 192, 192]))
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ValueError(f"n must be an int of at least 2 photos, got {n!r}")
+    root = photo_folders(folder)[0]
+    classes, files = find_class_folders(root)
+    labels = torch.tensor([label for _, label in files])
+    chosen = stratified_subset(labels, n, seed) if n < len(files) else torch.arange(len(files))
+    tensors = cached_image_files(root, classes, [files[i] for i in chosen.tolist()], image_size, progress=verbose)
+    return TensorImageDataset(tensors.images, tensors.labels, files=tensors.files)
 
 
 def stratified_subset(groups: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:

@@ -168,7 +168,7 @@ BAD_INPUTS = [
     ("photo to classify does not exist", lambda t, m: checkpoint.classify_images(
      Tiny(), t / "my_cat.jpg", checkpoint.CheckpointInfo("Tiny", ["a", "b"], 8, [0.5] * 3, [0.25] * 3)),
      FileNotFoundError, "check the path"),
-    # the pretrained network of notebook 05
+    # the pretrained network of notebook 06
     ("pretrained weights file missing", lambda t, m: pretrained.load_efficientnet_lite0(t / "gone.pth"),
      FileNotFoundError, "No weights file.*force-reinstall"),
     ("pretrained weights file corrupt", lambda t, m: pretrained.load_efficientnet_lite0(not_a_checkpoint(t)),

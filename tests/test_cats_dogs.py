@@ -153,3 +153,16 @@ def test_a_large_source_is_cut_to_a_stratified_subset_and_says_so(tmp_path):
     assert len(cd.load_cats_dogs(root, image_size=16, max_images=None, verbose=False).train) == 36
     with pytest.raises(ValueError, match="max_images must be an int of at least 10"):
         cd.load_cats_dogs(root, image_size=16, max_images=3)
+
+
+def test_a_photo_sample_decodes_only_the_sampled_files_and_is_the_same_at_every_size(tmp_path):
+    root = make_folder(tmp_path / "shelter", 10, 30)
+    sample = cd.load_photo_sample(root, 8, image_size=16)
+    assert len(sample) == 8 and torch.bincount(sample.labels).tolist() == [2, 6]
+    assert sample.images.shape[1:] == (3, 16, 16)
+    assert cd.load_photo_sample(root, 8, image_size=24).files == sample.files
+    assert len(cd.load_photo_sample(root, 100, image_size=16)) == 40
+    with pytest.raises(ValueError, match="n must be an int of at least 2"):
+        cd.load_photo_sample(root, 1)
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        cd.load_photo_sample(tmp_path / "missing", 8)

@@ -62,3 +62,74 @@ def test_reference_matches_metrics_module():
     y_true, y_pred = torch.tensor([0, 0, 1, 1, 1]), torch.tensor([0, 1, 1, 1, 0])
     assert cnn.reference_balanced_accuracy(confusion_matrix(y_true, y_pred)) == pytest.approx(
         balanced_accuracy(y_true, y_pred))
+
+
+class _Small(torch.nn.Module):
+    """A SmallCNN built from options, for the typical mistakes."""
+
+    def __init__(self, image_size, relu=True, pool=True, flat=None, softmax=False, batch_flatten=False, filters=8):
+        super().__init__()
+        layers = [torch.nn.Conv2d(3, filters, kernel_size=3)] + ([torch.nn.ReLU()] if relu else [])
+        layers += [torch.nn.MaxPool2d(2)] if pool else []
+        self.features = torch.nn.Sequential(*layers)
+        n_flat = flat or self.features(torch.zeros(1, 3, image_size, image_size)).numel()
+        self.linear = torch.nn.Linear(n_flat, 2)
+        self.softmax, self.batch_flatten = softmax, batch_flatten
+
+    def forward(self, x):
+        h = self.features(x)
+        h = h.reshape(1, -1)[:, :self.linear.in_features] if self.batch_flatten else h.flatten(1)
+        out = self.linear(h)
+        return out.softmax(1) if self.softmax else out
+
+
+def variant(**options):
+    return type("SmallCNN", (_Small,), {"__init__": lambda self, size: _Small.__init__(self, size, **options)})
+
+
+def test_small_cnn_accepts_the_reference_and_other_ways_of_writing_it(capsys):
+    cnn.check_small_cnn(cnn.ReferenceSmallCNN)
+    cnn.check_small_cnn(variant())
+    assert capsys.readouterr().out.count("✅ SmallCNN is correct") == 2
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (variant(relu=False), "add nn.ReLU"),
+    (variant(pool=False), "pooling is missing"),
+    (variant(flat=8 * 23 * 23), "flatten size depends on the image size"),
+    (variant(softmax=True), "return the logits"),
+    (variant(batch_flatten=True), "flattens the whole batch"),
+    (variant(filters=16), "expected 8,690"),
+])
+def test_small_cnn_rejects_typical_mistakes(wrong, message):
+    with pytest.raises(CheckFailed, match=message):
+        cnn.check_small_cnn(wrong)
+
+
+def test_small_cnn_says_what_is_missing():
+    class NotWritten(torch.nn.Module):
+        def __init__(self, image_size):
+            raise NotImplementedError()
+
+    class NoForward(torch.nn.Module):
+        def __init__(self, image_size):
+            super().__init__()
+
+        def forward(self, x):
+            raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="not written yet"):
+        cnn.check_small_cnn(NotWritten)
+    with pytest.raises(CheckFailed, match="forward is not written yet"):
+        cnn.check_small_cnn(NoForward)
+    with pytest.raises(CheckFailed, match="class that subclasses nn.Module"):
+        cnn.check_small_cnn(lambda size: None)
+
+
+def test_the_relu_test_finds_the_bend_for_many_initialisations():
+    for seed in range(5):
+        torch.manual_seed(seed)
+        cnn.check_small_cnn(cnn.ReferenceSmallCNN)
+        torch.manual_seed(seed)
+        with pytest.raises(CheckFailed, match="add nn.ReLU"):
+            cnn.check_small_cnn(variant(relu=False))

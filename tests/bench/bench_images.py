@@ -1,12 +1,11 @@
 """Images per second for one epoch: cached uint8 tensors vs ImageFolder decoding JPEGs with PIL.
 
-Data: $CATS_DOGS_DIR, else the shared sample beside the repository, else the synthetic set.
+Data: the first folder of $CATS_DOGS_DIR, else the shared sample beside the repository, else the synthetic set.
 Both pipelines give the same 64×64 normalised float batches of 32 to a DataLoader (no workers).
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import time
@@ -16,7 +15,7 @@ import torch
 from torchvision import datasets
 from torchvision.transforms import v2
 
-from course_utils.cats_dogs import ENV_VAR, write_synthetic_folder
+from course_utils.cats_dogs import photo_folders, write_synthetic_folder
 from course_utils.images import TensorImageDataset, cached_image_folder
 from course_utils.training import make_loader
 
@@ -25,8 +24,8 @@ SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "oxford-p
 
 
 def image_folder() -> Path:
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR])
+    if photo_folders():
+        return photo_folders()[0]
     return SAMPLE if SAMPLE.is_dir() else write_synthetic_folder()
 
 

@@ -1,0 +1,66 @@
+"""Notebook 05 over three training seeds: the CNN from scratch with and without augmentation.
+
+Runs the notebook itself with ``SEED = 0, 1, 2`` and reads the test-split scores its section 10
+computed (``test_scores``), the validation losses of section 7 and the recalls of section 8. The
+data split stays the same (its seed is load_cats_dogs' own), so the spread is that of training
+alone. Photos come from ``$CATS_DOGS_DIR`` (``make bench`` and CI name both shared folders).
+
+Run alone: ``python tests/bench/bench_cnn.py`` (about a minute per seed on a 2-core CPU).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from pathlib import Path
+
+from notebook_runs import checked_cells_row, run_with_seed, spread
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_cnn_cats_vs_dogs.ipynb"
+SEEDS = (0, 1, 2)
+REPORT = """
+import json
+print("BENCH " + json.dumps({"source": data.source, "test": test_scores,
+                              "majority": test_baseline["balanced_accuracy"],
+                              "gap": {"plain": val_plain - train_plain, "augmented": val_aug - train_aug},
+                              "val loss": {"plain": val_plain, "augmented": val_aug},
+                              "kept epoch": history.best_epoch,
+                              "cat recall": {k: v["recall cat"] for k, v in recalls.items()}}))
+"""
+
+
+def run() -> list[dict]:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    reports = [run_with_seed(NOTEBOOK, seed, REPORT) for seed in SEEDS]
+    note = f"notebook 05, seeds {list(SEEDS)}, mean ± sd; data: {reports[0]['source'][:160]}"
+    rows = []
+    for name in reports[0]["test"]:
+        for what in ("balanced accuracy", "loss"):
+            values = [r["test"][name][what] for r in reports]
+            rows.append({"benchmark": "cnn", "metric": f"{name}: test {what}", "value": statistics.mean(values),
+                         "unit": "", "note": f"{note}: {spread(values)}"})
+    margins = [r["test"]["OurCNN, augmented photos"]["balanced accuracy"] - r["majority"] for r in reports]
+    rows.append({"benchmark": "cnn", "metric": "OurCNN, augmented photos: test balanced accuracy above the majority baseline",
+                 "value": min(margins), "unit": "", "note": f"minimum over seeds; {spread(margins)}"})
+    for what in ("gap", "val loss"):
+        for name in ("plain", "augmented"):
+            values = [r[what][name] for r in reports]
+            rows.append({"benchmark": "cnn", "metric": f"{name}: validation {what}" if what == "gap" else f"{name}: {what}",
+                         "value": statistics.mean(values), "unit": "", "note": f"section 7, {spread(values)}"})
+    for name in reports[0]["cat recall"]:
+        values = [r["cat recall"][name] for r in reports]
+        rows.append({"benchmark": "cnn", "metric": f"average colour, {name}: validation cat recall",
+                     "value": statistics.mean(values), "unit": "", "note": f"section 8, {spread(values)}"})
+    rows.append({"benchmark": "cnn", "metric": "plain CNN: epoch of the lowest validation loss", "unit": "",
+                 "value": statistics.median(r["kept epoch"] for r in reports),
+                 "note": "median; " + ", ".join(str(r["kept epoch"]) for r in reports)})
+    rows.append(checked_cells_row("cnn", "notebook 05", reports, SEEDS))
+    rows.append({"benchmark": "cnn", "metric": "notebook 05 wall time per seed", "unit": "s",
+                 "value": statistics.median(r["seconds"] for r in reports),
+                 "note": "median; nbclient, OMP_NUM_THREADS=1: " + ", ".join(f"{r['seconds']:.0f}" for r in reports)})
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(f"{row['metric']}: {row['value']:.4g} {row['unit']}  {row.get('note', '')}")
