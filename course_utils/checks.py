@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import math
 import numbers
 import textwrap
 from collections.abc import Callable, Iterator
@@ -24,8 +25,9 @@ from typing import Any
 import torch
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["NOT_DONE", "CheckFailed", "call_student", "calls_in", "check_close", "check_tensor", "count_torch_calls",
-           "has_loop", "passed", "recording_calls", "runs_elsewhere", "source_of"]
+__all__ = ["NOT_DONE", "CheckFailed", "behaves_affinely", "build_model", "call_student", "calls_in", "check_close",
+           "check_tensor", "count_torch_calls", "has_loop", "model_scores", "passed", "recording_calls", "runs_elsewhere",
+           "source_of", "stays_in_unit_interval"]
 
 NOT_DONE = "replace `raise NotImplementedError()` in the exercise cell with your code, run it, then run this check again"
 
@@ -297,3 +299,86 @@ def has_loop(source: str) -> bool:
     tree = _tree(source)
     loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
     return tree is not None and any(isinstance(node, loops) for node in ast.walk(tree))
+
+
+# ---------------------------------------------------------------- a student's network with one score per row
+
+
+def build_model(cls: Any, *args: Any, name: str, class_line: str) -> torch.nn.Module:
+    """``cls(*args)`` for a student's network class, with the two classic mistakes named: no
+    ``super().__init__()`` before the layers, and a class that is not an ``nn.Module``
+    (``class_line`` shows the right first line, e.g. ``"class XorMLP(nn.Module):"``).
+
+    Example:
+        >>> build_model(torch.nn.Linear, 2, 1, name="Linear(2, 1)", class_line="class Net(nn.Module):")
+        Linear(in_features=2, out_features=1, bias=True)
+    """
+    try:
+        model = call_student(cls, *args, name=name)
+    except CheckFailed as err:
+        if "before Module.__init__() call" in str(err):
+            raise CheckFailed(f"{name}: call super().__init__() as the first line of __init__, before creating any "
+                              "layer.") from None
+        raise
+    if not isinstance(model, torch.nn.Module):
+        raise CheckFailed(f"{name} is a {type(model).__name__}, not a network: inherit from nn.Module, `{class_line}`.")
+    return model
+
+
+def model_scores(model: torch.nn.Module, X: torch.Tensor, name: str, *, row: str = "example", score: str = "score",
+                 last_layer: str = "nn.Linear(hidden, 1)") -> torch.Tensor:
+    """The student's network on ``X``, checked to give one float ``score`` per ``row`` as a column
+    (shape (N, 1), what ``last_layer`` gives); returned detached, as float64 on the CPU.
+
+    Example:
+        >>> model_scores(torch.nn.Linear(2, 1), torch.zeros(3, 2), "net").shape
+        torch.Size([3, 1])
+    """
+    out = call_student(model, X.clone(), name=f"{name}(X)")
+    n = X.shape[0]
+    if out is None:
+        raise CheckFailed(f"{name}(X) returned None: forward must `return` the output of the last layer.")
+    if not isinstance(out, torch.Tensor):
+        raise CheckFailed(f"{name}(X) returned a {type(out).__name__}; forward should return a tensor.")
+    if tuple(out.shape) == (n,):
+        raise CheckFailed(f"{name}(X) returned shape ({n},) for {n} {row}s; return shape ({n}, 1), the output of "
+                          f"{last_layer} as it is (the training code squeezes it, not forward).")
+    if out.dim() == 2 and out.shape[0] == n and out.shape[1] != 1:
+        raise CheckFailed(f"{name}(X) returned shape {tuple(out.shape)}: the last layer should have 1 output, "
+                          f"{last_layer}, one {score} per {row}.")
+    if tuple(out.shape) != (n, 1):
+        raise CheckFailed(f"{name}(X) returned shape {tuple(out.shape)} for an input of shape {tuple(X.shape)}; it "
+                          f"should return ({n}, 1): one {score} per {row}, from a last layer {last_layer}.")
+    if not out.is_floating_point():
+        raise CheckFailed(f"{name}(X) returned {out.dtype} values; return the float {score}s of the last layer.")
+    return out.detach().to("cpu", torch.float64)
+
+
+def behaves_affinely(scores: Callable[[torch.Tensor], torch.Tensor], A: torch.Tensor, B: torch.Tensor) -> bool:
+    """Whether f(a) + f(b) = f(a + b) + f(0) on every row of ``A`` and ``B``: exactly what an affine
+    function does (linear layers with no activation between them), and what a network with a
+    nonlinearity does not.
+
+    Example:
+        >>> A, B = torch.randn(8, 2), torch.randn(8, 2)
+        >>> behaves_affinely(torch.nn.Linear(2, 1), A, B), behaves_affinely(lambda x: x.tanh().sum(1, keepdim=True), A, B)
+        (True, False)
+    """
+    with torch.no_grad():
+        fa, fb, fab, f0 = (scores(Z).double() for Z in (A, B, A + B, torch.zeros_like(A)))
+    scale = 1 + max(t.abs().max().item() for t in (fa, fb, fab, f0))
+    return (fa + fb - fab - f0).abs().max().item() <= 1e-4 * scale
+
+
+def stays_in_unit_interval(scores: Callable[[torch.Tensor], torch.Tensor], radius: float = 100.0) -> bool:
+    """Whether a network of two inputs keeps every output in [0, 1] on a ring of large inputs, as a
+    final sigmoid does (a raw score, a logit, leaves it somewhere on the ring).
+
+    Example:
+        >>> stays_in_unit_interval(lambda x: torch.sigmoid(x[:, :1])), stays_in_unit_interval(lambda x: x[:, :1])
+        (True, False)
+    """
+    angles = torch.linspace(0, 2 * math.pi, 65)[:-1]
+    with torch.no_grad():
+        out = scores(radius * torch.stack([angles.cos(), angles.sin()], dim=1))
+    return bool((out >= 0).all() and (out <= 1).all())

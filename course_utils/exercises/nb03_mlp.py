@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import math
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +13,8 @@ from torch import nn
 from torch.nn.modules.module import register_module_parameter_registration_hook
 from torch.overrides import TorchFunctionMode
 
-from course_utils.checks import CheckFailed, call_student, calls_in, check_close, passed, runs_elsewhere, source_of
+from course_utils.checks import (CheckFailed, behaves_affinely, build_model, call_student, calls_in, check_close,
+                                 model_scores, passed, runs_elsewhere, source_of, stays_in_unit_interval)
 
 __all__ = ["XOR_X", "XOR_Y", "check_bce", "check_count_parameters", "check_train", "check_xor_mlp", "reference_count"]
 
@@ -142,39 +142,12 @@ XOR_Y = (0.0, 1.0, 1.0, 0.0)
 
 
 def _build(cls: type, hidden: int) -> nn.Module:
-    name = f"{getattr(cls, '__name__', 'your class')}({hidden})"
-    try:
-        model = call_student(cls, hidden, name=name)
-    except CheckFailed as err:
-        if "before Module.__init__() call" in str(err):
-            raise CheckFailed(f"{name} raised {str(err).split(' raised ', 1)[-1]}: call super().__init__() as the "
-                              "first line of __init__, before creating any layer.") from None
-        raise
-    if not isinstance(model, nn.Module):
-        raise CheckFailed(f"{name} is a {type(model).__name__}, not a network: inherit from nn.Module, "
-                          "`class XorMLP(nn.Module):`.")
-    return model
+    return build_model(cls, hidden, name=f"{getattr(cls, '__name__', 'your class')}({hidden})",
+                       class_line="class XorMLP(nn.Module):")
 
 
 def _outputs(model: nn.Module, X: torch.Tensor, name: str) -> torch.Tensor:
-    out = call_student(model, X.clone(), name=f"{name}(X)")
-    n = X.shape[0]
-    if out is None:
-        raise CheckFailed(f"{name}(X) returned None: forward must `return` the output of the last layer.")
-    if not isinstance(out, torch.Tensor):
-        raise CheckFailed(f"{name}(X) returned a {type(out).__name__}; forward should return a tensor.")
-    if tuple(out.shape) == (n,):
-        raise CheckFailed(f"{name}(X) returned shape ({n},) for {n} examples; return shape ({n}, 1), one column "
-                          "of scores as nn.Linear(hidden, 1) gives it (the training loop squeezes it, not forward).")
-    if out.dim() == 2 and out.shape[0] == n and out.shape[1] != 1:
-        raise CheckFailed(f"{name}(X) returned shape {tuple(out.shape)}: the last layer should have 1 output, "
-                          "nn.Linear(hidden, 1), one score per example.")
-    if tuple(out.shape) != (n, 1):
-        raise CheckFailed(f"{name}(X) returned shape {tuple(out.shape)} for an input of shape {tuple(X.shape)}; "
-                          f"it should return ({n}, 1): one score per example.")
-    if not out.is_floating_point():
-        raise CheckFailed(f"{name}(X) returned {out.dtype} values; return the float scores of the last layer.")
-    return out.detach().to("cpu", torch.float64)
+    return model_scores(model, X, name)
 
 
 def check_xor_mlp(cls: type) -> None:
@@ -224,15 +197,11 @@ def check_xor_mlp(cls: type) -> None:
 
 
 def _check_not_linear(cls: type) -> None:
-    """f(a) + f(b) = f(a + b) + f(0) for every a, b exactly when f is affine (a linear layer and a bias)."""
     gen = torch.Generator().manual_seed(5)
     A, B = 4 * torch.rand(64, 2, generator=gen) - 2, 4 * torch.rand(64, 2, generator=gen) - 2
     for hidden in (4, 16):
         model = _build(cls, hidden)
-        fa, fb, fab = (_outputs(model, Z, f"XorMLP({hidden})") for Z in (A, B, A + B))
-        f0 = _outputs(model, torch.zeros(64, 2), f"XorMLP({hidden})")
-        scale = 1 + max(t.abs().max().item() for t in (fa, fb, fab, f0))
-        if (fa + fb - fab - f0).abs().max().item() > 1e-4 * scale:
+        if not behaves_affinely(lambda Z: _outputs(model, Z, f"XorMLP({hidden})"), A, B):  # noqa: B023 - used at once
             return
     raise CheckFailed("XorMLP is a linear function of its input: two nn.Linear layers with nothing between them "
                       "are one linear map, and no straight line separates XOR. Put an activation between them, "
@@ -240,17 +209,13 @@ def _check_not_linear(cls: type) -> None:
 
 
 def _check_not_squashed(cls: type) -> None:
-    """A raw score leaves (0, 1) somewhere on a ring of large inputs; a sigmoid's output never does.
-
-    A network without a final sigmoid stays inside (0, 1) on the whole ring with probability
+    """A network without a final sigmoid stays inside (0, 1) on the whole ring with probability
     below 0.07 per fresh network (sigmoid hidden units, measured over 2,000 initialisations;
     tanh: 0, ReLU: 0), so twelve fresh networks all inside is a final sigmoid.
     """
-    angles = torch.linspace(0, 2 * math.pi, 65)[:-1]
-    ring = 100 * torch.stack([angles.cos(), angles.sin()], dim=1)
     for _ in range(12):
-        out = _outputs(_build(cls, 16), ring, "XorMLP(16)")
-        if (out < 0).any() or (out > 1).any():
+        model = _build(cls, 16)
+        if not stays_in_unit_interval(lambda Z: _outputs(model, Z, "XorMLP(16)")):  # noqa: B023 - used at once
             return
     raise CheckFailed("XorMLP's outputs always lie between 0 and 1: forward applies a sigmoid at the end. Return the "
                       "raw score of the last nn.Linear (a logit): BCEWithLogitsLoss applies the sigmoid itself, so a "

@@ -9,7 +9,6 @@ so that ``course grade`` can check them across its sandbox.
 from __future__ import annotations
 
 import copy
-import math
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.checks import CheckFailed, call_student, passed
+from course_utils.checks import (CheckFailed, behaves_affinely, build_model, call_student, model_scores, passed,
+                                 stays_in_unit_interval)
 from course_utils.mlp import mlp
 
 __all__ = ["check_early_stopping", "check_spiral_net", "reference_early_stopping", "reference_parameters"]
@@ -46,38 +46,17 @@ def _name(cls: Any, *args: Any) -> str:
 def _build(cls: Any, *args: Any) -> nn.Module:
     name = _name(cls, *args)
     try:
-        model = call_student(cls, *args, name=name)
+        return build_model(cls, *args, name=name, class_line="class SpiralNet(nn.Module):")
     except CheckFailed as err:
         text = str(err)
-        if "before Module.__init__() call" in text:
-            raise CheckFailed(f"{name}: call super().__init__() as the first line of __init__, before creating any "
-                              "layer.") from None
         if args[1:2] == ([],) and any(e in text for e in ("IndexError", "list index")):
             raise CheckFailed(f"{text.rstrip('.')}. With hidden = [] the network is one nn.Linear(n_in, 1): a "
                               "linear model. Loop over the sizes in hidden instead of indexing hidden[0].") from None
         raise
-    if not isinstance(model, nn.Module):
-        raise CheckFailed(f"{name} is a {type(model).__name__}, not a network: inherit from nn.Module, "
-                          "`class SpiralNet(nn.Module):`.")
-    return model
 
 
 def _outputs(model: nn.Module, X: torch.Tensor, name: str) -> torch.Tensor:
-    out = call_student(model, X.clone(), name=f"{name}(X)")
-    n = X.shape[0]
-    if out is None:
-        raise CheckFailed(f"{name}(X) returned None: forward must `return` the output of the last layer.")
-    if not isinstance(out, torch.Tensor):
-        raise CheckFailed(f"{name}(X) returned a {type(out).__name__}; forward should return a tensor.")
-    if tuple(out.shape) == (n,):
-        raise CheckFailed(f"{name}(X) returned shape ({n},) for {n} points; return shape ({n}, 1), the output of "
-                          "nn.Linear(last, 1) as it is (the training code squeezes it, not forward).")
-    if tuple(out.shape) != (n, 1):
-        raise CheckFailed(f"{name}(X) returned shape {tuple(out.shape)} for points of shape {tuple(X.shape)}; it "
-                          f"should return ({n}, 1): one logit per point, from a last layer nn.Linear(last, 1).")
-    if not out.is_floating_point():
-        raise CheckFailed(f"{name}(X) returned {out.dtype} values; return the float logits of the last layer.")
-    return out.detach().to("cpu", torch.float64)
+    return model_scores(model, X, name, row="point", score="logit", last_layer="nn.Linear(last, 1)")
 
 
 def _points(n: int, seed: int, scale: float = 3.0) -> torch.Tensor:
@@ -119,15 +98,10 @@ def _check_counts(cls: Any) -> None:
 
 
 def _check_not_linear(cls: Any) -> None:
-    """f(a) + f(b) = f(a + b) + f(0) for all a, b exactly when f is affine."""
     A, B = _points(64, 11, 2.0), _points(64, 12, 2.0)
     for hidden in ([16, 16], [8]):
-        model = _build(cls, 2, hidden)
-        model.eval()
-        name = _name(cls, 2, hidden)
-        fa, fb, fab, f0 = (_outputs(model, Z, name) for Z in (A, B, A + B, torch.zeros(64, 2)))
-        scale = 1 + max(t.abs().max().item() for t in (fa, fb, fab, f0))
-        if (fa + fb - fab - f0).abs().max().item() > 1e-4 * scale:
+        model = _build(cls, 2, hidden).eval()
+        if not behaves_affinely(lambda Z: _outputs(model, Z, _name(cls, 2, hidden)), A, B):  # noqa: B023 - used at once
             return
     raise CheckFailed("SpiralNet is a linear function of its input: linear layers with nothing between them are one "
                       "linear map, and no straight line separates the spirals. Put nn.Tanh() after every hidden "
@@ -135,14 +109,10 @@ def _check_not_linear(cls: Any) -> None:
 
 
 def _check_not_squashed(cls: Any) -> None:
-    """A logit leaves (0, 1) somewhere on a ring of large inputs; a sigmoid's output never does."""
-    angles = torch.linspace(0, 2 * math.pi, 65)[:-1]
-    ring = 100 * torch.stack([angles.cos(), angles.sin()], dim=1)
+    """Twelve fresh networks all inside (0, 1) on a ring of large inputs is a final sigmoid (see nb03's)."""
     for _ in range(12):
-        model = _build(cls, 2, [16])
-        model.eval()
-        out = _outputs(model, ring, _name(cls, 2, [16]))
-        if (out < 0).any() or (out > 1).any():
+        model = _build(cls, 2, [16]).eval()
+        if not stays_in_unit_interval(lambda Z: _outputs(model, Z, _name(cls, 2, [16]))):  # noqa: B023 - used at once
             return
     raise CheckFailed("SpiralNet's outputs always lie between 0 and 1: forward applies a sigmoid at the end. Return the "
                       "logit of the last nn.Linear: BCEWithLogitsLoss applies the sigmoid itself.")
