@@ -14,7 +14,7 @@ import os
 import statistics
 from pathlib import Path
 
-from notebook_runs import checked_cells_row, run_with_seed, spread
+from notebook_runs import checked_cells_row, run_with_seed, spread, score_rows
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_cnn_cats_vs_dogs.ipynb"
 SEEDS = (0, 1, 2)
@@ -33,12 +33,7 @@ def run() -> list[dict]:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     reports = [run_with_seed(NOTEBOOK, seed, REPORT) for seed in SEEDS]
     note = f"notebook 05, seeds {list(SEEDS)}, mean ± sd; data: {reports[0]['source'][:160]}"
-    rows = []
-    for name in reports[0]["test"]:
-        for what in ("balanced accuracy", "loss"):
-            values = [r["test"][name][what] for r in reports]
-            rows.append({"benchmark": "cnn", "metric": f"{name}: test {what}", "value": statistics.mean(values),
-                         "unit": "", "note": f"{note}: {spread(values)}"})
+    rows = score_rows("cnn", reports, note)
     margins = [r["test"]["OurCNN, augmented photos"]["balanced accuracy"] - r["majority"] for r in reports]
     rows.append({"benchmark": "cnn", "metric": "OurCNN, augmented photos: test balanced accuracy above the majority baseline",
                  "value": min(margins), "unit": "", "note": f"minimum over seeds; {spread(margins)}"})

@@ -14,7 +14,7 @@ import os
 import statistics
 from pathlib import Path
 
-from notebook_runs import checked_cells_row, run_with_seed, spread
+from notebook_runs import checked_cells_row, run_with_seed, spread, score_rows
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "06_transfer_learning.ipynb"
 SEEDS = (0, 1, 2)
@@ -30,12 +30,7 @@ def run() -> list[dict]:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     reports = [run_with_seed(NOTEBOOK, seed, REPORT) for seed in SEEDS]
     note = f"notebook 06 at {reports[0]['size']} px, seeds {list(SEEDS)}, mean ± sd; trained on {reports[0]['source'][:120]}"
-    rows = []
-    for name in reports[0]["test"]:
-        for what in ("balanced accuracy", "loss"):
-            values = [r["test"][name][what] for r in reports]
-            rows.append({"benchmark": "transfer", "metric": f"{name}: test {what}", "value": statistics.mean(values),
-                         "unit": "", "note": f"{note}: {spread(values)}"})
+    rows = score_rows("transfer", reports, note)
     rows.append({"benchmark": "transfer", "metric": "model kept (chosen on validation)", "value": float("nan"),
                  "unit": "", "note": ", ".join(r["kept"] for r in reports)})
     if reports[0]["other"] is None:

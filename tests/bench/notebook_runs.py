@@ -63,6 +63,17 @@ def checked_cells_row(benchmark: str, name: str, reports: list[dict], seeds: tup
             "note": "worst seed; " + "; ".join(f"seed {s}: {c or 'none'}" for s, c in zip(seeds, changed))}
 
 
+def score_rows(benchmark: str, reports: list[dict], note: str) -> list[dict]:
+    """Mean test balanced accuracy and loss of each model the notebook put in ``test_scores``."""
+    rows = []
+    for name in reports[0]["test"]:
+        for what in ("balanced accuracy", "loss"):
+            values = [r["test"][name][what] for r in reports]
+            rows.append({"benchmark": benchmark, "metric": f"{name}: test {what}", "value": statistics.mean(values),
+                         "unit": "", "note": f"{note}: {spread(values)}"})
+    return rows
+
+
 def spread(values: list[float]) -> str:
     """Mean ± sd (min, max) of per-seed values, three decimals."""
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f} (min {min(values):.3f}, max {max(values):.3f})"
