@@ -1,4 +1,4 @@
-"""Every checked claim of notebooks 03 (five seeds) and 04 (ten seeds), measured beyond the notebook's seed.
+"""Every checked claim of notebook 04 (ten seeds), measured beyond the notebook's seed (03's: bench_nb03_claims).
 
 A notebook shows one run (seed 0) and guards it with a checked line; this benchmark says whether
 the claim holds beyond that seed. It runs the notebooks' own code: the definitions (04's
@@ -191,40 +191,6 @@ def claims_04() -> list[dict]:
     return rows
 
 
-def claims_03() -> list[dict]:
-    """03 § 7: MSE of one hidden layer of 1, 3, 10 and 50 tanh neurons on sin(2x) + 0.3x."""
-    import torch.nn.functional as F
-    from torch import nn
-    from torch.utils.data import DataLoader, TensorDataset
-
-    x_1d = torch.linspace(-3, 3, 200).unsqueeze(1)
-    y_1d = torch.sin(2 * x_1d) + 0.3 * x_1d
-    mse: dict[int, list[float]] = {1: [], 3: [], 10: [], 50: []}
-    for seed in SEEDS:
-        loader = DataLoader(TensorDataset(x_1d, y_1d), batch_size=50, shuffle=True,
-                            generator=torch.Generator().manual_seed(seed))
-        for width in mse:
-            _ = torch.manual_seed(seed)
-            model = nn.Sequential(nn.Linear(1, width), nn.Tanh(), nn.Linear(width, 1))
-            optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
-            for _ in range(250):
-                for xb, yb in loader:
-                    loss = F.mse_loss(model(xb), yb)
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-            with torch.no_grad():
-                mse[width].append(F.mse_loss(model(x_1d), y_1d).item())
-    bounds = {1: (0.2, None), 3: (None, 0.1), 10: (None, 0.03), 50: (None, 0.01)}
-    rows = []
-    for width, values in mse.items():
-        low, high = bounds[width]
-        holds = [(low is None or v > low) and (high is None or v < high) for v in values]
-        claim = f"MSE > {low}" if low is not None else f"MSE < {high}"
-        rows.append(row(f"03 § 7: {width} neurons, {claim}", values, holds, unit="MSE", fmt=".4f"))
-    return rows
-
-
 def run() -> list[dict]:
     torch.set_num_threads(1)
-    return claims_03() + claims_04()
+    return claims_04()
