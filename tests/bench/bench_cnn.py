@@ -14,7 +14,7 @@ import os
 import statistics
 from pathlib import Path
 
-from notebook_runs import checked_cells_row, run_with_seed, spread, score_rows
+from notebook_runs import checked_cells_row, run_with_seed, score_rows, spread, wall_time_row
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_cnn_cats_vs_dogs.ipynb"
 SEEDS = (0, 1, 2)
@@ -50,9 +50,7 @@ def run() -> list[dict]:
                  "value": statistics.median(r["kept epoch"] for r in reports),
                  "note": "median; " + ", ".join(str(r["kept epoch"]) for r in reports)})
     rows.append(checked_cells_row("cnn", "notebook 05", reports, SEEDS))
-    rows.append({"benchmark": "cnn", "metric": "notebook 05 wall time per seed", "unit": "s",
-                 "value": statistics.median(r["seconds"] for r in reports),
-                 "note": "median; nbclient, OMP_NUM_THREADS=1: " + ", ".join(f"{r['seconds']:.0f}" for r in reports)})
+    rows.append(wall_time_row("cnn", "notebook 05", reports))
     return rows
 
 

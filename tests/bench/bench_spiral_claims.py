@@ -75,17 +75,25 @@ def xor_04(seed: int, ns: dict) -> tuple:
     return Xa, ya_noisy, Xv, yv, Xt, yt, wrong
 
 
+class Tally:
+    """Per-seed values and claims (true or not on each seed), in the order they were first seen."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[float]] = {}
+        self.holds: dict[str, list[bool]] = {}
+
+    def add(self, key: str, value: float) -> None:
+        self.values.setdefault(key, []).append(value)
+
+    def claim(self, key: str, value: bool) -> None:
+        self.holds.setdefault(key, []).append(bool(value))
+
+
 def claims_04_spiral(ns: dict) -> tuple[dict[str, list[float]], list[tuple[str, list[bool]]]]:
     """The checked lines of sections 4-6, per seed (seed 0 is the notebook's run)."""
     run, unroll, all7 = ns["run"], ns["unroll"], ns["feature_map"](list(ns["FEATURES"]))
-    out: dict[str, list[float]] = {}
-    holds: dict[str, list[bool]] = {}
-
-    def add(key: str, value: float) -> None:
-        out.setdefault(key, []).append(value)
-
-    def claim(key: str, value: bool) -> None:
-        holds.setdefault(key, []).append(bool(value))
+    tally = Tally()
+    add, claim = tally.add, tally.claim
 
     for seed in SEEDS_04:
         X_tr, y_tr, X_v, y_v, _, _ = spiral_04(seed, ns)
@@ -118,21 +126,15 @@ def claims_04_spiral(ns: dict) -> tuple[dict[str, list[float]], list[tuple[str, 
         claim("6 per epoch: batches of 50 below the full batch", batch50 < big["train"][59])
         claim("6 per step: the full batch below batches of 50", big["train"][-1] < batch50)
         claim("6 SGD above 0.2, momentum below SGD, Adam below momentum", sgd > 0.2 and momentum < sgd and big["train"][-1] < momentum)
-    return out, list(holds.items())
+    return tally.values, list(tally.holds.items())
 
 
 def claims_04_overfitting(ns: dict) -> tuple[dict[str, list[float]], list[tuple[str, list[bool]]]]:
     """The checked lines of sections 7-9 (XOR with wrong labels), per seed: seed s draws the data, the split,
     the flipped labels, the start and the dropout masks."""
     SpiralNet, train, accuracy = ns["SpiralNet"], ns["train"], ns["accuracy"]
-    out: dict[str, list[float]] = {}
-    holds: dict[str, list[bool]] = {}
-
-    def add(key: str, value: float) -> None:
-        out.setdefault(key, []).append(value)
-
-    def claim(key: str, value: bool) -> None:
-        holds.setdefault(key, []).append(bool(value))
+    tally = Tally()
+    add, claim = tally.add, tally.claim
 
     options = {"none": {}, "L2 0.01": {"weight_decay": 0.01}, "L2 0.1": {"weight_decay": 0.1},
                "L1 0.003": {"l1": 0.003}, "dropout 0.5": {"dropout": 0.5}}
@@ -176,7 +178,7 @@ def claims_04_overfitting(ns: dict) -> tuple[dict[str, list[float]], list[tuple[
         claim("9 early stopping beats none on test by 0.05+", test["early stopping"] >= test["none"] + 0.05)
         claim("9 the model chosen on validation beats none on test by 0.05+", test[chosen] >= test["none"] + 0.05)
         claim("(not claimed) early stopping beats none on test by 0.1+", test["early stopping"] >= test["none"] + 0.1)
-    return out, list(holds.items())
+    return tally.values, list(tally.holds.items())
 
 
 def claims_04() -> list[dict]:

@@ -11,10 +11,9 @@ Run alone: ``python tests/bench/bench_transfer.py``.
 from __future__ import annotations
 
 import os
-import statistics
 from pathlib import Path
 
-from notebook_runs import checked_cells_row, run_with_seed, spread, score_rows
+from notebook_runs import checked_cells_row, run_with_seed, score_rows, spread, wall_time_row
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "06_transfer_learning.ipynb"
 SEEDS = (0, 1, 2)
@@ -42,9 +41,7 @@ def run() -> list[dict]:
                      "value": min(values), "unit": "",
                      "note": f"minimum over seeds; the notebook's sample of {reports[0]['other source']}: {spread(values)}"})
     rows.append(checked_cells_row("transfer", "notebook 06", reports, SEEDS))
-    rows.append({"benchmark": "transfer", "metric": "notebook 06 wall time per seed", "unit": "s",
-                 "value": statistics.median(r["seconds"] for r in reports),
-                 "note": "median; nbclient, OMP_NUM_THREADS=1: " + ", ".join(f"{r['seconds']:.0f}" for r in reports)})
+    rows.append(wall_time_row("transfer", "notebook 06", reports))
     return rows
 
 

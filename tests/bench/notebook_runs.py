@@ -63,6 +63,13 @@ def checked_cells_row(benchmark: str, name: str, reports: list[dict], seeds: tup
             "note": "worst seed; " + "; ".join(f"seed {s}: {c or 'none'}" for s, c in zip(seeds, changed))}
 
 
+def wall_time_row(benchmark: str, name: str, reports: list[dict]) -> dict:
+    """One row: the notebook's median wall time per seed (see ``run_with_seed``)."""
+    return {"benchmark": benchmark, "metric": f"{name} wall time per seed", "unit": "s",
+            "value": statistics.median(r["seconds"] for r in reports),
+            "note": "median; nbclient, OMP_NUM_THREADS=1: " + ", ".join(f"{r['seconds']:.0f}" for r in reports)}
+
+
 def score_rows(benchmark: str, reports: list[dict], note: str) -> list[dict]:
     """Mean test balanced accuracy and loss of each model the notebook put in ``test_scores``."""
     rows = []
