@@ -10,11 +10,11 @@ Small modules, each named for what it holds:
 - ``checks`` and ``exercises``: the exercise checks;
 - ``timing``: honest timings (warm-up, CUDA synchronisation, median);
 - ``progress``: progress bars that leave nothing behind in a saved notebook;
-- ``spiral``, ``decision``, ``mlp``: TensorFlow Playground's spiral, decision-boundary plots, and
-  small networks for 2-D points with their training loop (notebook 04);
-  ``playground`` (widgets), ``playground_data`` (the web version's data sets),
-  ``playground_engine`` (its training rules), ``playground_network`` (the network picture),
-  ``playground_export`` ("Export as PyTorch"): the interactive playground (notebook 04);
+- ``decision``: decision-boundary plots (notebooks 03 and 04) and loss curves (notebook 04);
+- ``spiral``, ``mlp``: TensorFlow Playground's spiral and its input features, and small networks for
+  2-D points with their training loop (notebook 04);
+- ``playground``: the interactive playground, a package (its data sets, training rules, network
+  picture, "Export as PyTorch" and widgets) (notebook 04);
 - ``images``, ``cats_dogs``, ``training``, ``metrics``, ``checkpoint``, ``pretrained``: the image
   pipeline, the cats-vs-dogs data, the training loop, evaluation, saved models and the
   offline EfficientNet-Lite0 backbone (notebooks 05 and 06);

@@ -20,7 +20,7 @@ from course_utils import checkpoint, decision, images, metrics, pretrained, spir
 from course_utils.cats_dogs import load_cats_dogs
 from course_utils.checks import CheckFailed, call_student, check_close, check_tensor
 from course_utils.device import DeviceNotAvailableError, get_device, model_device
-from course_utils.playground import build_playground_net, parse_hidden
+from course_utils.playground.widget import build_playground_net, parse_hidden
 from course_utils.reproducibility import seed_everything
 
 

@@ -10,9 +10,10 @@ import PIL.Image
 import pytest
 import torch
 
-from course_utils.playground import Playground, build_playground_net, parse_hidden
-from course_utils.playground_data import DATASETS
-from course_utils.playground_network import CLASS_COLORS, link_color, link_width
+from course_utils.playground import Playground
+from course_utils.playground.data import DATASETS
+from course_utils.playground.network import CLASS_COLORS, link_color, link_width
+from course_utils.playground.widget import build_playground_net, parse_hidden
 
 
 @pytest.fixture

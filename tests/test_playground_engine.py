@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.playground_data import DATASETS, check_own_data, make_split
-from course_utils.playground_engine import Network, Trainer, loss_and_gradient
+from course_utils.playground.data import DATASETS, check_own_data, make_split
+from course_utils.playground.engine import Network, Trainer, loss_and_gradient
 from course_utils.spiral import make_spiral
 
 

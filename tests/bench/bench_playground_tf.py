@@ -38,8 +38,8 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.playground import Playground
-from course_utils.playground_data import Split
-from course_utils.playground_engine import Network, Trainer, readings
+from course_utils.playground.data import Split
+from course_utils.playground.engine import Network, Trainer, readings
 
 SEEDS = range(5)
 CHECKPOINTS = (100, 300, 1000)

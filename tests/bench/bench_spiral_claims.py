@@ -64,7 +64,7 @@ def spiral_04(seed: int, ns: dict) -> tuple:
 
 def xor_04(seed: int, ns: dict) -> tuple:
     """Sections 7-9: XOR, 1,000 points split 20/40/40 %, a quarter of the training labels flipped (seed 0 = the notebook)."""
-    from course_utils.playground_data import xor
+    from course_utils.playground.data import xor
 
     g = torch.Generator().manual_seed(seed)
     X, y_pm = xor(1000, 0.0, g)

@@ -1,7 +1,7 @@
 """'Export as PyTorch': a stand-alone script that rebuilds and trains the playground's network.
 
 The script uses only ``torch`` and ``math``: it makes the same data (the generator's own source
-from :mod:`course_utils.playground_data`, or your points written out), the same initial weights
+from :mod:`course_utils.playground.data`, or your points written out), the same initial weights
 (same seed, same ``torch.rand`` calls), and trains with ``torch.optim.SGD`` in the web
 version's batch order and regularisation step, in float64. Run on its own it prints the
 playground's losses (``tests/test_playground_export.py`` checks them to 6 decimals).
@@ -13,7 +13,7 @@ import inspect
 
 import numpy as np
 
-from course_utils.playground_data import DATASETS, NUM_SAMPLES, REGRESSION
+from course_utils.playground.data import DATASETS, NUM_SAMPLES, REGRESSION
 
 __all__ = ["export_pytorch"]
 

@@ -4,15 +4,15 @@
 method (``step``, ``reset``, ``play``, ``pause``, ``export_pytorch``, ``add_point``), so tests
 drive it without a browser: set a widget's ``value``, call ``button.click()``, read ``state()``.
 
-What the web version has: its six data sets (:mod:`course_utils.playground_data`), its network
-and training (:mod:`course_utils.playground_engine`: same initialisation, batches, loss and
+What the web version has: its six data sets (:mod:`course_utils.playground.data`), its network
+and training (:mod:`course_utils.playground.engine`: same initialisation, batches, loss and
 regularisation, in float64), the network picture with a heat-map per neuron and weights as
-coloured lines (:mod:`course_utils.playground_network`), "show test data" and "discretize
+coloured lines (:mod:`course_utils.playground.network`), "show test data" and "discretize
 output". Choose a neuron under *show* to see its output large (the web version does it on hover).
 
 What it adds: your own points (``use_own_data(X, y)`` or *add point*), three or more classes
 (softmax and cross-entropy), PyTorch's ``BCEWithLogitsLoss`` as an alternative loss, the
-accuracy beside the loss, and *Export as PyTorch* (:mod:`course_utils.playground_export`).
+accuracy beside the loss, and *Export as PyTorch* (:mod:`course_utils.playground.export`).
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from torch import nn
 
-from course_utils.playground_data import DATASETS, Split, check_own_data, make_split, split
-from course_utils.playground_engine import ACTIVATION_NAMES, Network, Trainer, output_picture, readings
-from course_utils.playground_export import export_pytorch
-from course_utils.playground_network import (MULTI_CLASS_COLORS, NetworkPicture, colorize, colorize_classes,
+from course_utils.playground.data import DATASETS, Split, check_own_data, make_split, split
+from course_utils.playground.engine import ACTIVATION_NAMES, Network, Trainer, output_picture, readings
+from course_utils.playground.export import export_pytorch
+from course_utils.playground.network import (MULTI_CLASS_COLORS, NetworkPicture, colorize, colorize_classes,
                                              node_names)
 from course_utils.plotting import COLORS
 from course_utils.spiral import FEATURES, feature_map
