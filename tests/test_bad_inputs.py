@@ -20,7 +20,8 @@ from course_utils import checkpoint, decision, images, metrics, pretrained, spir
 from course_utils.cats_dogs import load_cats_dogs
 from course_utils.checks import CheckFailed, call_student, check_close, check_tensor
 from course_utils.device import DeviceNotAvailableError, get_device, model_device
-from course_utils.playground.widget import build_playground_net, parse_hidden
+from course_utils.playground.controls import parse_hidden
+from course_utils.playground.engine import Network
 from course_utils.reproducibility import seed_everything
 
 
@@ -109,7 +110,8 @@ BAD_INPUTS = [
     ("features from 3-D points", lambda t, m: spiral.feature_map(["x1"])(torch.zeros(4, 3)), ValueError,
      r"shape \(N, 2\)"),
     ("hidden layers typed as words", lambda t, m: parse_hidden("four, two"), ValueError, "neuron counts"),
-    ("unknown activation", lambda t, m: build_playground_net(2, [4], "swish", torch.Generator()), ValueError, "activation must be one of"),
+    ("unknown activation", lambda t, m: Network.initial(2, [4], 1, "swish", torch.Generator()), ValueError,
+     "activation must be one of"),
     # decision boundaries and loss curves
     ("points that are not 2-D", lambda t, m: decision.predict_proba(Tiny(1), torch.zeros(5, 3)), ValueError,
      r"shape \(N, 2\)"),

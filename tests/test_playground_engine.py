@@ -1,15 +1,10 @@
-"""The playground's NumPy engine and data sets: the web version's rules, checked against PyTorch."""
-
-import math
+"""The playground's NumPy engine: the web version's rules, checked against PyTorch."""
 
 import numpy as np
 import pytest
 import torch
 
-from course_utils.playground.data import DATASETS, check_own_data, make_split
-from course_utils.playground.engine import Network, Trainer, loss_and_gradient
-from course_utils.spiral import make_spiral
-
+from course_utils.playground.engine import Network, Trainer, loss_and_gradient, loss_for
 
 TORCH_LOSSES = {
     "tf": lambda z, y: (0.5 * (torch.tanh(z[:, 0]) - (2 * y - 1)) ** 2).mean(),
@@ -42,6 +37,7 @@ def test_backpropagation_equals_autograd(loss, activation):
         np.testing.assert_allclose(ours, theirs.grad.numpy(), atol=1e-12)
 
 
+
 def test_regularisation_acts_after_the_gradient_step_on_the_old_weight():
     net = Network([np.array([[0.5, -0.002]])], [np.zeros(1)], "tanh")
     F, y = np.array([[0.0, 0.0]]), np.array([0.5])          # zero input: the weights' gradient is 0
@@ -56,6 +52,7 @@ def test_regularisation_acts_after_the_gradient_step_on_the_old_weight():
     assert net.weights[0][0, 1] == 0.0 and net.weights[0][0, 0] != 0.495
 
 
+
 def test_batches_keep_one_order_and_carry_leftovers_into_the_next_epoch():
     trainer = Trainer(batch_size=30)
     first, second = trainer.epoch_batches(250), trainer.epoch_batches(250)
@@ -64,51 +61,34 @@ def test_batches_keep_one_order_and_carry_leftovers_into_the_next_epoch():
     assert sum(len(b) for b in first + second) + len(trainer.pending) == 500
 
 
-def test_playground_spiral_is_the_notebooks_spiral():
-    for noise in (0, 30):
-        X, y = DATASETS["spiral"](500, noise / 100, torch.Generator().manual_seed(3))
-        X2, y2 = make_spiral(500, noise, torch.Generator().manual_seed(3))
-        assert torch.equal(X.float(), X2) and torch.equal(y.float(), y2)
-
-
-def test_data_sets_follow_dataset_ts():
-    g = torch.Generator().manual_seed(0)
-    X, y = DATASETS["circle"](500, 0.0, g)
-    r = X.norm(dim=1)
-    assert r[:250].max() <= 2.5 and r[250:].min() >= 3.5 and r[250:].max() <= 5
-    X, y = DATASETS["gauss"](4000, 0.5, g)                  # noise 50 %: variance 4
-    assert X[:2000].var(0).tolist() == pytest.approx([4, 4], rel=0.1)
-    assert X[:2000].mean(0).tolist() == pytest.approx([2, 2], abs=0.15)
-    X, y = DATASETS["gauss"](4000, 0.0, g)                  # noise 0: variance 0.5
-    assert X[2000:].var(0).tolist() == pytest.approx([0.5, 0.5], rel=0.1)
-    X, y = DATASETS["reg-gauss"](1200, 0.0, g)
-    near = (X - torch.tensor([0.0, 2.5], dtype=torch.float64)).norm(dim=1) < 0.3   # the -1 bump at (0, 2.5)
-    assert (y[near] < -0.85).all() and X.abs().max() <= 6
-    X, y = DATASETS["xor"](500, 0.5, g)                     # noisy labels: some disagree with the quadrant
-    assert 0.05 < ((X[:, 0] * X[:, 1] >= 0) != (y > 0)).double().mean() < 0.5
-
-
-def test_same_seed_same_data_other_seed_other_data():
-    a, b, c = make_split("circle", 10, 50, 0), make_split("circle", 10, 50, 0), make_split("circle", 10, 50, 1)
-    assert np.array_equal(a.X_train, b.X_train) and not np.array_equal(a.X_train, c.X_train)
-    assert make_split("reg-plane", 0, 50, 0).X_train.shape == (600, 2)
-
-
-@pytest.mark.parametrize("X, y, words", [
-    ([[0, 0]] * 5, [0, 1, 0, 1], "shape"),
-    ([[0, 0], [1, 1], [2, 2], [3, math.nan]], [0, 1, 0, 1], "finite"),
-    ([[0, 0], [1, 1], [2, 2], [3, 3]], [0, 2, 0, 2], "class numbers 0, 1"),
-    ([[0, 0], [1, 1]], [0, 1], "at least 4"),
-])
-def test_bad_own_data_is_explained(X, y, words):
-    with pytest.raises(ValueError, match=words):
-        check_own_data(X, y)
-    with pytest.raises(ValueError, match="unknown data set"):
-        make_split("moons", 0, 50, 0)
-
 
 def test_loss_gradient_of_the_web_versions_square_loss():
     value, grad = loss_and_gradient("tf", np.array([[0.3], [-0.2]]), np.array([1.0, 0.0]))
     out = np.tanh([0.3, -0.2])
     assert value == pytest.approx(np.mean(0.5 * (out - [1, -1]) ** 2))
     np.testing.assert_allclose(grad[:, 0], (out - [1, -1]) * (1 - out ** 2) / 2)
+
+
+
+def test_the_first_network_is_the_web_versions():
+    net = Network.initial(2, [4, 2], 1, "tanh", torch.Generator().manual_seed(0))
+    assert sum(w.size + b.size for w, b in zip(net.weights, net.biases)) == 25
+    assert all((b == 0.1).all() for b in net.biases) and max(np.abs(w).max() for w in net.weights) <= 0.5
+    again = Network.initial(2, [4, 2], 1, "tanh", torch.Generator().manual_seed(0))
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, again.weights))
+
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "linear"])
+def test_to_torch_computes_what_the_engine_computes(activation):
+    net = Network.initial(3, [5, 4], 2, activation, torch.Generator().manual_seed(2))
+    net.sgd_step(np.eye(3), np.array([0.0, 1.0, 1.0]), "ce", learning_rate=0.5)   # not the first weights only
+    F = np.random.default_rng(0).normal(size=(9, 3))
+    with torch.no_grad():
+        z = net.to_torch()(torch.from_numpy(F)).numpy()
+    np.testing.assert_allclose(z, net.logits(F), atol=1e-12)
+
+
+
+def test_the_loss_follows_the_number_of_classes():
+    assert [loss_for(2, "tf"), loss_for(2, "bce"), loss_for(3, "bce"), loss_for(0, "bce")] == ["tf", "bce", "ce", "mse"]

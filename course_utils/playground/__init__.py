@@ -4,13 +4,16 @@
     >>> Playground(seed=0, resolution=10).state()["dataset"]
     'spiral'
 
-One module per job:
+One module per job, each importing only those above it:
 
 - ``data``: the web version's six data sets, made as its ``src/dataset.ts`` makes them, and your own;
 - ``engine``: its network and training rules (``src/nn.ts``) in NumPy, float64;
+- ``run``: one training run (data, features, network, batch order, readings), as ``src/playground.ts`` keeps it;
 - ``network``: the network picture, a heat-map per neuron and weights as coloured lines;
+- ``scene``: the output over the plane with the points, beside the loss and accuracy curves;
 - ``export``: "Export as PyTorch", a stand-alone script that trains the same network;
-- ``widget``: ``Playground``, the widgets that tie them together.
+- ``controls``: the sliders, drop-downs and buttons, and the settings they hold;
+- ``widget``: ``Playground``, the controls wired to the rest.
 """
 
 from course_utils.playground.widget import Playground

@@ -23,7 +23,7 @@ import torch
 
 __all__ = [
     "Split", "check_own_data", "circle", "gauss", "make_split", "reg_gauss", "reg_plane", "spiral",
-    "split", "xor",
+    "split", "split_own_data", "xor",
 ]
 
 Generator = Callable[[int, float, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
@@ -235,3 +235,16 @@ def check_own_data(X: object, y: object, regression: bool = False) -> tuple[np.n
         raise ValueError(f"own data: labels must be class numbers 0, 1, …, K−1 (K ≥ 2, every class present); "
                          f"got {classes.tolist()}. For a regression target pass regression=True.")
     return X, y, len(classes)
+
+
+def split_own_data(X: object, y: object, regression: bool, train_percent: int, seed: int) -> Split:
+    """Your own points, checked (:func:`check_own_data`), then shuffled from ``seed`` and split as the web version's.
+
+    Example:
+        >>> s = split_own_data([[0, 0], [1, 1], [2, 0], [3, 3]], [0, 1, 0, 1], False, 50, seed=0)
+        >>> len(s.X_train), len(s.X_test), s.n_classes
+        (2, 2, 2)
+    """
+    X, y, n_classes = check_own_data(X, y, regression)
+    return split(torch.from_numpy(X), torch.from_numpy(y), train_percent, torch.Generator().manual_seed(seed),
+                 n_classes)

@@ -26,13 +26,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
 __all__ = [
-    "Network", "Trainer", "activate", "activation_derivative", "loss_and_gradient", "output_picture",
+    "Network", "Trainer", "activate", "activation_derivative", "loss_and_gradient", "loss_for", "output_picture",
     "readings",
 ]
 
 ACTIVATION_NAMES = ("tanh", "relu", "sigmoid", "linear")
+TORCH_ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
+                                                 "linear": nn.Identity}
 LOSSES = ("tf", "bce", "ce", "mse")
 REGULARIZATIONS = ("none", "L1", "L2")
 
@@ -107,6 +110,18 @@ def loss_and_gradient(loss: str, z: np.ndarray, y: np.ndarray) -> tuple[float, n
         diff = z[:, 0] - y
         return float(np.mean(0.5 * diff ** 2)), (diff / n)[:, None]
     raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
+
+
+def loss_for(n_classes: int, objective: str) -> str:
+    """The loss to train with: the chosen ``objective`` for two classes, else the only one that fits.
+
+    ``n_classes`` is 0 for regression.
+
+    Example:
+        >>> loss_for(2, "bce"), loss_for(3, "tf"), loss_for(0, "tf")
+        ('bce', 'ce', 'mse')
+    """
+    return objective if n_classes == 2 else ("ce" if n_classes > 2 else "mse")
 
 
 def readings(loss: str, z: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -205,6 +220,27 @@ class Network:
             if i:
                 delta = (delta @ self.weights[i]) * activation_derivative(self.activation, zs[i - 1], outs[i])
         return value, grad_w[::-1], grad_b[::-1]
+
+    def to_torch(self) -> nn.Sequential:
+        """This network as a float64 PyTorch ``nn.Sequential`` with the same weights (its last layer gives ``z``).
+
+        Example:
+            >>> net = Network.initial(2, [3], 1, "relu", torch.Generator().manual_seed(0))
+            >>> F = np.array([[1.0, -2.0]])
+            >>> bool(np.allclose(net.to_torch()(torch.from_numpy(F)).detach().numpy(), net.logits(F)))
+            True
+        """
+        layers: list[nn.Module] = []
+        for i, w in enumerate(self.weights):
+            layers.append(nn.Linear(w.shape[1], w.shape[0]))
+            if i < len(self.weights) - 1:
+                layers.append(TORCH_ACTIVATIONS[self.activation]())
+        torch_net = nn.Sequential(*layers).double()
+        with torch.no_grad():
+            for linear, w, b in zip(torch_net[::2], self.weights, self.biases):
+                linear.weight.copy_(torch.from_numpy(w))
+                linear.bias.copy_(torch.from_numpy(b))
+        return torch_net
 
     def sgd_step(self, F: np.ndarray, y: np.ndarray, loss: str, learning_rate: float,
                  regularization: str = "none", regularization_rate: float = 0.0) -> float:

@@ -16,10 +16,11 @@ import PIL.Image
 import PIL.ImageDraw
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 
+from course_utils.playground.engine import Network, output_picture
 from course_utils.plotting import CLASS_COLORS, COLORS
 
 __all__ = [
-    "NetworkPicture", "class_tile", "colorize", "colorize_classes", "link_color", "link_width",
+    "NetworkPicture", "class_tile", "colorize", "colorize_classes", "link_color", "link_width", "node_grids",
     "node_names",
 ]
 
@@ -104,6 +105,25 @@ def node_names(features: list[str], hidden: list[int], n_outputs: int) -> list[l
     """
     outputs = ["output"] if n_outputs == 1 else [f"class {k}" for k in range(n_outputs)]
     return [list(features), *[[f"h{l + 1}.{i + 1}" for i in range(n)] for l, n in enumerate(hidden)], outputs]
+
+
+def node_grids(network: Network, grid: np.ndarray, loss: str, resolution: int
+               ) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Every neuron's output over the plane, in [−1, 1], one (res, res, n) array per layer, inputs first,
+    for the network's inputs ``grid`` (res², n_inputs); and the class probabilities (res, res, K) when
+    ``loss`` is "ce" (else ``None``).
+
+    Example:
+        >>> net = Network([np.ones((3, 2)), np.ones((1, 3))], [np.zeros(3), np.zeros(1)], "tanh")
+        >>> grids, classes = node_grids(net, np.zeros((16, 2)), "tf", 4)
+        >>> [g.shape for g in grids], classes
+        ([(4, 4, 2), (4, 4, 3), (4, 4, 1)], None)
+    """
+    zs, outs = network.forward(grid)
+    shape = (resolution, resolution, -1)
+    last = output_picture(loss, zs[-1]).reshape(shape)
+    grids = [o.reshape(shape) for o in outs[:-1]] + [last]
+    return grids, (last + 1) / 2 if loss == "ce" else None
 
 
 class NetworkPicture:

@@ -36,10 +36,14 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from course_utils.playground import Playground
+from course_utils.playground.controls import Controls
 from course_utils.playground.data import Split
-from course_utils.playground.engine import Network, Trainer, readings
+from course_utils.playground.engine import Network
+from course_utils.playground.run import Run
+from course_utils.spiral import feature_map
 
 SEEDS = range(5)
 CHECKPOINTS = (100, 300, 1000)
@@ -117,20 +121,19 @@ def run_tf(settings: dict, build: Path) -> list[dict]:
 
 def ours_from_tf_start(settings: dict, run: dict) -> dict[int, float]:
     """Train the playground's engine from TF Playground's own data and first network."""
-    pg = Playground(seed=0, resolution=10)
-    pg.configure(**settings)
+    controls = Controls()
+    controls.set_controls(**settings)
+    config = controls.settings()
     train, test = np.array(run["train"]), np.array(run["test"])
-    pg.data = Split(train[:, :2], (train[:, 2] > 0).astype(float), test[:, :2], (test[:, 2] > 0).astype(float), 2)
-    pg._features = {"train": pg._features_of(pg.data.X_train), "test": pg._features_of(pg.data.X_test)}
-    pg._targets = {"train": pg.data.y_train, "test": pg.data.y_test}
-    pg.network = Network([np.array(w) for w in run["weights"]], [np.full(len(w), 0.1) for w in run["weights"]],
-                         settings["activation"])
-    pg.trainer = Trainer(settings["batch_size"])
+    data = Split(train[:, :2], (train[:, 2] > 0).astype(float), test[:, :2], (test[:, 2] > 0).astype(float), 2)
+    ours = Run(config, feature_map(config["features"]), data, torch.Generator())
+    ours.network = Network([np.array(w) for w in run["weights"]], [np.full(len(w), 0.1) for w in run["weights"]],
+                           settings["activation"])
     losses = {}
     for epoch in range(1, max(CHECKPOINTS) + 1):
-        pg.step(redraw=False)
+        ours.train_epoch()
         if epoch in CHECKPOINTS:
-            losses[epoch] = readings("tf", pg.network.logits(pg._features["test"]), pg._targets["test"])["TF"]
+            losses[epoch] = ours.history["test TF"][-1]
     return losses
 
 
