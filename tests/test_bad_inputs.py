@@ -23,6 +23,7 @@ from course_utils.device import DeviceNotAvailableError, get_device, model_devic
 from course_utils.playground.controls import parse_hidden
 from course_utils.playground.engine import Network
 from course_utils.reproducibility import seed_everything
+from course_utils.splits import split_by_percent
 
 
 class Tiny(nn.Module):
@@ -102,9 +103,9 @@ BAD_INPUTS = [
     # spiral data and the playground
     ("odd number of spiral points", lambda t, m: spiral.make_spiral(501), ValueError, "even int"),
     ("noise outside the slider's range", lambda t, m: spiral.make_spiral(500, noise=80), ValueError, "0 to 50"),
-    ("train percent outside 1..99", lambda t, m: spiral.split_train_test(torch.zeros(10, 2), torch.zeros(10), 100),
-     ValueError, "between 1 and 99"),
-    ("X and y of different lengths", lambda t, m: spiral.split_train_test(torch.zeros(10, 2), torch.zeros(9)),
+    ("train percent of 100", lambda t, m: split_by_percent(torch.zeros(10, 2), torch.zeros(10), 100),
+     ValueError, "add up to less than 100"),
+    ("X and y of different lengths", lambda t, m: split_by_percent(torch.zeros(10, 2), torch.zeros(9), 50),
      ValueError, r"shape \(N, d\) and y of shape \(N,\)"),
     ("unknown input feature", lambda t, m: spiral.feature_map(["x1", "x3"]), ValueError, "unknown"),
     ("features from 3-D points", lambda t, m: spiral.feature_map(["x1"])(torch.zeros(4, 3)), ValueError,

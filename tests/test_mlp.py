@@ -6,12 +6,13 @@ from torch import nn
 
 from course_utils.device import model_device
 from course_utils.mlp import accuracy, count_parameters, mlp, train
-from course_utils.spiral import feature_map, make_spiral, split_train_val_test
+from course_utils.spiral import feature_map, make_spiral
+from course_utils.splits import split_by_percent
 
 
 def data():
     X, y_pm = make_spiral(200, noise=0)
-    return split_train_val_test(X, (y_pm > 0).float(), 50, 25, torch.Generator().manual_seed(0))
+    return split_by_percent(X, (y_pm > 0).float(), 50, 25, generator=torch.Generator().manual_seed(0))
 
 
 def test_mlp_shapes_and_parameters():

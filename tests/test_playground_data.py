@@ -6,15 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.playground.data import DATASETS, check_own_data, make_split
-from course_utils.spiral import make_spiral
-
-
-def test_playground_spiral_is_the_notebooks_spiral():
-    for noise in (0, 30):
-        X, y = DATASETS["spiral"](500, noise / 100, torch.Generator().manual_seed(3))
-        X2, y2 = make_spiral(500, noise, torch.Generator().manual_seed(3))
-        assert torch.equal(X.float(), X2) and torch.equal(y.float(), y2)
+from course_utils.playground.data import DATASETS, check_own_data, make_split, split_own_data
 
 
 def test_data_sets_follow_dataset_ts():
@@ -52,3 +44,13 @@ def test_bad_own_data_is_explained(X, y, words):
     with pytest.raises(ValueError, match="unknown data set"):
         make_split("moons", 0, 50, 0)
 
+
+
+def test_own_points_are_checked_then_split_like_the_web_data_sets():
+    X = np.arange(20.0).reshape(10, 2)
+    s = split_own_data(X, [0, 1] * 5, False, 30, seed=0)
+    assert (len(s.X_train), len(s.X_test), s.n_classes) == (3, 7, 2)
+    assert sorted(np.concatenate([s.X_train, s.X_test])[:, 0].tolist()) == X[:, 0].tolist()
+    assert np.array_equal(s.X_train, split_own_data(X, [0, 1] * 5, False, 30, seed=0).X_train)
+    with pytest.raises(ValueError, match="10 % of 4 points leaves a part empty"):
+        split_own_data(X[:4], [0, 1, 0, 1], False, 10, seed=0)

@@ -1,11 +1,11 @@
-"""The spiral matches TensorFlow Playground's generator; splits and feature maps are right."""
+"""The spiral matches TensorFlow Playground's generator; feature maps are right."""
 
 import math
 
 import pytest
 import torch
 
-from course_utils.spiral import FEATURES, feature_map, make_spiral, split_train_test, split_train_val_test
+from course_utils.spiral import FEATURES, feature_map, make_spiral, spiral
 
 
 def test_noise_free_spiral_follows_the_playground_formula():
@@ -41,19 +41,6 @@ def test_bad_arguments_are_explained(kwargs, match):
         make_spiral(**kwargs)
 
 
-def test_split_keeps_the_playground_ratio_and_all_points():
-    X, y = make_spiral()
-    X_tr, y_tr, X_te, y_te = split_train_test(X, y, 30, generator=torch.Generator().manual_seed(0))
-    assert len(X_tr) == 150 and len(X_te) == 350 and len(y_tr) == 150
-    together = torch.cat([X_tr, X_te])
-    assert torch.equal(together[torch.argsort(together[:, 0] * 1000 + together[:, 1])],
-                       X[torch.argsort(X[:, 0] * 1000 + X[:, 1])])
-    with pytest.raises(ValueError, match="train_percent"):
-        split_train_test(X, y, 100)
-    with pytest.raises(ValueError, match="shape"):
-        split_train_test(X, y[:10])
-
-
 def test_feature_map_computes_the_seven_features_in_order():
     phi = feature_map(list(FEATURES))
     out = phi(torch.tensor([[2.0, 3.0]]))
@@ -64,18 +51,15 @@ def test_feature_map_computes_the_seven_features_in_order():
         phi(torch.zeros(4, 3))
 
 
-def test_three_way_split_is_disjoint_and_covers_every_point():
-    X, y = torch.arange(1000.0).reshape(500, 2), torch.arange(500.0)   # every point different
-    X_tr, y_tr, X_val, y_val, X_te, y_te = split_train_val_test(X, y, 50, 25, torch.Generator().manual_seed(0))
-    assert (len(y_tr), len(y_val), len(y_te)) == (250, 125, 125)
-    assert sorted(torch.cat([y_tr, y_val, y_te]).tolist()) == y.tolist()
-    assert torch.equal(X_val[:, 0], 2 * y_val)                          # points keep their labels
-    assert torch.equal(split_train_val_test(X, y, 50, 25, torch.Generator().manual_seed(0))[2], X_val)
+def test_the_notebooks_spiral_is_the_playgrounds_in_float32():
+    X64, y64 = spiral(500, 0.3, torch.Generator().manual_seed(3))
+    X, y = make_spiral(500, 30, torch.Generator().manual_seed(3))
+    assert X64.dtype == torch.float64 and X.dtype == y.dtype == torch.float32
+    assert torch.equal(X, X64.float()) and torch.equal(y, y64.float())
 
 
-@pytest.mark.parametrize("percents, match", [((60, 40), "sum below 100"), ((0, 25), "train_percent > 0"),
-                                              ((50, 0), "val_percent > 0")])
-def test_three_way_split_rejects_bad_percentages(percents, match):
-    X, y = make_spiral(500)
-    with pytest.raises(ValueError, match=match):
-        split_train_val_test(X, y, *percents)
+def test_without_a_generator_the_noise_follows_torch_manual_seed():
+    _ = torch.manual_seed(5)
+    a = make_spiral(500, 30)[0]
+    _ = torch.manual_seed(5)
+    assert torch.equal(a, make_spiral(500, 30)[0]) and not torch.equal(a, make_spiral(500, 30)[0])

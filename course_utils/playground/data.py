@@ -9,7 +9,8 @@ numbers. Classification targets are the web version's ±1 (``+1`` blue, ``-1`` o
 regression targets lie in [-1, 1].
 
 The generators use only ``torch`` and ``math``, so "Export as PyTorch" copies their source into
-the exported script (``inspect.getsource``).
+the exported script (``inspect.getsource``). The spiral is :func:`course_utils.spiral.spiral`, the
+generator notebook 04 uses too; every split is :func:`course_utils.splits.split_by_percent`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from course_utils.spiral import spiral
+from course_utils.splits import split_by_percent
+
 __all__ = [
-    "Split", "check_own_data", "circle", "gauss", "make_split", "reg_gauss", "reg_plane", "spiral",
-    "split", "split_own_data", "xor",
+    "Split", "check_own_data", "circle", "gauss", "make_split", "reg_gauss", "reg_plane", "split_own_data", "xor",
 ]
 
 Generator = Callable[[int, float, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
@@ -95,27 +98,6 @@ def gauss(n_samples: int, noise: float, g: torch.Generator) -> tuple[torch.Tenso
     return centres + math.sqrt(variance) * normal, labels
 
 
-def spiral(n_samples: int, noise: float, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two spirals: ``r = 5i/n``, ``t = 1.75·2π·i/n + δ`` (δ = 0: +1, δ = π: -1), jitter ``U(-1, 1)·noise``.
-
-    The same points as :func:`course_utils.spiral.make_spiral` (which takes the noise in percent).
-
-    Example:
-        >>> X, y = spiral(500, 0.0, torch.Generator().manual_seed(0))
-        >>> round(X.norm(dim=1).max().item(), 2), y[:250].eq(1).all().item()
-        (4.98, True)
-    """
-    n = n_samples // 2
-    i = torch.arange(n, dtype=torch.float64)
-    parts, labels = [], []
-    for delta, label in ((0.0, 1.0), (math.pi, -1.0)):
-        r, t = 5 * i / n, 1.75 * i / n * 2 * math.pi + delta
-        jitter = (2 * torch.rand(n, 2, generator=g, dtype=torch.float64) - 1) * noise
-        parts.append(torch.stack([r * torch.sin(t), r * torch.cos(t)], dim=1) + jitter)
-        labels.append(torch.full((n,), label, dtype=torch.float64))
-    return torch.cat(parts), torch.cat(labels)
-
-
 def reg_plane(n_samples: int, noise: float, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Regression: points in [-6, 6]², target ``(x + y)/10`` computed after noise ``U(-6, 6)·noise``.
 
@@ -170,25 +152,19 @@ class Split:
     y_test: np.ndarray
     n_classes: int
 
+    @classmethod
+    def shuffled(cls, X: torch.Tensor, y: torch.Tensor, train_percent: int, g: torch.Generator,
+                 n_classes: int) -> Split:
+        """Shuffle once and keep the first ``⌊N·train_percent/100⌋`` points for training (``generateData``).
 
-def split(X: torch.Tensor, y: torch.Tensor, train_percent: int, g: torch.Generator,
-          n_classes: int) -> Split:
-    """Shuffle once and keep the first ``⌊N·train_percent/100⌋`` points for training (``generateData``).
-
-    Example:
-        >>> X, y = spiral(500, 0.0, torch.Generator().manual_seed(0))
-        >>> s = split(X, (y > 0).double(), 30, torch.Generator().manual_seed(0), 2)
-        >>> len(s.X_train), len(s.X_test)
-        (150, 350)
-    """
-    if not 0 < train_percent < 100:
-        raise ValueError(f"train_percent must be between 1 and 99, got {train_percent!r}")
-    order = torch.randperm(len(X), generator=g)
-    k = len(X) * train_percent // 100
-    if k == 0 or k == len(X):
-        raise ValueError(f"{train_percent} % of {len(X)} points leaves an empty train or test set; add points")
-    X, y = X[order].double().numpy(), y[order].double().numpy()
-    return Split(X[:k], y[:k], X[k:], y[k:], n_classes)
+        Example:
+            >>> X, y = spiral(500, 0.0, torch.Generator().manual_seed(0))
+            >>> s = Split.shuffled(X, (y > 0).double(), 30, torch.Generator().manual_seed(0), 2)
+            >>> len(s.X_train), len(s.X_test)
+            (150, 350)
+        """
+        parts = split_by_percent(X, y, train_percent, generator=g)
+        return cls(*(t.double().numpy() for t in parts), n_classes)
 
 
 def make_split(name: str, noise_percent: int, train_percent: int, seed: int) -> Split:
@@ -207,8 +183,8 @@ def make_split(name: str, noise_percent: int, train_percent: int, seed: int) -> 
     task = "classification" if name in CLASSIFICATION else "regression"
     X, y = DATASETS[name](NUM_SAMPLES[task], noise_percent / 100, g)
     if task == "classification":
-        return split(X, (y > 0).double(), train_percent, g, 2)
-    return split(X, y, train_percent, g, 0)
+        return Split.shuffled(X, (y > 0).double(), train_percent, g, 2)
+    return Split.shuffled(X, y, train_percent, g, 0)
 
 
 def check_own_data(X: object, y: object, regression: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
@@ -246,5 +222,5 @@ def split_own_data(X: object, y: object, regression: bool, train_percent: int, s
         (2, 2, 2)
     """
     X, y, n_classes = check_own_data(X, y, regression)
-    return split(torch.from_numpy(X), torch.from_numpy(y), train_percent, torch.Generator().manual_seed(seed),
-                 n_classes)
+    return Split.shuffled(torch.from_numpy(X), torch.from_numpy(y), train_percent, torch.Generator().manual_seed(seed),
+                          n_classes)

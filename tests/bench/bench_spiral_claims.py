@@ -53,13 +53,13 @@ SEEDS_04 = range(10)
 def namespace_04() -> dict:
     """The notebook's own SpiralNet, run, unroll, train_early_stopping (and its imports and split)."""
     return notebook_namespace("04_spiral_classification.ipynb", "X, y_pm = make_spiral(500, noise=0)",
-                              "split_train_val_test(X, y, 50, 25", "class SpiralNet(", "loss_fn = nn.BCEWithLogitsLoss()",
+                              "split_by_percent(X, y, 50, 25", "class SpiralNet(", "loss_fn = nn.BCEWithLogitsLoss()",
                               "def run(", "def train_early_stopping(")
 
 
 def spiral_04(seed: int, ns: dict) -> tuple:
     """Sections 4-6: the noise-free spiral, split 50/25/25 % by the seed's generator."""
-    return ns["split_train_val_test"](ns["X"], ns["y"], 50, 25, generator=torch.Generator().manual_seed(seed))
+    return ns["split_by_percent"](ns["X"], ns["y"], 50, 25, generator=torch.Generator().manual_seed(seed))
 
 
 def xor_04(seed: int, ns: dict) -> tuple:
@@ -68,7 +68,7 @@ def xor_04(seed: int, ns: dict) -> tuple:
 
     g = torch.Generator().manual_seed(seed)
     X, y_pm = xor(1000, 0.0, g)
-    Xa, ya, Xv, yv, Xt, yt = ns["split_train_val_test"](X.float(), (y_pm > 0).float(), 20, 40, generator=g)
+    Xa, ya, Xv, yv, Xt, yt = ns["split_by_percent"](X.float(), (y_pm > 0).float(), 20, 40, generator=g)
     wrong = torch.randperm(len(ya), generator=g)[: len(ya) // 4]
     ya_noisy = ya.clone()
     ya_noisy[wrong] = 1 - ya_noisy[wrong]
