@@ -14,7 +14,8 @@ Small modules, each named for what it holds:
 - ``spiral``, ``mlp``: TensorFlow Playground's spiral and its input features, and small networks for
   2-D points with their training loop (notebook 04);
 - ``splits``: train, validation and test parts, the same on every run: cut at percentages after
-  one shuffle, as TensorFlow Playground does (notebook 04 and the playground);
+  one shuffle, as TensorFlow Playground does (notebook 04 and the playground), or stratified, every
+  class keeping its share (notebooks 05 to 07);
 - ``playground``: the interactive playground, a package (its data sets, training rules, network
   picture, "Export as PyTorch" and widgets) (notebook 04);
 - ``images``, ``cats_dogs``, ``training``, ``metrics``, ``checkpoint``, ``pretrained``: the image

@@ -35,10 +35,11 @@ from PIL import Image, ImageDraw, ImageFilter
 from course_utils.images import (ImageFolderTensors, TensorImageDataset, cached_image_files, cached_image_folder,
                                  find_class_folders)
 from course_utils.paths import data_dir
+from course_utils.splits import stratified_split, stratified_subset
 
 __all__ = [
     "CatsDogsData", "MAX_IMAGES", "SyntheticDataWarning", "draw_face", "load_cats_dogs", "load_photo_sample",
-    "photo_folders", "stratified_split", "stratified_subset", "write_synthetic_folder",
+    "photo_folders", "write_synthetic_folder",
 ]
 
 ENV_VAR = "CATS_DOGS_DIR"
@@ -193,48 +194,6 @@ def load_photo_sample(folder: str | Path, n: int, *, image_size: int = 64, seed:
     chosen = stratified_subset(labels, n, seed) if n < len(files) else torch.arange(len(files))
     tensors = cached_image_files(root, classes, [files[i] for i in chosen.tolist()], image_size, progress=verbose)
     return TensorImageDataset(tensors.images, tensors.labels, files=tensors.files)
-
-
-def stratified_subset(groups: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
-    """Sorted indices of about ``n`` items, each group (class) keeping its share.
-
-    Example:
-        >>> idx = stratified_subset(torch.tensor([0] * 30 + [1] * 70), 10)
-        >>> len(idx), torch.bincount(torch.tensor([0] * 30 + [1] * 70)[idx]).tolist()
-        (10, [3, 7])
-    """
-    g = torch.Generator().manual_seed(seed)
-    picked = []
-    for c in groups.unique(sorted=True).tolist():
-        idx = torch.nonzero(groups == c).flatten()
-        take = max(1, round(n * len(idx) / len(groups)))
-        picked.append(idx[torch.randperm(len(idx), generator=g)[:take]])
-    return torch.cat(picked).sort().values
-
-
-def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0, test_fraction: float = 0.0
-                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Indices of a train, a validation and a test part in which every class keeps its share.
-
-    Each class gives at least one image to training, and to validation (and to test, when
-    ``test_fraction`` > 0) whenever it has enough images.
-
-    Example:
-        >>> train, val, test = stratified_split(torch.tensor([0] * 10 + [1] * 20), 0.2, test_fraction=0.2)
-        >>> len(train), len(val), len(test), torch.bincount(torch.tensor([0] * 10 + [1] * 20)[test]).tolist()
-        (18, 6, 6, [2, 4])
-    """
-    g = torch.Generator().manual_seed(seed)
-    train, val, test = [], [], []
-    for c in labels.unique(sorted=True).tolist():
-        idx = torch.nonzero(labels == c).flatten()
-        idx = idx[torch.randperm(len(idx), generator=g)]
-        n_val = min(max(1, round(val_fraction * len(idx))), len(idx) - 1) if len(idx) > 1 else 0
-        n_test = min(max(1, round(test_fraction * len(idx))), len(idx) - 1 - n_val) if test_fraction > 0 else 0
-        val.append(idx[:n_val])
-        test.append(idx[n_val:n_val + n_test])
-        train.append(idx[n_val + n_test:])
-    return tuple(torch.cat(part).sort().values for part in (train, val, test))
 
 
 def _oxford_pets(image_size: int, verbose: bool):

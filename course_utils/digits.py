@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from course_utils.cats_dogs import stratified_split
+from course_utils.splits import stratified_split
 
 __all__ = ["DigitsData", "load_digits_data", "plot_latent_codes", "plot_scores", "show_image_grid"]
 

@@ -1,10 +1,10 @@
-"""Splits: shuffle once and cut at percentages (the playground's way)."""
+"""Splits: shuffle once and cut at percentages (the playground's way), or keep every class's share."""
 
 import pytest
 import torch
 
 from course_utils.spiral import make_spiral
-from course_utils.splits import split_by_percent
+from course_utils.splits import split_by_percent, stratified_split, stratified_subset
 
 
 def test_one_percentage_keeps_the_playground_ratio_and_all_points():
@@ -50,3 +50,21 @@ def test_too_few_points_for_a_part_and_a_misplaced_generator_are_explained():
         split_by_percent(X, y, 50, torch.Generator())
     with pytest.raises(ValueError, match=r"shape \(N, d\) and y of shape \(N,\)"):
         split_by_percent(X, y[:3], 50)
+
+
+def test_stratified_split_is_repeatable_and_keeps_shares():
+    labels = torch.tensor([0] * 10 + [1] * 30)
+    train, val, test = stratified_split(labels, 0.2, seed=3, test_fraction=0.25)
+    assert torch.equal(val, stratified_split(labels, 0.2, seed=3, test_fraction=0.25)[1])
+    assert torch.bincount(labels[val]).tolist() == [2, 6]
+    assert torch.bincount(labels[test]).tolist() == [2, 8]
+    assert len(set(train.tolist()) | set(val.tolist()) | set(test.tolist())) == 40 == len(train) + len(val) + len(test)
+    assert len(stratified_split(labels, 0.2)[2]) == 0  # no test part unless asked
+    assert [len(p) for p in stratified_split(torch.tensor([0, 0, 1]), 0.4, test_fraction=0.4)] == [2, 1, 0]
+
+
+def test_stratified_subset_keeps_every_class_and_its_share():
+    groups = torch.tensor([0] * 30 + [1] * 65 + [2] * 5)
+    idx = stratified_subset(groups, 20, seed=1)
+    assert torch.bincount(groups[idx]).tolist() == [6, 13, 1] and torch.equal(idx, idx.sort().values)
+    assert torch.equal(idx, stratified_subset(groups, 20, seed=1)) and not torch.equal(idx, stratified_subset(groups, 20))
