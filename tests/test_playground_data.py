@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.playground.data import DATASETS, check_own_data, make_split, split_own_data
+from course_utils.playground.data import DATASETS, OWN, check_own_data, make_split
 
 
 def test_data_sets_follow_dataset_ts():
@@ -48,9 +48,13 @@ def test_bad_own_data_is_explained(X, y, words):
 
 def test_own_points_are_checked_then_split_like_the_web_data_sets():
     X = np.arange(20.0).reshape(10, 2)
-    s = split_own_data(X, [0, 1] * 5, False, 30, seed=0)
+    s = make_split(OWN, 0, 30, seed=0, own=(X, [0, 1] * 5, False))
     assert (len(s.X_train), len(s.X_test), s.n_classes) == (3, 7, 2)
     assert sorted(np.concatenate([s.X_train, s.X_test])[:, 0].tolist()) == X[:, 0].tolist()
-    assert np.array_equal(s.X_train, split_own_data(X, [0, 1] * 5, False, 30, seed=0).X_train)
+    assert np.array_equal(s.X_train, make_split(OWN, 0, 30, seed=0, own=(X, [0, 1] * 5, False)).X_train)
     with pytest.raises(ValueError, match="10 % of 4 points leaves a part empty"):
-        split_own_data(X[:4], [0, 1, 0, 1], False, 10, seed=0)
+        make_split(OWN, 0, 10, seed=0, own=(X[:4], [0, 1, 0, 1], False))
+    with pytest.raises(ValueError, match="no own data yet"):
+        make_split(OWN, 0, 50, seed=0)
+    with pytest.raises(ValueError, match="class numbers"):
+        make_split(OWN, 0, 50, seed=0, own=(X, [0, 2] * 5, False))

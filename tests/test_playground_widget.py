@@ -94,7 +94,7 @@ def test_own_data_with_three_classes_trains_with_softmax_and_cross_entropy(pg):
     X = centres[y] + rng.normal(scale=0.8, size=(120, 2))
     pg.use_own_data(X, y)
     assert pg.dataset.value == "own data" and pg.run.network.sizes[-1] == 3 and pg.state()["loss"] == "ce"
-    assert set(pg.show.options) >= {"output", "h1.1"} and pg.picture.names[-1] == ["class 0", "class 1", "class 2"]
+    assert set(pg.show.options) >= {"output", "h1.1"} and pg.scene.names[-1] == ["class 0", "class 1", "class 2"]
     pg.learning_rate.value = 0.3
     pg.step(30)
     state = pg.state()

@@ -17,7 +17,6 @@ __all__ = ["Controls", "parse_hidden"]
 
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-OWN = "own data"
 
 
 def parse_hidden(text: str) -> list[int]:

@@ -26,7 +26,7 @@ from course_utils.spiral import spiral
 from course_utils.splits import split_by_percent
 
 __all__ = [
-    "Split", "check_own_data", "circle", "gauss", "make_split", "reg_gauss", "reg_plane", "split_own_data", "xor",
+    "Split", "check_own_data", "circle", "gauss", "make_split", "reg_gauss", "reg_plane", "xor",
 ]
 
 Generator = Callable[[int, float, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
@@ -136,6 +136,7 @@ CLASSIFICATION: dict[str, Generator] = {"circle": circle, "xor": xor, "gauss": g
 REGRESSION: dict[str, Generator] = {"reg-plane": reg_plane, "reg-gauss": reg_gauss}
 DATASETS: dict[str, Generator] = {**CLASSIFICATION, **REGRESSION}
 NUM_SAMPLES = {"classification": 500, "regression": 1200}  # playground.ts: NUM_SAMPLES_*
+OWN = "own data"  # the data set of your own points
 
 
 @dataclass(frozen=True)
@@ -167,19 +168,29 @@ class Split:
         return cls(*(t.double().numpy() for t in parts), n_classes)
 
 
-def make_split(name: str, noise_percent: int, train_percent: int, seed: int) -> Split:
+def make_split(name: str, noise_percent: int, train_percent: int, seed: int,
+               own: tuple[object, object, bool] | None = None) -> Split:
     """One of the web version's data sets, generated and split from ``seed`` (noise in percent).
+
+    The data set ``"own data"`` is your points ``own = (X, y, regression)`` (:func:`check_own_data`).
 
     Example:
         >>> s = make_split("spiral", 0, 50, seed=0)
         >>> s.X_train.shape, s.n_classes, sorted(set(s.y_train.tolist()))
         ((250, 2), 2, [0.0, 1.0])
+        >>> make_split("own data", 0, 50, 0, own=([[0, 0], [1, 1], [2, 0], [3, 3]], [0, 1, 0, 2], False)).n_classes
+        3
     """
+    g = torch.Generator().manual_seed(seed)
+    if name == OWN:
+        if own is None:
+            raise ValueError("no own data yet: call use_own_data(X, y) or add points")
+        X, y, n_classes = check_own_data(*own)
+        return Split.shuffled(torch.from_numpy(X), torch.from_numpy(y), train_percent, g, n_classes)
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; choose one of {list(DATASETS)}")
     if not 0 <= noise_percent <= 50:
         raise ValueError(f"noise is the playground's slider in percent, 0 to 50; got {noise_percent!r}")
-    g = torch.Generator().manual_seed(seed)
     task = "classification" if name in CLASSIFICATION else "regression"
     X, y = DATASETS[name](NUM_SAMPLES[task], noise_percent / 100, g)
     if task == "classification":
@@ -212,15 +223,3 @@ def check_own_data(X: object, y: object, regression: bool = False) -> tuple[np.n
                          f"got {classes.tolist()}. For a regression target pass regression=True.")
     return X, y, len(classes)
 
-
-def split_own_data(X: object, y: object, regression: bool, train_percent: int, seed: int) -> Split:
-    """Your own points, checked (:func:`check_own_data`), then shuffled from ``seed`` and split as the web version's.
-
-    Example:
-        >>> s = split_own_data([[0, 0], [1, 1], [2, 0], [3, 3]], [0, 1, 0, 1], False, 50, seed=0)
-        >>> len(s.X_train), len(s.X_test), s.n_classes
-        (2, 2, 2)
-    """
-    X, y, n_classes = check_own_data(X, y, regression)
-    return Split.shuffled(torch.from_numpy(X), torch.from_numpy(y), train_percent, torch.Generator().manual_seed(seed),
-                          n_classes)

@@ -1,9 +1,10 @@
-"""The playground's large picture: the output (or one neuron) over the plane with the points, beside
-the loss and accuracy curves, made fast enough to redraw every epoch.
+"""The playground's two pictures of a run, made fast enough to redraw every epoch: the network
+(:class:`course_utils.playground.network.NetworkPicture`), and the output (or one neuron) over the
+plane with the points, beside the loss and accuracy curves.
 
 The figure's axes, ticks, labels and legend are rendered once per :meth:`Scene.start` into a
-background. Each :meth:`Scene.frame` restores it, draws the curves (matplotlib blitting), pastes
-the picture of the plane into the left axes' pixel box and lays the points on it with Pillow.
+background. Each frame restores it, draws the curves (matplotlib blitting), pastes the picture
+of the plane into the left axes' pixel box and lays the points on it with Pillow.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from course_utils.playground.data import Split
-from course_utils.playground.network import MULTI_CLASS_COLORS, colorize, colorize_classes
+from course_utils.playground.network import (MULTI_CLASS_COLORS, NetworkPicture, colorize, colorize_classes,
+                                             node_grids, node_names)
+from course_utils.playground.run import Run
 from course_utils.plotting import COLORS
 
 __all__ = ["Scene", "plane_picture"]
@@ -47,30 +49,47 @@ def plane_picture(grids: list[np.ndarray], classes: np.ndarray | None, names: li
 
 
 class Scene:
-    """The plane on the left, the loss (and accuracy) curves on the right; :meth:`frame` gives a JPEG.
+    """Both pictures of a :class:`Run`, each neuron's output computed on a ``resolution`` × ``resolution`` grid.
 
     Example:
-        >>> data = Split(np.zeros((2, 2)), np.array([0.0, 1.0]), np.ones((1, 2)), np.array([1.0]), 2)
-        >>> history = {"train TF": [0.5], "train accuracy": [0.5]}
-        >>> scene = Scene()
-        >>> scene.start("network output", history, data, show_test=True)
-        >>> scene.n_dots, scene.frame(np.zeros((8, 8, 3), np.uint8), history, epoch=0)[:3]
-        (3, b'\\xff\\xd8\\xff')
+        >>> import torch
+        >>> from course_utils.playground.data import make_split
+        >>> from course_utils.spiral import feature_map
+        >>> config = {"features": ["x1", "x2"], "hidden": [3], "activation": "tanh", "objective": "tf",
+        ...           "learning_rate": 0.03, "batch_size": 10, "regularization": "none", "regularization_rate": 0.0}
+        >>> run = Run(config, feature_map(["x1", "x2"]), make_split("xor", 0, 50, seed=0), torch.Generator())
+        >>> scene = Scene(resolution=10)
+        >>> scene.new_run(run)
+        >>> scene.start("h1.2", show_test=True)
+        >>> network, plane = scene.frames("h1.2")
+        >>> scene.names, scene.n_dots, network[:3], plane[:3]
+        ([['x1', 'x2'], ['h1.1', 'h1.2', 'h1.3'], ['output']], 500, b'\\xff\\xd8\\xff', b'\\xff\\xd8\\xff')
     """
 
-    def __init__(self) -> None:
+    def __init__(self, resolution: int = 50) -> None:
+        self.resolution = resolution
         self.figure = Figure(figsize=(9, 4.2), dpi=72)
         FigureCanvasAgg(self.figure)
         self.ax_output, self.ax_loss = self.figure.subplots(1, 2)
         self.ax_accuracy = self.ax_loss.twinx()
         self.n_dots = 0
 
-    def start(self, title: str, history: dict[str, list[float]], data: Split, show_test: bool) -> None:
-        """Draw what stays the same from frame to frame: the axes (the plane's titled ``title``), one
-        curve per reading in ``history``, the training points (and the test points with ``show_test``)."""
-        self._data, self._show_test = data, show_test
+    def new_run(self, run: Run) -> None:
+        """Draw ``run`` from now on: its network's neurons (``names``, layer by layer), its inputs on the grid."""
+        self.run = run
+        axis = np.linspace(*EXTENT, self.resolution)
+        xx, yy = np.meshgrid(axis, axis)  # row i: x2 = axis[i]
+        self._grid = run.features_of(np.stack([xx.ravel(), yy.ravel()], axis=1))
+        self.names = node_names(run.config["features"], run.config["hidden"], run.network.sizes[-1])
+        self.picture = NetworkPicture(self.names)
+
+    def start(self, shown: str, show_test: bool) -> None:
+        """Draw what stays the same from frame to frame: the axes (the plane shows the output, or the
+        neuron named ``shown``), one curve per reading, the training points (and the test points)."""
+        history, self._show_test = self.run.history, show_test
         ax = self.ax_output
         ax.clear()
+        title = "network output" if shown == "output" else f"neuron {shown}"
         ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", xlim=EXTENT, ylim=EXTENT, aspect="equal")
         ax.grid(False)
         for other in (self.ax_loss, self.ax_accuracy):
@@ -101,10 +120,10 @@ class Scene:
         self.n_dots = 0
         splits = [("train", "white")] + ([("test", "black")] if self._show_test else [])
         for name, edge in splits:
-            X, y = getattr(self._data, f"X_{name}"), getattr(self._data, f"y_{name}")
+            X, y = getattr(self.run.data, f"X_{name}"), getattr(self.run.data, f"y_{name}")
             px = (X[:, 0] - EXTENT[0]) / (EXTENT[1] - EXTENT[0]) * (x1 - x0)
             py = (y1 - y0) - (X[:, 1] - EXTENT[0]) / (EXTENT[1] - EXTENT[0]) * (y1 - y0)
-            if self._data.n_classes:
+            if self.run.data.n_classes:
                 fills = [tuple(int(255 * c) for c in to_rgb(MULTI_CLASS_COLORS[int(k)])) for k in y]
             else:
                 fills = [tuple(int(c) for c in rgb) for rgb in colorize(y[None, :])[0]]
@@ -112,9 +131,18 @@ class Scene:
                 draw.ellipse((u - 2.5, v - 2.5, u + 2.5, v + 2.5), fill=fill, outline=edge)
             self.n_dots += len(X)
 
-    def frame(self, plane: np.ndarray, history: dict[str, list[float]], epoch: int) -> bytes:
-        """One JPEG frame: ``plane`` (RGB, row 0 at the top) stretched over the plane, the points on it,
-        the curves of ``history`` up to ``epoch`` (the axes double when the curves outgrow them)."""
+    def frames(self, shown: str = "output", discretize: bool = False) -> tuple[bytes, bytes]:
+        """The network picture (neuron ``shown`` framed) and the plane-and-curves picture now, as JPEG bytes."""
+        run = self.run
+        grids, classes = node_grids(run.network, self._grid, run.config["loss"], self.resolution)
+        network = self.picture.render(grids, run.network.weights, selected=shown, discretize=discretize,
+                                      class_grid=classes)
+        plane = plane_picture(grids, classes, self.names, shown, discretize)
+        return network, self._frame(plane, run.history, run.epoch)
+
+    def _frame(self, plane: np.ndarray, history: dict[str, list[float]], epoch: int) -> bytes:
+        """``plane`` (RGB, row 0 at the top) stretched over the plane, the points on it, the curves of
+        ``history`` up to ``epoch`` (the axes double when the curves outgrow them)."""
         for name, line in self._curves.items():
             line.set_data(range(len(history[name])), history[name])
         (_, right), (_, top) = self.ax_loss.get_xlim(), self.ax_loss.get_ylim()

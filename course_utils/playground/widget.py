@@ -23,12 +23,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_utils.playground.controls import OWN, Controls
-from course_utils.playground.data import DATASETS, Split, check_own_data, make_split, split_own_data
+from course_utils.playground.controls import Controls
+from course_utils.playground.data import DATASETS, OWN, check_own_data, make_split
 from course_utils.playground.export import export_pytorch
-from course_utils.playground.network import NetworkPicture, node_grids, node_names
 from course_utils.playground.run import Run
-from course_utils.playground.scene import EXTENT, Scene, plane_picture
+from course_utils.playground.scene import Scene
 from course_utils.plotting import COLORS
 from course_utils.spiral import feature_map
 
@@ -36,7 +35,7 @@ __all__ = ["Playground"]
 
 
 class Playground(Controls):
-    """Controls, Play/Pause/Step/Reset, the network picture, the output over the plane and loss curves.
+    """The controls, wired to a training run (``run``, a :class:`Run`) and its pictures (``scene``, a :class:`Scene`).
 
     Example:
         >>> pg = Playground(seed=0, resolution=20)
@@ -47,7 +46,7 @@ class Playground(Controls):
 
     def __init__(self, *, seed: int = 0, resolution: int = 50, max_play_epochs: int = 2000,
                  frame_delay: float = 0.01, dataset: str = "spiral") -> None:
-        self.seed, self.resolution = seed, resolution
+        self.seed = seed
         self.max_play_epochs, self.frame_delay = max_play_epochs, frame_delay
         self._task: asyncio.Task | None = None
         self.playing = False
@@ -69,7 +68,7 @@ class Playground(Controls):
         self.show_test.observe(lambda _: self._draw_scene(), names="value")
         self.discretize.observe(lambda _: self.redraw(), names="value")
         self.show.observe(lambda _: self._draw_scene(), names="value")
-        self.scene = Scene()
+        self.scene = Scene(resolution)
         self.reset()
 
     def configure(self, **values: object) -> None:
@@ -119,13 +118,6 @@ class Playground(Controls):
             self.own_points = (X, y, False)  # keep collecting
             self._show_error(f"{len(X)} own point(s) so far; {err}")
 
-    def _make_split(self, config: dict) -> Split:
-        if config["dataset"] != OWN:
-            return make_split(config["dataset"], config["noise"], config["train_percent"], self.seed)
-        if self.own_points is None:
-            raise ValueError("no own data yet: call use_own_data(X, y) or add points")
-        return split_own_data(*self.own_points, config["train_percent"], self.seed)
-
     # --- training -----------------------------------------------------------------------------
     def _show_error(self, message: str) -> None:
         self.error = message
@@ -139,21 +131,18 @@ class Playground(Controls):
         try:
             config = self.settings()
             phi = feature_map(config["features"])
-            data = self._make_split(config)
+            data = make_split(config["dataset"], config["noise"], config["train_percent"], self.seed,
+                              self.own_points)
         except ValueError as err:
             self._show_error(str(err))
             return
         self.run = Run(config, phi, data, torch.Generator().manual_seed(self.seed))
         self.objective.disabled = data.n_classes != 2
         self.error = None
-        axis = np.linspace(*EXTENT, self.resolution)
-        xx, yy = np.meshgrid(axis, axis)  # row i: x2 = axis[i]
-        self._grid = self.run.features_of(np.stack([xx.ravel(), yy.ravel()], axis=1))
-        self.names = node_names(config["features"], config["hidden"], self.run.network.sizes[-1])
-        self.picture = NetworkPicture(self.names)
-        options = ["output", *(name for layer in self.names[:-1] for name in layer)]
+        self.scene.new_run(self.run)
+        options = ["output", *(name for layer in self.scene.names[:-1] for name in layer)]
         if self.show.options != tuple(options):
-            self._resetting = True      # the new options would draw before the data is ready
+            self._resetting = True      # each change of show would draw; draw once, below
             self.show.options = options
             self.show.value = "output"
             self._resetting = False
@@ -197,23 +186,16 @@ class Playground(Controls):
     def _draw_scene(self) -> None:
         if self.error is not None or self._resetting:
             return
-        shown = self.show.value
-        self.scene.start("network output" if shown == "output" else f"neuron {shown}", self.run.history,
-                         self.run.data, self.show_test.value)
+        self.scene.start(self.show.value, self.show_test.value)
         self.redraw()
 
     def redraw(self) -> None:
         """Update the network picture, the chosen neuron over the plane, the curves and the status."""
         if self.error is not None:
             return
-        run = self.run
-        grids, classes = node_grids(run.network, self._grid, run.config["loss"], self.resolution)
-        self.network_image.value = self.picture.render(grids, run.network.weights, selected=self.show.value,
-                                                       discretize=self.discretize.value, class_grid=classes)
-        plane = plane_picture(grids, classes, self.names, self.show.value, self.discretize.value)
-        self.image.value = self.scene.frame(plane, run.history, run.epoch)
-        self.status.value = f"epoch <b>{run.epoch:07,d}</b> · " + " · ".join(
-            f"{name} {values[-1]:.3f}" for name, values in run.history.items())
+        self.network_image.value, self.image.value = self.scene.frames(self.show.value, self.discretize.value)
+        self.status.value = f"epoch <b>{self.run.epoch:07,d}</b> · " + " · ".join(
+            f"{name} {values[-1]:.3f}" for name, values in self.run.history.items())
 
     # --- playing ------------------------------------------------------------------------------
     def play(self) -> asyncio.Task:
