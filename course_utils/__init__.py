@@ -18,9 +18,10 @@ Small modules, each named for what it holds:
   class keeping its share (notebooks 05 to 07);
 - ``playground``: the interactive playground, a package (its data sets, training rules, network
   picture, "Export as PyTorch" and widgets) (notebook 04);
-- ``images``, ``cats_dogs``, ``training``, ``metrics``, ``checkpoint``, ``pretrained``: the image
-  pipeline, the cats-vs-dogs data, the training loop, evaluation, saved models and the
-  offline EfficientNet-Lite0 backbone (notebooks 05 and 06);
+- ``images``, ``photos``, ``petimages``, ``cats_dogs``, ``training``, ``metrics``, ``checkpoint``,
+  ``pretrained``: the image pipeline, which photos there are (the sample shipped in ``photo_sets/``,
+  the known photo sets), Microsoft's optional download, the cats-vs-dogs data, the training loop,
+  evaluation, saved models and the offline EfficientNet-Lite0 backbone (notebooks 05 and 06);
 - ``digits``: real handwritten digits with no download, image grids and 2-D latent maps
   (notebook 07);
 - ``sequences``: real text with no download (the Python Language Reference that ships with

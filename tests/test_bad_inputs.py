@@ -68,15 +68,6 @@ def no_gpu(monkeypatch):
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
 
 
-def offline_oxford(monkeypatch):
-    import torchvision.datasets
-
-    def interrupted(*args, **kwargs):
-        raise ConnectionResetError("the connection was reset halfway through the download")
-
-    monkeypatch.setattr(torchvision.datasets, "OxfordIIITPet", interrupted)
-
-
 # (what is wrong, call(tmp, monkeypatch), expected error, words the message must contain)
 BAD_INPUTS = [
     # devices
@@ -200,18 +191,6 @@ def folder_digest(root: Path) -> str:
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def test_interrupted_download_falls_back_with_a_message(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("CATS_DOGS_DIR", raising=False)
-    offline_oxford(monkeypatch)
-    monkeypatch.setattr("course_utils.cats_dogs.SYNTHETIC_COUNTS", (6, 6))
-    with pytest.warns(UserWarning, match="SYNTHETIC"):
-        data = load_cats_dogs(image_size=16, verbose=True)
-    printed = capsys.readouterr().out
-    assert data.kind == "synthetic" and "Could not download the Oxford-IIIT Pet" in printed
-    assert "connection was reset" in printed and "CATS_DOGS_DIR" in printed
 
 
 @pytest.mark.parametrize("failure", [

@@ -1,37 +1,36 @@
-"""load_cats_dogs: a named folder, then Oxford-IIIT Pet, then the synthetic fallback."""
+"""load_cats_dogs and load_photo_sample: named folders, else the photos that ship with the course."""
 
 import os
 import random
-import socket
-import urllib.error
-import warnings
 
 import pytest
 import torch
-import torchvision.datasets
 from PIL import Image
 
 from course_utils import cats_dogs as cd
+from course_utils.photos import ENV_VAR, SAMPLE
 
 
 @pytest.fixture(autouse=True)
 def private_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv(cd.ENV_VAR, raising=False)
+    monkeypatch.delenv(ENV_VAR, raising=False)
 
 
-def make_folder(root, n_cat=5, n_dog=10):
+def make_folder(root, n_cat=5, n_dog=10, seed=0):
+    """Small random images in cat/ and dog/ (the loader's mechanics, not what is in the photos)."""
+    rng = random.Random(seed)
     for kind, n in (("cat", n_cat), ("dog", n_dog)):
         (root / kind).mkdir(parents=True)
         for i in range(n):
-            cd.draw_face(kind, 32, random.Random(i)).save(root / kind / f"{i}.png")
+            Image.frombytes("RGB", (24, 24), rng.randbytes(24 * 24 * 3)).save(root / kind / f"{i}.png")
     return root
 
 
 def test_a_named_folder_wins_and_is_split_by_class(tmp_path):
     root = make_folder(tmp_path / "pets")
     data = cd.load_cats_dogs(root, image_size=16, verbose=False)
-    assert data.kind == "folder" and data.class_names == ["cat", "dog"] and str(root) in data.source
+    assert data.photo_set.startswith("other-") and data.class_names == ["cat", "dog"] and str(root) in data.source
     assert torch.bincount(data.val.labels).tolist() == [1, 2]
     assert torch.bincount(data.test.labels).tolist() == [1, 2]
     assert torch.bincount(data.train.labels).tolist() == [3, 6]
@@ -46,54 +45,23 @@ def test_a_named_folder_wins_and_is_split_by_class(tmp_path):
 
 def test_the_environment_variable_names_the_folder(tmp_path, monkeypatch):
     root = make_folder(tmp_path / "pets")
-    monkeypatch.setenv(cd.ENV_VAR, str(root))
-    assert cd.load_cats_dogs(image_size=16, verbose=False).kind == "folder"
-    monkeypatch.setenv(cd.ENV_VAR, str(tmp_path / "typo"))
+    monkeypatch.setenv(ENV_VAR, str(root))
+    assert str(root) in cd.load_cats_dogs(image_size=16, verbose=False).source
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "typo"))
     with pytest.raises(FileNotFoundError, match=r"\$CATS_DOGS_DIR.*unset CATS_DOGS_DIR"):
         cd.load_cats_dogs(image_size=16, verbose=False)
 
 
-def test_offline_falls_back_to_synthetic_with_a_clear_message(monkeypatch, capsys):
-    def offline(*args, **kwargs):
-        raise urllib.error.URLError("[Errno -2] Name or service not known")
+def test_without_named_folders_the_shipped_photos_are_read_and_nothing_is_downloaded(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("load_cats_dogs tried to use the network")
 
-    monkeypatch.setattr(torchvision.datasets, "OxfordIIITPet", offline)
-    monkeypatch.setattr(cd, "SYNTHETIC_COUNTS", (10, 20))  # fewer drawings: a faster test
-    before = socket.getdefaulttimeout()
-    with pytest.warns(cd.SyntheticDataWarning):
-        data = cd.load_cats_dogs(image_size=16)
-    out = capsys.readouterr().out
-    assert "Could not download the Oxford-IIIT Pet data set" in out and "Traceback" not in out
-    assert "SYNTHETIC" in out and data.kind == "synthetic" and "NOT photos" in data.source
-    assert socket.getdefaulttimeout() == before
-    assert len(data.train) + len(data.val) + len(data.test) == sum(cd.SYNTHETIC_COUNTS)
-    assert torch.bincount(data.val.labels).tolist() == [2, 4]
-    # a second call reuses the drawn folder
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        again = cd.load_cats_dogs(image_size=16, download=False, verbose=False)
-    assert torch.equal(again.train.images, data.train.images)
-
-
-def test_oxford_pets_annotations_give_cat_and_dog_labels(monkeypatch, tmp_path):
-    class FakeOxford:
-        def __init__(self, root, split, target_types, download):
-            assert split == "trainval" and target_types == "binary-category" and download
-            base = root / "oxford-iiit-pet"
-            (base / "annotations").mkdir(parents=True)
-            (base / "images").mkdir()
-            lines = ["#Image CLASS-ID SPECIES BREED ID"]
-            for i, (name, species) in enumerate([("Abyssinian_1", 1), ("beagle_1", 2), ("beagle_2", 2)]):
-                cd.draw_face("cat" if species == 1 else "dog", 32, random.Random(i)).convert("RGB").save(
-                    base / "images" / f"{name}.jpg")
-                lines.append(f"{name} {i + 1} {species} 1")
-            (base / "annotations" / "trainval.txt").write_text("\n".join(lines))
-
-    monkeypatch.setattr(torchvision.datasets, "OxfordIIITPet", FakeOxford)
-    data = cd.load_cats_dogs(image_size=16, val_fraction=0.5, test_fraction=0.0, verbose=False)
-    assert data.kind == "oxford-pets" and "Oxford-IIIT Pet" in data.source
-    labels = sorted(data.train.labels.tolist() + data.val.labels.tolist())
-    assert labels == [0, 1, 1]
+    monkeypatch.setattr("socket.socket.connect", no_network)
+    data = cd.load_cats_dogs(image_size=16, verbose=False)
+    assert data.photo_set == "oxford-pets-sample" and str(SAMPLE) in data.source and "CC BY-SA" in data.source
+    parts = (data.train, data.val, data.test)
+    assert [len(p) for p in parts] == [178, 59, 59]
+    assert sum(torch.bincount(p.labels).tolist()[0] for p in parts) == 96  # the sample's 96 cats, 200 dogs
 
 
 def test_bad_fractions_are_explained():
@@ -103,20 +71,11 @@ def test_bad_fractions_are_explained():
         cd.load_cats_dogs(val_fraction=0.5, test_fraction=0.5)
 
 
-def test_draw_face_varies_and_validates():
-    a, b = cd.draw_face("cat", 32, random.Random(0)), cd.draw_face("dog", 32, random.Random(0))
-    assert a.size == b.size == (32, 32) and isinstance(a, Image.Image)
-    assert a.tobytes() != b.tobytes()
-    with pytest.raises(ValueError, match="'cat' or 'dog'"):
-        cd.draw_face("fish", 32, random.Random(0))
-
-
 def test_several_folders_in_the_variable_are_used_together_each_keeping_its_share(tmp_path, monkeypatch):
-    first, second = make_folder(tmp_path / "studio", 5, 10), make_folder(tmp_path / "shelter", 10, 10)
-    monkeypatch.setenv(cd.ENV_VAR, f"{first}{os.pathsep}{second}")
-    assert cd.photo_folders() == [first, second]
+    first, second = make_folder(tmp_path / "studio", 5, 10), make_folder(tmp_path / "shelter", 10, 10, seed=1)
+    monkeypatch.setenv(ENV_VAR, f"{first}{os.pathsep}{second}")
     data = cd.load_cats_dogs(image_size=16, verbose=False)
-    assert data.kind == "folder" and str(first) in data.source and str(second) in data.source
+    assert str(first) in data.source and str(second) in data.source and data.photo_set.count("+") == 1
     files = data.train.files + data.val.files + data.test.files
     assert len(files) == len(set(files)) == 35
     for part in (data.val, data.test):  # 20 % of each folder's cats and dogs: 1 + 2 from studio, 2 + 2 from shelter
@@ -129,7 +88,7 @@ def test_folders_with_different_classes_are_refused(tmp_path):
     other = tmp_path / "b"
     for kind in ("cat", "horse"):
         (other / kind).mkdir(parents=True)
-        cd.draw_face("cat", 32, random.Random(0)).save(other / kind / "0.png")
+        Image.new("RGB", (24, 24)).save(other / kind / "0.png")
     with pytest.raises(ValueError, match=r"has the classes \['cat', 'horse'\].*same class sub-folders"):
         cd.load_cats_dogs([first, other], image_size=16, verbose=False)
 
@@ -140,6 +99,8 @@ def test_a_large_source_is_cut_to_a_stratified_subset_and_says_so(tmp_path):
     labels = torch.cat([data.train.labels, data.val.labels, data.test.labels])
     assert torch.bincount(labels).tolist() == [10, 20]
     assert "random subset of 30 of the 60 photos" in data.source
+    assert len(list((tmp_path / "data" / "image_cache").glob("many-*-16px-*.pt"))) == 1  # only the subset decoded
+    assert len(torch.load(next((tmp_path / "data" / "image_cache").glob("many-*-16px-*.pt")))["files"]) == 30
     again = cd.load_cats_dogs(root, image_size=24, max_images=30, verbose=False)
     assert again.test.files == data.test.files  # the same subset and split at another size
     assert len(cd.load_cats_dogs(root, image_size=16, max_images=None, verbose=False).train) == 36

@@ -1,6 +1,6 @@
 """Images per second for one epoch: cached uint8 tensors vs ImageFolder decoding JPEGs with PIL.
 
-Data: the first folder of $CATS_DOGS_DIR, else the shared sample beside the repository, else the synthetic set.
+Data: the first photo folder (``course_utils.photos.photo_folders``: $CATS_DOGS_DIR's first, else the shipped sample).
 Both pipelines give the same 64×64 normalised float batches of 32 to a DataLoader (no workers).
 """
 
@@ -9,24 +9,16 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 from torchvision import datasets
 from torchvision.transforms import v2
 
-from course_utils.cats_dogs import photo_folders, write_synthetic_folder
 from course_utils.images import TensorImageDataset, cached_image_folder
+from course_utils.photos import photo_folders
 from course_utils.training import make_loader
 
 SIZE, BATCH, RUNS = 64, 32, 3
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "oxford-pets-sample"
-
-
-def image_folder() -> Path:
-    if photo_folders():
-        return photo_folders()[0]
-    return SAMPLE if SAMPLE.is_dir() else write_synthetic_folder()
 
 
 def images_per_second(loader) -> float:
@@ -40,7 +32,7 @@ def images_per_second(loader) -> float:
 
 
 def run() -> list[dict]:
-    root = image_folder()
+    root = photo_folders()[0]
     normalise = [v2.ToDtype(torch.float32, scale=True), v2.Normalize([0.5] * 3, [0.25] * 3)]
     with tempfile.TemporaryDirectory() as cache:
         start = time.perf_counter()
