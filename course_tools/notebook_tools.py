@@ -10,6 +10,8 @@ Conventions it enforces (see README, "For maintainers"):
   a line ``# NBVAL_CHECK_OUTPUT``: nbval compares those, so they keep both;
 - the first cell is ``# NN · Title`` with the Colab badge for the configured repository and
   the learning goals; the last ``##`` section is the summary;
+- checked cells whose outputs depend on the photos are tagged, and the notebook records the photo
+  set they were made from (``course_tools.photo_cells``);
 - one lab session long: at most ``MAX_CELLS`` cells and ``MAX_WORDS`` words of markdown prose
   (``notebook_size``, ``size_problems``; ``course check`` prints every notebook's size).
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_tools import photo_cells
 from course_utils.paths import atomic_write
 
 __all__ = [
@@ -130,9 +133,14 @@ def problems(path: str | Path, repo_url: str | None = None) -> list[str]:
             if not cell.outputs or cell.execution_count is None:
                 found.append(f"{path.name}: checked cell {i} needs stored outputs and an execution count "
                              "(run `make refresh NB=...`)")
-        elif cell.outputs or cell.execution_count is not None:
-            found.append(f"{path.name}: code cell {i} has stored outputs or an execution count "
-                         "(run `make clean-notebooks`)")
+        else:
+            if cell.outputs or cell.execution_count is not None:
+                found.append(f"{path.name}: code cell {i} has stored outputs or an execution count "
+                             "(run `make clean-notebooks`)")
+            if any(tag.split(":")[0] == photo_cells.TAG for tag in cell.metadata.get("tags", [])):
+                found.append(f"{path.name}: code cell {i} is tagged {photo_cells.TAG} but is not checked "
+                             f"({CHECK_MARKER}): only a checked cell's output depends on the photos")
+    found += photo_cells.problems(nb, path.name)
     if not nb.cells or nb.cells[0].cell_type != "markdown":
         return found + [f"{path.name}: the first cell must be the markdown title cell"]
     first = nb.cells[0].source
@@ -232,10 +240,18 @@ def write_notebook(nb: nbformat.NotebookNode, path: str | Path) -> None:
 
 
 def refresh(path: str | Path, timeout: float = 900) -> None:
-    """Execute a notebook, keep the outputs of its checked cells, store it clean."""
-    from course_tools.execution import run_file
+    """Execute a notebook, keep the outputs of its checked cells, store it clean.
 
-    write_notebook(clean(run_file(path, timeout)), path)
+    A notebook with cells that depend on the photos (``course_tools.photo_cells``) records the
+    photo set they were made from: the one this run read.
+    """
+    from course_tools.execution import run_file
+    from course_utils.photos import photo_set
+
+    nb = clean(run_file(path, timeout))
+    tagged = any(photo_cells.photo_tag(cell) is not None for cell in nb.cells)
+    photo_cells.record_photo_set(nb, photo_set().name if tagged else None)
+    write_notebook(nb, path)
 
 
 def set_repository_links(path: Path, repo_url: str | None = None) -> bool:
