@@ -10,6 +10,13 @@ DOCTEST := --doctest-modules course_utils course_tools
 PARALLEL ?= -n 2 --dist loadfile
 NB ?= notebooks/*.ipynb
 
+# The photos of notebooks 05 and 06 (README, "Photos"): $CATS_DOGS_DIR if set; else, in a checkout
+# with the maintainers' shared folders beside it (as in CI), the pinned photo set their stored outputs
+# come from (05 uses both folders together, 06 trains on the first and tests on the second); else the
+# sample that ships with the course, and `make test` lists the checked cells it could not compare.
+SHARED_PHOTOS := $(abspath ../shared/datasets/oxford-pets-sample):$(abspath ../shared/datasets/kaggle-cats-dogs)
+PHOTOS := $(if $(wildcard ../shared/datasets/kaggle-cats-dogs),CATS_DOGS_DIR=$${CATS_DOGS_DIR:-$(SHARED_PHOTOS)})
+
 .DEFAULT_GOAL := help
 .PHONY: help setup lab test unit notebooks bench gpu-check check-notebooks clean-notebooks refresh badges clean \
         student homework grade slides slide-tags html e2e fresh-clone
@@ -37,22 +44,19 @@ $(LAB_STAMP): pyproject.toml constraints.txt
 	touch $(LAB_STAMP)
 
 lab: $(LAB_STAMP) ## open the student's JupyterLab on the notebooks (no teacher tools)
+	@$(BIN)/python -m course_utils.petimages
 	JUPYTER_CONFIG_PATH="$(CURDIR)/student_lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	  $(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP) ## unit tests and docstring examples, then every notebook top to bottom under nbval
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) $(DOCTEST) tests notebooks $(NBVAL)
+	$(PHOTOS) OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) $(DOCTEST) tests notebooks $(NBVAL)
 
 unit: $(STAMP) ## only the unit tests and docstring examples (fast)
 	$(BIN)/python -m pytest $(DOCTEST) tests
 
 notebooks: $(STAMP) ## only the notebooks under nbval (NB=notebooks/02_*.ipynb for one)
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) $(NB) $(NBVAL)
+	$(PHOTOS) OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) $(NB) $(NBVAL)
 
-# Notebooks 05 and 06 train on real photos when the shared folders sit beside the repo, as in CI
-# (.ci/run): 05 uses both together, 06 trains on the first and tests on the second.
-SHARED_PHOTOS := $(abspath ../shared/datasets/oxford-pets-sample):$(abspath ../shared/datasets/kaggle-cats-dogs)
-PHOTOS := $(if $(wildcard ../shared/datasets/oxford-pets-sample),CATS_DOGS_DIR=$${CATS_DOGS_DIR:-$(SHARED_PHOTOS)})
 bench: $(STAMP) ## benchmarks into build/bench/ (BENCH=bench_notebooks for one)
 	$(PHOTOS) $(BIN)/python tests/bench/run_benchmarks.py $(BENCH)
 
@@ -65,8 +69,8 @@ check-notebooks: $(STAMP) ## check notebook conventions (names, clean outputs, b
 clean-notebooks: $(STAMP) ## strip outputs from notebooks (checked cells keep theirs)
 	$(BIN)/course clean
 
-refresh: $(STAMP) ## run notebooks and store the outputs of their checked cells (NB=...)
-	$(BIN)/course refresh $(NB)
+refresh: $(STAMP) ## run notebooks and store the outputs of their checked cells, and the photo set they came from (NB=...)
+	$(PHOTOS) $(BIN)/course refresh $(NB)
 
 badges: $(STAMP) ## point every Colab badge at the repository named in pyproject.toml
 	$(BIN)/course badges
