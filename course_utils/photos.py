@@ -69,7 +69,8 @@ def photo_folders(folder: str | Path | Sequence[str | Path] | None = None) -> li
         named = [part for part in os.environ.get(ENV_VAR, "").split(os.pathsep) if part.strip()]
         origin = f"${ENV_VAR}"
         if not named:
-            return [SAMPLE] + [downloaded_folder()] * downloaded_folder().is_dir()
+            downloaded = downloaded_folder()
+            return [SAMPLE, downloaded] if downloaded.is_dir() else [SAMPLE]
     else:
         named = [folder] if isinstance(folder, (str, Path)) else list(folder)
         origin = "the folder argument"
