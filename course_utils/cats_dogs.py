@@ -54,9 +54,10 @@ def load_cats_dogs(folder: str | Path | Sequence[str | Path] | None = None, *, i
     split repeatable, and the same images land in the same part whatever ``image_size`` is.
 
     Example:
-        >>> data = load_cats_dogs(image_size=32, verbose=False)
-        >>> data.class_names, data.photo_set, len(data.train) + len(data.val) + len(data.test)
-        (['cat', 'dog'], 'oxford-pets-sample', 296)
+        >>> from course_utils.photos import SAMPLE
+        >>> data = load_cats_dogs(SAMPLE, image_size=32, verbose=False)  # the sample shipped with the course
+        >>> data.class_names, data.photo_set, len(data.train), len(data.val), len(data.test)
+        (['cat', 'dog'], 'oxford-pets-sample', 178, 59, 59)
     """
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be between 0 and 1 (e.g. 0.2), got {val_fraction}")
