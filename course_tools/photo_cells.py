@@ -14,7 +14,10 @@ notebook that records no photo set.
 
 from __future__ import annotations
 
-import nbformat
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the pytest plugin imports this module in any environment: nbformat only where needed
+    import nbformat
 
 __all__ = ["TAG", "photo_tag", "problems", "record_photo_set", "recorded_photo_set", "uncompared_reason"]
 
@@ -25,6 +28,7 @@ def photo_tag(cell: nbformat.NotebookNode) -> int | None:
     """How many photo folders the cell's output depends on: 0 for all of them, N for the first N; None: untagged.
 
     Example:
+        >>> import nbformat
         >>> photo_tag(nbformat.v4.new_code_cell(metadata={"tags": ["photo-set:1"]}))
         1
     """
@@ -48,6 +52,7 @@ def record_photo_set(nb: nbformat.NotebookNode, name: str | None) -> None:
     """Record ``name`` as the photo set of the stored outputs (None: remove the record).
 
     Example:
+        >>> import nbformat
         >>> nb = nbformat.v4.new_notebook()
         >>> record_photo_set(nb, "oxford-pets-sample"); recorded_photo_set(nb)
         'oxford-pets-sample'
