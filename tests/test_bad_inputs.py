@@ -136,6 +136,7 @@ BAD_INPUTS = [
      "is not a folder. Point it at a folder with cat/ and dog/"),
     ("missing folder in $CATS_DOGS_DIR", lambda t, m: (m.setenv("CATS_DOGS_DIR", str(t / "gone")), load_cats_dogs()),
      FileNotFoundError, r"\$CATS_DOGS_DIR"),
+    ("an empty list of photo folders", lambda t, m: load_cats_dogs([]), ValueError, "name at least one photo folder"),
     ("empty data folder", lambda t, m: images.cached_image_folder(empty_folder(t), 16, cache_dir=t / "c"), ValueError,
      "at least two class sub-folders"),
     ("folder with one class only", lambda t, m: images.cached_image_folder(photo_folder(t / "p", ("cat",)), 16,
