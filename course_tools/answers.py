@@ -45,14 +45,13 @@ import json
 import os
 import select
 import sys
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 __all__ = [
     "AnswerTooLarge", "Channel", "GradingStop", "Namespace", "ProtocolError", "Remote", "SandboxGone", "Session",
-    "StudentError", "TimeLimit", "check_statements", "decode", "definitions", "encode", "notebook_imports", "run",
+    "StudentError", "TimeLimit", "check_statements", "decode", "encode", "notebook_imports", "run",
     "run_check", "serve",
 ]
 
@@ -663,16 +662,16 @@ def _raise(error: Any) -> None:
 class Session:
     """The grader's end of one submission's checks: asks the sandbox, decodes its answers.
 
-    ``sources`` maps a notebook name to the code that defines it in the submitted file (see
-    ``definitions``): what ``course_utils.checks.source_of`` reads for rules on code.
+    ``sources`` are the submitted code cells before the check, as they are in the file (never
+    as the sandbox reports them): what ``course_utils.code_reading`` reads for rules on how.
     """
 
     def __init__(self, channel: Channel, deadline: Callable[[], float], poll: Callable[[], None] | None = None,
-                 sources: dict[str, str] | None = None):
+                 sources: list[str] | None = None):
         import torch
 
         self.channel, self.deadline, self.poll = channel, deadline, poll
-        self.sources = sources or {}
+        self.sources = list(sources or [])
         self.next_id = 0
         self.anchor = torch.zeros((), requires_grad=True)  # makes every bridged answer differentiable
 
@@ -845,10 +844,10 @@ class Remote:
     def __repr__(self) -> str:
         return f"<{self._meta.get('name')} in the student's notebook>"
 
-    def __course_source__(self) -> str:
-        """The submitted code of this name and of the notebook's functions and classes it uses."""
-        name = object.__getattribute__(self, "_name")
-        return _code_with_helpers(name, self._session.sources) if name else ""
+    def __course_source__(self) -> tuple[str, list[str]]:
+        """The name the check asked for and the submitted cells before the check: what
+        ``course_utils.code_reading`` reads for rules on how an answer computes."""
+        return object.__getattribute__(self, "_name"), list(self._session.sources)
 
 
 class _CallableRemote(Remote):
@@ -930,12 +929,9 @@ class Namespace(dict):
 
 def _python(source: str) -> str:
     """A cell's source as plain Python (IPython's magics and ``!`` commands as the calls they are)."""
-    from IPython.core.inputtransformer2 import TransformerManager
+    from course_utils.code_reading import as_python
 
-    try:
-        return TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001 - a cell IPython cannot read is left as it is
-        return source
+    return as_python(source)
 
 
 def check_statements(source: str) -> str:
@@ -1017,49 +1013,6 @@ def notebook_imports(cells_source: list[str]) -> dict[str, tuple[str, str | None
                     if alias.name != "*":
                         found[alias.asname or alias.name] = (node.module, alias.name)
     return found
-
-
-def definitions(cells_source: list[str]) -> dict[str, str]:
-    """The code that defines each top-level function, class or lambda in these cells (the last
-    definition of a name wins), read from the submitted file, never from the sandbox.
-
-    Example:
-        >>> sorted(definitions(["def f(x):\\n    return g(x)", "g = lambda x: x", "%time y = 1"]).items())
-        [('f', 'def f(x):\\n    return g(x)'), ('g', 'g = lambda x: x')]
-    """
-    found: dict[str, str] = {}
-    for source in cells_source:
-        code = _python(source)
-        try:
-            tree = ast.parse(code)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            names: list[str] = []
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names = [node.name]
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
-                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-            for name in names:
-                found[name] = textwrap.dedent(ast.get_source_segment(code, node) or ast.unparse(node))
-    return found
-
-
-def _code_with_helpers(name: str, sources: dict[str, str], limit: int = 30) -> str:
-    """``sources[name]`` and the definitions of the names it uses, transitively (at most ``limit``)."""
-    seen: list[str] = []
-    todo = [name]
-    while todo and len(seen) < limit:
-        current = todo.pop(0)
-        if current in seen or current not in sources:
-            continue
-        seen.append(current)
-        try:
-            tree = ast.parse(sources[current])
-        except SyntaxError:
-            continue
-        todo += [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in sources and n.id not in seen]
-    return "\n\n".join(sources[n] for n in seen)
 
 
 if __name__ == "__main__":  # run from the module itself, not from __main__: handles unpickle into its _SERVER

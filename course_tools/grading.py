@@ -67,7 +67,6 @@ from course_tools.answers import (
     SandboxGone,
     Session,
     TimeLimit,
-    definitions,
     notebook_imports,
     run_check,
 )
@@ -549,7 +548,7 @@ class _Follower:
 
     def judge(self, check: Check, own: dict[str, Any]) -> dict[str, Any]:
         """Run the teacher's check here; the sandbox serves the names it needs."""
-        sources = definitions([source for index, source in self.code if index < self.cell])
+        sources = [source for index, source in self.code if index < self.cell]
         session = Session(self.channel, lambda: self.box.deadline, self.box.watch, sources)
         namespace = Namespace(session, self.imports, own)
         self.in_check = check.label

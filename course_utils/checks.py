@@ -1,35 +1,106 @@
-"""Exercise checks that say what is wrong: not written yet, shape, dtype, device, value.
+"""Exercise checks that say what is wrong: not written yet, shape, dtype, device, value, how.
 
 Every check prints one line starting with a tick when the answer is right, and raises
 ``CheckFailed`` (an ``AssertionError``) with an actionable message when it is not.
 
-When a teacher grades (``course grade``), the same checks run in the grader and the student's
-function runs in a sandbox: the check sees what it returns, but hooks, recorders and torch
-function modes around the call see nothing of how it computed. ``runs_elsewhere(fn)`` tells a
-check so; such a check reads the rule from the submitted code instead (``source_of``,
-``calls_in``, ``has_loop``) or tests it on inputs where the forbidden way gives another value.
+The check author's contract
+===========================
+
+1. **One verdict in two places.** A check runs in the student's notebook, where the answer is
+   a local function or class, and in ``course grade``, where it is the grader's handle on the
+   answer in the student's sandbox (``runs_elsewhere``): calls go there with copies of their
+   arguments, and results come back as data (a tensor keeps its gradient: ``backward`` works
+   across). A check gives the same verdict and the same message in both; the unit tests run
+   every check both ways (``tests/both_ways.py``).
+2. **Behaviour first.** Decide from what the answer does with inputs the check made: values,
+   shapes, gradients, several sizes and seeds (a size typed into the answer fails one of them),
+   and what objects the check owns reveal when the answer uses them: a check network with
+   dropout and BatchNorm tells whether a loop switches modes, one that adds the batch size to
+   each row tells how it batches, and a student's network whose weights the check sets through
+   ``load_state_dict`` shows its activation, its pooling and its output layer exactly
+   (``course_utils.probes``). Never decide from hooks, recorders or torch function modes
+   around the call: in the grader they see nothing.
+3. **Else the code, read once.** A rule on *how* that behaviour cannot tell (no Python loop, no
+   ready-made loss or LSTM, no autograd, the homework's method) is decided by
+   ``course_utils.code_reading.read_answer(answer, name)``: the answer's code and the notebook
+   code it uses, imports and aliases resolved, nested and dead code seen, read from the cells
+   the notebook ran or the grader was handed. The message names what it found (a ``Use``: what
+   it is, as written, on which line of which definition). Code the reading cannot follow
+   (``exec`` of a computed string, ``getattr`` with a computed name, an answer imported from a
+   file) fails with its ``problem``: it never passes unseen.
+4. **Undecidable means advice.** What neither behaviour nor the reading can decide reliably
+   (whether a homework's inputs were standardised inside its run) never changes a verdict: the
+   notebook may print it with ``advise``, which says that the grader does not check it.
+5. **Every failure is a message.** Call student code only through ``call_student``: forward
+   passes, ``len``, attributes and methods included. Its exceptions become messages that name
+   the likely cause (``RAW_ERRORS``). Expect any return type. Build the expected answer from the
+   check's own pristine data, never from an object the student's code was handed, and hand each
+   call a fresh copy (in the grader, changes made in the sandbox stay there).
+6. **Fast.** A unit test of a check takes milliseconds; a check in a notebook at most a couple of
+   seconds on a laptop's CPU (``tests/bench/bench_checks.py`` measures them). Exact probes
+   rather than long training: a weight set by the check answers in one forward pass what
+   training answers statistically.
 """
 
 from __future__ import annotations
 
-import ast
 import functools
-import inspect
-import math
 import numbers
-import textwrap
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import re
+from collections.abc import Callable
 from typing import Any
 
 import torch
-from torch.overrides import TorchFunctionMode
 
-__all__ = ["NOT_DONE", "CheckFailed", "behaves_affinely", "build_model", "call_student", "calls_in", "check_close",
-           "check_tensor", "count_torch_calls", "has_loop", "model_scores", "passed", "recording_calls", "runs_elsewhere",
-           "source_of", "stays_in_unit_interval"]
+__all__ = ["NOT_DONE", "RAW_ERRORS", "CheckFailed", "advise", "call_student", "check_close", "check_tensor", "passed",
+           "likely_cause", "runs_elsewhere"]
 
 NOT_DONE = "replace `raise NotImplementedError()` in the exercise cell with your code, run it, then run this check again"
+
+#: PyTorch's errors that students meet most, each with its usual cause (a pattern of the message, a hint).
+RAW_ERRORS: tuple[tuple[str, str], ...] = (
+    (r"does not require grad and does not have a grad_fn",
+     "backward() was called on a tensor without a graph: it was computed under torch.no_grad(), after .detach() "
+     "or .item(), or from tensors that do not require grad. Compute the loss from the model's output with torch "
+     "operations"),
+    (r"mat1 and mat2 shapes cannot be multiplied",
+     "a matrix product got shapes that do not fit: (a × b) @ (c × d) needs b = c. Check the order of the operands, "
+     "which one to transpose (.T), and that a layer's input size is the size that reaches it"),
+    (r"masked_fill_? only supports boolean masks",
+     "the mask must be a bool tensor: make it with dtype=torch.bool, or add .bool()"),
+    (r"stack expects each tensor to be equal size",
+     "torch.stack needs tensors of one shape, and the last batch is usually smaller: join batches with torch.cat"),
+    (r"a leaf Variable that requires grad is being used in an in-place operation",
+     "a tensor that requires grad was changed in place (+=, -=, .add_(), x[...] = ...): compute a new tensor "
+     "instead, and change parameters only with optimizer.step() or inside torch.no_grad()"),
+    (r"modified by an inplace operation",
+     "a tensor was changed in place after autograd used it: write x = x * 2, not x *= 2 or x.mul_(2)"),
+    (r"backward through the graph a second time",
+     "backward() ran twice through one graph: compute the loss anew in every step, from that step's forward pass"),
+    (r"grad can be implicitly created only for (real )?scalar outputs",
+     "backward() was called on several numbers: reduce the loss to one number first (.mean())"),
+    (r"Expected all tensors to be on the same device",
+     "the tensors are on different devices: move them with .to(device)"),
+    (r"shape '\[.*\]' is invalid for input of size",
+     "a view or reshape with a size typed in: use -1 or the input's own sizes (x.shape[0], x.flatten(1))"),
+    (r"view size is not compatible with input tensor's size and stride",
+     "use .reshape() or .flatten(1) instead of .view() on a tensor that is not contiguous"),
+    (r"must match the size of tensor",
+     "two tensors whose shapes do not broadcast together: print their .shape where the operation combines them"),
+    (r"expected scalar type|expected both vectors to have same dtype|found dtype",
+     "tensors of different dtypes meet: convert with .float() or .to(other.dtype)"),
+    (r"Can't call numpy\(\) on Tensor that requires grad",
+     "call .detach() before .numpy(), or keep to torch operations"),
+    (r"expected input.* to have \d+ channels",
+     "a convolution got another number of channels than it was built for: in_channels must equal the input's "
+     "second dimension"),
+    (r"Boolean value of Tensor with more than one value is ambiguous",
+     "an if, and, or, or not on a tensor of several values: use torch.where(...), .all() or .any()"),
+    (r"Dimension out of range",
+     "a dim that the tensor does not have: check its number of dimensions (x.dim()) and the dim you pass"),
+    (r"'NoneType' object",
+     "a value is None: a function (forward?) that does not `return` its result"),
+)
 
 
 class CheckFailed(AssertionError):
@@ -68,8 +139,20 @@ def passed(name: str, detail: str = "") -> None:
     print(f"✅ {name} is correct" + (f" ({detail})" if detail else ""))
 
 
+def likely_cause(err: BaseException) -> str:
+    """The usual cause of a PyTorch error a student meets, from ``RAW_ERRORS`` ("" if unknown).
+
+    Example:
+        >>> likely_cause(RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype float"))
+        'the mask must be a bool tensor: make it with dtype=torch.bool, or add .bool()'
+    """
+    text = str(err)
+    return next((hint for pattern, hint in RAW_ERRORS if re.search(pattern, text)), "")
+
+
 def call_student(fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> Any:
-    """Call a student's function, turning a missing answer into a friendly ``CheckFailed``.
+    """Call a student's function, turning a missing answer or any exception into a ``CheckFailed``
+    that names the exception and its likely cause.
 
     Example:
         >>> call_student(lambda x: x + 1, 1)
@@ -82,8 +165,15 @@ def call_student(fn: Callable[..., Any], *args: Any, name: str | None = None, **
         return fn(*args, **kwargs)
     except NotImplementedError:
         raise CheckFailed(f"{name} is not written yet: {NOT_DONE}.") from None
+    except RecursionError:
+        raise CheckFailed(f"{name} calls itself without end (RecursionError).") from None
     except Exception as err:  # noqa: BLE001 - any failure in student code is reported, not re-raised raw
-        raise CheckFailed(f"{name} raised {type(err).__name__}: {err}") from err
+        text = " ".join(str(err).split())
+        text = text if len(text) <= 300 else text[:297] + "..."
+        cause = likely_cause(err)
+        text = text.rstrip(".")
+        raise CheckFailed(f"{name} raised {type(err).__name__}: {text}" + (f". Likely cause: {cause}." if cause else ""))\
+            from err
 
 
 def check_tensor(
@@ -159,226 +249,23 @@ def check_close(actual: Any, expected: float, *, name: str = "your answer",
         passed(name)
 
 
-class _CountTorchCalls(TorchFunctionMode):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        self.count += 1
-        return func(*args, **(kwargs or {}))
-
-
-def count_torch_calls(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, int]:
-    """Run ``fn(*args, **kwargs)`` and count the torch functions and tensor methods it called.
-
-    A loop-free answer makes the same number of calls whatever the size of its inputs; a
-    Python loop over rows makes more calls for larger inputs. Checks use this to enforce
-    "no loops".
-
-    Example:
-        >>> _, calls = count_torch_calls(lambda a: (a * 2).sum(), torch.ones(3))
-        >>> calls
-        2
-    """
-    with _CountTorchCalls() as counter:
-        result = fn(*args, **kwargs)
-    return result, counter.count
-
-
-@contextmanager
-def recording_calls(*targets: tuple[Any, str]) -> Iterator[dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]]]:
-    """Record the calls of ``owner.name`` for each ``(owner, name)`` while the block runs.
-
-    Yields a dict from ``"owner.name"`` to the list of ``(args, kwargs)`` of each call; the
-    originals are restored afterwards, even on error. Checks use it to enforce what an exercise
-    forbids or requires (no ``lstsq``, a ``DataLoader``, no autograd). Targets missing in this
-    version of a library are skipped.
-
-    Example:
-        >>> with recording_calls((torch.linalg, "lstsq")) as calls:
-        ...     _ = torch.linalg.lstsq(torch.eye(2), torch.ones(2, 1))
-        >>> len(calls["torch.linalg.lstsq"])
-        1
-    """
-    calls: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
-    undo = []
-    try:
-        for owner, attr in targets:
-            original = getattr(owner, attr, None)
-            if original is None:
-                continue
-            key = f"{getattr(owner, '__name__', type(owner).__name__)}.{attr}"
-            calls[key] = []
-
-            def wrapper(*args: Any, _key: str = key, _original: Any = original, **kwargs: Any) -> Any:
-                calls[_key].append((args, kwargs))
-                return _original(*args, **kwargs)
-
-            own = attr in vars(owner)
-            setattr(owner, attr, wrapper)
-            undo.append((owner, attr, original if own else None))
-        yield calls
-    finally:
-        for owner, attr, original in reversed(undo):
-            if original is None:
-                delattr(owner, attr)
-            else:
-                setattr(owner, attr, original)
-
-
-def runs_elsewhere(fn: Any) -> bool:
-    """True when ``fn`` is the grader's handle on a student's function that runs in a sandbox:
-    instruments around the call (hooks, ``recording_calls``, torch function modes) see nothing.
+def runs_elsewhere(answer: Any) -> bool:
+    """True when ``answer`` is the grader's handle on a student's function that runs in a sandbox.
 
     Example:
         >>> runs_elsewhere(len)
         False
     """
-    return bool(getattr(type(fn), "__course_remote__", False))
+    return bool(getattr(type(answer), "__course_remote__", False))
 
 
-def source_of(fn: Any) -> str:
-    """The code of a student's function or class and of the notebook's functions and classes it
-    uses: from the submitted file when grading, else as Python finds it (``""`` if unknown).
-
-    Example:
-        >>> def twice(x):
-        ...     return 2 * x
-        >>> source_of(twice).splitlines()[0]
-        'def twice(x):'
-    """
-    hook = getattr(type(fn), "__course_source__", None)
-    if hook is not None:
-        return str(hook(fn))
-    try:
-        return textwrap.dedent(inspect.getsource(fn))
-    except (OSError, TypeError):
-        return ""
-
-
-def _tree(source: str) -> ast.AST | None:
-    try:
-        return ast.parse(source)
-    except SyntaxError:
-        return None
-
-
-def calls_in(source: str) -> list[tuple[str, dict[str, Any]]]:
-    """Each call in ``source``: the called name (the last part of ``torch.optim.SGD``) and its
-    keyword arguments given as literals (others as ``...``).
+def advise(answer: Any, text: str) -> None:
+    """Print advice on ``answer`` that no check can decide reliably, in the notebook only: it never
+    changes a verdict, and the grader does not check it.
 
     Example:
-        >>> calls_in("loader = DataLoader(data, batch_size=32, shuffle=flag)")
-        [('DataLoader', {'batch_size': 32, 'shuffle': Ellipsis})]
+        >>> advise(len, "standardise the features first")
+        💡 standardise the features first (advice: the grader does not check this)
     """
-    tree = _tree(source)
-    found = []
-    for node in ast.walk(tree) if tree is not None else []:
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            keywords = {}
-            for keyword in node.keywords:
-                if keyword.arg is not None:
-                    try:
-                        keywords[keyword.arg] = ast.literal_eval(keyword.value)
-                    except ValueError:
-                        keywords[keyword.arg] = ...
-            found.append((name, keywords))
-    return found
-
-
-def has_loop(source: str) -> bool:
-    """Does ``source`` loop in Python (``for``, ``while`` or a comprehension)?
-
-    Example:
-        >>> has_loop("def f(A):\\n    return (A ** 2).sum(1)"), has_loop("def f(A):\\n    return [a.sum() for a in A]")
-        (False, True)
-    """
-    tree = _tree(source)
-    loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-    return tree is not None and any(isinstance(node, loops) for node in ast.walk(tree))
-
-
-# ---------------------------------------------------------------- a student's network with one score per row
-
-
-def build_model(cls: Any, *args: Any, name: str, class_line: str) -> torch.nn.Module:
-    """``cls(*args)`` for a student's network class, with the two classic mistakes named: no
-    ``super().__init__()`` before the layers, and a class that is not an ``nn.Module``
-    (``class_line`` shows the right first line, e.g. ``"class XorMLP(nn.Module):"``).
-
-    Example:
-        >>> build_model(torch.nn.Linear, 2, 1, name="Linear(2, 1)", class_line="class Net(nn.Module):")
-        Linear(in_features=2, out_features=1, bias=True)
-    """
-    try:
-        model = call_student(cls, *args, name=name)
-    except CheckFailed as err:
-        if "before Module.__init__() call" in str(err):
-            raise CheckFailed(f"{name}: call super().__init__() as the first line of __init__, before creating any "
-                              "layer.") from None
-        raise
-    if not isinstance(model, torch.nn.Module):
-        raise CheckFailed(f"{name} is a {type(model).__name__}, not a network: inherit from nn.Module, `{class_line}`.")
-    return model
-
-
-def model_scores(model: torch.nn.Module, X: torch.Tensor, name: str, *, row: str = "example", score: str = "score",
-                 last_layer: str = "nn.Linear(hidden, 1)") -> torch.Tensor:
-    """The student's network on ``X``, checked to give one float ``score`` per ``row`` as a column
-    (shape (N, 1), what ``last_layer`` gives); returned detached, as float64 on the CPU.
-
-    Example:
-        >>> model_scores(torch.nn.Linear(2, 1), torch.zeros(3, 2), "net").shape
-        torch.Size([3, 1])
-    """
-    out = call_student(model, X.clone(), name=f"{name}(X)")
-    n = X.shape[0]
-    if out is None:
-        raise CheckFailed(f"{name}(X) returned None: forward must `return` the output of the last layer.")
-    if not isinstance(out, torch.Tensor):
-        raise CheckFailed(f"{name}(X) returned a {type(out).__name__}; forward should return a tensor.")
-    if tuple(out.shape) == (n,):
-        raise CheckFailed(f"{name}(X) returned shape ({n},) for {n} {row}s; return shape ({n}, 1), the output of "
-                          f"{last_layer} as it is (the training code squeezes it, not forward).")
-    if out.dim() == 2 and out.shape[0] == n and out.shape[1] != 1:
-        raise CheckFailed(f"{name}(X) returned shape {tuple(out.shape)}: the last layer should have 1 output, "
-                          f"{last_layer}, one {score} per {row}.")
-    if tuple(out.shape) != (n, 1):
-        raise CheckFailed(f"{name}(X) returned shape {tuple(out.shape)} for an input of shape {tuple(X.shape)}; it "
-                          f"should return ({n}, 1): one {score} per {row}, from a last layer {last_layer}.")
-    if not out.is_floating_point():
-        raise CheckFailed(f"{name}(X) returned {out.dtype} values; return the float {score}s of the last layer.")
-    return out.detach().to("cpu", torch.float64)
-
-
-def behaves_affinely(scores: Callable[[torch.Tensor], torch.Tensor], A: torch.Tensor, B: torch.Tensor) -> bool:
-    """Whether f(a) + f(b) = f(a + b) + f(0) on every row of ``A`` and ``B``: exactly what an affine
-    function does (linear layers with no activation between them), and what a network with a
-    nonlinearity does not.
-
-    Example:
-        >>> A, B = torch.randn(8, 2), torch.randn(8, 2)
-        >>> behaves_affinely(torch.nn.Linear(2, 1), A, B), behaves_affinely(lambda x: x.tanh().sum(1, keepdim=True), A, B)
-        (True, False)
-    """
-    with torch.no_grad():
-        fa, fb, fab, f0 = (scores(Z).double() for Z in (A, B, A + B, torch.zeros_like(A)))
-    scale = 1 + max(t.abs().max().item() for t in (fa, fb, fab, f0))
-    return (fa + fb - fab - f0).abs().max().item() <= 1e-4 * scale
-
-
-def stays_in_unit_interval(scores: Callable[[torch.Tensor], torch.Tensor], radius: float = 100.0) -> bool:
-    """Whether a network of two inputs keeps every output in [0, 1] on a ring of large inputs, as a
-    final sigmoid does (a raw score, a logit, leaves it somewhere on the ring).
-
-    Example:
-        >>> stays_in_unit_interval(lambda x: torch.sigmoid(x[:, :1])), stays_in_unit_interval(lambda x: x[:, :1])
-        (True, False)
-    """
-    angles = torch.linspace(0, 2 * math.pi, 65)[:-1]
-    with torch.no_grad():
-        out = scores(radius * torch.stack([angles.cos(), angles.sin()], dim=1))
-    return bool((out >= 0).all() and (out <= 1).all())
+    if not runs_elsewhere(answer):
+        print(f"💡 {text} (advice: the grader does not check this)")

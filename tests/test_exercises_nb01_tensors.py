@@ -1,8 +1,12 @@
 """The checks of notebook 01 accept right answers and reject stubs and typical mistakes."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
+
+from both_ways import both
 
 from course_utils.checks import CheckFailed
 from course_utils.exercises.nb01_tensors import check_derivative, check_numpy_to_device, check_pairwise_sq_distances
@@ -71,7 +75,7 @@ def loop_over_features(A, B):
 
 @pytest.mark.parametrize("answer", [loop_over_rows, double_loop, loop_over_features])
 def test_pairwise_sq_distances_rejects_python_loops(answer):
-    with pytest.raises(CheckFailed, match=r"uses a Python loop: it made \d+ torch calls for \(4, 2\)"):
+    with pytest.raises(CheckFailed, match=r"uses a Python loop \((\[|for ).* on line \d of \w+\)"):
         check_pairwise_sq_distances(answer)
 
 
@@ -129,12 +133,87 @@ def grad_as_tensor(f, x0):
     (stub, "not written yet"),
     (lambda f, x0: f(torch.tensor(x0)).item(), "returned f\\(x0\\).*not the slope"),
     (grad_as_tensor, "return a plain number with .item"),
-    (lambda f, x0: 2 * x0, "did not use autograd for f\\(x\\) = x\\*\\*3"),
-    (central_difference, "did not use autograd.*finite differences"),
-    (difference_on_grad_tensors, "did not use autograd.*finite differences"),
+    (lambda f, x0: 2 * x0, r"derivative for f\(x\) = x\*\*3 at x0 = 2.0 is 4, expected 12"),
+    (central_difference, r"gives 1.5 for f\(x\) = relu\(x\) - 2\*relu\(-x\) at x0 = 0.0, where autograd gives 0 .* "
+                         "finite differences, not autograd"),
+    (difference_on_grad_tensors, "finite differences, not autograd"),
     (autograd_times_two, "is 24, expected 12"),
-    (lambda f, x0: float("nan"), "did not use autograd"),
+    (lambda f, x0: float("nan"), "is nan"),
 ])
 def test_derivative_rejects_wrong_answers(answer, pattern):
     with pytest.raises(CheckFailed, match=pattern):
         check_derivative(answer)
+
+
+# ---------------------------------------------------------------- both ways: in the notebook and in the grader
+
+HEAD = "import functools\nimport torch\n"
+PAIRWISE_CHECK = ("from course_utils.exercises.nb01_tensors import check_pairwise_sq_distances\n"
+                  "check_pairwise_sq_distances(pairwise_sq_distances)")
+
+
+@pytest.mark.parametrize("cells", [
+    [HEAD, "def pairwise_sq_distances(A, B):\n    return ((A[:, None, :] - B[None, :, :]) ** 2).sum(-1)"],
+    [HEAD, "def pairwise_sq_distances(A, B):\n    sq = lambda M: (M * M).sum(1)\n"
+           "    return sq(A)[:, None] - 2 * A @ B.T + sq(B)[None, :]"],
+])
+def test_loop_free_distances_pass_both_ways(cells):
+    assert both(PAIRWISE_CHECK, cells)[0] == "pass"
+
+
+@pytest.mark.parametrize("cells, match", [
+    ([HEAD, "def pairwise_sq_distances(A, B):\n    return torch.stack(list(map(lambda b: ((A - b) ** 2).sum(-1), B)), 1)"],
+     r"\(map\(lambda b: .*\) on line 2 of pairwise_sq_distances\)"),
+    ([HEAD, "def pairwise_sq_distances(A, B):\n    out, i = torch.zeros(len(A), len(B)), 0\n    while i < len(A):\n"
+            "        out[i] = ((A[i] - B) ** 2).sum(-1)\n        i += 1\n    return out"],
+     r"\(while i < len\(A\) on line 3 of pairwise_sq_distances\)"),
+    ([HEAD, "def pairwise_sq_distances(A, B):\n    return functools.reduce(lambda acc, k: acc + (A[:, k, None] - "
+            "B[None, :, k]) ** 2, range(A.shape[1]), 0)"], r"\(functools.reduce\(lambda acc, k: .* on line 2"),
+    ([HEAD, "def rows(A, B):\n    return ((A[:1, None] - B[None]) ** 2).sum(-1) if len(A) == 1 else "
+            "torch.cat([rows(A[:1], B), rows(A[1:], B)])\n", "pairwise_sq_distances = rows"],
+     r"\(rows\(A\[:1\], B\) on line 2 of rows\)"),
+    ([HEAD, "try:\n    def one_row(a, B):\n        return ((a - B) ** 2).sum(-1)\nexcept Exception:\n    pass\n",
+      "def pairwise_sq_distances(A, B):\n    return torch.stack([one_row(a, B) for a in A])"],
+     r"\(\[one_row\(a, B\) for a in A\] on line 2 of pairwise_sq_distances\)"),
+    ([HEAD, "def pairwise_sq_distances(A, B):\n    if False:\n        for a in A:\n            pass\n"
+            "    return ((A[:, None] - B[None]) ** 2).sum(-1)"], r"\(for a in A on line 3 of pairwise_sq_distances, "
+                                                             r"in code that never runs\)"),
+])
+def test_a_python_loop_is_found_however_it_is_spelled_both_ways(cells, match):
+    state, message = both(PAIRWISE_CHECK, cells)
+    assert state == "fail" and "uses a Python loop" in message and re.search(match, message), message
+
+
+DERIVATIVE_CHECK = "from course_utils.exercises.nb01_tensors import check_derivative\ncheck_derivative(derivative)"
+
+
+@pytest.mark.parametrize("answer", [
+    "def derivative(f, x0):\n    return torch.func.grad(f)(torch.tensor(x0)).item()",
+    "def derivative(f, x0):\n    x = torch.tensor([x0], dtype=torch.float64, requires_grad=True)\n"
+    "    return torch.autograd.functional.jacobian(f, x).item()",
+])
+def test_autograd_passes_both_ways(answer):
+    assert both(DERIVATIVE_CHECK, [HEAD, answer])[0] == "pass"
+
+
+@pytest.mark.parametrize("answer, match", [
+    ("def derivative(f, x0, h=1e-4):\n    x = torch.tensor(x0, dtype=torch.float64)\n"
+     "    return ((f(x + h) - f(x)) / h).item()", r"gives 12.0006 for f\(x\) = x\*\*3 at x0 = 2.0, close to 12 but "
+                                               r"not exact: a difference quotient only approximates"),
+    ("def derivative(f, x0, h=1e-7):\n    x = torch.tensor(x0, dtype=torch.float64)\n"
+     "    return ((f(x) - f(x - h)) / h).item()", r"gives 2 for f\(x\) = relu\(x\) - 2\*relu\(-x\) at x0 = 0.0, "
+                                               r"where autograd gives 0 .* finite differences, not autograd"),
+    ("def derivative(f, x0, h=1e-3):\n    x = torch.tensor(x0, dtype=torch.float64)\n"
+     "    left, mid, right = f(x - h), f(x), f(x + h)\n    if abs(((right - mid) - (mid - left)).item()) > 1e-4:\n"
+     "        return 0.0  # a kink: autograd says 0 there, does it not?\n"
+     "    return ((right - left) / (2 * h)).item()",
+     r"gives 0 for f\(x\) = where\(x >= 0, 3\*x, x\) at x0 = 0.0, where autograd gives 3 \(PyTorch's own choice at "
+     r"a kink\): compute it with autograd"),
+    ("def derivative(f, x0, h=1e-4):\n    x = torch.tensor(x0, requires_grad=True)\n    y = f(x)\n"
+     "    return ((f(x + h) - y) / h).item()", r"\(finite differences\); autograd computes it exactly"),
+    ("def derivative(f, x0):\n    x = torch.tensor(x0, requires_grad=True)\n    f(x).backward()\n    return x.grad",
+     "return a plain number with .item"),
+])
+def test_difference_quotients_are_told_apart_from_autograd_both_ways(answer, match):
+    state, message = both(DERIVATIVE_CHECK, [HEAD, answer])
+    assert state == "fail" and re.search(match, message), message

@@ -1,10 +1,15 @@
 """The checks and the homework grader of notebook 02 accept right answers and reject wrong ones."""
 
+import re
+import textwrap
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
+
+from both_ways import both
 
 from course_utils.checks import CheckFailed
 from course_utils.exercises.nb02_linear_regression import (
@@ -334,44 +339,88 @@ def sgd_then_closed_form(X, y, seed):
     return closed_form(X, y, seed)
 
 
-class Tensors(torch.utils.data.TensorDataset):
-    """torch's TensorDataset under another name: still not the student's own Dataset."""
+HW_HEAD = """import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+MY_SEED = 7
+
+class Pairs(Dataset):
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+    def __len__(self):
+        return len(self.X)
+    def __getitem__(self, i):
+        return self.X[i], self.y[i]
+"""
+HW_FIT = """def fit_linear_regression(X_train, y_train, seed):
+    torch.manual_seed(seed)
+    mean, std = X_train.mean(0), X_train.std(0)
+    loader = DataLoader(Pairs((X_train - mean) / std, y_train[:, None]), batch_size=64, shuffle=True,
+                        generator=torch.Generator().manual_seed(seed))
+    model = nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    for _ in range(EPOCHS):
+        for xb, yb in loader:
+            loss = nn.functional.mse_loss(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    w_std, b_std = model.weight.detach().squeeze(0), model.bias.detach().squeeze(0)
+    return w_std / std, b_std - (w_std * mean / std).sum()
+"""
+HOMEWORK_CHECK = ("from course_utils.exercises.nb02_linear_regression import check_homework\n"
+                  "check_homework(fit_linear_regression, seed=MY_SEED)")
 
 
-@pytest.mark.parametrize("answer, pattern", [
-    (closed_form, "called torch.linalg.lstsq, a closed form"),
-    (normal_equations, "called torch.linalg.solve, a closed form"),
-    (numpy_closed_form, "called numpy.linalg.lstsq, a closed form"),
-    (sgd_then_closed_form, "called torch.linalg.lstsq, a closed form"),
-    (lambda X, y, seed: sgd_solution(X, y, seed, dataset=torch.utils.data.TensorDataset),
-     "torch's TensorDataset: write your own Dataset"),
-    (lambda X, y, seed: sgd_solution(X, y, seed, shuffle=False), "does not shuffle: pass shuffle=True"),
-    (lambda X, y, seed: sgd_solution(X, y, seed, batch_size=800, epochs=40, lr=0.5),
-     "batch size is 800: use mini-batches of at most 64"),
-    (lambda X, y, seed: sgd_solution(X, y, seed, optimizer=torch.optim.Adam, lr=0.1), "stepped Adam"),
-    (lambda X, y, seed: sgd_solution(X, y, seed, epochs=1, batch_size=800, lr=0.5),
-     "made 1 optimizer steps, fewer than one epoch"),
-    (lambda X, y, seed: sgd_solution(X, y, seed, standardise=False, lr=1e-6, epochs=2),
-     r"not standardised \(column means"),
+def homework(fit, epochs=2):
+    return [HW_HEAD, fit.replace("EPOCHS", str(epochs))]
+
+
+def test_homework_sgd_passes_both_ways():
+    state, printed = both(HOMEWORK_CHECK, homework(HW_FIT, epochs=18))
+    assert state == "pass" and "automatic points: 7/7" in printed and "💡" not in printed
+
+
+@pytest.mark.parametrize("fit, pattern", [
+    (HW_FIT.replace("    return w_std / std", "    A = torch.cat([X_train, torch.ones(len(X_train), 1)], 1)\n"
+                    "    sol = torch.linalg.lstsq(A, y_train[:, None]).solution.squeeze(1)\n    return w_std / std"),
+     r"its code calls lstsq, a closed form \(torch.linalg.lstsq on line \d+ of fit_linear_regression\)"),
+    (HW_FIT.replace("    return w_std / std", "    solve = np.linalg.lstsq\n    return w_std / std"),
+     r"calls lstsq, a closed form \(np.linalg.lstsq \(numpy.linalg.lstsq\) on line"),
+    (HW_FIT.replace("Pairs(", "TensorDataset("), r"torch's TensorDataset \(TensorDataset \(torch.utils.data"),
+    (HW_FIT.replace("shuffle=True", "shuffle=False"), "its DataLoader does not shuffle: pass shuffle=True"),
+    (HW_FIT.replace("batch_size=64", "batch_size=800"), "batch size is 800: use mini-batches of at most 64"),
+    (HW_FIT.replace("torch.optim.SGD(model.parameters(), lr=0.05)", "torch.optim.Adam(model.parameters(), lr=0.1)"),
+     "its code makes Adam: the homework asks for torch.optim.SGD"),
+    (HW_FIT.replace("    for _ in range(EPOCHS):", "    if False:\n        loader = DataLoader(Pairs(X_train, y_train))\n"
+                    "    for _ in range(EPOCHS):").replace("loader = DataLoader(Pairs((X_train - mean) / std, "
+                                                       "y_train[:, None]), batch_size=64, shuffle=True,\n"
+                                                       "                        generator=torch.Generator()"
+                                                       ".manual_seed(seed))", "loader = [(X_train, y_train[:, None])]"),
+     "its code makes no DataLoader"),
 ])
-def test_homework_method_rules_are_enforced(answer, pattern):
-    items = grade_homework(answer, seed=7)
-    got_points, got_messages = {i.what: i.earned for i in items}, {i.what: i.message for i in items}
-    assert got_points["mini-batch SGD as the task asks"] == 0
-    assert pytest.importorskip("re").search(pattern, got_messages["mini-batch SGD as the task asks"])
-    assert got_points["test RMSE within 10% of the closed form"] == 0       # results count only by the method
-    assert got_points["weights within 5% of the truth"] == 0
-    assert "not earned" in got_messages["weights within 5% of the truth"]
+def test_homework_method_rules_are_read_from_the_code_both_ways(fit, pattern):
+    state, message = both(HOMEWORK_CHECK, homework(fit))
+    assert state == "fail" and re.search(r"mini-batch SGD as the task asks: [^-]*" + pattern, message), message
+
+
+def test_homework_advice_never_changes_the_verdict_and_shows_in_the_notebook_only(capsys):
+    cells = homework(HW_FIT.replace("X_train.mean(0), X_train.std(0)", "torch.zeros(4), torch.ones(4)")
+                     .replace("lr=0.05", "lr=1e-6"))
+    state, message = both(HOMEWORK_CHECK, cells)
+    assert state == "fail" and "mini-batch SGD as the task asks:" not in message and "not standardised" not in message
+    namespace = {}
+    exec("\n".join(cells), namespace)  # noqa: S102 - the test's own answer
+    with pytest.raises(CheckFailed):
+        check_homework(namespace["fit_linear_regression"], seed=7)
+    assert "💡 the features nn.Linear trained on are not standardised" in capsys.readouterr().out
 
 
 def test_homework_closed_form_scores_two_of_seven(capsys):
-    with pytest.raises(CheckFailed, match="torch.linalg.lstsq, a closed form"):
+    with pytest.raises(CheckFailed, match=r"lstsq, a closed form \(torch.linalg.lstsq on line 3 of closed_form\)"):
         check_homework(closed_form, seed=7)
     assert "automatic points: 2/7" in capsys.readouterr().out
-
-
-def test_homework_own_dataset_subclassing_torchs_is_refused_only_if_it_is_torchs():
-    assert points(lambda X, y, seed: sgd_solution(X, y, seed, dataset=Tensors))["mini-batch SGD as the task asks"] == 1
 
 
 def test_homework_weights_in_standardised_units_lose_points(capsys):
@@ -406,3 +455,92 @@ def test_homework_underfitted_model_fails_rmse_and_weights():
     assert items["test RMSE within 10% of the closed form"].earned == 0
     assert "tune the learning rate" in items["test RMSE within 10% of the closed form"].message
     assert items["weights within 5% of the truth"].earned == 0
+
+
+# ---------------------------------------------------------------- both ways: in the notebook and in the grader
+
+HEAD = "import torch\nfrom torch import nn\ndevice = torch.device('cpu')\n"
+LOOP_CHECK = "from course_utils.exercises.nb02_linear_regression import check_training_loop\ncheck_training_loop(train_sgd)"
+TRAIN_SGD = """def train_sgd(loader, epochs, lr, scheduler_gamma=None, seed=0):
+    torch.manual_seed(seed)
+    model = nn.Linear(1, 1).to(device)
+    loss_fn = nn.MSELoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    history = []
+    for epoch in range(epochs):
+        for xb, yb in loader:
+            xb, yb = xb.to(device), yb.to(device)
+            loss = loss_fn(model(xb), yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            history.append((model.weight.item(), model.bias.item(), loss.item()))
+    return model, history"""
+STEPS = """            loss = loss_fn(model(xb), yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+"""
+
+
+def with_steps(steps):
+    return TRAIN_SGD.replace(STEPS, textwrap.indent(textwrap.dedent(steps), " " * 12))
+
+
+@pytest.mark.parametrize("answer", [
+    TRAIN_SGD,
+    with_steps("loss = loss_fn(yb, model(xb))\nloss.backward()\noptimizer.step()\nmodel.zero_grad()\n"),
+    with_steps("loss = ((model(xb) - yb) ** 2).mean()\nloss.backward()\nwith torch.no_grad():\n"
+               "    for p in model.parameters():\n        p -= lr * p.grad\n        p.grad = None\n"),
+])
+def test_training_loop_accepts_the_four_steps_both_ways(answer):
+    assert both(LOOP_CHECK, [HEAD, answer])[0] == "pass"
+
+
+@pytest.mark.parametrize("answer, pattern", [
+    (with_steps("loss = loss_fn(model(xb), yb)\nloss.backward()\noptimizer.step()\n"), r"piled up"),
+    (with_steps("loss = loss_fn(model(xb), yb)\noptimizer.step()\noptimizer.zero_grad()\nloss.backward()\n"),
+     r"previous batch: call loss.backward\(\) before optimizer.step\(\)"),
+    (TRAIN_SGD.replace("lr=lr)", "lr=0.05)"), r"train_sgd\(loader, epochs=2, lr=0.02, seed=1\) trained with another "
+                                               "learning rate"),
+    (TRAIN_SGD.replace("torch.manual_seed(seed)", "torch.manual_seed(0)"), "trained with another seed"),
+    (TRAIN_SGD.replace("range(epochs)", "range(3)"), r"seed=1\) made 9 steps, expected 6 \(2 epochs of 3 batches\)"),
+    (with_steps("loss = loss_fn(model(xb).detach(), yb)\noptimizer.zero_grad()\nloss.backward()\noptimizer.step()\n"),
+     r"train_sgd raised RuntimeError: element 0 of tensors does not require grad .* Likely cause: backward\(\) was "
+     "called on a tensor without a graph"),
+    (with_steps("loss = loss_fn(model(xb), yb)\nloss.backward()\nfor p in model.parameters():\n    p -= lr * p.grad\n"),
+     r"a leaf Variable that requires grad is being used in an in-place operation. Likely cause: a tensor that requires "
+     r"grad was changed in place"),
+])
+def test_training_loop_names_each_typical_mistake_both_ways(answer, pattern):
+    state, message = both(LOOP_CHECK, [HEAD, answer])
+    assert state == "fail" and re.search(pattern, message), message
+
+
+GRADIENTS_CHECK = ("from course_utils.exercises.nb02_linear_regression import check_mse_gradients\n"
+                   "check_mse_gradients(mse_gradients)")
+
+
+@pytest.mark.parametrize("answer", [
+    "def mse_gradients(X, y, w, b):\n    e = X @ w + b - y\n    return 2 * X.T @ e / len(y), 2 * e.mean()",
+    "def mse_gradients(X, y, w, b):\n    e = torch.einsum('nd,d->n', X, w) + b - y\n"
+    "    return torch.einsum('nd,n->d', X, e) * 2 / X.shape[0], (2 * e).sum() / X.shape[0]",
+])
+def test_hand_derived_gradients_pass_both_ways(answer):
+    assert both(GRADIENTS_CHECK, [HEAD, answer])[0] == "pass"
+
+
+@pytest.mark.parametrize("answer, pattern", [
+    ("def mse_gradients(X, y, w, b):\n    w, b = w.clone().requires_grad_(), b.clone().requires_grad_()\n"
+     "    ((X @ w + b - y) ** 2).mean().backward()\n    return w.grad, b.grad",
+     r"used autograd \(\(\(X @ w \+ b - y\) \*\* 2\).mean\(\).backward on line 3 of mse_gradients\)"),
+    ("from torch.autograd import grad as slope\n"
+     "def mse_gradients(X, y, w, b):\n    w, b = w.clone().requires_grad_(), b.clone().requires_grad_()\n"
+     "    return slope(((X @ w + b - y) ** 2).mean(), (w, b))",
+     r"used autograd \(slope \(torch.autograd.grad\) on line 3"),
+    ("def mse_gradients(X, y, w, b):\n    return torch.func.grad(lambda w, b: ((X @ w + b - y) ** 2).mean(), "
+     "argnums=(0, 1))(w, b)", r"used autograd \(torch.func.grad on line 2"),
+])
+def test_autograd_is_found_in_the_code_both_ways(answer, pattern):
+    state, message = both(GRADIENTS_CHECK, [HEAD, answer])
+    assert state == "fail" and re.search(pattern, message), message

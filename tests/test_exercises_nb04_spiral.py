@@ -2,11 +2,15 @@
 their own actionable message."""
 
 import copy
+import re
+import textwrap
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from both_ways import both
 
 from course_utils.checks import CheckFailed
 from course_utils.exercises.nb04_spiral import (check_early_stopping, check_spiral_net, reference_early_stopping,
@@ -169,7 +173,7 @@ class DropoutOnTheLogit(SequentialNet):
     (NoSuper, r"call super\(\).__init__\(\)"),
     (PlainList, "plain Python list"),
     (NoActivation, "linear function of its input"),
-    (SigmoidAtTheEnd, "between 0 and 1"),
+    (SigmoidAtTheEnd, "applies a sigmoid to its output"),
     (TwoLayersAlways, r"TwoLayersAlways\(7, \[8\]\) has .* one hidden layer per entry of hidden, in a loop"),
     (IndexesHidden, r"hidden = \[\] the network is one nn.Linear"),
     (NoBias, "the weights only"),
@@ -252,3 +256,131 @@ def test_wrong_loops_are_explained(options, match):
 def test_stub_loop_says_not_written_yet():
     with pytest.raises(CheckFailed, match="not written yet"):
         check_early_stopping(stub)
+
+
+# ---------------------------------------------------------------- both ways: in the notebook and in the grader
+
+HEAD = "import copy\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+
+
+def spiral_net(init, forward):
+    return [HEAD, "class SpiralNet(nn.Module):\n    def __init__(self, n_in, hidden, dropout=0.0):\n"
+            "        super().__init__()\n" + textwrap.indent(init, " " * 8) + "\n\n    def forward(self, x):\n"
+            + textwrap.indent(forward, " " * 8)]
+
+
+SPIRAL_CHECK = "from course_utils.exercises.nb04_spiral import check_spiral_net\ncheck_spiral_net(SpiralNet)"
+LOOP = """layers, size = [], n_in
+for width in hidden:
+    layers += [nn.Linear(size, width), nn.Tanh()] + ([nn.Dropout(dropout)] if dropout else [])
+    size = width
+self.layers = nn.Sequential(*layers, nn.Linear(size, 1))"""
+MODULE_LIST = """sizes = [n_in, *hidden]
+self.hidden = nn.ModuleList([nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])])
+self.out = nn.Linear(sizes[-1], 1)
+self.p = dropout"""
+
+
+@pytest.mark.parametrize("init, forward", [
+    (MODULE_LIST, "for layer in self.hidden:\n    x = F.dropout(torch.tanh(layer(x)), self.p, self.training)\n"
+                  "return self.out(x)"),
+    ("sizes = [n_in] + list(hidden)\nblocks = [nn.Sequential(nn.Linear(a, b), nn.Tanh(), nn.Dropout(dropout) if "
+     "dropout > 0 else nn.Identity())\n          for a, b in zip(sizes[:-1], sizes[1:])]\n"
+     "self.body, self.head = nn.Sequential(*blocks), nn.Linear(sizes[-1], 1)", "return self.head(self.body(x))"),
+])
+def test_right_networks_pass_both_ways(init, forward):
+    assert both(SPIRAL_CHECK, spiral_net(init, forward))[0] == "pass"
+
+
+@pytest.mark.parametrize("init, forward, match", [
+    (LOOP.replace("nn.Tanh()", "nn.ReLU()"), "return self.layers(x)",
+     r"SpiralNet\(2, \[4, 6\]\) uses ReLU where the exercise asks for tanh"),
+    (MODULE_LIST, "for layer in self.hidden:\n    x = layer(x)\nx = torch.tanh(x)\nreturn self.out(x)",
+     "uses tanh after only one of the two hidden layers"),
+    (LOOP, "return torch.tanh(self.layers(x))", r"SpiralNet\(2, \[16\]\) applies tanh .* to its output"),
+    (MODULE_LIST, "for layer in self.hidden:\n    x = torch.tanh(F.dropout(layer(x), self.p, self.training))\n"
+                  "return self.out(x)", "applies dropout before the activations"),
+    (LOOP.replace("nn.Dropout(dropout)", "nn.Dropout(0.5)"), "return self.layers(x)",
+     r"applies dropout at another rate than dropout=0.25: pass the argument"),
+    (MODULE_LIST, "for layer in self.hidden:\n    x = F.dropout(torch.tanh(layer(x)), self.p)\nreturn self.out(x)",
+     "in evaluation mode .* still gives a different output each time"),
+    (MODULE_LIST, "for layer in self.hidden:\n    x = torch.tanh(layer(x))\n"
+                  "return self.out(F.dropout(x, self.p, self.training))", "applies dropout only after the last hidden"),
+    ("self.first = nn.Linear(n_in, hidden[0])\nself.out = nn.Linear(hidden[-1], 1)",
+     "return self.out(torch.tanh(self.first(x)))", r"IndexError.*With hidden = \[\] the network is one nn.Linear"),
+])
+def test_wrong_networks_get_their_message_both_ways(init, forward, match):
+    state, message = both(SPIRAL_CHECK, spiral_net(init, forward))
+    assert state == "fail" and re.search(match, message), message
+
+
+ES_CHECK = "from course_utils.exercises.nb04_spiral import check_early_stopping\ncheck_early_stopping(train_early_stopping)"
+ES_HEAD = HEAD + "loss_fn = nn.BCEWithLogitsLoss()\n"
+ES = """def train_early_stopping(model, X_train, y_train, X_val, y_val, patience=30, max_epochs=400, lr=0.02):
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    best_loss, best_epoch, best_state = float("inf"), 0, copy.deepcopy(model.state_dict())
+    val_losses = []
+    for epoch in range(1, max_epochs + 1):
+        model.train()
+        loss = loss_fn(model(X_train).squeeze(1), y_train)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            val_losses.append(loss_fn(model(X_val).squeeze(1), y_val).item())
+        if val_losses[-1] < best_loss:
+            best_loss, best_epoch, best_state = val_losses[-1], epoch, copy.deepcopy(model.state_dict())
+        elif epoch - best_epoch >= patience:
+            break
+    model.load_state_dict(best_state)
+    return model, val_losses"""
+COUNTER = """def train_early_stopping(model, X_train, y_train, X_val, y_val, patience=30, max_epochs=400, lr=0.02):
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    best, waited, best_state, val_losses = None, 0, None, []
+    for _ in range(max_epochs):
+        model.train()
+        optimizer.zero_grad()
+        F.binary_cross_entropy_with_logits(model(X_train)[:, 0], y_train).backward()
+        optimizer.step()
+        model.eval()
+        with torch.inference_mode():
+            val_losses.append(float(F.binary_cross_entropy_with_logits(model(X_val)[:, 0], y_val)))
+        if best is None or val_losses[-1] < best:
+            best, waited = val_losses[-1], 0
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            waited += 1
+            if waited == patience:
+                break
+    model.load_state_dict(best_state)
+    return model, val_losses"""
+
+
+@pytest.mark.parametrize("answer", [ES, COUNTER])
+def test_right_loops_pass_both_ways(answer):
+    assert both(ES_CHECK, [ES_HEAD, answer])[0] == "pass"
+
+
+@pytest.mark.parametrize("answer, match", [
+    (ES.replace("        model.eval()\n", ""), "the validation losses are those of the network in training mode: "
+                                                "call model.eval\\(\\) before"),
+    (ES.replace("        model.train()\n", ""), "after the first epoch the network trains in evaluation mode: call "
+                                                 "model.train\\(\\) at the start of every epoch"),
+    (ES.replace("copy.deepcopy(model.state_dict())\n        elif", "model.state_dict()\n        elif"),
+     "the returned model has its last epoch's validation loss"),
+    (ES.replace("    model.load_state_dict(best_state)\n", ""), "not the best one"),
+    (ES.replace(">= patience", "> patience"), r"with patience=10, max_epochs=200, lr=0.02, train_early_stopping "
+                                                r"stopped after epoch \d+, expected \d+"),
+    (ES.replace(">= patience", ">= 10"), r"with patience=4, max_epochs=40, lr=0.05, train_early_stopping never "
+                                          r"stopped: .* the best was epoch 25, so it should stop after epoch 29"),
+    (ES.replace("    model.load_state_dict(best_state)\n", "").replace("            break", "            model.load_state_"
+                                                                          "dict(best_state)\n            break"),
+     r"its last epoch's validation loss \(0.66\d\d\), not the best one \(0.66\d\d at epoch 6\)"),
+    (ES.replace("model(X_val).squeeze(1), y_val", "model(X_train).squeeze(1), y_train"), "training losses"),
+    (ES.replace("lr=lr", "lr=0.02"), r"with patience=4, max_epochs=40, lr=0.05, the validation loss after epoch"
+                                     r"|after epoch 1 is"),
+])
+def test_wrong_loops_get_their_message_both_ways(answer, match):
+    state, message = both(ES_CHECK, [ES_HEAD, answer])
+    assert state == "fail" and re.search(match, message), message

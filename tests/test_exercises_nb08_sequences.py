@@ -2,10 +2,13 @@
 
 import doctest
 import math
+import re
 
 import pytest
 import torch
 import torch.nn.functional as F
+
+from both_ways import both
 
 from course_utils.checks import CheckFailed
 from course_utils.exercises import nb08_sequences as ex
@@ -104,7 +107,7 @@ def lstm_step_with_pytorchs_cell(x, h, c, W_ih, W_hh, b_ih, b_hh):
 
 
 def test_lstm_check_refuses_pytorchs_own_cell():
-    with pytest.raises(CheckFailed, match="own LSTMCell"):
+    with pytest.raises(CheckFailed, match=r"own version \(torch.nn.LSTMCell on line 2"):
         ex.check_lstm_step(lstm_step_with_pytorchs_cell)
 
 
@@ -124,7 +127,8 @@ def causal_weights_from_pytorch(q, k):
 
 
 def test_causal_check_refuses_pytorchs_own_attention():
-    with pytest.raises(CheckFailed, match="own scaled_dot_product_attention"):
+    with pytest.raises(CheckFailed, match=r"own version \(F.scaled_dot_product_attention "
+                                         r"\(torch.nn.functional.scaled_dot_product_attention\) on line 3"):
         ex.check_causal_attention_weights(causal_weights_from_pytorch)
 
 
@@ -162,8 +166,98 @@ def test_causal_check_accepts_right_answers(capsys):
     (lambda q, k: torch.softmax(scores(q, k, scale=False).masked_fill(future(q.shape[1]), float("-inf")), dim=-1),
      "forgot to scale"),
     (lambda q, k: torch.softmax((scores(q, k) / 2).masked_fill(future(q.shape[1]), float("-inf")), dim=-1),
-     "right mask but wrong weights"),
+     r"divides the scores by d: divide by its square root, √d \(d = 4 here\)"),
+    (lambda q, k: torch.softmax((scores(q, k) + torch.eye(q.shape[1])).masked_fill(future(q.shape[1]), float("-inf")),
+                                dim=-1), "right mask but wrong weights"),
 ])
 def test_causal_check_rejects_typical_mistakes(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ex.check_causal_attention_weights(wrong)
+
+
+# ---------------------------------------------------------------- both ways: in the notebook and in the grader
+
+HEAD = "import math\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+LSTM_CHECK = "from course_utils.exercises.nb08_sequences import check_lstm_step\ncheck_lstm_step(lstm_step)"
+LSTM = """def lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh):
+    z = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh
+    i, f, g, o = z.chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    h = torch.sigmoid(o) * torch.tanh(c)
+    return h, c"""
+
+
+@pytest.mark.parametrize("answer", [
+    """def lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh):
+    gates = [x @ wi.T + bi + h @ wh.T + bh
+             for wi, wh, bi, bh in zip(W_ih.chunk(4), W_hh.chunk(4), b_ih.chunk(4), b_hh.chunk(4))]
+    i, f, g, o = gates
+    c_new = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c_new.tanh(), c_new""",
+    LSTM.replace("x @ W_ih.T + b_ih + h @ W_hh.T + b_hh", "F.linear(x, W_ih, b_ih) + F.linear(h, W_hh, b_hh)"),
+])
+def test_right_lstm_steps_pass_both_ways(answer):
+    assert both(LSTM_CHECK, [HEAD, answer])[0] == "pass"
+
+
+@pytest.mark.parametrize("answer, match", [
+    (LSTM.replace("i, f, g, o = z.chunk", "i, f, o, g = z.chunk"), "you used the gates in the order i, f, o, g"),
+    (LSTM.replace("i, f, g, o = z.chunk(4, dim=1)", "i, f, g, o = z[:, :4], z[:, 4:8], z[:, 8:12], z[:, 12:16]"),
+     r"right for the first case but not for a batch of 2, 3 inputs and a state of 6 \(a size typed in\? .*\): "
+     r"lstm_step raised RuntimeError: The size of tensor a \(4\) must match"),
+    (LSTM.replace("x @ W_ih.T", "x @ W_ih"), r"lstm_step raised RuntimeError: mat1 and mat2 shapes cannot be multiplied "
+                                            r"\(3x5 and 16x5\). Likely cause: a matrix product got shapes that do not fit"),
+    (LSTM.replace("torch.sigmoid(o) * torch.tanh(c)", "torch.sigmoid(o) * c").replace("h = ", "h_new = ")
+     .replace("return h, c", "return h_new, c"), "the new h should be o · tanh\\(c_new\\)"),
+    ("from torch import nn as layers\ndef lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh):\n"
+     "    cell = layers.LSTMCell(x.shape[1], h.shape[1])\n    return cell(x, (h, c))",
+     r"uses PyTorch's own version \(layers.LSTMCell \(torch.nn.LSTMCell\) on line 2 of lstm_step\)"),
+    ("def lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh):\n    return getattr(torch, 'lstm_cell')(x, (h, c), W_ih, W_hh, "
+     "b_ih, b_hh)", r"own version \(getattr\(torch, 'lstm_cell'\) \(torch.lstm_cell\) on line 2"),
+    (LSTM.replace("return h, c", "return c, h"), r"lstm_step: it returned \(c, h\)"),
+])
+def test_wrong_lstm_steps_get_their_message_both_ways(answer, match):
+    state, message = both(LSTM_CHECK, [HEAD, answer])
+    assert state == "fail" and re.search(match, message), message
+
+
+CAUSAL_CHECK = ("from course_utils.exercises.nb08_sequences import check_causal_attention_weights\n"
+                "check_causal_attention_weights(causal_attention_weights)")
+CAUSAL = """def causal_attention_weights(q, k):
+    T = q.shape[1]
+    scores = q @ k.transpose(1, 2) / k.shape[-1] ** 0.5
+    future = torch.ones(T, T, dtype=torch.bool).triu(1)
+    return torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)"""
+
+
+@pytest.mark.parametrize("answer", [
+    """def causal_attention_weights(q, k):
+    keep = torch.tril(torch.ones(q.shape[1], q.shape[1], dtype=torch.bool))
+    scores = torch.bmm(q, k.permute(0, 2, 1)) / math.sqrt(q.size(-1))
+    return torch.where(keep, scores, torch.tensor(float("-inf"))).softmax(-1)""",
+    """def causal_attention_weights(q, k):
+    T = q.shape[-2]
+    return F.softmax(q @ k.mT / math.sqrt(q.shape[-1]) + torch.full((T, T), -math.inf).triu(1), dim=2)""",
+])
+def test_right_causal_weights_pass_both_ways(answer):
+    assert both(CAUSAL_CHECK, [HEAD, answer])[0] == "pass"
+
+
+@pytest.mark.parametrize("answer, match", [
+    (CAUSAL.replace("dtype=torch.bool", "dtype=torch.float32"),
+     r"RuntimeError: masked_fill_? only supports boolean masks.*Likely cause: the mask must be a bool tensor"),
+    (CAUSAL.replace("torch.ones(T, T,", "torch.ones(6, 6,"), r"right for 6 positions of 4 dimensions but not for 5 "
+                                                            r"positions of 9 \(a size typed in\? .*must match the size"),
+    (CAUSAL.replace("k.shape[-1] ** 0.5", "2"), r"not for 5 positions of 9 .*: it divides the scores by 2 = √4"),
+    (CAUSAL.replace('float("-inf")', "0.0"), "a masked weight must be exactly 0"),
+    (CAUSAL.replace("dim=-1", "dim=1"), "COLUMNS sum to 1"),
+    ("from torch.nn.functional import scaled_dot_product_attention as attend\n"
+     "def causal_attention_weights(q, k):\n    eye = torch.eye(q.shape[1]).expand(q.shape[0], -1, -1)\n"
+     "    return attend(q, k, eye, is_causal=True)",
+     r"own version \(attend \(torch.nn.functional.scaled_dot_product_attention\) on line 3"),
+    ("def causal_attention_weights(q, k):\n    layer = nn.MultiheadAttention(q.shape[-1], 1, batch_first=True)\n"
+     "    return layer(q, k, k, need_weights=True)[1]", r"own version \(nn.MultiheadAttention"),
+])
+def test_wrong_causal_weights_get_their_message_both_ways(answer, match):
+    state, message = both(CAUSAL_CHECK, [HEAD, answer])
+    assert state == "fail" and re.search(match, message), message

@@ -10,7 +10,7 @@ import pytest
 from notebook_factory import FUNCTION_CHECK, course_notebook, write
 
 from course_tools import grading, student
-from course_tools.answers import ProtocolError, check_statements, decode, definitions, encode
+from course_tools.answers import ProtocolError, check_statements, decode, encode
 from course_tools.cli import main
 from course_tools.sandbox import bwrap_path
 
@@ -205,5 +205,3 @@ def test_the_grader_runs_a_check_cells_check_statements_only():
     source = ("from course_utils.exercises.nb02_linear_regression import check_dataset\n\ncheck_dataset(Pairs)\n"
               "loader = DataLoader(Pairs(X, y), batch_size=32)\nxb, yb = next(iter(loader))")
     assert check_statements(source).splitlines()[-1] == "check_dataset(Pairs)"
-    found = definitions(["def f(x):\n    return helper(x)", "%time y = 1\nclass C:\n    pass", "def f(x):\n    return x"])
-    assert found == {"f": "def f(x):\n    return x", "C": "class C:\n    pass"}

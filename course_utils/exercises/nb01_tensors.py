@@ -8,17 +8,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from course_utils.checks import (
-    CheckFailed,
-    call_student,
-    check_close,
-    check_tensor,
-    count_torch_calls,
-    has_loop,
-    passed,
-    runs_elsewhere,
-    source_of,
-)
+from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, passed
+from course_utils.code_reading import read_answer
 
 __all__ = ["check_derivative", "check_numpy_to_device", "check_pairwise_sq_distances"]
 
@@ -62,21 +53,18 @@ def check_pairwise_sq_distances(fn: Callable[[torch.Tensor, torch.Tensor], torch
                           "the rows pairwise in order; add axes with A[:, None, :] - B[None, :, :] so "
                           "that broadcasting pairs every row of A with every row of B.")
     check_tensor(result, expected, name="pairwise_sq_distances(A, B)", atol=1e-5, quiet=True)
-    # "No Python loops": a broadcast answer makes as many torch calls for big inputs as for small ones.
     big_A, big_B = torch.randn(16, 5, generator=gen), torch.randn(12, 5, generator=gen)
-    _, small = count_torch_calls(call_student, fn, A, B, name="pairwise_sq_distances")
-    big_result, big = count_torch_calls(call_student, fn, big_A, big_B, name="pairwise_sq_distances")
-    if big > small:
-        raise CheckFailed(f"pairwise_sq_distances gives the right values but uses a Python loop: it made {small} "
-                          f"torch calls for (4, 2) and (3, 2) inputs and {big} for (16, 5) and (12, 5). "
-                          "Remove the loop: A[:, None, :] - B[None, :, :] pairs every row of A with every row "
-                          "of B in one operation.")
-    if runs_elsewhere(fn) and has_loop(source_of(fn)):  # graded: the calls are out of sight, the code is not
-        raise CheckFailed("pairwise_sq_distances gives the right values but uses a Python loop (a for, a while or "
-                          "a comprehension in its code). Remove the loop: A[:, None, :] - B[None, :, :] pairs every "
-                          "row of A with every row of B in one operation.")
+    big_result = call_student(fn, big_A.clone(), big_B.clone(), name="pairwise_sq_distances")
     check_tensor(big_result, ((big_A[:, None] - big_B[None]) ** 2).sum(-1),
                  name="pairwise_sq_distances for a (16, 5) and a (12, 5) input", atol=1e-4, quiet=True)
+    reading = read_answer(fn, "pairwise_sq_distances")
+    if reading.problem:
+        raise CheckFailed(reading.problem)
+    loops = reading.loops()
+    if loops:
+        raise CheckFailed(f"pairwise_sq_distances gives the right values but uses a Python loop ({loops[0]}). Remove "
+                          "the loop: A[:, None, :] - B[None, :, :] pairs every row of A with every row of B in one "
+                          "operation.")
     passed("pairwise_sq_distances", "shape (4, 3), no loops needed")
 
 
@@ -95,36 +83,40 @@ def check_derivative(fn: Callable[[Callable[[torch.Tensor], torch.Tensor], float
         ("f(x) = x**3 at x0 = 2.0", lambda x: x**3, 2.0, 12.0),
         ("f(x) = sin(x) at x0 = 0.0", torch.sin, 0.0, 1.0),
         ("f(x) = 3*x**2 + 2*x at x0 = -1.0", lambda x: 3 * x**2 + 2 * x, -1.0, -4.0),
-        # At relu's kink autograd gives 0 (PyTorch takes relu'(0) = 0) and no difference quotient does
-        # (1.5 central, 1 forward, 2 backward): the value itself says whether autograd computed it.
-        ("f(x) = relu(x) - 2*relu(-x) at x0 = 0.0", lambda x: torch.relu(x) - 2 * torch.relu(-x), 0.0, 0.0),
+        *_KINKS,
     ]
-    graded = runs_elsewhere(fn)  # the grader's hook below sees nothing of a call into the sandbox
     for label, f, x0, slope in cases:
-        backpropagated = []
-
-        def watched(x, f=f):
-            # Autograd means: f sees a tensor that requires grad, and a gradient flows back to it.
-            if isinstance(x, torch.Tensor) and x.requires_grad:
-                x.register_hook(lambda grad: backpropagated.append(True))
-            return f(x)
-
-        result = call_student(fn, watched, x0, name="derivative")
+        result = call_student(fn, f, x0, name="derivative")
         if isinstance(result, torch.Tensor):
             raise CheckFailed(f"derivative returned a tensor for {label}; return a plain number with .item().")
+        how = "Make x = torch.tensor(x0, requires_grad=True), call f(x).backward() and return x.grad.item()."
+        wrong = isinstance(result, (int, float)) and math.isfinite(result) and not math.isclose(result, slope,
+                                                                                               abs_tol=1e-5)
+        if wrong and label in _QUOTIENTS:
+            quotient = any(math.isclose(result, q, abs_tol=1e-3) for q in _QUOTIENTS[label][1])
+            raise CheckFailed(f"derivative gives {result:g} for {label}, where autograd gives {slope:g} (PyTorch's own "
+                              "choice at a kink)" + (f"; difference quotients give {_QUOTIENTS[label][0]}: that is "
+                                                     "finite differences, not autograd. " if quotient else
+                                                     ": compute it with autograd. ") + how)
         value = float(f(torch.tensor(x0)))
-        if isinstance(result, (int, float)) and math.isclose(result, value, abs_tol=1e-5) and value != slope:
+        if wrong and math.isclose(result, value, abs_tol=1e-5):
             raise CheckFailed(f"derivative returned f(x0) = {value:g} for {label}, not the slope: call "
                               "backward() on f(x) and return x.grad.")
-        if not backpropagated and not graded:
-            raise CheckFailed(f"derivative did not use autograd for {label}: no gradient flowed back to x (a "
-                              "difference quotient such as (f(x + h) - f(x - h)) / 2h is finite differences, "
-                              "not autograd). Make x = torch.tensor(x0, requires_grad=True), call "
-                              "f(x).backward() and return x.grad.item().")
-        if "relu" in label and isinstance(result, (int, float)) and not math.isclose(result, slope, abs_tol=1e-5):
-            raise CheckFailed(f"derivative gives {result:g} for {label}, where autograd gives 0 (PyTorch takes "
-                              "relu'(0) = 0); a difference quotient such as (f(x + h) - f(x - h)) / 2h gives 1.5: "
-                              "that is finite differences, not autograd. Make x = torch.tensor(x0, "
-                              "requires_grad=True), call f(x).backward() and return x.grad.item().")
+        if wrong and abs(result - slope) <= 1e-2 * max(1.0, abs(slope)):
+            raise CheckFailed(f"derivative gives {result:g} for {label}, close to {slope:g} but not exact: a "
+                              "difference quotient only approximates the slope (finite differences); autograd "
+                              "computes it exactly. " + how)
         check_close(result, slope, name=f"derivative for {label}", atol=1e-5, quiet=True)
     passed("derivative", "x³ at 2 gives 12, sin at 0 gives 1")
+
+
+#: Kinks, where autograd returns PyTorch's own choice of slope and no difference quotient agrees with all three:
+#: the central one gives the mean of the two sides, the forward one the right side, the backward one the left.
+_KINKS = [
+    ("f(x) = relu(x) - 2*relu(-x) at x0 = 0.0", lambda x: torch.relu(x) - 2 * torch.relu(-x), 0.0, 0.0),
+    ("f(x) = where(x >= 0, 3*x, x) at x0 = 0.0", lambda x: torch.where(x >= 0, 3 * x, x), 0.0, 3.0),
+    ("f(x) = where(x > 0, 3*x, x) at x0 = 0.0", lambda x: torch.where(x > 0, 3 * x, x), 0.0, 1.0),
+]
+_QUOTIENTS = {_KINKS[0][0]: ("1.5 (central), 1 (forward) or 2 (backward)", (1.5, 1.0, 2.0)),
+              _KINKS[1][0]: ("2 (central) or 1 (backward)", (2.0, 1.0)),
+              _KINKS[2][0]: ("2 (central) or 3 (forward)", (2.0, 3.0))}

@@ -17,19 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
-from torch.utils.data import DataLoader, Dataset, RandomSampler, TensorDataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from course_utils.checks import (
-    CheckFailed,
-    call_student,
-    calls_in,
-    check_close,
-    check_tensor,
-    passed,
-    recording_calls,
-    runs_elsewhere,
-    source_of,
-)
+from course_utils.checks import CheckFailed, advise, call_student, check_close, check_tensor, passed, runs_elsewhere
+from course_utils.code_reading import read_answer
 
 __all__ = [
     "HomeworkData", "HomeworkItem", "check_dataset", "check_homework", "check_mse_gradients",
@@ -73,6 +64,10 @@ def check_rmse(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None
     passed("rmse", "errors 1, -2, 2, 0 give RMSE 1.5")
 
 
+#: What computes gradients for you: the exercise asks for the formulas.
+_AUTOGRAD = ("*.backward", "torch.autograd.*", "torch.func.*", "functorch*")
+
+
 def check_mse_gradients(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> None:
     """Check ``fn(X, y, w, b)``: the hand-derived gradients of MSE = mean((X @ w + b - y)²).
 
@@ -83,13 +78,15 @@ def check_mse_gradients(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) ->
         >>> check_mse_gradients(grads)
         ✅ mse_gradients is correct (equal to autograd's)
     """
+    reading = read_answer(fn, "mse_gradients")
+    if reading.problem:
+        raise CheckFailed(reading.problem)
+    used = reading.uses(*_AUTOGRAD)
+    if used:
+        raise CheckFailed(f"mse_gradients used autograd ({used[0]}); the exercise asks for the formulas: "
+                          "e = X @ w + b - y, grad_w = 2 X^T e / n, grad_b = 2 mean(e).")
     X, y, w, b = _problem()
-    with recording_calls((torch.Tensor, "backward"), (torch.autograd, "backward"), (torch.autograd, "grad")) as calls:
-        result = call_student(fn, X, y, w, b, name="mse_gradients")
-    graded = runs_elsewhere(fn) and {"backward", "grad"} & {name for name, _ in calls_in(source_of(fn))}
-    if any(calls.values()) or graded:  # graded: the recorder sees nothing of a call into the sandbox, the code does
-        raise CheckFailed("mse_gradients used autograd (backward() or torch.autograd.grad); the exercise asks for "
-                          "the formulas: e = X @ w + b - y, grad_w = 2 X^T e / n, grad_b = 2 mean(e).")
+    result = call_student(fn, X.clone(), y.clone(), w.clone(), b.clone(), name="mse_gradients")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise CheckFailed("mse_gradients should return two things, (grad_w, grad_b); "
                           f"it returned {type(result).__name__}.")
@@ -265,44 +262,61 @@ def check_training_loop(fn: Callable[..., tuple[nn.Module, list]]) -> None:
         >>> check_training_loop(train_sgd)
         ✅ train_sgd is correct (the same 12 steps as the reference loop, and the loss falls)
     """
-    gen = torch.Generator().manual_seed(0)
-    x = 4 * torch.rand(64, 1, generator=gen)
-    y = 3 * x + 2 + 0.5 * torch.randn(64, 1, generator=gen)
-    loader = DataLoader(TensorDataset(x, y), batch_size=16)      # 4 batches per epoch, in a fixed order
-    epochs, lr = 3, 0.05
-    result = call_student(fn, loader, epochs=epochs, lr=lr, seed=0, name="train_sgd")
-    try:  # unpacking, not isinstance: graded, the answer may be a proxy of the student's tuple
-        _, history = result
-    except (TypeError, ValueError):
-        raise CheckFailed(f"train_sgd should return (model, history); it returned {type(result).__name__}.") from None
+    for n, batch_size, epochs, lr, seed in _LOOP_RUNS:
+        _check_loop_run(fn, n, batch_size, epochs, lr, seed)
+    steps = _LOOP_RUNS[0][2] * _LOOP_RUNS[0][0] // _LOOP_RUNS[0][1]
+    passed("train_sgd", f"the same {steps} steps as the reference loop, and the loss falls")
+
+
+#: The check's runs of train_sgd, (examples, batch size, epochs, lr, seed): the second has a smaller last batch,
+#: and every number differs, so that a number typed into the loop shows.
+_LOOP_RUNS = ((64, 16, 3, 0.05, 0), (60, 24, 2, 0.02, 1))
+
+
+def _check_loop_run(fn: Callable[..., tuple[nn.Module, list]], n: int, batch_size: int, epochs: int, lr: float,
+                    seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    x = 4 * torch.rand(n, 1, generator=gen)
+    y = 3 * x + 2 + 0.5 * torch.randn(n, 1, generator=gen)
+    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)      # a fixed order
+    call = f"train_sgd(loader, epochs={epochs}, lr={lr}, seed={seed})"
+    result = call_student(fn, loader, epochs=epochs, lr=lr, seed=seed, name="train_sgd")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise CheckFailed(f"train_sgd should return (model, history); it returned {type(result).__name__}.")
+    _, history = result
     steps = epochs * len(loader)
     if not isinstance(history, (list, tuple)) or not all(
             isinstance(h, (list, tuple)) and len(h) == 3 and all(isinstance(v, numbers.Real) for v in h) for h in history):
         raise CheckFailed("train_sgd's history should be a list of (w, b, loss) numbers, one per step: keep the "
                           "history.append((model.weight.item(), model.bias.item(), loss.item())) line.")
     if len(history) != steps:
-        raise CheckFailed(f"train_sgd made {len(history)} steps, expected {steps} ({epochs} epochs of {len(loader)} "
-                          "batches): one step per batch, inside `for xb, yb in loader:`.")
+        raise CheckFailed(f"{call} made {len(history)} steps, expected {steps} ({epochs} epochs of {len(loader)} "
+                          "batches): one step per batch, inside `for xb, yb in loader:`, for `epochs` epochs.")
     if any(not math.isfinite(v) for h in history for v in h):
         raise CheckFailed("the weights or the loss became inf or nan: each batch needs loss = loss_fn(model(xb), "
                           "yb), optimizer.zero_grad(), loss.backward(), optimizer.step(), in this order.")
     with torch.random.fork_rng(devices=[]):  # the seeded start of train_sgd, without touching the caller's RNG
-        torch.manual_seed(0)
+        torch.manual_seed(seed)
         w0, b0 = (p.item() for p in nn.Linear(1, 1).parameters())
     if all(math.isclose(h[0], w0, abs_tol=1e-7) and math.isclose(h[1], b0, abs_tol=1e-7) for h in history):
         raise CheckFailed("the weights never changed: call optimizer.step() after loss.backward() (and "
                           "optimizer.zero_grad() before loss.backward(), not between backward and step).")
-    if not _same_history(history, _loop_history(loader, epochs, lr, 0)):
-        for mistake, message in _LOOP_MISTAKES.items():
-            if _same_history(history, _loop_history(loader, epochs, lr, 0, mistake)):
-                raise CheckFailed(message + ".")
-        want = _loop_history(loader, epochs, lr, 0)
-        step = next(i for i, (g, w) in enumerate(zip(history, want)) if not _same_history([g], [w]))
-        raise CheckFailed(f"train_sgd trains, but after step {step + 1} it has w = {history[step][0]:.4f}, "
-                          f"b = {history[step][1]:.4f} where the reference loop has w = {want[step][0]:.4f}, "
-                          f"b = {want[step][1]:.4f}: each batch needs exactly loss = loss_fn(model(xb), yb), "
-                          "optimizer.zero_grad(), loss.backward(), optimizer.step().")
-    passed("train_sgd", f"the same {steps} steps as the reference loop, and the loss falls")
+    want = _loop_history(loader, epochs, lr, seed)
+    if _same_history(history, want):
+        return
+    for mistake, message in _LOOP_MISTAKES.items():
+        if _same_history(history, _loop_history(loader, epochs, lr, seed, mistake)):
+            raise CheckFailed(message + ".")
+    for other_lr, other_seed, what in ((_LOOP_RUNS[0][3], seed, "learning rate"), (lr, _LOOP_RUNS[0][4], "seed")):
+        if (other_lr, other_seed) != (lr, seed) and _same_history(history, _loop_history(loader, epochs, other_lr,
+                                                                                         other_seed)):
+            raise CheckFailed(f"{call} trained with another {what}: use the arguments lr and seed "
+                              "(torch.optim.SGD(model.parameters(), lr=lr), torch.manual_seed(seed)), not numbers.")
+    step = next(i for i, (g, w) in enumerate(zip(history, want)) if not _same_history([g], [w]))
+    raise CheckFailed(f"{call} trains, but after step {step + 1} it has w = {history[step][0]:.4f}, "
+                      f"b = {history[step][1]:.4f} where the reference loop has w = {want[step][0]:.4f}, "
+                      f"b = {want[step][1]:.4f}: each batch needs exactly loss = loss_fn(model(xb), yb), "
+                      "optimizer.zero_grad(), loss.backward(), optimizer.step().")
 
 
 # ---------------------------------------------------------------- homework
@@ -363,104 +377,83 @@ HOMEWORK_AUTOMATIC_POINTS = 7
 #: The largest mini-batch the homework allows.
 HOMEWORK_MAX_BATCH = 64
 #: Closed forms the homework forbids: solving the least-squares problem instead of training.
-_CLOSED_FORMS = ((torch.linalg, "lstsq"), (torch.linalg, "solve"), (torch.linalg, "inv"), (torch.linalg, "pinv"),
-                 (torch, "inverse"), (torch, "pinverse"), (torch.Tensor, "inverse"), (torch.Tensor, "pinverse"),
-                 (np.linalg, "lstsq"), (np.linalg, "solve"), (np.linalg, "inv"), (np.linalg, "pinv"))
-
-
-def _run_watched(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]], data: HomeworkData,
-                 seed: int) -> tuple[object, list[str]]:
-    """Call ``fit`` while watching how it trains; return its answer and the homework rules it broke."""
-    if runs_elsewhere(fit):  # graded: hooks and recorders see nothing of a call into the sandbox; its code says the method
-        answer = call_student(fit, data.X_train.clone(), data.y_train.clone(), seed=seed, name="fit_linear_regression")
-        return answer, _rules_from_code(source_of(fit))
-    optimizers: list[torch.optim.Optimizer] = []
-    batches: list[torch.Tensor] = []
-
-    def record_step(optimizer: torch.optim.Optimizer, args: object, kwargs: object) -> None:
-        optimizers.append(optimizer)
-
-    def record_input(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
-        if torch.is_grad_enabled() and inputs and isinstance(inputs[0], torch.Tensor):
-            batches.append(inputs[0].detach().reshape(-1, inputs[0].shape[-1]).cpu())
-
-    step_hook = register_optimizer_step_post_hook(record_step)
-    input_hook = nn.modules.module.register_module_forward_pre_hook(
-        lambda module, inputs: record_input(module, inputs) if isinstance(module, nn.Linear) else None)
-    try:
-        with recording_calls(*_CLOSED_FORMS, (DataLoader, "__init__")) as calls:
-            answer = call_student(fit, data.X_train.clone(), data.y_train.clone(), seed=seed,
-                                  name="fit_linear_regression")
-    finally:
-        step_hook.remove()
-        input_hook.remove()
-    broken = [f"it called {name}, a closed form: the homework asks you to train with mini-batch SGD"
-              for name, made in calls.items() if made and name != "DataLoader.__init__"]
-    loaders = [args[0] for args, _ in calls["DataLoader.__init__"]]
-    if not loaders:
-        broken.append("it made no DataLoader: wrap your Dataset in DataLoader(dataset, batch_size=..., shuffle=True)")
-    else:
-        if not any(isinstance(loader.sampler, RandomSampler) for loader in loaders):
-            broken.append("its DataLoader does not shuffle: pass shuffle=True")
-        if not any(loader.batch_size and loader.batch_size <= HOMEWORK_MAX_BATCH for loader in loaders):
-            sizes = sorted({loader.batch_size for loader in loaders}, key=str)
-            broken.append(f"its DataLoader's batch size is {', '.join(map(str, sizes))}: use mini-batches of "
-                          f"at most {HOMEWORK_MAX_BATCH}")
-        if all(type(loader.dataset).__module__.startswith("torch.") for loader in loaders):
-            broken.append(f"it used torch's {type(loaders[0].dataset).__name__}: write your own Dataset class "
-                          "(__len__ and __getitem__), as in section 8.1")
-    others = sorted({type(o).__name__ for o in optimizers if not isinstance(o, torch.optim.SGD)})
-    if others:
-        broken.append(f"it stepped {', '.join(others)}: the homework asks for torch.optim.SGD")
-    elif len(optimizers) < len(data.X_train) // HOMEWORK_MAX_BATCH:
-        broken.append(f"it made {len(optimizers)} optimizer steps, fewer than one epoch of mini-batches "
-                      f"({len(data.X_train) // HOMEWORK_MAX_BATCH}): train nn.Linear with optimizer.step() on "
-                      "every batch")
-    if not batches:
-        broken.append("no nn.Linear was trained: use model = nn.Linear(4, 1)")
-    else:
-        seen = torch.cat(batches)[: len(data.X_train)]
-        mean, std = seen.mean(0), seen.std(0)
-        if seen.shape[1] == data.X_train.shape[1] and ((mean.abs() > 0.1).any() or ((std - 1).abs() > 0.1).any()):
-            broken.append("the features nn.Linear trained on are not standardised (column means "
-                          f"{[round(v, 2) for v in mean.tolist()]}, stds {[round(v, 2) for v in std.tolist()]}): "
-                          "standardise them with the training mean and std first")
-    return answer, broken
-
-
+_CLOSED_FORMS = ("torch.linalg.lstsq", "torch.linalg.solve*", "torch.linalg.inv*", "torch.linalg.pinv", "torch.inverse",
+                 "torch.pinverse", "*.inverse", "*.pinverse", "torch.lstsq", "torch.cholesky_solve", "numpy.linalg.*",
+                 "scipy.linalg.*", "sklearn.linear_model.*")
 _OTHER_OPTIMIZERS = ("Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta", "ASGD", "Rprop",
                      "LBFGS", "SparseAdam")
 
 
-def _rules_from_code(source: str) -> list[str]:
-    """The homework rules that ``fit``'s code (and the notebook functions and classes it uses) breaks,
-    read from the submitted code when the grader cannot watch the run; a rule only a run can tell
-    (how many steps, standardised inputs, a batch size held in a variable) is not checked here."""
-    calls = calls_in(source)
-    names = {name for name, _ in calls}
-    broken = [f"its code calls {name}, a closed form: the homework asks you to train with mini-batch SGD"
-              for name in ("lstsq", "solve", "inv", "pinv", "inverse", "pinverse") if name in names]
-    loaders = [keywords for name, keywords in calls if name == "DataLoader"]
+def _rules_broken(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> list[str]:
+    """The homework's rules on method that ``fit``'s code (and the notebook code it uses) breaks, read the
+    same way in the notebook and in the grader. What only a run can tell (how many steps, standardised
+    inputs, a batch size held in a variable) is not decided here (see ``_observe``)."""
+    reading = read_answer(fit, "fit_linear_regression")
+    if reading.problem:
+        return [reading.problem]
+    broken = [f"its code calls {use.names[-1].rpartition('.')[2]}, a closed form ({use}): the homework asks you to "
+              "train with mini-batch SGD" for use in reading.uses(*_CLOSED_FORMS)[:1]]
+    loaders = [call.keywords for call in reading.calls("torch.utils.data*DataLoader")]
     if not loaders:
-        broken.append("its code makes no DataLoader: wrap your Dataset in DataLoader(dataset, batch_size=..., shuffle=True)")
+        broken.append("its code makes no DataLoader: wrap your Dataset in DataLoader(dataset, batch_size=..., "
+                      "shuffle=True)")
     else:
-        if "RandomSampler" not in names and all(k.get("shuffle", False) in (False, None, 0) for k in loaders):
+        if all(k.get("shuffle", False) in (False, None, 0) and "sampler" not in k for k in loaders):
             broken.append("its DataLoader does not shuffle: pass shuffle=True")
         sizes = [k.get("batch_size", 1) for k in loaders]
         if all(isinstance(n, int) and n > HOMEWORK_MAX_BATCH for n in sizes):
-            broken.append(f"its DataLoader's batch size is {', '.join(map(str, sizes))}: use mini-batches of "
-                          f"at most {HOMEWORK_MAX_BATCH}")
-        if "TensorDataset" in names:
-            broken.append("it used torch's TensorDataset: write your own Dataset class (__len__ and __getitem__), "
-                          "as in section 8.1")
-    others = sorted(names & set(_OTHER_OPTIMIZERS))
+            broken.append(f"its DataLoader's batch size is {', '.join(map(str, sizes))}: use mini-batches of at most "
+                          f"{HOMEWORK_MAX_BATCH}")
+    torchs = reading.uses("torch.utils.data*TensorDataset", live=True)
+    if torchs:
+        broken.append(f"it used torch's TensorDataset ({torchs[0]}): write your own Dataset class (__len__ and "
+                      "__getitem__), as in section 8.1")
+    elif not reading.classes("torch.utils.data*Dataset"):
+        broken.append("it uses no Dataset class of your own: write one (a subclass of Dataset with __len__ and "
+                      "__getitem__), as in section 8.1")
+    others = sorted({use.names[-1].rpartition(".")[2] for use in reading.uses("torch.optim.*", live=True)}
+                    & set(_OTHER_OPTIMIZERS))
     if others:
         broken.append(f"its code makes {', '.join(others)}: the homework asks for torch.optim.SGD")
-    elif "SGD" not in names:
+    elif not reading.calls("torch.optim*SGD"):
         broken.append("its code makes no torch.optim.SGD: train nn.Linear with optimizer.step() on every batch")
-    if "Linear" not in names:
+    if not reading.uses("torch.nn*Linear", live=True):
         broken.append("its code makes no nn.Linear: use model = nn.Linear(4, 1)")
     return broken
+
+
+def _observe(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]], data: HomeworkData, seed: int) -> tuple[object, list[str]]:
+    """Call ``fit``; in the notebook, also watch its run for what the code cannot tell (its optimizer steps,
+    the inputs its nn.Linear trains on), as advice: the grader sees nothing of a run in its sandbox."""
+    if runs_elsewhere(fit):
+        return call_student(fit, data.X_train.clone(), data.y_train.clone(), seed=seed,
+                            name="fit_linear_regression"), []
+    steps: list[int] = []
+    batches: list[torch.Tensor] = []
+
+    def record_input(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+        if isinstance(module, nn.Linear) and torch.is_grad_enabled() and inputs and isinstance(inputs[0], torch.Tensor):
+            batches.append(inputs[0].detach().reshape(-1, inputs[0].shape[-1]).cpu())
+
+    step_hook = register_optimizer_step_post_hook(lambda optimizer, args, kwargs: steps.append(1))
+    input_hook = nn.modules.module.register_module_forward_pre_hook(record_input)
+    try:
+        answer = call_student(fit, data.X_train.clone(), data.y_train.clone(), seed=seed, name="fit_linear_regression")
+    finally:
+        step_hook.remove()
+        input_hook.remove()
+    advice = []
+    if len(steps) < len(data.X_train) // HOMEWORK_MAX_BATCH:
+        advice.append(f"it made {len(steps)} optimizer steps, fewer than one epoch of mini-batches "
+                      f"({len(data.X_train) // HOMEWORK_MAX_BATCH}): call optimizer.step() on every batch")
+    if batches:
+        seen = torch.cat(batches)[: len(data.X_train)]
+        mean, std = seen.mean(0), seen.std(0)
+        if seen.shape[1] == data.X_train.shape[1] and ((mean.abs() > 0.1).any() or ((std - 1).abs() > 0.1).any()):
+            advice.append("the features nn.Linear trained on are not standardised (column means "
+                          f"{[round(v, 2) for v in mean.tolist()]}, stds {[round(v, 2) for v in std.tolist()]}): "
+                          "standardise them with the training mean and std first")
+    return answer, advice
 
 
 class HomeworkItem(NamedTuple):
@@ -472,16 +465,19 @@ class HomeworkItem(NamedTuple):
     message: str
 
 
-def grade_homework(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]], seed: int) -> list[HomeworkItem]:
+def grade_homework(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]], seed: int,
+                   advice: list[str] | None = None) -> list[HomeworkItem]:
     """Grade ``fit(X_train, y_train, seed=...) -> (weight, bias)`` on the homework data.
 
-    Seven points are checked here: the answer's form (1); the method the task prescribes (1):
-    standardised features, your own ``Dataset`` in a shuffled ``DataLoader`` with batches of at
-    most ``HOMEWORK_MAX_BATCH``, ``nn.Linear`` stepped by ``torch.optim.SGD``, no closed form
-    (``lstsq``, ``solve``, ``inv``, ``pinv``); test RMSE no worse than 10 % above the closed-form
-    solution's (2) and each weight within ``HOMEWORK_RTOL`` of the truth (2), both earned only by
-    weights that come from that method; the same seed giving the same weights, up to float
-    rounding (1). The remaining point is read by the teacher.
+    Seven points are checked here: the answer's form (1); the method the task prescribes (1),
+    read from its code (``course_utils.code_reading``, the same in the notebook and in the
+    grader): your own ``Dataset`` in a shuffled ``DataLoader`` with batches of at most
+    ``HOMEWORK_MAX_BATCH``, ``nn.Linear`` stepped by ``torch.optim.SGD``, no closed form (``lstsq``,
+    ``solve``, ``inv``, ``pinv``, NumPy's, SciPy's, scikit-learn's); test RMSE no worse than 10 % above
+    the closed-form solution's (2) and each weight within ``HOMEWORK_RTOL`` of the truth (2), both
+    earned only by weights that come from that method; the same seed giving the same weights, up to
+    float rounding (1). The remaining point is read by the teacher. What only the run can tell
+    (standardised inputs, a step on every batch) goes into ``advice``, in the notebook only.
 
     Example:
         >>> def closed_form(X, y, seed):
@@ -493,7 +489,10 @@ def grade_homework(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]], seed: 
     """
     data = make_homework_data(seed)
     weight_true, bias_true = _homework_truth(seed)
-    answer, broken = _run_watched(fit, data, seed)
+    answer, observed = _observe(fit, data, seed)
+    if advice is not None:
+        advice += observed
+    broken = _rules_broken(fit)
     items: list[HomeworkItem] = []
     form = "return (weight, bias): weight a float32 tensor of shape (4,), bias a single number"
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
@@ -511,8 +510,8 @@ def grade_homework(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]], seed: 
     bias = torch.as_tensor(bias, dtype=torch.float32).cpu()
     items.append(HomeworkItem("answer's form", 1, 1, "weight (4,) float32 and a bias"))
     items.append(HomeworkItem("mini-batch SGD as the task asks", 0 if broken else 1, 1,
-                              "; ".join(broken) if broken else "standardised features, your Dataset, a shuffled "
-                              f"DataLoader (batches <= {HOMEWORK_MAX_BATCH}), nn.Linear and SGD"))
+                              "; ".join(broken) if broken else "your Dataset, a shuffled DataLoader (batches <= "
+                              f"{HOMEWORK_MAX_BATCH}), nn.Linear and SGD"))
     unearned = " (not earned: these points need weights trained as the task asks, see the item above)"
 
     def rmse(w: torch.Tensor, b: torch.Tensor) -> float:
@@ -576,7 +575,10 @@ def check_homework(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]], seed: 
         ✅ same seed, same weights: 1/1
         automatic points: 7/7 (the teacher reads the rest)
     """
-    items = grade_homework(fit, seed)
+    advice: list[str] = []
+    items = grade_homework(fit, seed, advice)
+    for text in advice:
+        advise(fit, text)
     for item in items:
         mark = "✅" if item.earned == item.possible else "❌"
         print(f"{mark} {item.what}: {item.earned}/{item.possible}")

@@ -10,29 +10,20 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.modules.module import register_module_parameter_registration_hook
-from torch.overrides import TorchFunctionMode
 
-from course_utils.checks import (CheckFailed, behaves_affinely, build_model, call_student, calls_in, check_close,
-                                 model_scores, passed, runs_elsewhere, source_of, stays_in_unit_interval)
+from course_utils.checks import CheckFailed, call_student, check_close, passed
+from course_utils.code_reading import read_answer
+from course_utils.probes import behaves_affinely, build_model, gradients, raw_scores_problem, scores
 
 __all__ = ["XOR_X", "XOR_Y", "check_bce", "check_count_parameters", "check_train", "check_xor_mlp", "reference_count"]
 
 _NETWORKS = ([3, 5, 4, 2], [2, 1], [784, 128, 10])
-_LAYERS = ("Linear", "Sequential", "Conv1d", "Conv2d", "Bilinear", "LazyLinear")
-_TORCH_BCE = ("binary_cross_entropy", "binary_cross_entropy_with_logits", "BCELoss", "BCEWithLogitsLoss")
-
-
-class _TorchCalls(TorchFunctionMode):
-    """Records the names of the torch functions called inside its ``with`` block."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 - torch's protocol
-        self.names.add(getattr(func, "__name__", str(func)))
-        return func(*args, **(kwargs or {}))
+#: What builds layers: any module class of torch.nn, and the course's own mlp().
+_LAYERS = ("torch.nn.modules.*", "course_utils.mlp.*")
+#: PyTorch's own losses: the exercise asks for the formula.
+_TORCH_LOSSES = ("torch.*binary_cross_entropy*", "torch.*BCELoss", "torch.*BCEWithLogitsLoss", "torch.*nll_loss",
+                 "torch.*NLLLoss", "torch.*cross_entropy", "torch.*CrossEntropyLoss", "torch.distributions.*",
+                 "torch.*kl_div")
 
 
 def reference_count(sizes: list[int]) -> int:
@@ -53,18 +44,15 @@ def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> None
         >>> check_count_parameters(reference_count)
         ✅ count_parameters is correct
     """
+    reading = read_answer(count_parameters, "count_parameters")
+    if reading.problem:
+        raise CheckFailed(reading.problem)
+    built = reading.uses(*_LAYERS)
+    if built:
+        raise CheckFailed(f"count_parameters built PyTorch layers to count their parameters ({built[0]}); the "
+                          "exercise asks for the formula of section 4: each layer has (n_in + 1)·n_out parameters.")
     for sizes in _NETWORKS:
-        built: list[str] = []
-        handle = register_module_parameter_registration_hook(lambda module, name, param: built.append(name))
-        try:
-            actual = call_student(count_parameters, list(sizes), name="count_parameters")
-        finally:
-            handle.remove()
-        if runs_elsewhere(count_parameters):  # graded: the hook sees nothing of a call into the sandbox, the code does
-            built += [n for n, _ in calls_in(source_of(count_parameters)) if n in _LAYERS]
-        if built:
-            raise CheckFailed("count_parameters built PyTorch layers to count their parameters; the exercise "
-                              "asks for the formula of section 4: each layer has (n_in + 1)·n_out parameters.")
+        actual = call_student(count_parameters, list(sizes), name="count_parameters")
         if isinstance(actual, torch.Tensor) or isinstance(actual, bool) or not isinstance(actual, numbers.Integral):
             kind = "a tensor" if isinstance(actual, torch.Tensor) else f"{type(actual).__name__} {actual!r}"
             raise CheckFailed(f"count_parameters({sizes}) returned {kind}; it should return a Python int "
@@ -95,15 +83,15 @@ def check_bce(bce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None
     p = torch.tensor([0.9, 0.2, 0.6, 0.3])
     y = torch.tensor([1.0, 0.0, 0.0, 1.0])
     expected = _reference_bce(p, y).item()
-    p_in = p.clone().requires_grad_()
-    with _TorchCalls() as calls:
-        actual = call_student(bce, p_in, y.clone(), name="bce")
-    used = sorted(n for n in calls.names if "binary_cross_entropy" in n)
-    if runs_elsewhere(bce):  # graded: the torch function mode sees nothing of a call into the sandbox, the code does
-        used = sorted({n for n, _ in calls_in(source_of(bce)) if n in _TORCH_BCE})
+    reading = read_answer(bce, "bce")
+    if reading.problem:
+        raise CheckFailed(reading.problem)
+    used = reading.uses(*_TORCH_LOSSES)
     if used:
-        raise CheckFailed(f"bce calls PyTorch's own loss ({', '.join(used)}, which nn.BCELoss uses too); the "
-                          "exercise asks for the formula: −mean(y·log p + (1−y)·log(1−p)).")
+        raise CheckFailed(f"bce calls PyTorch's own loss ({used[0]}); the exercise asks for the formula: "
+                          "−mean(y·log p + (1−y)·log(1−p)).")
+    p_in = p.clone().requires_grad_()
+    actual = call_student(bce, p_in, y.clone(), name="bce")
     if not isinstance(actual, torch.Tensor):
         if isinstance(actual, numbers.Real) and not isinstance(actual, bool):
             raise CheckFailed(f"bce returned a {type(actual).__name__}; return the tensor itself (no .item(), no "
@@ -142,21 +130,22 @@ XOR_Y = (0.0, 1.0, 1.0, 0.0)
 
 
 def _build(cls: type, hidden: int) -> nn.Module:
-    return build_model(cls, hidden, name=f"{getattr(cls, '__name__', 'your class')}({hidden})",
-                       class_line="class XorMLP(nn.Module):")
+    return build_model(cls, hidden, name=_name(cls, hidden), class_line="class XorMLP(nn.Module):")
 
 
-def _outputs(model: nn.Module, X: torch.Tensor, name: str) -> torch.Tensor:
-    return model_scores(model, X, name)
+def _name(cls: Any, hidden: int) -> str:
+    return f"{getattr(cls, '__name__', 'XorMLP')}({hidden})"
 
 
 def check_xor_mlp(cls: type) -> None:
     """``cls(hidden)``: a network 2 → ``hidden`` neurons with an activation → 1 raw score (logit)
     per example, shape (N, 1), with its layers registered as parameters.
 
-    Checked on behaviour: the number of parameters for two hidden sizes, the output shape, the
-    same output twice, a function of its input that is not linear (XOR needs that), and scores
-    that are not squashed between 0 and 1 (``BCEWithLogitsLoss`` adds the sigmoid itself).
+    Checked on behaviour, for two hidden sizes: the number of parameters, the output shape, the
+    same output twice, a function of its input that is not linear (XOR needs that), raw scores
+    (scaling the output layer's weights scales the output: no sigmoid, tanh or ReLU after it,
+    ``BCEWithLogitsLoss`` adds the sigmoid), and a gradient that reaches every parameter (an
+    activation with zero slope, or a ``.detach()``, would leave the network unable to learn).
 
     Example:
         >>> class Right(nn.Module):
@@ -169,16 +158,14 @@ def check_xor_mlp(cls: type) -> None:
         ✅ XorMLP is correct (2 → hidden → 1 with an activation, one raw score per example)
     """
     gen = torch.Generator().manual_seed(3)
-    X = 6 * torch.rand(7, 2, generator=gen) - 3
+    X = 6 * torch.rand(16, 2, generator=gen) - 3
     counts = {}
     for hidden in (4, 16):
-        model = _build(cls, hidden)
-        name = f"{getattr(cls, '__name__', 'XorMLP')}({hidden})"
-        counts[hidden] = sum(p.numel() for p in model.parameters())
+        counts[hidden] = sum(p.numel() for p in _build(cls, hidden).parameters())
         if counts[hidden] == 0:
-            raise CheckFailed(f"{name} has no parameters PyTorch can see: create the layers in __init__ as attributes, "
-                              "self.hidden = nn.Linear(2, hidden) (layers made in forward or kept in a plain Python "
-                              "list are invisible to the optimizer).")
+            raise CheckFailed(f"{_name(cls, hidden)} has no parameters PyTorch can see: create the layers in __init__ as "
+                              "attributes, self.hidden = nn.Linear(2, hidden) (layers made in forward or kept in a plain "
+                              "Python list are invisible to the optimizer).")
     expected = {hidden: 4 * hidden + 1 for hidden in counts}
     if counts != expected:
         if counts[4] == counts[16]:
@@ -186,13 +173,19 @@ def check_xor_mlp(cls: type) -> None:
                               "`hidden` for the size of the hidden layer, nn.Linear(2, hidden) then nn.Linear(hidden, 1).")
         raise CheckFailed(f"XorMLP(4) has {counts[4]} parameters, expected {expected[4]} = (2 + 1)·4 + (4 + 1)·1: "
                           "one hidden layer nn.Linear(2, hidden), then nn.Linear(hidden, 1), both with biases.")
-    model = _build(cls, 4)
-    first = _outputs(model, X, "XorMLP(4)")
-    if not torch.allclose(first, _outputs(model, X, "XorMLP(4)"), atol=1e-6):
-        raise CheckFailed("XorMLP(4) gave different outputs for the same input twice: create the layers once, in "
-                          "__init__, and use no randomness in forward.")
+    for hidden in (4, 16):
+        model = _build(cls, hidden)
+        name = _name(cls, hidden)
+        first = scores(model, X, name)
+        if not torch.allclose(first, scores(model, X, name), atol=1e-6):
+            raise CheckFailed(f"{name} gave different outputs for the same input twice: create the layers once, in "
+                              "__init__, and use no randomness in forward.")
     _check_not_linear(cls)
-    _check_not_squashed(cls)
+    model = _build(cls, 16).eval()
+    problem = raw_scores_problem(model, X, _name(cls, 16), 1, "BCEWithLogitsLoss")
+    if problem:
+        raise CheckFailed(problem)
+    _check_gradients(model, X, _name(cls, 16))
     passed("XorMLP", "2 → hidden → 1 with an activation, one raw score per example")
 
 
@@ -201,28 +194,31 @@ def _check_not_linear(cls: type) -> None:
     A, B = 4 * torch.rand(64, 2, generator=gen) - 2, 4 * torch.rand(64, 2, generator=gen) - 2
     for hidden in (4, 16):
         model = _build(cls, hidden)
-        if not behaves_affinely(lambda Z: _outputs(model, Z, f"XorMLP({hidden})"), A, B):  # noqa: B023 - used at once
+        name = _name(cls, hidden)
+        if not behaves_affinely(lambda Z: scores(model, Z, name), A, B):  # noqa: B023 - used at once
             return
+    if torch.allclose(scores(model, A, name), scores(model, B, name), atol=1e-6):
+        raise CheckFailed(f"{name} gives the same output whatever the input: forward must compute from its argument "
+                          "x, return self.output(torch.tanh(self.hidden(x))).")
     raise CheckFailed("XorMLP is a linear function of its input: two nn.Linear layers with nothing between them "
                       "are one linear map, and no straight line separates XOR. Put an activation between them, "
                       "e.g. torch.tanh(self.hidden(x)).")
 
 
-def _check_not_squashed(cls: type) -> None:
-    """A network without a final sigmoid stays inside (0, 1) on the whole ring with probability
-    below 0.07 per fresh network (sigmoid hidden units, measured over 2,000 initialisations;
-    tanh: 0, ReLU: 0), so twelve fresh networks all inside is a final sigmoid.
-    """
-    for _ in range(12):
-        model = _build(cls, 16)
-        if not stays_in_unit_interval(lambda Z: _outputs(model, Z, "XorMLP(16)")):  # noqa: B023 - used at once
-            return
-    raise CheckFailed("XorMLP's outputs always lie between 0 and 1: forward applies a sigmoid at the end. Return the "
-                      "raw score of the last nn.Linear (a logit): BCEWithLogitsLoss applies the sigmoid itself, so a "
-                      "sigmoid in forward is applied twice.")
+def _check_gradients(model: nn.Module, X: torch.Tensor, name: str) -> None:
+    """Every parameter must get a gradient that is not all zero: else training cannot change it."""
+    for key, grad in gradients(model, X, name).items():
+        if grad is None:
+            raise CheckFailed(f"{name}'s parameter {key} gets no gradient: use every layer in forward, and no "
+                              ".detach() or torch.no_grad() inside it.")
+        if not grad.abs().max() > 0:
+            raise CheckFailed(f"{name}'s parameter {key} gets a gradient of 0 everywhere, so training can never "
+                              "change it: the activation has no slope (torch.sign, torch.round, (x > 0).float() are "
+                              "flat); use torch.tanh, torch.relu or torch.sigmoid.")
 
 
-_STEPS, _LR = 12, 0.1
+#: The (steps, lr) each run of check_train uses: two, so that a number typed into train shows.
+_RUNS = ((12, 0.1), (5, 0.03))
 
 
 def _start_network() -> nn.Module:
@@ -240,14 +236,14 @@ def _start_network() -> nn.Module:
     return model
 
 
-def _loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, zero_grad: bool = True, step: bool = True,
-          fresh_optimizer: bool = False, optimizer: type = torch.optim.Adam) -> list[float]:
+def _loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, steps: int, lr: float, *, zero_grad: bool = True,
+          step: bool = True, fresh_optimizer: bool = False, optimizer: type = torch.optim.Adam) -> list[float]:
     """A training loop, right by default; each flag makes one of the typical mistakes."""
-    opt = optimizer(model.parameters(), lr=_LR)
+    opt = optimizer(model.parameters(), lr=lr)
     losses = []
-    for _ in range(_STEPS):
+    for _ in range(steps):
         if fresh_optimizer:
-            opt = optimizer(model.parameters(), lr=_LR)
+            opt = optimizer(model.parameters(), lr=lr)
         loss = F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)
         if zero_grad:
             opt.zero_grad()
@@ -300,24 +296,30 @@ def check_train(train: Callable[..., Any]) -> None:
         >>> check_train(right)
         ✅ train is correct (the same losses as a correct loop, step by step)
     """
+    for steps, lr in _RUNS:
+        _check_run(train, steps, lr)
+    passed("train", "the same losses as a correct loop, step by step")
+
+
+def _check_run(train: Callable[..., Any], steps: int, lr: float) -> None:
     X, y = torch.tensor(XOR_X), torch.tensor(XOR_Y)
     start = _start_network()
     try:
-        losses = call_student(train, copy.deepcopy(start), X.clone(), y.clone(), _STEPS, _LR, name="train")
+        losses = call_student(train, copy.deepcopy(start), X.clone(), y.clone(), steps, lr, name="train")
     except CheckFailed as err:
         if "must be the same as input size" in str(err):
             raise CheckFailed(f"{err} — model(X) has shape (N, 1) and y has shape (N,): compare "
                               "model(X).squeeze(1) with y.") from None
         raise
-    losses = _as_floats(losses)
+    call = f"train(..., steps={steps}, lr={lr})"
+    losses = _as_floats(losses, steps, call)
     with torch.no_grad():
         logits = start(X).squeeze(1)
-    expected = _loop(copy.deepcopy(start), X, y)
+    expected = _loop(copy.deepcopy(start), X, y, steps, lr)
     why = None if abs(losses[0] - expected[0]) < 1e-4 else _first_loss_mistake(losses[0], logits, y)
     if why:
         raise CheckFailed(f"train's first loss is {losses[0]:.4f}, expected {expected[0]:.4f}: {why}.")
     if _same(losses, expected):
-        passed("train", "the same losses as a correct loop, step by step")
         return
     if _same(losses[:-1], expected[1:]):
         raise CheckFailed("train's losses are one step late: record loss.item() of the loss you called backward on, "
@@ -339,15 +341,19 @@ def check_train(train: Callable[..., Any]) -> None:
          "torch.optim.Adam(model.parameters(), lr=lr)."),
     )
     for flags, message in variants:
-        if _same(losses, _loop(copy.deepcopy(start), X, y, **flags)):
+        if _same(losses, _loop(copy.deepcopy(start), X, y, steps, lr, **flags)):
             raise CheckFailed(message)
+    typed = [other_lr for _, other_lr in _RUNS if other_lr != lr]
+    if any(_same(losses, _loop(copy.deepcopy(start), X, y, steps, other)) for other in typed):
+        raise CheckFailed(f"{call} trained with another learning rate than lr={lr}: pass the argument lr to the "
+                          "optimizer, torch.optim.Adam(model.parameters(), lr=lr), instead of a number.")
     k = next(i for i, (a, b) in enumerate(zip(losses, expected)) if abs(a - b) > 1e-4 + 1e-4 * abs(b))
-    raise CheckFailed(f"train's loss at step {k} is {losses[k]:.4f}, a correct loop's is {expected[k]:.4f}: create "
+    raise CheckFailed(f"{call}: the loss at step {k} is {losses[k]:.4f}, a correct loop's is {expected[k]:.4f}: create "
                       "torch.optim.Adam(model.parameters(), lr=lr) once, then in each step: forward, loss, "
                       "optimizer.zero_grad(), loss.backward(), optimizer.step(), and record loss.item().")
 
 
-def _as_floats(losses: Any) -> list[float]:
+def _as_floats(losses: Any, steps: int, call: str) -> list[float]:
     if losses is None:
         raise CheckFailed("train returned None: return the list of losses, one float per step (losses.append(loss.item())).")
     if isinstance(losses, torch.Tensor):
@@ -355,8 +361,9 @@ def _as_floats(losses: Any) -> list[float]:
                           "(losses.append(loss.item())).")
     if not isinstance(losses, (list, tuple)):
         raise CheckFailed(f"train returned a {type(losses).__name__}; return a list with one float per step.")
-    if len(losses) != _STEPS:
-        raise CheckFailed(f"train(..., steps={_STEPS}) returned {len(losses)} losses; return one per step, {_STEPS}.")
+    if len(losses) != steps:
+        raise CheckFailed(f"{call} returned {len(losses)} losses; return one per step, {steps}: loop "
+                          "`for _ in range(steps):` over the argument steps, not a number typed in.")
     if any(isinstance(v, torch.Tensor) for v in losses):
         raise CheckFailed("train's losses are tensors; append loss.item() (a float): a stored tensor keeps the whole "
                           "graph of its step in memory.")

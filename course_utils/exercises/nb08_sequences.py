@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import torch
 
-from course_utils.checks import CheckFailed, call_student, calls_in, passed, source_of
+from course_utils.checks import CheckFailed, call_student, passed
+from course_utils.code_reading import read_answer
 
 __all__ = [
     "check_causal_attention_weights", "check_lstm_step", "reference_causal_attention_weights",
@@ -15,16 +16,19 @@ __all__ = [
 ]
 
 
-#: PyTorch's own LSTM and attention: the exercises ask for the computation itself.
-_READY_LSTM = {"LSTMCell", "LSTM", "lstm_cell", "lstm"}
-_READY_ATTENTION = {"scaled_dot_product_attention", "MultiheadAttention", "multi_head_attention_forward"}
+#: PyTorch's own LSTM and attention, however reached: the exercises ask for the computation itself.
+_READY_LSTM = ("torch.*LSTM*", "torch.*lstm*")
+_READY_ATTENTION = ("torch.*attention*", "torch.*Attention*", "torch.*Transformer*")
 
 
-def _refuse_ready_made(fn: Callable[..., object], name: str, ready: set[str], what: str) -> None:
-    """Stop an answer whose code calls PyTorch's ready-made version (read from its source, so grading sees it too)."""
-    used = sorted({called for called, _ in calls_in(source_of(fn)) if called in ready})
+def _refuse_ready_made(fn: Callable[..., object], name: str, ready: tuple[str, ...], what: str) -> None:
+    """Stop an answer whose code uses PyTorch's ready-made version (read from its code, the same way when grading)."""
+    reading = read_answer(fn, name)
+    if reading.problem:
+        raise CheckFailed(reading.problem)
+    used = reading.uses(*ready)
     if used:
-        raise CheckFailed(f"{name} calls PyTorch's own {', '.join(used)}; the exercise asks you to write {what} "
+        raise CheckFailed(f"{name} uses PyTorch's own version ({used[0]}); the exercise asks you to write {what} "
                           "yourself, with tensor operations (the check compares your result with PyTorch's).")
 
 
@@ -44,16 +48,19 @@ def reference_lstm_step(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_ih:
     return torch.sigmoid(o) * torch.tanh(c), c
 
 
-def _lstm_case() -> tuple[torch.Tensor, ...]:
-    """A batch of 3, 5 inputs, a state of 4: the weights of a seeded nn.LSTMCell, a random state."""
-    gen = torch.Generator().manual_seed(8)
-    hidden, inputs = 4, 5
+#: The (batch, inputs, hidden) of the check's cases: two, so that a size typed into the step shows.
+_LSTM_SIZES = ((3, 5, 4), (2, 3, 6))
+
+
+def _lstm_case(batch: int = 3, inputs: int = 5, hidden: int = 4) -> tuple[torch.Tensor, ...]:
+    """x, h, c and the weights of an LSTM step of these sizes, seeded, wider than PyTorch's own start."""
+    gen = torch.Generator().manual_seed(8 + hidden)
     bound = 1 / math.sqrt(hidden)
 
     def uniform(*shape: int) -> torch.Tensor:
         return (torch.rand(*shape, generator=gen) * 2 - 1) * bound * 3  # wider than PyTorch's default: gates differ
 
-    x, h, c = torch.randn(3, inputs, generator=gen), torch.randn(3, hidden, generator=gen), torch.randn(3, hidden, generator=gen)
+    x, h, c = (torch.randn(batch, size, generator=gen) for size in (inputs, hidden, hidden))
     return x, h, c, uniform(4 * hidden, inputs), uniform(4 * hidden, hidden), uniform(4 * hidden), uniform(4 * hidden)
 
 
@@ -95,7 +102,22 @@ def check_lstm_step(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> Non
     """
     name = "lstm_step"
     _refuse_ready_made(fn, name, _READY_LSTM, "the step")
-    case = _lstm_case()
+    for number, sizes in enumerate(_LSTM_SIZES):
+        batch, inputs, hidden = sizes
+        other = (f"{name} is right for the first case but not for a batch of {batch}, {inputs} inputs and a state of "
+                 f"{hidden} (a size typed in? take every size from the arguments, and split z with z.chunk(4, dim=1)): ")
+        try:
+            problem = _lstm_problem(fn, _lstm_case(*sizes))
+        except CheckFailed as err:
+            raise CheckFailed(other + str(err) if number else str(err)) from None
+        if problem:
+            raise CheckFailed(other + problem if number else f"{name}: {problem}")
+    passed(name, "equal to nn.LSTMCell on a batch of 3, for h and c")
+
+
+def _lstm_problem(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]], case: tuple[torch.Tensor, ...]) -> str | None:
+    """What is wrong with ``fn`` on one case, compared with ``nn.LSTMCell`` (None when nothing)."""
+    name = "lstm_step"
     x, h, c, W_ih, W_hh, b_ih, b_hh = case
     cell = torch.nn.LSTMCell(x.shape[1], h.shape[1])
     with torch.no_grad():
@@ -113,26 +135,25 @@ def check_lstm_step(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> Non
         if value.shape != want_h.shape:
             hint = (" It looks like all four parts stacked: split z into i, f, g, o with z.chunk(4, dim=1)."
                     if value.shape[-1] == 4 * want_h.shape[-1] else "")
-            raise CheckFailed(f"the {what} returned by {name} has shape {tuple(value.shape)}, expected "
-                              f"{tuple(want_h.shape)} (batch, hidden).{hint}")
+            return (f"the {what} returned by {name} has shape {tuple(value.shape)}, expected "
+                    f"{tuple(want_h.shape)} (batch, hidden).{hint}")
     got_h, got_c = got_h.detach(), got_c.detach()
 
     def close(a: torch.Tensor, b: torch.Tensor) -> bool:
-        return torch.allclose(a, b, atol=1e-5, rtol=1e-4)
+        return a.shape == b.shape and torch.allclose(a, b, atol=1e-5, rtol=1e-4)
 
     if close(got_h, want_h) and close(got_c, want_c):
-        passed(name, "equal to nn.LSTMCell on a batch of 3, for h and c")
-        return
+        return None
     if close(got_h, want_c) and close(got_c, want_h):
-        raise CheckFailed(f"{name} returned (c, h): return the hidden state first, `return h, c`.")
+        return "it returned (c, h): return the hidden state first, `return h, c`."
     for message, (wrong_h, wrong_c) in _variants(*case).items():
         if close(got_h, wrong_h) and close(got_c, wrong_c):
-            raise CheckFailed(f"{name}: {message}")
+            return message
     if close(got_c, want_c):
-        raise CheckFailed(f"{name}: the cell c is right but h is not: h = sigmoid(o) · tanh(c) with the NEW c.")
-    raise CheckFailed(f"{name}: the new cell c differs from nn.LSTMCell's (first entry {got_c[0, 0].item():.4f}, "
-                      f"expected {want_c[0, 0].item():.4f}). Compute z = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh, split it "
-                      "into i, f, g, o, then c = sigmoid(f) · c + sigmoid(i) · tanh(g) and h = sigmoid(o) · tanh(c).")
+        return "the cell c is right but h is not: h = sigmoid(o) · tanh(c) with the NEW c."
+    return (f"the new cell c differs from nn.LSTMCell's (first entry {got_c[0, 0].item():.4f}, expected "
+            f"{want_c[0, 0].item():.4f}). Compute z = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh, split it into i, f, g, o, "
+            "then c = sigmoid(f) · c + sigmoid(i) · tanh(g) and h = sigmoid(o) · tanh(c).")
 
 
 def reference_causal_attention_weights(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
@@ -160,44 +181,65 @@ def check_causal_attention_weights(fn: Callable[[torch.Tensor, torch.Tensor], to
     """
     name = "causal_attention_weights"
     _refuse_ready_made(fn, name, _READY_ATTENTION, "the weights")
-    gen = torch.Generator().manual_seed(8)
-    q, k = torch.randn(2, 6, 4, generator=gen) * 2, torch.randn(2, 6, 4, generator=gen) * 2
-    expected = reference_causal_attention_weights(q, k)
-    got = call_student(fn, q.clone(), k.clone(), name=name)
+    for number, (batch, T, d) in enumerate(_ATTENTION_SIZES):
+        other = (f"{name} is right for 6 positions of 4 dimensions but not for {T} positions of {d} (a size typed in? "
+                 "take T and d from q's shape): ")
+        try:
+            problem = _attention_problem(fn, batch, T, d)
+        except CheckFailed as err:
+            raise CheckFailed(other + str(err) if number else str(err)) from None
+        if problem:
+            raise CheckFailed(other + f"it {problem}" if number else f"{name} {problem}")
+    passed(name, "2 sequences of 6 positions: no weight on the future, rows sum to 1")
+
+
+#: The (batch, time, d) of the check's cases: two, so that a length or a √d typed in shows.
+_ATTENTION_SIZES = ((2, 6, 4), (3, 5, 9))
+
+
+def _attention_problem(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], batch: int, T: int, d: int) -> str | None:
+    """What is wrong with the weights ``fn`` gives for one case (None when nothing)."""
+    gen = torch.Generator().manual_seed(8 + d)
+    q, k = torch.randn(batch, T, d, generator=gen) * 2, torch.randn(batch, T, d, generator=gen) * 2
+    expected = reference_causal_attention_weights(q, k).double()
+    got = call_student(fn, q.clone(), k.clone(), name="causal_attention_weights")
     if not isinstance(got, torch.Tensor):
-        raise CheckFailed(f"{name} should return a tensor of weights, got {type(got).__name__}.")
+        return f"should return a tensor of weights, got {type(got).__name__}."
     if got.shape != expected.shape:
-        raise CheckFailed(f"{name} returned shape {tuple(got.shape)}, expected {tuple(expected.shape)} (batch, time, "
-                          "time): one weight for each pair (query position, key position). Use q @ k.transpose(1, 2).")
+        return (f"returned shape {tuple(got.shape)}, expected {tuple(expected.shape)} (batch, time, time): one weight "
+                "for each pair (query position, key position). Use q @ k.transpose(1, 2).")
     got = got.detach().double()
     if torch.isnan(got).any():
-        raise CheckFailed(f"{name} returned nan: a whole row was set to -inf. Mask only the positions AFTER the "
-                          "query (.triu(1), above the diagonal), so every row keeps at least itself.")
-    future = torch.ones(6, 6, dtype=torch.bool).triu(1)
-    past = torch.ones(6, 6, dtype=torch.bool).tril(-1)
+        return ("returned nan: a whole row was set to -inf. Mask only the positions AFTER the query (.triu(1), above "
+                "the diagonal), so every row keeps at least itself.")
+    future = torch.ones(T, T, dtype=torch.bool).triu(1)
+    past = torch.ones(T, T, dtype=torch.bool).tril(-1)
     if got[:, past].abs().max() < 1e-6 and got[:, future].abs().max() > 1e-6:
-        raise CheckFailed(f"{name} masks the wrong side: position t must see positions 0..t (the past, below the "
-                          "diagonal) and give 0 to later ones (above it): mask with .triu(1), not .tril(-1).")
+        return ("masks the wrong side: position t must see positions 0..t (the past, below the diagonal) and give 0 to "
+                "later ones (above it): mask with .triu(1), not .tril(-1).")
     if got[:, future].abs().max() > 1e-6:
-        unmasked = torch.softmax(q @ k.transpose(1, 2) / 2, dim=-1).double()
+        unmasked = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(d), dim=-1).double()
         if torch.allclose(got, unmasked, atol=1e-5):
-            raise CheckFailed(f"{name} gives weight to later positions: mask the scores of the future "
-                              "(.triu(1)) with float('-inf') before the softmax.")
-        raise CheckFailed(f"{name} puts weight on later positions (up to {got[:, future].max().item():.3f}): a masked "
-                          "weight must be exactly 0. Setting a score to 0 is not enough (exp(0) = 1): set it to "
-                          "float('-inf') before the softmax.")
-    rows = got.sum(dim=-1)
-    cols = got.sum(dim=-2)
+            return "gives weight to later positions: mask the scores of the future (.triu(1)) with float('-inf') before " \
+                   "the softmax."
+        return (f"puts weight on later positions (up to {got[:, future].max().item():.3f}): a masked weight must be "
+                "exactly 0. Setting a score to 0 is not enough (exp(0) = 1): set it to float('-inf') before the softmax.")
+    rows, cols = got.sum(dim=-1), got.sum(dim=-2)
     if not torch.allclose(rows, torch.ones_like(rows), atol=1e-5):
         if torch.allclose(cols, torch.ones_like(cols), atol=1e-5):
-            raise CheckFailed(f"{name}: the COLUMNS sum to 1, not the rows. Each query (row) spreads its weights "
-                              "over the keys: softmax over the last dimension, dim=-1.")
-        raise CheckFailed(f"{name}: the rows do not sum to 1 (first row: {rows[0, 0].item():.3f}). Apply the mask "
-                          "to the scores BEFORE the softmax, not to the weights after it.")
-    if torch.allclose(got, reference_causal_attention_weights(q * 2, k).double(), atol=1e-5):
-        raise CheckFailed(f"{name} forgot to scale: divide the scores q·k by √d = √{q.shape[-1]} before the softmax.")
-    if not torch.allclose(got, expected.double(), atol=1e-5):
-        raise CheckFailed(f"{name} has the right mask but wrong weights (first query, second row: "
-                          f"{got[0, 1, :2].tolist()} vs {expected[0, 1, :2].tolist()}). Scores are "
-                          "q @ k.transpose(1, 2) / sqrt(d), d = q.shape[-1].")
-    passed(name, "2 sequences of 6 positions: no weight on the future, rows sum to 1")
+            return ("gives weights whose COLUMNS sum to 1, not the rows. Each query (row) spreads its weights over the "
+                    "keys: softmax over the last dimension, dim=-1.")
+        return (f"gives rows that do not sum to 1 (first row: {rows[0, 0].item():.3f}). Apply the mask to the scores "
+                "BEFORE the softmax, not to the weights after it.")
+    scales = ((math.sqrt(d), "forgot to scale: divide the scores q·k by √d before the softmax"),
+              (math.sqrt(d) / 2, "divides the scores by 2 = √4, a number typed in: divide by √d, d = q.shape[-1]"),
+              (1 / math.sqrt(d), "divides the scores by d: divide by its square root, √d"))
+    for factor, why in scales:  # the weights of scores q·k / s are those of (q · √d / s)·k / √d
+        if abs(factor - 1) > 1e-9 and torch.allclose(got, reference_causal_attention_weights(q * factor, k).double(),
+                                                     atol=1e-5):
+            return f"{why} (d = {d} here)."
+    if not torch.allclose(got, expected, atol=1e-5):
+        return (f"has the right mask but wrong weights (first query, second row: {[round(v, 4) for v in got[0, 1, :2].tolist()]} "
+                f"vs {[round(v, 4) for v in expected[0, 1, :2].tolist()]}). Scores are q @ k.transpose(1, 2) / sqrt(d), "
+                "d = q.shape[-1].")
+    return None
