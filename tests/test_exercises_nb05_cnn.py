@@ -1,9 +1,12 @@
 """The checks of notebook 05's exercises accept right answers and explain wrong ones."""
 
 import math
+import re
 
 import pytest
 import torch
+
+from both_ways import both
 
 from course_utils.checks import CheckFailed
 from course_utils.exercises import nb05_cnn as cnn
@@ -94,10 +97,10 @@ def test_small_cnn_accepts_the_reference_and_other_ways_of_writing_it(capsys):
 
 
 @pytest.mark.parametrize("wrong, message", [
-    (variant(relu=False), "add nn.ReLU"),
+    (variant(relu=False), "Add nn.ReLU"),
     (variant(pool=False), "pooling is missing"),
     (variant(flat=8 * 23 * 23), "flatten size depends on the image size"),
-    (variant(softmax=True), "return the logits"),
+    (variant(softmax=True), "applies a softmax to its output: return the raw scores"),
     (variant(batch_flatten=True), "flattens the whole batch"),
     (variant(filters=16), "expected 8,690"),
 ])
@@ -131,5 +134,62 @@ def test_the_relu_test_finds_the_bend_for_many_initialisations():
         torch.manual_seed(seed)
         cnn.check_small_cnn(cnn.ReferenceSmallCNN)
         torch.manual_seed(seed)
-        with pytest.raises(CheckFailed, match="add nn.ReLU"):
+        with pytest.raises(CheckFailed, match="Add nn.ReLU"):
             cnn.check_small_cnn(variant(relu=False))
+
+
+# ---------------------------------------------------------------- both ways: in the notebook and in the grader
+
+HEAD = "import torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+CNN_CHECK = "from course_utils.exercises.nb05_cnn import check_small_cnn\ncheck_small_cnn(SmallCNN)"
+SMALL_CNN = """class SmallCNN(nn.Module):
+    def __init__(self, image_size):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, kernel_size=3), nn.ReLU(), nn.MaxPool2d(2))
+        with torch.no_grad():
+            n_flat = self.features(torch.zeros(1, 3, image_size, image_size)).numel()
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(n_flat, 2))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))"""
+
+
+@pytest.mark.parametrize("answer", [
+    """class SmallCNN(nn.Module):
+    def __init__(self, image_size):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.fc = nn.Linear(8 * ((image_size - 2) // 2) ** 2, 2)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.max_pool2d(F.relu(self.conv(x)), 2), 1))""",
+    SMALL_CNN.replace("nn.ReLU(), nn.MaxPool2d(2)", "nn.MaxPool2d(2), nn.ReLU()").replace(
+        "return self.classifier(self.features(x))", "return F.log_softmax(self.classifier(self.features(x)), dim=1)"),
+])
+def test_right_cnns_pass_both_ways(answer):
+    assert both(CNN_CHECK, [HEAD, answer])[0] == "pass"
+
+
+@pytest.mark.parametrize("answer, match", [
+    (SMALL_CNN.replace("nn.MaxPool2d(2)", "nn.AvgPool2d(2)"), "uses average pooling where the exercise asks for max"),
+    (SMALL_CNN.replace("nn.ReLU(), ", ""), "has no ReLU between the convolution and the linear layer"),
+    (SMALL_CNN.replace("nn.Linear(n_flat, 2)", "nn.Linear(8 * 23 * 23, 2)"),
+     r"SmallCNN\(33\) fails on a batch of 4 images of 33×33: .*mat1 and mat2 shapes cannot be multiplied .* The flatten "
+     "size depends on the image size"),
+    (SMALL_CNN.replace("n_flat = self.features(torch.zeros(1, 3, image_size, image_size)).numel()",
+                       "n_flat = 8 * round((image_size - 2) / 2) ** 2"), r"SmallCNN\(33\) fails on a batch of 4 images"),
+    (SMALL_CNN.replace("self.classifier(self.features(x))", "self.classifier[1](self.features(x).view(4, -1))"),
+     r"SmallCNN\(48\) fails on a batch of 3 images of 48×48: .* It works on 4 images but not on 3: a batch size typed "
+     "into forward"),
+    (SMALL_CNN.replace("return self.classifier(self.features(x))", "return self.classifier(self.features(x)).softmax(1)"),
+     r"applies a softmax to its output: .* nn.CrossEntropyLoss applies the softmax itself"),
+    (SMALL_CNN.replace("return self.classifier(self.features(x))", "return torch.sigmoid(self.classifier(self.features(x)))"),
+     "applies a sigmoid to its output"),
+    (SMALL_CNN.replace("self.features(x)", "self.features(torch.zeros_like(x))"),
+     "gives the same logits whatever the images: forward must compute from its argument x"),
+    (SMALL_CNN.replace("nn.Conv2d(3, 8, kernel_size=3)", "nn.Conv2d(3, 16, kernel_size=3)"),
+     r"SmallCNN\(48\) has 17,378 parameters, expected 8,690"),
+])
+def test_wrong_cnns_get_their_message_both_ways(answer, match):
+    state, message = both(CNN_CHECK, [HEAD, answer])
+    assert state == "fail" and re.search(match, message), message

@@ -1,11 +1,14 @@
 """The checks of notebook 07's exercises accept right answers and explain each typical mistake."""
 
 import doctest
+import re
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.distributions import Normal, kl_divergence
+
+from both_ways import both
 
 from course_utils.checks import CheckFailed
 from course_utils.exercises import nb07_generative as gen
@@ -69,7 +72,8 @@ def test_reparameterise_check_accepts_the_formula_written_another_way(capsys):
     (lambda mu, logvar, eps: (mu + (0.5 * logvar).exp() * eps).sum(-1), "the shape of mu"),
     (lambda mu, logvar, eps: mu + (0.5 * logvar).exp() * torch.randn_like(mu), "draws its own random numbers"),
     (lambda mu, logvar, eps: mu + logvar.exp() * eps, "the variance"),
-    (lambda mu, logvar, eps: mu + logvar * eps, "wrong values"),
+    (lambda mu, logvar, eps: mu + logvar * eps, "multiplied ε by logvar itself"),
+    (lambda mu, logvar, eps: mu + 0.5 * logvar.exp() * eps, "wrong values"),
     (lambda mu, logvar, eps: (mu + (0.5 * logvar).exp() * eps).detach(), "no gradient flows"),
     (lambda mu, logvar, eps: mu + (0.5 * logvar.detach()).exp() * eps, "does not reach logvar"),
     (lambda mu, logvar, eps: mu.detach() + (0.5 * logvar).exp() * eps, "does not reach mu"),
@@ -168,3 +172,87 @@ def test_every_vae_loss_mistake_is_told_apart():
         for i, a in enumerate(values):
             for b in values[i + 1:]:
                 assert not torch.isclose(a, b, rtol=1e-3), (i, a, b)
+
+
+# ---------------------------------------------------------------- both ways: in the notebook and in the grader
+
+HEAD = '''import torch
+import torch.nn.functional as F
+
+
+def reconstruction_loss(logits, x):
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
+
+
+def kl_to_standard_normal(mu, log_var):
+    return 0.5 * (mu**2 + log_var.exp() - 1 - log_var).sum(dim=-1)
+'''
+REPARAMETERISE_CHECK = ("from course_utils.exercises.nb07_generative import check_reparameterise\n"
+                        "check_reparameterise(reparameterise)")
+
+
+@pytest.mark.parametrize("body", [
+    "return mu + (logvar / 2).exp() * eps",
+    "return torch.addcmul(mu, logvar.mul(0.5).exp(), eps)",
+    "std = logvar.exp().sqrt()\nreturn eps * std + mu",
+])
+def test_right_reparameterise_passes_both_ways(body):
+    answer = "def reparameterise(mu, logvar, eps):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+    assert both(REPARAMETERISE_CHECK, [HEAD, answer])[0] == "pass"
+
+
+@pytest.mark.parametrize("body, match", [
+    ("return mu + torch.exp(logvar) * eps", "multiplied ε by exp\\(logvar\\), the variance"),
+    ("return mu + torch.sqrt(logvar) * eps", "returned nan: the log-variance can be negative"),
+    ("return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)", "it draws its own random numbers"),
+    ("return (mu + torch.exp(0.5 * logvar) * eps).detach()", "no gradient flows through them"),
+    ("return mu + logvar * eps", "multiplied ε by logvar itself"),
+    ("return mu.add_(torch.exp(0.5 * logvar) * eps)",
+     "a leaf Variable that requires grad is being used in an in-place operation. Likely cause"),
+    ("return mu + torch.exp(0.5 * logvar.detach()) * eps", "the gradient does not reach logvar"),
+])
+def test_wrong_reparameterise_gets_its_message_both_ways(body, match):
+    answer = "def reparameterise(mu, logvar, eps):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+    state, message = both(REPARAMETERISE_CHECK, [HEAD, answer])
+    assert state == "fail" and re.search(match, message), message
+
+
+VAE_CHECK = "from course_utils.exercises.nb07_generative import check_vae_loss\ncheck_vae_loss(vae_loss)"
+VAE = """def vae_loss(logits, x, mu, log_var, beta=1.0):
+    return reconstruction_loss(logits, x) + beta * kl_to_standard_normal(mu, log_var).mean()"""
+
+
+@pytest.mark.parametrize("answer", [
+    """def vae_loss(logits, x, mu, log_var, beta=1.0):
+    per_image = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    kl = -0.5 * (1 + log_var - mu.pow(2) - log_var.exp()).sum(1)
+    return (per_image + beta * kl).mean()""",
+    """def vae_loss(logits, x, mu, log_var, beta=1.0):
+    n = x.shape[0]
+    return (F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+            + beta * 0.5 * torch.sum(mu ** 2 + torch.exp(log_var) - 1 - log_var)) / n""",
+])
+def test_right_vae_losses_pass_both_ways(answer):
+    assert both(VAE_CHECK, [HEAD, answer])[0] == "pass"
+
+
+@pytest.mark.parametrize("answer, match", [
+    (VAE.replace(", beta=1.0", "").replace("beta * ", ""),
+     r"vae_loss must take beta as its fifth argument, with a default: def vae_loss\(logits, x, mu, log_var, beta=1.0\)\. "
+     r"\(vae_loss raised TypeError: .*beta"),
+    (VAE.replace("reconstruction_loss(logits, x)", "F.binary_cross_entropy_with_logits(logits, x, reduction='sum') / 6"),
+     r"right for 6 images of 8 × 8 pixels and 3 latent dimensions, but not for 4 images of 5 × 5 and 2 \(a size typed "
+     r"in\? take every size from the tensors\): vae_loss with beta = 1.0 gives"),
+    (VAE.replace("reconstruction_loss(logits, x)", "F.binary_cross_entropy_with_logits(logits, x)"),
+     "averages the reconstruction over the pixels"),
+    (VAE.replace("reconstruction_loss(logits, x)", "reconstruction_loss(torch.sigmoid(logits), x)"),
+     "applies torch.sigmoid before binary_cross_entropy_with_logits"),
+    (VAE.replace("+ beta *", "- beta *"), "subtracts the KL term"),
+    (VAE.replace("reconstruction_loss(logits, x)", "F.binary_cross_entropy(logits, x, reduction='sum') / len(x)"),
+     "binary_cross_entropy expects probabilities, but the decoder gives logits"),
+    (VAE.replace("reconstruction_loss(logits, x) + beta * kl", "beta * reconstruction_loss(logits, x) + kl"),
+     r"\(beta = 0.5\) puts beta on the reconstruction"),
+])
+def test_wrong_vae_losses_get_their_message_both_ways(answer, match):
+    state, message = both(VAE_CHECK, [HEAD, answer])
+    assert state == "fail" and re.search(match, message), message

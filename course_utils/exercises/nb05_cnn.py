@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from course_utils.checks import NOT_DONE, CheckFailed, call_student, check_close, passed
+from course_utils.probes import build_model, forward, gradients, load_weights, raw_scores_problem, weights
 
 __all__ = [
     "ReferenceSmallCNN", "check_balanced_accuracy", "check_conv_output_size", "check_small_cnn",
@@ -131,43 +132,38 @@ def _small_cnn_parameters(size: int) -> int:
     return (3 * 9 * 8 + 8) + (8 * side * side * 2 + 2)
 
 
+#: The image sizes and batch sizes the check tries: a size typed into forward or __init__ fails one of them (33 px:
+#: (33 - 2) / 2 is not whole, so rounding up or to the nearest gives a wrong flatten size).
+_SIZES, _BATCHES = (48, 33, 64), (4, 3, 1)
+
+
 def check_small_cnn(cls: Callable[[int], nn.Module]) -> None:
-    """Check a student's ``SmallCNN(image_size)`` class on behaviour, at 32, 48 and 64 pixels.
+    """Check a student's ``SmallCNN(image_size)`` class on behaviour, at 48, 33 and 64 pixels and on
+    batches of 4, 3 and 1 images: logits of shape (N, 2), one image's answer independent of the
+    others', the number of parameters, a forward pass that uses its input; then, with weights the
+    check sets through ``load_state_dict``, raw logits (no softmax or sigmoid after the last
+    layer), a ReLU after the convolution and max (not average) pooling; and a gradient for every
+    parameter.
 
     Example:
         >>> check_small_cnn(ReferenceSmallCNN)
-        ✅ SmallCNN is correct (logits of shape (N, 2) at 32, 48 and 64 px; 8,690 parameters at 48 px)
+        ✅ SmallCNN is correct (logits of shape (N, 2) at 33, 48 and 64 px; 8,690 parameters at 48 px)
     """
     if not isinstance(cls, type) or not issubclass(cls, nn.Module):
         raise CheckFailed(f"SmallCNN should be a class that subclasses nn.Module (`class SmallCNN(nn.Module):`), "
                           f"got {type(cls).__name__}.")
     gen = torch.Generator().manual_seed(0)
-    for size in (48, 32, 64):
-        model = call_student(cls, size, name=f"SmallCNN({size})")
-        if not isinstance(model, nn.Module):
-            raise CheckFailed(f"SmallCNN({size}) is not an nn.Module: did `__init__` call `super().__init__()`?")
-        x = torch.randn(4, 3, size, size, generator=gen)
-        try:
-            out = model(x)
-        except NotImplementedError:
-            raise CheckFailed(f"SmallCNN.forward is not written yet: {NOT_DONE}.") from None
-        except RuntimeError as err:
-            hint = (" The flatten size depends on the image size: compute it from a dummy image of `image_size` "
-                    "pixels in `__init__`, as OurCNN does, instead of typing a number." if size != 48 else "")
-            raise CheckFailed(f"SmallCNN({size}) fails on a batch of {size}×{size} images: {err}.{hint}") from None
-        if not isinstance(out, torch.Tensor) or tuple(out.shape) != (4, 2):
-            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-            hint = (" `x.view(-1)` flattens the whole batch into one row: use nn.Flatten() (or x.flatten(1)), which "
-                    "keeps one row per image." if isinstance(out, torch.Tensor) and out.shape[0] != 4 else "")
-            raise CheckFailed(f"SmallCNN({size}) on 4 images of {size}×{size} should give logits of shape (4, 2), "
-                              f"got {shape}.{hint}")
-        if torch.allclose(out.sum(1), torch.ones(4), atol=1e-4) and bool((out >= 0).all()):
-            raise CheckFailed("forward returns probabilities (each row sums to 1): return the logits, without softmax; "
-                              "nn.CrossEntropyLoss applies log-softmax itself.")
-        if not torch.allclose(model(x[:1]), out[:1], atol=1e-5):
+    for size in _SIZES:
+        model = build_model(cls, size, name=f"SmallCNN({size})", class_line="class SmallCNN(nn.Module):")
+        x = torch.randn(max(_BATCHES), 3, size, size, generator=gen)
+        for batch in _BATCHES:
+            out = _logits(model, x[:batch], size, first=batch == max(_BATCHES))
+            if batch == max(_BATCHES):
+                first = out
+        if not torch.allclose(out, first[:1], atol=1e-5):
             raise CheckFailed("the answer for one image depends on the other images of the batch: flatten each image "
                               "on its own (nn.Flatten() or x.flatten(1)), not the whole batch.")
-        n = sum(p.numel() for p in model.parameters())
+        n = sum(v.numel() for v in weights(model, f"SmallCNN({size})").values())
         expected = _small_cnn_parameters(size)
         if n != expected:
             if n == 3 * 9 * 8 + 8 + 8 * (size - 2) ** 2 * 2 + 2:
@@ -175,16 +171,84 @@ def check_small_cnn(cls: Callable[[int], nn.Module]) -> None:
                                   "gets 4 times too many inputs. Add nn.MaxPool2d(2) after the ReLU.")
             raise CheckFailed(f"SmallCNN({size}) has {n:,} parameters, expected {expected:,}: one Conv2d(3, 8, "
                               "kernel_size=3) (224), ReLU, MaxPool2d(2), then one Linear from the flattened maps to 2.")
-    # Without the ReLU, the logits of a uniformly grey image c are a straight line in c (convolution, pooling
-    # and the linear layer all keep a constant image constant); the ReLU bends that line.
-    with torch.no_grad():
-        logits = torch.stack([model(torch.full((1, 3, 64, 64), c))[0] for c in (-3.0, -1.0, 1.0, 3.0)])
-    bend = (logits[2] - logits[1]) - (logits[1] - logits[0]), (logits[3] - logits[2]) - (logits[2] - logits[1])
-    if max(b.abs().max().item() for b in bend) < 1e-4:
-        raise CheckFailed("SmallCNN has no nonlinearity between the convolution and the linear layer: add nn.ReLU() "
+    other = _logits(model, torch.randn(max(_BATCHES), 3, size, size, generator=gen), size)
+    if torch.allclose(other, first, atol=1e-6):
+        raise CheckFailed("SmallCNN gives the same logits whatever the images: forward must compute from its argument "
+                          "x, return self.classifier(self.features(x)).")
+    model.eval()
+    problem = raw_scores_problem(model, x, f"SmallCNN({size})", 2, "nn.CrossEntropyLoss")
+    if problem:
+        raise CheckFailed(problem)
+    _check_relu_and_max_pool(model, size)
+    for key, grad in gradients(model, x, f"SmallCNN({size})").items():
+        if grad is None or not grad.abs().max() > 0:
+            raise CheckFailed(f"SmallCNN's parameter {key} gets no gradient: use every layer you create in forward "
+                              "(and no .detach()).")
+    passed("SmallCNN", f"logits of shape (N, 2) at 33, 48 and 64 px; {_small_cnn_parameters(48):,} parameters at 48 px")
+
+
+def _logits(model: nn.Module, x: torch.Tensor, size: int, first: bool = False) -> torch.Tensor:
+    """The student's logits for the images ``x``, checked to be one pair per image, detached (``first``: the first
+    batch tried at this size, so that a failure is not the batch size's)."""
+    name = f"SmallCNN({size})"
+    try:
+        out = forward(model, x, name)
+    except CheckFailed as err:
+        if "is not written yet" in str(err):
+            raise CheckFailed(f"SmallCNN.forward is not written yet: {NOT_DONE}.") from None
+        typed = ""
+        if not first:
+            typed = (f" It works on {max(_BATCHES)} images but not on {len(x)}: a batch size typed into forward? "
+                     "Flatten with nn.Flatten() or x.flatten(1), which keep one row per image.")
+        elif "mat1 and mat2" in str(err) and size != _SIZES[0]:
+            typed = (" The flatten size depends on the image size: compute it from a dummy image of `image_size` "
+                     "pixels in `__init__`, as OurCNN does, instead of typing a number.")
+        raise CheckFailed(f"{name} fails on a batch of {len(x)} images of {size}×{size}: {err}{typed}") from None
+    if tuple(out.shape) != (len(x), 2):
+        hint = (" `x.view(-1)` flattens the whole batch into one row: use nn.Flatten() (or x.flatten(1)), which keeps "
+                "one row per image." if out.dim() >= 1 and out.shape[0] != len(x) else "")
+        raise CheckFailed(f"{name} on {len(x)} images of {size}×{size} should give logits of shape ({len(x)}, 2), got "
+                          f"{tuple(out.shape)}.{hint}")
+    return out.detach()
+
+
+def _check_relu_and_max_pool(model: nn.Module, size: int) -> None:
+    """Set the weights so that every channel of the convolution copies the image's first channel and the first
+    logit sums all the pooled maps; then the logit of an image tells the activation and the pooling: one pixel 1
+    in a 2×2 window gives 8 with max pooling (2 with average), an image of -1 gives 0 with a ReLU."""
+    name = f"SmallCNN({size})"
+    params = weights(model, name)
+    convs = [k for k, v in params.items() if tuple(v.shape) == (8, 3, 3, 3)]
+    linears = [k for k, v in params.items() if v.dim() == 2 and 2 in v.shape]
+    biases = [k for k, v in params.items() if v.dim() == 1]
+    if len(convs) != 1 or len(linears) != 1 or len(biases) != 2:
+        return  # built another way: the probe cannot set it
+    conv, linear = convs[0], linears[0]
+    values = {conv: torch.zeros(8, 3, 3, 3).index_fill_(1, torch.tensor(0), 0.0),
+              linear: torch.zeros_like(params[linear])}
+    values[conv][:, 0, 1, 1] = 1.0
+    if params[linear].shape[0] == 2:
+        values[linear][0] = 1.0
+    else:
+        values[linear][:, 0] = 1.0
+    values.update({k: torch.zeros_like(params[k]) for k in biases})
+    load_weights(model, values, name)
+    one_pixel = torch.zeros(1, 3, size, size)
+    one_pixel[0, 0, 1, 1] = 1.0
+    negative = torch.zeros(1, 3, size, size)
+    negative[0, 0] = -1.0
+    with torch.no_grad():  # the difference of the two logits: all that CrossEntropyLoss sees of them
+        pooled, cut = ((lambda out: (out[0, 0] - out[0, 1]).item())(_logits(model, image, size))
+                       for image in (one_pixel, negative))
+    load_weights(model, params, name)
+    if abs(pooled - 2.0) < 1e-4:
+        raise CheckFailed("SmallCNN uses average pooling where the exercise asks for max pooling: nn.MaxPool2d(2) "
+                          "keeps the largest value of each 2×2 window.")
+    if abs(cut) > 1e-4:
+        raise CheckFailed("SmallCNN has no ReLU between the convolution and the linear layer: with its weights set to "
+                          f"pass the image through, negative pixels come out as {cut:.4g} instead of 0. Add nn.ReLU() "
                           "after the convolution (without it, conv + pool + linear can only draw straight boundaries).")
-    out = model(torch.randn(2, 3, 64, 64, generator=gen))
-    out.sum().backward()
-    if any(p.grad is None for p in model.parameters()):
-        raise CheckFailed("some parameters get no gradient: use every layer you create in forward.")
-    passed("SmallCNN", f"logits of shape (N, 2) at 32, 48 and 64 px; {_small_cnn_parameters(48):,} parameters at 48 px")
+    if abs(pooled - 8.0) > 1e-4:
+        raise CheckFailed(f"SmallCNN does not act like Conv2d → ReLU → MaxPool2d(2) → Linear: with its weights set to "
+                          f"pass the image through, one pixel of 1 gives a first logit of {pooled:.4g} where those "
+                          "layers give 8 (one per filter).")

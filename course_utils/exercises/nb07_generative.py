@@ -101,8 +101,15 @@ def check_reparameterise(fn: Callable[..., torch.Tensor]) -> None:
         ✅ reparameterise is correct (values for the ε given, and gradients reach μ and log σ²)
     """
     name = "reparameterise"
-    g = torch.Generator().manual_seed(6)
-    mu, logvar, eps = (torch.randn(5, 2, generator=g) for _ in range(3))
+    for shape in ((5, 2), (3, 4)):
+        _check_reparameterise_case(fn, shape)
+    passed(name, "values for the ε given, and gradients reach μ and log σ²")
+
+
+def _check_reparameterise_case(fn: Callable[..., torch.Tensor], shape: tuple[int, int]) -> None:
+    name = "reparameterise"
+    g = torch.Generator().manual_seed(6 + shape[1])
+    mu, logvar, eps = (torch.randn(*shape, generator=g) for _ in range(3))
     mu.requires_grad_(True)
     logvar.requires_grad_(True)
     z = call_student(fn, mu, logvar, eps.clone(), name=name)
@@ -111,8 +118,11 @@ def check_reparameterise(fn: Callable[..., torch.Tensor]) -> None:
     if z.shape != mu.shape:
         raise CheckFailed(f"{name} returned shape {tuple(z.shape)}, but z must have the shape of mu, "
                           f"{tuple(mu.shape)}: one sample per mean.")
+    if torch.isnan(z).any():
+        raise CheckFailed(f"{name} returned nan: the log-variance can be negative, and its square root or logarithm is "
+                          "not defined there. σ = exp(½·logvar) is always defined: z = mu + torch.exp(0.5 * logvar) * eps.")
     again = call_student(fn, mu, logvar, eps.clone(), name=name)
-    if isinstance(again, torch.Tensor) and not torch.equal(z.detach(), again.detach()):
+    if isinstance(again, torch.Tensor) and not (again.shape == z.shape and torch.equal(z.detach(), again.detach())):
         raise CheckFailed(f"{name} gave two different answers for the same (mu, logvar, eps): it draws its own "
                           "random numbers. Use the eps you are given, so the randomness stays outside.")
     std = torch.exp(0.5 * logvar.detach())
@@ -121,6 +131,8 @@ def check_reparameterise(fn: Callable[..., torch.Tensor]) -> None:
         if torch.allclose(z.detach(), mu.detach() + std**2 * eps, atol=1e-5):
             raise CheckFailed(f"{name} multiplied ε by exp(logvar), the variance σ². Multiply by the standard "
                               "deviation σ = exp(½·logvar).")
+        if torch.allclose(z.detach(), mu.detach() + logvar.detach() * eps, atol=1e-5):
+            raise CheckFailed(f"{name} multiplied ε by logvar itself: σ = exp(½·logvar), the standard deviation.")
         raise CheckFailed(f"{name} returned wrong values: expected μ + exp(½·logvar)·ε, e.g. "
                           f"{expected[0, 0].item():.4f} for the first entry, got {z.detach()[0, 0].item():.4f}.")
     if not z.requires_grad:
@@ -131,7 +143,6 @@ def check_reparameterise(fn: Callable[..., torch.Tensor]) -> None:
         if grad is None or not torch.allclose(grad, want, atol=1e-5):
             raise CheckFailed(f"{name} returned the right values, but the gradient does not reach {what} as it "
                               "should: compute z from mu and logvar with torch operations, without .detach().")
-    passed(name, "values for the ε given, and gradients reach μ and log σ²")
 
 
 def reference_vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor,
@@ -152,17 +163,22 @@ def reference_vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, 
     return reconstruction + beta * kl.mean()
 
 
-def _vae_case() -> tuple[torch.Tensor, ...]:
-    """Six 8 × 8 images (grey levels, some pure 0 and 1), logits far outside [0, 1], 3 latent dimensions.
-
-    The log-variances are far from 0, so σ, σ² and log σ² all differ and mixing them up shows.
+def _vae_case(n: int = 6, side: int = 8, k: int = 3, seed: int = 296) -> tuple[torch.Tensor, ...]:
+    """``n`` images of ``side`` × ``side`` (grey levels, some pure 0 and 1), logits far outside [0, 1], ``k``
+    latent dimensions. The log-variances are far from 0, so σ, σ² and log σ² all differ and mixing them up
+    shows; with the defaults every mistake of ``_vae_mistakes`` gives its own value.
     """
-    g = torch.Generator().manual_seed(296)  # a case where every mistake of _vae_mistakes gives its own value
-    x = torch.rand(6, 1, 8, 8, generator=g)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, side, side, generator=g)
     x[:, :, :2], x[:, :, -1] = 0.0, 1.0
-    logits = 3 * torch.randn(6, 1, 8, 8, generator=g)
-    mu, log_var = torch.randn(6, 3, generator=g), 1.5 * torch.randn(6, 3, generator=g)
+    logits = 3 * torch.randn(n, 1, side, side, generator=g)
+    mu, log_var = torch.randn(n, k, generator=g), 1.5 * torch.randn(n, k, generator=g)
     return logits, x, mu, log_var
+
+
+#: The check's cases, (images, side, latent dimensions, seed, betas): the second has other sizes, so that a size
+#: typed into the loss shows.
+_VAE_CASES = ((6, 8, 3, 296, (1.0, 0.5, 2.0)), (4, 5, 2, 7, (1.0,)))
 
 
 def _vae_mistakes(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor,
@@ -225,10 +241,23 @@ def check_vae_loss(fn: Callable[..., torch.Tensor]) -> None:
         >>> check_vae_loss(reference_vae_loss)
         ✅ vae_loss is correct (reconstruction + β·KL in nats per image, for β = 1, 0.5 and 2; gradients reach the logits, μ and log σ²)
     """
+    for number, (n, side, k, seed, betas) in enumerate(_VAE_CASES):
+        try:
+            _check_vae_case(fn, _vae_case(n, side, k, seed), betas)
+        except CheckFailed as err:
+            if not number:
+                raise
+            raise CheckFailed(f"vae_loss is right for 6 images of 8 × 8 pixels and 3 latent dimensions, but not for "
+                              f"{n} images of {side} × {side} and {k} (a size typed in? take every size from the "
+                              f"tensors): {err}") from None
+    passed("vae_loss", "reconstruction + β·KL in nats per image, for β = 1, 0.5 and 2; gradients reach the logits, μ "
+                       "and log σ²")
+
+
+def _check_vae_case(fn: Callable[..., torch.Tensor], inputs: tuple[torch.Tensor, ...], betas: tuple[float, ...]) -> None:
     name = "vae_loss"
-    logits, x, mu, log_var = _vae_case()
-    inputs = (logits, x, mu, log_var)
-    for beta in (1.0, 0.5, 2.0):
+    logits, x, mu, log_var = inputs
+    for beta in betas:
         args = [t.clone().requires_grad_(t is not x) for t in inputs]
         pristine = [t.clone().requires_grad_(t is not x) for t in inputs]
         expected = reference_vae_loss(*pristine, beta=beta)
@@ -242,7 +271,7 @@ def check_vae_loss(fn: Callable[..., torch.Tensor]) -> None:
                                   "reconstruction_loss(logits, x).") from None
             if "beta" in text and "TypeError" in text:
                 raise CheckFailed(f"{name} must take beta as its fifth argument, with a default: "
-                                  "def vae_loss(logits, x, mu, log_var, beta=1.0). ({text})") from None
+                                  f"def vae_loss(logits, x, mu, log_var, beta=1.0). ({text})") from None
             raise
         if any(not torch.equal(before, after.detach()) for before, after in zip(inputs, args)):
             raise CheckFailed(f"{name} changed one of its inputs in place: compute new tensors instead "
@@ -277,5 +306,3 @@ def check_vae_loss(fn: Callable[..., torch.Tensor]) -> None:
                 raise CheckFailed(f"{name} returned the right value, but its gradient does not reach {what} as it "
                                   "should: compute every term from the tensors you are given with torch operations, "
                                   "without .item() or .detach().")
-    passed(name, "reconstruction + β·KL in nats per image, for β = 1, 0.5 and 2; gradients reach the logits, μ "
-                 "and log σ²")
