@@ -139,6 +139,22 @@ def passed(name: str, detail: str = "") -> None:
     print(f"✅ {name} is correct" + (f" ({detail})" if detail else ""))
 
 
+def shown(value: Any) -> str:
+    """A student's value in a message, the same in the notebook and in the grader: a short literal as it is,
+    anything else by its type (a handle on an object in the grader has another ``repr``).
+
+    Example:
+        >>> shown(54.0), shown("54"), shown(object()), shown(torch.ones(2))
+        ('54.0', "'54'", 'a object', 'a tensor of shape (2,)')
+    """
+    if value is None or type(value) in (bool, int, float, str):
+        text = repr(value)
+        return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    return f"a {type(value).__name__}"
+
+
 def likely_cause(err: BaseException) -> str:
     """The usual cause of a PyTorch error a student meets, from ``RAW_ERRORS`` ("" if unknown).
 

@@ -18,8 +18,8 @@ from torch import nn
 
 from course_utils.checks import CheckFailed, call_student
 
-__all__ = ["FixedDropout", "behaves_affinely", "build_model", "forward", "gradients", "load_weights", "output_layer",
-           "raw_scores_problem", "scores", "weights"]
+__all__ = ["FixedDropout", "behaves_affinely", "build_model", "count", "forward", "gradients", "load_weights",
+           "output_layer", "raw_scores_problem", "scores", "set_mode", "weights"]
 
 
 def build_model(cls: Any, *args: Any, name: str, class_line: str) -> nn.Module:
@@ -94,12 +94,33 @@ def behaves_affinely(score: Callable[[torch.Tensor], torch.Tensor], A: torch.Ten
     return (fa + fb - fab - f0).abs().max().item() <= 1e-4 * scale
 
 
+def set_mode(model: nn.Module, training: bool, name: str) -> nn.Module:
+    """``model.train(training)`` for a student's network (``training=False`` is ``eval()``); the network.
+
+    Example:
+        >>> set_mode(torch.nn.Dropout(), False, "net").training
+        False
+    """
+    call_student(model.train, training, name=f"{name}.{'train' if training else 'eval'}()")
+    return model
+
+
+def count(model: nn.Module, name: str) -> int:
+    """The number of parameters a student's network registers.
+
+    Example:
+        >>> count(torch.nn.Linear(2, 1), "net")
+        3
+    """
+    return sum(v.numel() for v in weights(model, name).values())
+
+
 def _named(model: nn.Module, method: str, name: str) -> list[tuple[str, torch.Tensor]]:
     def listed() -> list[tuple[str, torch.Tensor]]:
         return [(str(k), v) for k, v in getattr(model, method)()]
 
     found = call_student(listed, name=f"{name}.{method}()")
-    if not all(isinstance(v, torch.Tensor) for _, v in found):
+    if not all(isinstance(v, torch.Tensor) and not isinstance(v, nn.parameter.UninitializedParameter) for _, v in found):
         raise CheckFailed(f"{name}.{method}() gave something that is not a tensor: register parameters as "
                           "nn.Parameter inside layers created in __init__.")
     return found

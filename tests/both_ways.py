@@ -52,6 +52,7 @@ def _kernel():
         config = Config()
         config.HistoryManager.hist_file = ":memory:"
         config.InteractiveShell.colors = "nocolor"
+        config.InteractiveShell.cache_size = 0  # no output cache: resetting it would run a full gc.collect()
         _SHELL.append(InteractiveShell.instance(config=config))
     InteractiveShell._instance = _SHELL[0]
     _SHELL[0].reset(new_session=True)

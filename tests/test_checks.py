@@ -143,3 +143,74 @@ assert shell.custom_exceptions == (CheckFailed,), shell.custom_exceptions
     assert done.returncode == 0, done.stderr[-2000:]
     shown = [line for line in done.stdout.splitlines() if line.strip()]
     assert shown == ["CheckFailed: x is 1, expected 2 (off by 1; allowed 1e-06 + 1e-05·|expected|)."], done.stdout
+
+
+# ---------------------------------------------------------------- no answer can make a check crash
+
+CHECKS = {  # check cell -> the name the answer has in the notebook, and whether it is a class
+    "nb00_start_here import check_column_sums\ncheck_column_sums(column_sums)": ("column_sums", False),
+    "nb01_tensors import check_numpy_to_device\ncheck_numpy_to_device(numpy_to_device)": ("numpy_to_device", False),
+    "nb01_tensors import check_pairwise_sq_distances\ncheck_pairwise_sq_distances(pairwise_sq_distances)":
+        ("pairwise_sq_distances", False),
+    "nb01_tensors import check_derivative\ncheck_derivative(derivative)": ("derivative", False),
+    "nb02_linear_regression import check_rmse\ncheck_rmse(rmse)": ("rmse", False),
+    "nb02_linear_regression import check_mse_gradients\ncheck_mse_gradients(mse_gradients)": ("mse_gradients", False),
+    "nb02_linear_regression import check_standardize\ncheck_standardize(standardize)": ("standardize", False),
+    "nb02_linear_regression import check_dataset\ncheck_dataset(RegressionData)": ("RegressionData", True),
+    "nb02_linear_regression import check_training_loop\ncheck_training_loop(train_sgd)": ("train_sgd", False),
+    "nb02_linear_regression import check_homework\ncheck_homework(fit_linear_regression, seed=7)":
+        ("fit_linear_regression", False),
+    "nb03_mlp import check_count_parameters\ncheck_count_parameters(count_parameters)": ("count_parameters", False),
+    "nb03_mlp import check_bce\ncheck_bce(bce)": ("bce", False),
+    "nb03_mlp import check_xor_mlp\ncheck_xor_mlp(XorMLP)": ("XorMLP", True),
+    "nb03_mlp import check_train\ncheck_train(train)": ("train", False),
+    "nb04_spiral import check_spiral_net\ncheck_spiral_net(SpiralNet)": ("SpiralNet", True),
+    "nb04_spiral import check_early_stopping\ncheck_early_stopping(train_early_stopping)": ("train_early_stopping", False),
+    "nb05_cnn import check_conv_output_size\ncheck_conv_output_size(conv_output_size)": ("conv_output_size", False),
+    "nb05_cnn import check_balanced_accuracy\ncheck_balanced_accuracy(balanced_accuracy_from_cm)":
+        ("balanced_accuracy_from_cm", False),
+    "nb05_cnn import check_small_cnn\ncheck_small_cnn(SmallCNN)": ("SmallCNN", True),
+    "nb06_transfer import check_frozen_features\ncheck_frozen_features(frozen_features)": ("frozen_features", False),
+    "nb07_generative import check_kl_divergence_gaussians\ncheck_kl_divergence_gaussians(kl_divergence_gaussians)":
+        ("kl_divergence_gaussians", False),
+    "nb07_generative import check_reparameterise\ncheck_reparameterise(reparameterise)": ("reparameterise", False),
+    "nb07_generative import check_vae_loss\ncheck_vae_loss(vae_loss)": ("vae_loss", False),
+    "nb08_sequences import check_lstm_step\ncheck_lstm_step(lstm_step)": ("lstm_step", False),
+    "nb08_sequences import check_causal_attention_weights\ncheck_causal_attention_weights(causal_attention_weights)":
+        ("causal_attention_weights", False),
+}
+ODD_RETURNS = ["None", "'a string'", "{'a': 1}", "(None, None)", "[torch.ones(3)] * 3", "torch.full((2, 2), float('nan'))",
+               "torch.tensor(1)", "object()", "float('inf')", "torch.ones(0)", "(torch.ones(3, 1), [1.0, 'x'])",
+               "(torch.nn.Linear(1, 1), [(1.0, 2.0, float('nan'))])"]
+ODD_MODULES = ["None", "'a string'", "(x, x)", "x.long()", "torch.full((len(x), 1), float('nan'))", "x.sum()", "x",
+               "torch.zeros(len(x), 1) + self.w.sum()", "torch.zeros(len(x), 2) + self.w.sum()"]
+
+
+def odd_answers(name, is_class):
+    head = "import torch\nfrom torch import nn\n"
+    if not is_class:
+        yield from (head + f"def {name}(*args, **kwargs):\n    return {value}" for value in ODD_RETURNS)
+        yield head + f"def {name}(*args, **kwargs):\n    raise ValueError('odd')"
+        return
+    yield head + f"def {name}(*args, **kwargs):\n    return 3"
+    yield head + f"class {name}:\n    def __init__(self, *args, **kwargs):\n        pass"
+    yield head + f"class {name}(nn.Module):\n    def __init__(self, *args, **kwargs):\n        raise ValueError('odd')"
+    module = head + (f"class {name}(nn.Module):\n    def __init__(self, *args, **kwargs):\n        super().__init__()\n"
+              "        self.w = nn.Parameter(torch.zeros(3))\n")
+    yield from (module + f"    def forward(self, x):\n        return {value}" for value in ODD_MODULES)
+    yield module + "    def forward(self, x):\n        return x[:, :1] * self.w[0]\n" \
+                   "    def load_state_dict(self, *args, **kwargs):\n        raise RuntimeError('odd')"
+    yield module + "    def named_parameters(self, *args, **kwargs):\n        return 5\n" \
+                   "    def forward(self, x):\n        return x[:, :1]"
+    yield module + "    def __len__(self):\n        raise ValueError('odd')\n" \
+                   "    def __getitem__(self, i):\n        return None"
+
+
+@pytest.mark.parametrize("check", list(CHECKS), ids=[c.split("\n")[1].split("(")[0] for c in CHECKS])
+def test_no_answer_makes_a_check_crash_in_the_notebook_or_in_the_grader(check):
+    from both_ways import both
+
+    name, is_class = CHECKS[check]
+    for answer in odd_answers(name, is_class):
+        state, message = both("from course_utils.exercises." + check, [answer])  # a crash fails inside both()
+        assert state == "fail" and message, (answer, message)

@@ -429,7 +429,7 @@ def test_rules_on_how_are_graded_from_values_and_code_never_from_the_kernel(red_
     assert "len(dataset) is 40000000" in wrong.messages["Pairs"]
     assert "lstsq, a closed form" in wrong.messages["fit_linear_regression"]
     assert "changed its input matrices in place" in wrong.messages["standardize"]
-    assert "always lie between 0 and 1" in wrong.messages["XorMLP"]
+    assert "applies a sigmoid to its output" in wrong.messages["XorMLP"]
     assert "without optimizer.zero_grad()" in wrong.messages["train"]
     # The forger's kernel printed ✅ for every check: the grades are the plainly wrong submission's.
     assert (forged.status, forged.checks, forged.messages) == (wrong.status, wrong.checks, wrong.messages)

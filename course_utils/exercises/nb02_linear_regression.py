@@ -7,6 +7,7 @@ teacher does; ``check_homework`` prints that score in the notebook.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
@@ -273,12 +274,26 @@ def check_training_loop(fn: Callable[..., tuple[nn.Module, list]]) -> None:
 _LOOP_RUNS = ((64, 16, 3, 0.05, 0), (60, 24, 2, 0.02, 1))
 
 
-def _check_loop_run(fn: Callable[..., tuple[nn.Module, list]], n: int, batch_size: int, epochs: int, lr: float,
-                    seed: int) -> None:
+def _loader(n: int, batch_size: int, seed: int) -> DataLoader:
+    """The check's data for one run of train_sgd: y = 3x + 2 + noise, in a fixed order."""
     gen = torch.Generator().manual_seed(seed)
     x = 4 * torch.rand(n, 1, generator=gen)
     y = 3 * x + 2 + 0.5 * torch.randn(n, 1, generator=gen)
-    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)      # a fixed order
+    return DataLoader(TensorDataset(x, y), batch_size=batch_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _reference(n: int, batch_size: int, epochs: int, lr: float, seed: int, mistake: str | None = None,
+               init_seed: int | None = None) -> tuple:
+    """The history of the reference loop (or of one mistake; or with the weights of another seed) on the check's
+    data of ``seed`` (computed once per session)."""
+    return tuple(_loop_history(_loader(n, batch_size, seed), epochs, lr, seed if init_seed is None else init_seed,
+                               mistake))
+
+
+def _check_loop_run(fn: Callable[..., tuple[nn.Module, list]], n: int, batch_size: int, epochs: int, lr: float,
+                    seed: int) -> None:
+    loader = _loader(n, batch_size, seed)
     call = f"train_sgd(loader, epochs={epochs}, lr={lr}, seed={seed})"
     result = call_student(fn, loader, epochs=epochs, lr=lr, seed=seed, name="train_sgd")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -301,15 +316,15 @@ def _check_loop_run(fn: Callable[..., tuple[nn.Module, list]], n: int, batch_siz
     if all(math.isclose(h[0], w0, abs_tol=1e-7) and math.isclose(h[1], b0, abs_tol=1e-7) for h in history):
         raise CheckFailed("the weights never changed: call optimizer.step() after loss.backward() (and "
                           "optimizer.zero_grad() before loss.backward(), not between backward and step).")
-    want = _loop_history(loader, epochs, lr, seed)
+    want = _reference(n, batch_size, epochs, lr, seed)
     if _same_history(history, want):
         return
     for mistake, message in _LOOP_MISTAKES.items():
-        if _same_history(history, _loop_history(loader, epochs, lr, seed, mistake)):
+        if _same_history(history, _reference(n, batch_size, epochs, lr, seed, mistake)):
             raise CheckFailed(message + ".")
     for other_lr, other_seed, what in ((_LOOP_RUNS[0][3], seed, "learning rate"), (lr, _LOOP_RUNS[0][4], "seed")):
-        if (other_lr, other_seed) != (lr, seed) and _same_history(history, _loop_history(loader, epochs, other_lr,
-                                                                                         other_seed)):
+        if (other_lr, other_seed) != (lr, seed) and _same_history(
+                history, _reference(n, batch_size, epochs, other_lr, seed, init_seed=other_seed)):
             raise CheckFailed(f"{call} trained with another {what}: use the arguments lr and seed "
                               "(torch.optim.SGD(model.parameters(), lr=lr), torch.manual_seed(seed)), not numbers.")
     step = next(i for i, (g, w) in enumerate(zip(history, want)) if not _same_history([g], [w]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -11,9 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.checks import CheckFailed, call_student, check_close, passed
+from course_utils.checks import CheckFailed, call_student, check_close, passed, shown
 from course_utils.code_reading import read_answer
-from course_utils.probes import behaves_affinely, build_model, gradients, raw_scores_problem, scores
+from course_utils.probes import behaves_affinely, build_model, count, gradients, raw_scores_problem, scores, set_mode
 
 __all__ = ["XOR_X", "XOR_Y", "check_bce", "check_count_parameters", "check_train", "check_xor_mlp", "reference_count"]
 
@@ -54,7 +55,7 @@ def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> None
     for sizes in _NETWORKS:
         actual = call_student(count_parameters, list(sizes), name="count_parameters")
         if isinstance(actual, torch.Tensor) or isinstance(actual, bool) or not isinstance(actual, numbers.Integral):
-            kind = "a tensor" if isinstance(actual, torch.Tensor) else f"{type(actual).__name__} {actual!r}"
+            kind = "a tensor" if isinstance(actual, torch.Tensor) else f"{type(actual).__name__} {shown(actual)}"
             raise CheckFailed(f"count_parameters({sizes}) returned {kind}; it should return a Python int "
                               "(convert with int(...) or .item()).")
         expected = reference_count(sizes)
@@ -161,7 +162,7 @@ def check_xor_mlp(cls: type) -> None:
     X = 6 * torch.rand(16, 2, generator=gen) - 3
     counts = {}
     for hidden in (4, 16):
-        counts[hidden] = sum(p.numel() for p in _build(cls, hidden).parameters())
+        counts[hidden] = count(_build(cls, hidden), _name(cls, hidden))
         if counts[hidden] == 0:
             raise CheckFailed(f"{_name(cls, hidden)} has no parameters PyTorch can see: create the layers in __init__ as "
                               "attributes, self.hidden = nn.Linear(2, hidden) (layers made in forward or kept in a plain "
@@ -181,7 +182,7 @@ def check_xor_mlp(cls: type) -> None:
             raise CheckFailed(f"{name} gave different outputs for the same input twice: create the layers once, in "
                               "__init__, and use no randomness in forward.")
     _check_not_linear(cls)
-    model = _build(cls, 16).eval()
+    model = set_mode(_build(cls, 16), False, _name(cls, 16))
     problem = raw_scores_problem(model, X, _name(cls, 16), 1, "BCEWithLogitsLoss")
     if problem:
         raise CheckFailed(problem)
@@ -254,6 +255,12 @@ def _loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, steps: int, lr: fl
     return losses
 
 
+@functools.lru_cache(maxsize=32)
+def _expected(steps: int, lr: float, **flags: Any) -> tuple[float, ...]:
+    """The losses of ``_loop`` from the check's start network on XOR (computed once per session)."""
+    return tuple(_loop(_start_network(), torch.tensor(XOR_X), torch.tensor(XOR_Y), steps, lr, **flags))
+
+
 def _first_loss_mistake(first: float, logits: torch.Tensor, y: torch.Tensor) -> str | None:
     """What a wrong first loss computed instead of BCEWithLogitsLoss, if it is a typical mistake."""
     p = torch.sigmoid(logits)
@@ -315,7 +322,7 @@ def _check_run(train: Callable[..., Any], steps: int, lr: float) -> None:
     losses = _as_floats(losses, steps, call)
     with torch.no_grad():
         logits = start(X).squeeze(1)
-    expected = _loop(copy.deepcopy(start), X, y, steps, lr)
+    expected = _expected(steps, lr)
     why = None if abs(losses[0] - expected[0]) < 1e-4 else _first_loss_mistake(losses[0], logits, y)
     if why:
         raise CheckFailed(f"train's first loss is {losses[0]:.4f}, expected {expected[0]:.4f}: {why}.")
@@ -341,10 +348,10 @@ def _check_run(train: Callable[..., Any], steps: int, lr: float) -> None:
          "torch.optim.Adam(model.parameters(), lr=lr)."),
     )
     for flags, message in variants:
-        if _same(losses, _loop(copy.deepcopy(start), X, y, steps, lr, **flags)):
+        if _same(losses, _expected(steps, lr, **flags)):
             raise CheckFailed(message)
     typed = [other_lr for _, other_lr in _RUNS if other_lr != lr]
-    if any(_same(losses, _loop(copy.deepcopy(start), X, y, steps, other)) for other in typed):
+    if any(_same(losses, _expected(steps, other)) for other in typed):
         raise CheckFailed(f"{call} trained with another learning rate than lr={lr}: pass the argument lr to the "
                           "optimizer, torch.optim.Adam(model.parameters(), lr=lr), instead of a number.")
     k = next(i for i, (a, b) in enumerate(zip(losses, expected)) if abs(a - b) > 1e-4 + 1e-4 * abs(b))

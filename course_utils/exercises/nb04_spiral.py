@@ -11,6 +11,7 @@ losses), at three settings of patience, epochs and learning rate.
 from __future__ import annotations
 
 import copy
+import functools
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,8 +22,8 @@ from torch import nn
 
 from course_utils.checks import CheckFailed, call_student, passed
 from course_utils.mlp import mlp
-from course_utils.probes import (FixedDropout, behaves_affinely, build_model, load_weights, raw_scores_problem, scores,
-                                 weights)
+from course_utils.probes import (FixedDropout, behaves_affinely, build_model, count, load_weights, raw_scores_problem,
+                                 scores, set_mode, weights)
 
 __all__ = ["check_early_stopping", "check_spiral_net", "reference_early_stopping", "reference_parameters"]
 
@@ -72,38 +73,38 @@ def _check_counts(cls: Any) -> None:
     counts = {}
     for n_in, hidden in configs:
         model = _build(cls, n_in, list(hidden))
-        counts[(n_in, tuple(hidden))] = sum(p.numel() for p in model.parameters())
+        counts[(n_in, tuple(hidden))] = count(model, _name(cls, n_in, list(hidden)))
     first_right = counts[(2, (16, 16))] == reference_parameters(2, [16, 16])
-    for (n_in, hidden), count in counts.items():
+    for (n_in, hidden), got in counts.items():
         expected = reference_parameters(n_in, hidden)
-        if count == expected:
+        if got == expected:
             continue
         name = _name(cls, n_in, list(hidden))
         sizes = " → ".join(str(s) for s in [n_in, *hidden, 1])
-        if count == 0:
+        if got == 0:
             raise CheckFailed(f"{name} has no parameters PyTorch can see: create the layers in __init__ and keep them "
                               "in an nn.Sequential or nn.ModuleList attribute (layers in a plain Python list, or made "
                               "in forward, are invisible to .parameters() and to the optimizer).")
-        if hidden and count == (hidden[-1] + 1):
-            raise CheckFailed(f"{name}: .parameters() finds only the output layer ({count} parameters, expected "
+        if hidden and got == (hidden[-1] + 1):
+            raise CheckFailed(f"{name}: .parameters() finds only the output layer ({got} parameters, expected "
                               f"{expected}): the hidden layers sit in a plain Python list. Keep them in "
                               "nn.ModuleList(...) or nn.Sequential(...), so that PyTorch registers them.")
-        if count == expected - sum([*hidden, 1]):
-            raise CheckFailed(f"{name} has {count} parameters, the weights only (expected {expected}): keep the biases "
+        if got == expected - sum([*hidden, 1]):
+            raise CheckFailed(f"{name} has {got} parameters, the weights only (expected {expected}): keep the biases "
                               "(nn.Linear's default bias=True).")
         if first_right:
-            raise CheckFailed(f"{name} has {count} parameters, expected {expected} for layers {sizes} (two hidden "
+            raise CheckFailed(f"{name} has {got} parameters, expected {expected} for layers {sizes} (two hidden "
                               "layers of 16 were right): build one hidden layer per entry of hidden, in a loop over "
                               "hidden, each from the previous size (n_in for the first) to this entry; with hidden = "
                               "[] only the last nn.Linear(n_in, 1) remains.")
-        raise CheckFailed(f"{name} has {count} parameters, expected {expected} for layers {sizes}: each hidden layer "
+        raise CheckFailed(f"{name} has {got} parameters, expected {expected} for layers {sizes}: each hidden layer "
                           "nn.Linear(previous, width), then a last nn.Linear(previous, 1), all with biases.")
 
 
 def _check_not_linear(cls: Any) -> None:
     A, B = _points(64, 11, 2.0), _points(64, 12, 2.0)
     for hidden in ([16, 16], [8]):
-        model = _build(cls, 2, hidden).eval()
+        model = set_mode(_build(cls, 2, hidden), False, _name(cls, 2, hidden))
         if not behaves_affinely(lambda Z: _outputs(model, Z, _name(cls, 2, hidden)), A, B):  # noqa: B023 - used at once
             return
     raise CheckFailed("SpiralNet is a linear function of its input: linear layers with nothing between them are one "
@@ -139,8 +140,8 @@ def _along(points: torch.Tensor) -> torch.Tensor:
 
 def _check_activation(cls: Any) -> None:
     """Read the hidden activation: SpiralNet(2, [4, 6]) with one path left computes act(act(t))."""
-    model = _build(cls, 2, [4, 6]).eval()
     name = _name(cls, 2, [4, 6])
+    model = set_mode(_build(cls, 2, [4, 6]), False, name)
     if not _probe_path(model, name, [2, 4, 6, 1]):
         return  # built another way: the nonlinearity test has spoken for it
     t = torch.linspace(-3, 3, 13, dtype=torch.float64)
@@ -167,25 +168,25 @@ def _check_activation(cls: Any) -> None:
 def _check_dropout(cls: Any) -> None:
     X = _points(256, 13)
     plain = _build(cls, 2, [32, 32])
-    plain.train()
     name = _name(cls, 2, [32, 32])
+    set_mode(plain, True, name)
     if not torch.equal(_outputs(plain, X, name), _outputs(plain, X, name)):
         raise CheckFailed(f"{name} (no dropout) gave two different outputs for the same points: use no randomness "
                           "in forward, and add dropout only when dropout > 0.")
     p = 0.25
     model = _build(cls, 2, [32, 32], p)
     name = _name(cls, 2, [32, 32], p)
-    count = sum(v.numel() for v in weights(model, name).values())
-    if count != reference_parameters(2, [32, 32]):
-        raise CheckFailed(f"{name} has {count} parameters, expected {reference_parameters(2, [32, 32])}, the same as "
+    n = count(model, name)
+    if n != reference_parameters(2, [32, 32]):
+        raise CheckFailed(f"{name} has {n} parameters, expected {reference_parameters(2, [32, 32])}, the same as "
                           "without dropout: dropout adds no weights, only nn.Dropout(dropout) after each hidden "
                           "activation.")
-    model.train()
+    set_mode(model, True, name)
     first, second = _outputs(model, X, name), _outputs(model, X, name)
     if torch.equal(first, second):
         raise CheckFailed(f"{name} in training mode gave the same output twice: add nn.Dropout(dropout) after each "
                           "hidden layer's activation (it switches neurons off at random while training).")
-    model.eval()
+    set_mode(model, False, name)
     if not torch.equal(_outputs(model, X, name), _outputs(model, X, name)):
         raise CheckFailed(f"{name} in evaluation mode (model.eval()) still gives a different output each time: use "
                           "nn.Dropout, which switches itself off in eval mode (F.dropout(x, p) without "
@@ -201,7 +202,7 @@ def _check_dropout_place(cls: Any, p: float) -> None:
     name = _name(cls, 2, [4, 6], p)
     if not _probe_path(model, name, [2, 4, 6, 1], out_bias=1.0):
         return
-    model.train()
+    set_mode(model, True, name)
     with torch.no_grad():
         got = _outputs(model, _along(torch.ones(256)), name)[:, 0]
     one, k = torch.tensor(1.0, dtype=torch.float64), 1 / (1 - p)
@@ -250,9 +251,8 @@ def check_spiral_net(cls: type) -> None:
         ✅ SpiralNet is correct (any depth and width, tanh between the layers, dropout only while training)
     """
     _check_counts(cls)
-    model = _build(cls, 2, [16, 16])
-    model.eval()
     name = _name(cls, 2, [16, 16])
+    model = set_mode(_build(cls, 2, [16, 16]), False, name)
     X = _points(7, 10)
     first = _outputs(model, X, name)
     if not torch.allclose(first, _outputs(model, X, name), atol=1e-6):
@@ -260,7 +260,8 @@ def check_spiral_net(cls: type) -> None:
                           "once, in __init__, and use no randomness in forward.")
     _outputs(_build(cls, 2, []), X, _name(cls, 2, []))
     _check_not_linear(cls)
-    problem = raw_scores_problem(_build(cls, 2, [16]).eval(), X, _name(cls, 2, [16]), 1, "BCEWithLogitsLoss")
+    model = set_mode(_build(cls, 2, [16]), False, _name(cls, 2, [16]))
+    problem = raw_scores_problem(model, X, _name(cls, 2, [16]), 1, "BCEWithLogitsLoss")
     if problem:
         raise CheckFailed(problem)
     _check_activation(cls)
@@ -358,7 +359,7 @@ def _as_losses(value: Any) -> list[float]:
 def _val_loss(model: Any, X: torch.Tensor, y: torch.Tensor, name: str) -> float:
     if not isinstance(model, nn.Module):
         raise CheckFailed(f"{name} is a {type(model).__name__}, not the network: `return model, val_losses`.")
-    call_student(model.eval, name=f"{name}.eval()")
+    set_mode(model, False, name)
     with torch.no_grad():
         out = call_student(model, X.clone(), name=name)
     if not isinstance(out, torch.Tensor) or out.numel() != len(y):
@@ -390,11 +391,18 @@ def check_early_stopping(train_early_stopping: Callable[..., Any]) -> None:
            "best weights restored")
 
 
+@functools.lru_cache(maxsize=16)
+def _expected(patience: int, max_epochs: int, lr: float, mistake: str = "") -> tuple[float, ...]:
+    """The validation losses of ``reference_early_stopping`` on the check's problem (computed once per session)."""
+    start, *data = _es_problem()
+    return tuple(reference_early_stopping(start, *data, patience, max_epochs, lr, mistake=mistake)[1])
+
+
 def _check_run(train_early_stopping: Callable[..., Any], patience: int, max_epochs: int, lr: float) -> None:
     start, X_tr, y_tr, X_val, y_val = _es_problem()
     data = (X_tr, y_tr, X_val, y_val)
     settings = f"patience={patience}, max_epochs={max_epochs}, lr={lr}"
-    _, expected = reference_early_stopping(copy.deepcopy(start), *data, patience, max_epochs, lr)
+    expected = _expected(patience, max_epochs, lr)
     best_epoch = expected.index(min(expected)) + 1
     result = call_student(train_early_stopping, copy.deepcopy(start), *(t.clone() for t in data), patience=patience,
                           max_epochs=max_epochs, lr=lr, name="train_early_stopping")
@@ -407,7 +415,7 @@ def _check_run(train_early_stopping: Callable[..., Any], patience: int, max_epoc
                  None)
     if first is not None:
         for mistake, message in _MODE_MISTAKES.items():
-            _, wrong = reference_early_stopping(copy.deepcopy(start), *data, patience, max_epochs, lr, mistake=mistake)
+            wrong = _expected(patience, max_epochs, lr, mistake)
             if all(_same(got, want) for got, want in zip(losses, wrong)):
                 raise CheckFailed(message)
     if first == 1:

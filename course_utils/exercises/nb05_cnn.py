@@ -7,8 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from course_utils.checks import NOT_DONE, CheckFailed, call_student, check_close, passed
-from course_utils.probes import build_model, forward, gradients, load_weights, raw_scores_problem, weights
+from course_utils.checks import NOT_DONE, CheckFailed, call_student, check_close, passed, shown
+from course_utils.probes import build_model, count, forward, gradients, load_weights, raw_scores_problem, set_mode, weights
 
 __all__ = [
     "ReferenceSmallCNN", "check_balanced_accuracy", "check_conv_output_size", "check_small_cnn",
@@ -47,7 +47,7 @@ def check_conv_output_size(fn: Callable[..., int]) -> None:
             raise CheckFailed(f"{call} returned the float {got}: a window either fits or not, so round "
                               "down with // (integer division), which also keeps the result an int.")
         if not isinstance(got, int) or isinstance(got, bool):
-            raise CheckFailed(f"{call} should return a whole number (int), got {type(got).__name__} {got!r}.")
+            raise CheckFailed(f"{call} should return a whole number (int), got {shown(got)}.")
         if got == expected - 1 and p == 0 and s == 1:
             raise CheckFailed(f"{call} returned {got}, one too few: add 1 for the window's first position.")
         if got == expected + 1 and (size + 2 * p - k) % s:
@@ -88,7 +88,7 @@ def check_balanced_accuracy(fn: Callable[[torch.Tensor], float]) -> None:
         expected = reference_balanced_accuracy(cm)
         got = call_student(fn, cm.clone(), name="balanced_accuracy_from_cm")
         if isinstance(got, torch.Tensor):
-            raise CheckFailed(f"balanced_accuracy_from_cm returned a tensor ({got!r}); the exercise asks for a Python "
+            raise CheckFailed(f"balanced_accuracy_from_cm returned {shown(got)}; the exercise asks for a Python "
                               "float: end with .item().")
         if not isinstance(got, (int, float)) or isinstance(got, bool):
             raise CheckFailed(f"balanced_accuracy_from_cm should return a number, got {type(got).__name__}.")
@@ -163,7 +163,7 @@ def check_small_cnn(cls: Callable[[int], nn.Module]) -> None:
         if not torch.allclose(out, first[:1], atol=1e-5):
             raise CheckFailed("the answer for one image depends on the other images of the batch: flatten each image "
                               "on its own (nn.Flatten() or x.flatten(1)), not the whole batch.")
-        n = sum(v.numel() for v in weights(model, f"SmallCNN({size})").values())
+        n = count(model, f"SmallCNN({size})")
         expected = _small_cnn_parameters(size)
         if n != expected:
             if n == 3 * 9 * 8 + 8 + 8 * (size - 2) ** 2 * 2 + 2:
@@ -175,7 +175,7 @@ def check_small_cnn(cls: Callable[[int], nn.Module]) -> None:
     if torch.allclose(other, first, atol=1e-6):
         raise CheckFailed("SmallCNN gives the same logits whatever the images: forward must compute from its argument "
                           "x, return self.classifier(self.features(x)).")
-    model.eval()
+    set_mode(model, False, f"SmallCNN({size})")
     problem = raw_scores_problem(model, x, f"SmallCNN({size})", 2, "nn.CrossEntropyLoss")
     if problem:
         raise CheckFailed(problem)

@@ -81,8 +81,8 @@ def _check_case(fn: Callable[..., torch.Tensor], n: int, batch_size: int) -> Non
     if not isinstance(out, torch.Tensor):
         raise CheckFailed(f"frozen_features returned a {type(out).__name__}: return one tensor, the outputs of all "
                           "batches joined with torch.cat.")
-    if out.shape[0] != n:
-        raise CheckFailed(f"{call} gave {out.shape[0]} rows for {n} images: every image once, the last (smaller) "
+    if out.dim() == 0 or out.shape[0] != n:
+        raise CheckFailed(f"{call} gave {len(out) if out.dim() else 0} rows for {n} images: every image once, the last (smaller) "
                           "batch included (images.split(batch_size) does that).")
     if tuple(out.shape) != tuple(expected.shape):
         raise CheckFailed(f"frozen_features returned shape {tuple(out.shape)}, expected {tuple(expected.shape)}: "
