@@ -52,6 +52,8 @@ from typing import Any
 
 import torch
 
+from course_utils.code_reading import read_answer
+
 __all__ = ["NOT_DONE", "RAW_ERRORS", "CheckFailed", "advise", "call_student", "check_close", "check_tensor", "passed",
            "likely_cause", "runs_elsewhere"]
 
@@ -263,6 +265,27 @@ def check_close(actual: Any, expected: float, *, name: str = "your answer",
                           f"(off by {abs(actual - expected):.3g}; allowed {atol:g} + {rtol:g}·|expected|).")
     if not quiet:
         passed(name)
+
+
+def rule_on_how(answer: Any, name: str, why: str, *patterns: str, loops: bool = False) -> None:
+    """Apply a rule on how ``answer`` computes, decided from its code as ``course_utils.code_reading`` reads it
+    (the same in the notebook and in the grader): fail with the reading's problem when it cannot read it, and
+    with ``why`` (its ``{use}`` filled in with what was found) when the code uses what ``patterns`` match or,
+    with ``loops``, when it loops in Python.
+
+    Example:
+        >>> def bce(p, y):
+        ...     return torch.nn.functional.binary_cross_entropy(p, y)
+        >>> rule_on_how(bce, "bce", "bce calls {use}", "torch.*binary_cross_entropy*")
+        Traceback (most recent call last):
+        course_utils.checks.CheckFailed: bce calls torch.nn.functional.binary_cross_entropy on line 2 of bce
+    """
+    reading = read_answer(answer, name)
+    if reading.problem:
+        raise CheckFailed(reading.problem)
+    found = reading.loops() if loops else reading.uses(*patterns)
+    if found:
+        raise CheckFailed(why.format(use=found[0]))
 
 
 def runs_elsewhere(answer: Any) -> bool:

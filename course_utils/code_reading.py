@@ -31,17 +31,17 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-__all__ = ["Reading", "Use", "as_python", "read_answer", "read_cells"]
+__all__ = ["Call", "Reading", "Use", "as_python", "canonical", "read_answer", "read_cells"]
 
 #: Libraries whose objects a reading may look up (never a student's module): to name what an alias is.
 _LIBRARIES = ("torch", "numpy", "scipy", "sklearn", "math", "functools", "itertools", "operator", "builtins",
               "course_utils", "torchvision", "copy", "statistics")
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 _LOOPS = {ast.For: "a for loop", ast.AsyncFor: "a for loop", ast.While: "a while loop",
           ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
           ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator expression"}
 _LOOPING_CALLS = ("builtins.map", "builtins.filter", "functools.reduce", "itertools.*")
-_HELPERS_LIMIT = 50
+_HELPERS_LIMIT = 50  # definitions read for one answer
+_NAMES_LIMIT = 64  # qualified names one expression may stand for (aliases of aliases multiply them)
 
 
 def as_python(source: str) -> str:
@@ -120,9 +120,10 @@ class Reading:
     turns it into a failure, so code the reading cannot follow never passes unseen.
     """
 
-    def __init__(self, name: str, notebook: _Notebook, answer: _Binding | None, problem: str | None = None,
+    def __init__(self, name: str, notebook: _Notebook, answer: _Binding | None,
                  namespace: dict[str, Any] | None = None):
-        self.name, self.notebook, self.problem = name, notebook, problem
+        self.name, self.notebook = name, notebook
+        self.problem: str | None = None
         self.namespace = namespace or {}  # outside a notebook: the answer's globals, for names no cell binds
         self.definitions: dict[str, _Binding] = {}
         self._uses: list[Use] = []
@@ -130,7 +131,7 @@ class Reading:
         self._loops: list[Use] = []
         self._unreadable: list[Use] = []
         if answer is None:
-            self.problem = problem or f"the check cannot find the code of {name}: define it with `def` in the notebook"
+            self.problem = f"the check cannot find the code of {name}: define it with `def` in the notebook"
         elif answer.kind == "import":
             self.problem = (f"{name} is imported (from {answer.imported.rpartition('.')[0] or 'another file'}), not "
                             "written in the notebook: the check cannot read how it computes. Write it in the notebook.")
@@ -139,11 +140,6 @@ class Reading:
             if self._unreadable:
                 self.problem = (f"{name} runs code the check cannot read ({self._unreadable[0]}): write the "
                                 "computation as plain code.")
-
-    @property
-    def found(self) -> bool:
-        """Whether the answer's code was found and can be read."""
-        return self.problem is None
 
     def uses(self, *patterns: str, live: bool = False) -> list[Use]:
         """What the code refers to that matches one of ``patterns`` (``fnmatch`` on what it resolves to, e.g.
@@ -258,6 +254,10 @@ class _Scope:
 
     def resolve(self, node: ast.AST | None, depth: int = 0) -> set[str]:
         """The qualified names ``node`` may stand for (``"?.attr"``: an attribute of something unknown)."""
+        found = self._resolve(node, depth)
+        return found if len(found) <= _NAMES_LIMIT else set(sorted(found)[:_NAMES_LIMIT])
+
+    def _resolve(self, node: ast.AST | None, depth: int) -> set[str]:
         if depth > 20 or node is None:
             return set()
         if isinstance(node, ast.Name):

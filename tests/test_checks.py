@@ -214,3 +214,69 @@ def test_no_answer_makes_a_check_crash_in_the_notebook_or_in_the_grader(check):
     for answer in odd_answers(name, is_class):
         state, message = both("from course_utils.exercises." + check, [answer])  # a crash fails inside both()
         assert state == "fail" and message, (answer, message)
+
+
+RIGHT = {  # one right answer per check, the cells a student would write
+    "column_sums": "def column_sums(m):\n    return m.sum(dim=0)",
+    "numpy_to_device": "def numpy_to_device(a, device):\n    return torch.from_numpy(a).float().to(device)",
+    "pairwise_sq_distances": "def pairwise_sq_distances(A, B):\n    return ((A[:, None] - B[None]) ** 2).sum(-1)",
+    "derivative": "def derivative(f, x0):\n    x = torch.tensor(x0, requires_grad=True)\n    f(x).backward()\n"
+                  "    return x.grad.item()",
+    "rmse": "def rmse(y_hat, y):\n    return ((y_hat - y) ** 2).mean().sqrt()",
+    "mse_gradients": "def mse_gradients(X, y, w, b):\n    e = X @ w + b - y\n    return 2 * X.T @ e / len(y), 2 * e.mean()",
+    "standardize": "def standardize(X_train, X_test):\n    m, s = X_train.mean(0), X_train.std(0)\n"
+                   "    return (X_train - m) / s, (X_test - m) / s",
+    "RegressionData": "class RegressionData(torch.utils.data.Dataset):\n    def __init__(self, X, y):\n"
+                      "        self.X, self.y = X, y\n    def __len__(self):\n        return len(self.X)\n"
+                      "    def __getitem__(self, i):\n        return self.X[i], self.y[i]",
+    "train_sgd": "device = 'cpu'\ndef train_sgd(loader, epochs, lr, scheduler_gamma=None, seed=0):\n"
+                 "    torch.manual_seed(seed)\n    model = nn.Linear(1, 1)\n"
+                 "    optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n    history = []\n"
+                 "    for epoch in range(epochs):\n        for xb, yb in loader:\n"
+                 "            loss = nn.functional.mse_loss(model(xb), yb)\n            optimizer.zero_grad()\n"
+                 "            loss.backward()\n            optimizer.step()\n"
+                 "            history.append((model.weight.item(), model.bias.item(), loss.item()))\n"
+                 "    return model, history",
+    "count_parameters": "def count_parameters(sizes):\n    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))",
+    "bce": "def bce(p, y):\n    return -(y * p.log() + (1 - y) * (1 - p).log()).mean()",
+    "XorMLP": "class XorMLP(nn.Module):\n    def __init__(self, hidden):\n        super().__init__()\n"
+              "        self.net = nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, 1))\n"
+              "    def forward(self, x):\n        return self.net(x)",
+    "train": "def train(model, X, y, steps, lr):\n    opt = torch.optim.Adam(model.parameters(), lr=lr)\n    losses = []\n"
+             "    for _ in range(steps):\n        loss = nn.functional.binary_cross_entropy_with_logits(model(X).squeeze(1), y)\n"
+             "        opt.zero_grad()\n        loss.backward()\n        opt.step()\n        losses.append(loss.item())\n"
+             "    return losses",
+    "SpiralNet": "from course_utils.mlp import mlp\nclass SpiralNet(nn.Module):\n"
+                 "    def __init__(self, n_in, hidden, dropout=0.0):\n        super().__init__()\n"
+                 "        self.net = mlp(n_in, hidden, dropout=dropout)\n    def forward(self, x):\n        return self.net(x)",
+    "train_early_stopping": "from course_utils.exercises.nb04_spiral import reference_early_stopping as "
+                            "train_early_stopping",
+    "conv_output_size": "def conv_output_size(size, kernel_size, stride=1, padding=0):\n"
+                        "    return (size + 2 * padding - kernel_size) // stride + 1",
+    "balanced_accuracy_from_cm": "def balanced_accuracy_from_cm(cm):\n    return (cm.diag() / cm.sum(1)).mean().item()",
+    "SmallCNN": "from course_utils.exercises.nb05_cnn import ReferenceSmallCNN as SmallCNN",
+    "frozen_features": "from course_utils.exercises.nb06_transfer import reference_frozen_features as frozen_features",
+    "kl_divergence_gaussians": "from course_utils.exercises.nb07_generative import "
+                               "reference_kl_divergence_gaussians as kl_divergence_gaussians",
+    "reparameterise": "def reparameterise(mu, logvar, eps):\n    return mu + torch.exp(0.5 * logvar) * eps",
+    "vae_loss": "from course_utils.exercises.nb07_generative import reference_vae_loss as vae_loss",
+    "lstm_step": "def lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh):\n"
+                 "    i, f, g, o = (x @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=1)\n"
+                 "    c = f.sigmoid() * c + i.sigmoid() * g.tanh()\n    return o.sigmoid() * c.tanh(), c",
+    "causal_attention_weights": "def causal_attention_weights(q, k):\n    T = q.shape[1]\n"
+                                "    s = q @ k.transpose(1, 2) / q.shape[-1] ** 0.5\n"
+                                "    return s.masked_fill(torch.ones(T, T).triu(1).bool(), float('-inf')).softmax(-1)",
+}
+
+
+@pytest.mark.parametrize("check", list(CHECKS), ids=[c.split("\n")[1].split("(")[0] for c in CHECKS])
+def test_every_check_passes_a_right_answer_in_the_notebook_and_in_the_grader(check):
+    from both_ways import both
+
+    from test_exercises_nb02_linear_regression import HW_FIT, homework
+
+    name, _ = CHECKS[check]
+    cells = homework(HW_FIT, epochs=18) if name == "fit_linear_regression" else [
+        "import torch\nfrom torch import nn\n", RIGHT[name]]
+    state, printed = both("from course_utils.exercises." + check, cells)
+    assert state == "pass" and "✅" in printed, printed

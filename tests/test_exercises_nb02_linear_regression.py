@@ -1,5 +1,6 @@
 """The checks and the homework grader of notebook 02 accept right answers and reject wrong ones."""
 
+import inspect
 import re
 import textwrap
 
@@ -344,15 +345,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 MY_SEED = 7
-
-class Pairs(Dataset):
-    def __init__(self, X, y):
-        self.X, self.y = X, y
-    def __len__(self):
-        return len(self.X)
-    def __getitem__(self, i):
-        return self.X[i], self.y[i]
-"""
+""" + inspect.getsource(Pairs)
 HW_FIT = """def fit_linear_regression(X_train, y_train, seed):
     torch.manual_seed(seed)
     mean, std = X_train.mean(0), X_train.std(0)

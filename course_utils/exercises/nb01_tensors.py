@@ -8,8 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, passed
-from course_utils.code_reading import read_answer
+from course_utils.checks import CheckFailed, call_student, check_close, check_tensor, passed, rule_on_how
 
 __all__ = ["check_derivative", "check_numpy_to_device", "check_pairwise_sq_distances"]
 
@@ -57,14 +56,9 @@ def check_pairwise_sq_distances(fn: Callable[[torch.Tensor, torch.Tensor], torch
     big_result = call_student(fn, big_A.clone(), big_B.clone(), name="pairwise_sq_distances")
     check_tensor(big_result, ((big_A[:, None] - big_B[None]) ** 2).sum(-1),
                  name="pairwise_sq_distances for a (16, 5) and a (12, 5) input", atol=1e-4, quiet=True)
-    reading = read_answer(fn, "pairwise_sq_distances")
-    if reading.problem:
-        raise CheckFailed(reading.problem)
-    loops = reading.loops()
-    if loops:
-        raise CheckFailed(f"pairwise_sq_distances gives the right values but uses a Python loop ({loops[0]}). Remove "
-                          "the loop: A[:, None, :] - B[None, :, :] pairs every row of A with every row of B in one "
-                          "operation.")
+    rule_on_how(fn, "pairwise_sq_distances", "pairwise_sq_distances gives the right values but uses a Python loop "
+                "({use}). Remove the loop: A[:, None, :] - B[None, :, :] pairs every row of A with every row of B in "
+                "one operation.", loops=True)
     passed("pairwise_sq_distances", "shape (4, 3), no loops needed")
 
 

@@ -20,7 +20,8 @@ from torch import nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from course_utils.checks import CheckFailed, advise, call_student, check_close, check_tensor, passed, runs_elsewhere
+from course_utils.checks import (CheckFailed, advise, call_student, check_close, check_tensor, passed, rule_on_how,
+                                 runs_elsewhere)
 from course_utils.code_reading import read_answer
 
 __all__ = [
@@ -79,13 +80,8 @@ def check_mse_gradients(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) ->
         >>> check_mse_gradients(grads)
         ✅ mse_gradients is correct (equal to autograd's)
     """
-    reading = read_answer(fn, "mse_gradients")
-    if reading.problem:
-        raise CheckFailed(reading.problem)
-    used = reading.uses(*_AUTOGRAD)
-    if used:
-        raise CheckFailed(f"mse_gradients used autograd ({used[0]}); the exercise asks for the formulas: "
-                          "e = X @ w + b - y, grad_w = 2 X^T e / n, grad_b = 2 mean(e).")
+    rule_on_how(fn, "mse_gradients", "mse_gradients used autograd ({use}); the exercise asks for the formulas: "
+                "e = X @ w + b - y, grad_w = 2 X^T e / n, grad_b = 2 mean(e).", *_AUTOGRAD)
     X, y, w, b = _problem()
     result = call_student(fn, X.clone(), y.clone(), w.clone(), b.clone(), name="mse_gradients")
     if not isinstance(result, (tuple, list)) or len(result) != 2:

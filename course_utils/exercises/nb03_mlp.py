@@ -12,8 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.checks import CheckFailed, call_student, check_close, passed, shown
-from course_utils.code_reading import read_answer
+from course_utils.checks import CheckFailed, call_student, check_close, passed, rule_on_how, shown
 from course_utils.probes import behaves_affinely, build_model, count, gradients, raw_scores_problem, scores, set_mode
 
 __all__ = ["XOR_X", "XOR_Y", "check_bce", "check_count_parameters", "check_train", "check_xor_mlp", "reference_count"]
@@ -45,13 +44,9 @@ def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> None
         >>> check_count_parameters(reference_count)
         ✅ count_parameters is correct
     """
-    reading = read_answer(count_parameters, "count_parameters")
-    if reading.problem:
-        raise CheckFailed(reading.problem)
-    built = reading.uses(*_LAYERS)
-    if built:
-        raise CheckFailed(f"count_parameters built PyTorch layers to count their parameters ({built[0]}); the "
-                          "exercise asks for the formula of section 4: each layer has (n_in + 1)·n_out parameters.")
+    rule_on_how(count_parameters, "count_parameters", "count_parameters built PyTorch layers to count their "
+                "parameters ({use}); the exercise asks for the formula of section 4: each layer has (n_in + 1)·n_out "
+                "parameters.", *_LAYERS)
     for sizes in _NETWORKS:
         actual = call_student(count_parameters, list(sizes), name="count_parameters")
         if isinstance(actual, torch.Tensor) or isinstance(actual, bool) or not isinstance(actual, numbers.Integral):
@@ -84,13 +79,8 @@ def check_bce(bce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None
     p = torch.tensor([0.9, 0.2, 0.6, 0.3])
     y = torch.tensor([1.0, 0.0, 0.0, 1.0])
     expected = _reference_bce(p, y).item()
-    reading = read_answer(bce, "bce")
-    if reading.problem:
-        raise CheckFailed(reading.problem)
-    used = reading.uses(*_TORCH_LOSSES)
-    if used:
-        raise CheckFailed(f"bce calls PyTorch's own loss ({used[0]}); the exercise asks for the formula: "
-                          "−mean(y·log p + (1−y)·log(1−p)).")
+    rule_on_how(bce, "bce", "bce calls PyTorch's own loss ({use}); the exercise asks for the formula: "
+                "−mean(y·log p + (1−y)·log(1−p)).", *_TORCH_LOSSES)
     p_in = p.clone().requires_grad_()
     actual = call_student(bce, p_in, y.clone(), name="bce")
     if not isinstance(actual, torch.Tensor):

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 import torch
 
-from course_utils.checks import CheckFailed, call_student, passed
-from course_utils.code_reading import read_answer
+from course_utils.checks import CheckFailed, call_student, passed, rule_on_how
 
 __all__ = [
     "check_causal_attention_weights", "check_lstm_step", "reference_causal_attention_weights",
@@ -23,13 +22,8 @@ _READY_ATTENTION = ("torch.*attention*", "torch.*Attention*", "torch.*Transforme
 
 def _refuse_ready_made(fn: Callable[..., object], name: str, ready: tuple[str, ...], what: str) -> None:
     """Stop an answer whose code uses PyTorch's ready-made version (read from its code, the same way when grading)."""
-    reading = read_answer(fn, name)
-    if reading.problem:
-        raise CheckFailed(reading.problem)
-    used = reading.uses(*ready)
-    if used:
-        raise CheckFailed(f"{name} uses PyTorch's own version ({used[0]}); the exercise asks you to write {what} "
-                          "yourself, with tensor operations (the check compares your result with PyTorch's).")
+    rule_on_how(fn, name, f"{name} uses PyTorch's own version ({{use}}); the exercise asks you to write {what} "
+                "yourself, with tensor operations (the check compares your result with PyTorch's).", *ready)
 
 
 def reference_lstm_step(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
