@@ -482,8 +482,10 @@ def read_cells(cells: list[str], name: str) -> Reading:
 def read_answer(answer: Any, name: str) -> Reading:
     """The reading of a student's answer (a function or a class) that the notebook calls ``name``.
 
-    Grading, the grader's handle gives the submitted cells before the check; in IPython, the
-    cells run so far hold it; elsewhere, the source file of the answer's code.
+    Grading, the grader's handle gives the submitted cells before the check, and the last one that
+    binds ``name`` defines it. In IPython, the cells run so far: the one that compiled the answer's
+    code holds it (or, for an answer not written in a cell, the last that binds ``name``).
+    Elsewhere, the source file of the answer's code.
 
     Example:
         >>> def double(x):
@@ -495,18 +497,29 @@ def read_answer(answer: Any, name: str) -> Reading:
     if hook is not None:
         given, cells = hook(answer)
         return read_cells([str(c) for c in cells], str(given or name))
-    shell = _ipython()
-    history = [str(c) for c in getattr(getattr(shell, "history_manager", None), "input_hist_parsed", [])]
-    if shell is not None and shell.user_ns.get(name) is answer:
-        return read_cells(history, name)
     code = _code_of(answer)
+    shell = _ipython()
+    if shell is not None:
+        ran = _cells_run(shell)
+        if code is None or code.co_filename not in ran:  # not written in a cell (imported, a partial...): by its name
+            return read_cells(list(ran.values()), name)
+        cells = list(ran.values())
+        notebook = _Notebook(cells)
+        return Reading(name, notebook, _locate(notebook.trees[list(ran).index(code.co_filename)], answer, code, name))
     text = "".join(linecache.getlines(code.co_filename)) if code is not None else ""
-    if not text:
-        return Reading(name, _Notebook([]), None)
-    cells = [c for c in history if c.strip() != text.strip()] + [text]
-    notebook = _Notebook(cells)
-    namespace = getattr(inspect.unwrap(answer), "__globals__", None) if shell is None else None
-    return Reading(name, notebook, _locate(notebook.trees[-1], answer, code, name), namespace=namespace)
+    notebook = _Notebook([text])
+    namespace = getattr(inspect.unwrap(answer), "__globals__", None)
+    return Reading(name, notebook, _locate(notebook.trees[0], answer, code, name) if text else None, namespace=namespace)
+
+
+def _cells_run(shell: Any) -> dict[str, str]:
+    """The code of each cell IPython ran, by the file name it compiled it under, in the order first run; also
+    where history is off (nbval runs cells with ``store_history=False``)."""
+    names = getattr(getattr(shell, "compile", None), "_filename_map", None)
+    if isinstance(names, dict):
+        return {name: "".join(linecache.getlines(name)) for name in names}
+    history = getattr(getattr(shell, "history_manager", None), "input_hist_parsed", [])
+    return {f"<cell {i}>": str(cell) for i, cell in enumerate(history)}
 
 
 def _library(obj: Any) -> bool:

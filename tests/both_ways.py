@@ -66,10 +66,10 @@ def notebook(check: str, cells: list[str]) -> tuple[str, str]:
     """The cells, then the check cell, run in an IPython shell: ``("pass", printed)`` or ``("fail", message)``."""
     printed = io.StringIO()
     with _kernel() as shell, contextlib.redirect_stdout(printed):
-        for cell in cells:
-            result = shell.run_cell(cell, store_history=True)
+        for cell in cells:  # as nbval runs them (Jupyter stores history, nbval does not: the reading needs neither)
+            result = shell.run_cell(cell, store_history=False)
             assert result.success, f"a cell of the answer failed: {result.error_before_exec or result.error_in_exec}"
-        result = shell.run_cell(check, store_history=True)
+        result = shell.run_cell(check, store_history=False)
     error = result.error_before_exec or result.error_in_exec
     if isinstance(error, CheckFailed):
         return "fail", _short(str(error))

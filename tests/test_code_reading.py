@@ -109,3 +109,11 @@ def test_in_ipython_the_answer_is_read_from_the_cells_it_ran_as_the_grader_reads
             return "bce", cells
 
     assert [str(u) for u in read_answer(Handle(), "bce").uses(*LOSSES)] == found(cells, "bce")
+
+
+def test_in_ipython_a_cell_run_again_is_read_as_the_answer_the_notebook_holds():
+    with _kernel() as shell:
+        for cell in (HEAD, "def bce(p, y):\n    return nn.BCELoss()(p, y)", "def bce(p, y):\n    return -(y * p.log()).mean()",
+                     "def bce(p, y):\n    return nn.BCELoss()(p, y)"):  # the first answer's cell, run again last
+            assert shell.run_cell(cell, store_history=False).success
+        assert found_in(shell.user_ns["bce"]) == ["nn.BCELoss (torch.nn.BCELoss) on line 2 of bce"]
