@@ -27,15 +27,17 @@ The check author's contract
    the notebook ran or the grader was handed. The message names what it found (a ``Use``: what
    it is, as written, on which line of which definition). Code the reading cannot follow
    (``exec`` of a computed string, ``getattr`` with a computed name, an answer imported from a
-   file) fails with its ``problem``: it never passes unseen.
+   file) fails with its ``problem``: it never passes unseen. ``rule_on_how`` applies such a rule.
 4. **Undecidable means advice.** What neither behaviour nor the reading can decide reliably
    (whether a homework's inputs were standardised inside its run) never changes a verdict: the
    notebook may print it with ``advise``, which says that the grader does not check it.
 5. **Every failure is a message.** Call student code only through ``call_student``: forward
-   passes, ``len``, attributes and methods included. Its exceptions become messages that name
-   the likely cause (``RAW_ERRORS``). Expect any return type. Build the expected answer from the
-   check's own pristine data, never from an object the student's code was handed, and hand each
-   call a fresh copy (in the grader, changes made in the sandbox stay there).
+   passes, ``len``, ``train()``, ``parameters()`` and other methods included. Its exceptions
+   become messages that name the likely cause (``RAW_ERRORS``). Expect any return type, and show
+   a student's value with ``shown`` (its ``repr`` differs across the sandbox). Build the expected
+   answer from the check's own pristine data, never from an object the student's code was
+   handed, and hand each call a fresh copy: what the code does to it is behaviour to judge,
+   never data to reuse.
 6. **Fast.** A unit test of a check takes milliseconds; a check in a notebook at most a couple of
    seconds on a laptop's CPU (``tests/bench/bench_checks.py`` measures them). Exact probes
    rather than long training: a weight set by the check answers in one forward pass what
