@@ -207,7 +207,6 @@ def raw_scores_problem(model: nn.Module, X: torch.Tensor, name: str, n_out: int,
     seen = out[:, 0] - out[:, 1] if n_out > 1 else out[:, 0]
     if torch.allclose(seen, raw.double(), rtol=1e-4, atol=1e-4):
         return None
-    twice = {"a softmax": "the softmax", "a sigmoid": "the sigmoid"}
     if n_out > 1 and (out >= 0).all() and torch.allclose(out.sum(1), torch.ones(len(out), dtype=out.dtype), atol=1e-4):
         what = "a softmax"
     elif (out >= 0).all() and (out <= 1).all():
@@ -218,10 +217,12 @@ def raw_scores_problem(model: nn.Module, X: torch.Tensor, name: str, n_out: int,
         what = "a ReLU (or another function that cuts negative scores)"
     else:
         what = "a function"
+    own = "a softmax" if n_out > 1 else "a sigmoid"  # what the loss applies to the scores itself
     start = f"{name} applies {what} to its output: return the raw scores of the last layer (logits); "
-    if what in twice:
-        return start + f"{loss} applies {twice[what]} itself, so it would be applied twice."
-    return start + f"{loss} expects them, and squashed or cut scores cannot grow as far as confident answers need."
+    if what == own:
+        return start + f"{loss} applies {own.replace('a ', 'the ')} itself, so it would be applied twice."
+    return start + (f"{loss} applies {own.replace('a ', 'the ')} itself and expects raw scores: squashed or cut "
+                    "ones cannot grow as far as confident answers need.")
 
 
 class FixedDropout(nn.Module):

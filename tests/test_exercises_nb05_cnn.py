@@ -184,7 +184,7 @@ def test_right_cnns_pass_both_ways(answer):
     (SMALL_CNN.replace("return self.classifier(self.features(x))", "return self.classifier(self.features(x)).softmax(1)"),
      r"applies a softmax to its output: .* nn.CrossEntropyLoss applies the softmax itself"),
     (SMALL_CNN.replace("return self.classifier(self.features(x))", "return torch.sigmoid(self.classifier(self.features(x)))"),
-     "applies a sigmoid to its output"),
+     "applies a sigmoid to its output: .* nn.CrossEntropyLoss applies the softmax itself and expects raw scores"),
     (SMALL_CNN.replace("self.features(x)", "self.features(torch.zeros_like(x))"),
      "gives the same logits whatever the images: forward must compute from its argument x"),
     (SMALL_CNN.replace("nn.Conv2d(3, 8, kernel_size=3)", "nn.Conv2d(3, 16, kernel_size=3)"),
