@@ -419,7 +419,7 @@ def _check_run(train_early_stopping: Callable[..., Any], patience: int, max_epoc
             if all(_same(got, want) for got, want in zip(losses, wrong)):
                 raise CheckFailed(message)
     if first == 1:
-        raise CheckFailed(_first_loss_problem(losses[0], expected[0], start, data, lr))
+        raise CheckFailed(f"with {settings}, " + _first_loss_problem(losses[0], expected[0], start, data, lr))
     if first is not None:
         raise CheckFailed(f"with {settings}, the validation loss after epoch {first} is {losses[first - 1]:.4f}, "
                           f"expected {expected[first - 1]:.4f} (the epochs before were right): create the optimizer "
