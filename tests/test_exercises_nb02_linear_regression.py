@@ -499,11 +499,9 @@ def test_training_loop_accepts_the_four_steps_both_ways(answer):
     (TRAIN_SGD.replace("torch.manual_seed(seed)", "torch.manual_seed(0)"), "trained with another seed"),
     (TRAIN_SGD.replace("range(epochs)", "range(3)"), r"seed=1\) made 9 steps, expected 6 \(2 epochs of 3 batches\)"),
     (with_steps("loss = loss_fn(model(xb).detach(), yb)\noptimizer.zero_grad()\nloss.backward()\noptimizer.step()\n"),
-     r"train_sgd raised RuntimeError: element 0 of tensors does not require grad .* Likely cause: backward\(\) was "
-     "called on a tensor without a graph"),
+     r"train_sgd raised RuntimeError: .* Likely cause: backward\(\) was called on a tensor without a graph"),
     (with_steps("loss = loss_fn(model(xb), yb)\nloss.backward()\nfor p in model.parameters():\n    p -= lr * p.grad\n"),
-     r"a leaf Variable that requires grad is being used in an in-place operation. Likely cause: a tensor that requires "
-     r"grad was changed in place"),
+     r"train_sgd raised RuntimeError: .* Likely cause: a tensor that requires grad was changed in place"),
 ])
 def test_training_loop_names_each_typical_mistake_both_ways(answer, pattern):
     state, message = both(LOOP_CHECK, [HEAD, answer])

@@ -346,8 +346,7 @@ def test_right_networks_pass_both_ways(init, forward):
     ("self.size = hidden", "return nn.Linear(self.size, 1)(torch.tanh(nn.Linear(2, self.size)(x)))",
      r"XorMLP\(4\) has no parameters PyTorch can see"),
     (LINEAR, "return self.output(torch.tanh(self.hidden(x))).reshape(4, 1)",
-     r"XorMLP\(4\)\(x\) raised RuntimeError: shape '\[4, 1\]' is invalid for input of size 16. Likely cause: a view "
-     "or reshape with a size typed in"),
+     r"XorMLP\(4\)\(x\) raised RuntimeError: .* Likely cause: a view or reshape with a size typed in"),
 ])
 def test_wrong_networks_get_their_message_both_ways(init, forward, match):
     state, message = both(XOR_CHECK, xor_mlp(init, forward))
@@ -439,8 +438,7 @@ def test_right_loops_pass_both_ways(answer):
     (TRAIN_RIGHT.replace("Adam", "SGD"), "losses are those of torch.optim.SGD"),
     (TRAIN_RIGHT.replace("model(X).squeeze(1)", "torch.sigmoid(model(X).squeeze(1))"), "applies the sigmoid twice"),
     (TRAIN_RIGHT.replace("model(X).squeeze(1), y)", "model(X).squeeze(1).detach(), y)"),
-     "element 0 of tensors does not require grad .* Likely cause: backward\\(\\) was called on a tensor without a "
-     "graph"),
+     r"train raised RuntimeError: .* Likely cause: backward\(\) was called on a tensor without a graph"),
 ])
 def test_wrong_loops_get_their_message_both_ways(answer, match):
     state, message = both(TRAIN_CHECK, [HEAD, answer])

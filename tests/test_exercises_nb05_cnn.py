@@ -174,7 +174,7 @@ def test_right_cnns_pass_both_ways(answer):
     (SMALL_CNN.replace("nn.MaxPool2d(2)", "nn.AvgPool2d(2)"), "uses average pooling where the exercise asks for max"),
     (SMALL_CNN.replace("nn.ReLU(), ", ""), "has no ReLU between the convolution and the linear layer"),
     (SMALL_CNN.replace("nn.Linear(n_flat, 2)", "nn.Linear(8 * 23 * 23, 2)"),
-     r"SmallCNN\(33\) fails on a batch of 4 images of 33×33: .*mat1 and mat2 shapes cannot be multiplied .* The flatten "
+     r"SmallCNN\(33\) fails on a batch of 4 images of 33×33: .*Likely cause: a matrix product .* The flatten "
      "size depends on the image size"),
     (SMALL_CNN.replace("n_flat = self.features(torch.zeros(1, 3, image_size, image_size)).numel()",
                        "n_flat = 8 * round((image_size - 2) / 2) ** 2"), r"SmallCNN\(33\) fails on a batch of 4 images"),
