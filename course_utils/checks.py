@@ -56,8 +56,8 @@ import torch
 
 from course_utils.code_reading import read_answer
 
-__all__ = ["NOT_DONE", "RAW_ERRORS", "CheckFailed", "advise", "call_student", "check_close", "check_tensor", "passed",
-           "likely_cause", "runs_elsewhere"]
+__all__ = ["NOT_DONE", "RAW_ERRORS", "CheckFailed", "advise", "call_student", "check_close", "check_tensor",
+           "likely_cause", "passed", "rule_on_how", "runs_elsewhere", "shown"]
 
 NOT_DONE = "replace `raise NotImplementedError()` in the exercise cell with your code, run it, then run this check again"
 

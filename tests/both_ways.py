@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import threading
 import time
 
@@ -44,10 +45,12 @@ _SHELL: list = []
 
 @contextlib.contextmanager
 def _kernel():
-    """An IPython shell with an empty history and namespace, the current one only while in use."""
+    """An IPython shell with an empty history and namespace, the current one only while in use (also as
+    ``__main__``, which IPython replaces: spawned processes of later tests need the real one)."""
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
+    main = sys.modules["__main__"]
     if not _SHELL:
         config = Config()
         config.HistoryManager.hist_file = ":memory:"
@@ -60,6 +63,7 @@ def _kernel():
         yield _SHELL[0]
     finally:
         InteractiveShell.clear_instance()
+        sys.modules["__main__"] = main
 
 
 def notebook(check: str, cells: list[str]) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from torch import nn
 from course_utils.checks import CheckFailed, call_student, passed
 from course_utils.probes import FixedDropout
 
-__all__ = ["check_frozen_features", "reference_frozen_features"]
+__all__ = ["BatchSizeColumn", "check_frozen_features", "reference_frozen_features"]
 
 
 def reference_frozen_features(network: nn.Module, images: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
