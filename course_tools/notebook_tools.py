@@ -13,7 +13,11 @@ Conventions it enforces (see README, "For maintainers"):
 - checked cells whose outputs depend on the photos are tagged, and the notebook records the photo
   set they were made from (``course_tools.photo_cells``);
 - one lab session long: at most ``MAX_CELLS`` cells and ``MAX_WORDS`` words of markdown prose
-  (``notebook_size``, ``size_problems``; ``course check`` prints every notebook's size).
+  (``notebook_size``, ``size_problems``; ``course check`` prints every notebook's size);
+- one seed: the setup cell (the code cell after the Colab install) holds the line ``SEED = 0``
+  and every seed in the notebook derives from it (``seed_everything(SEED)``,
+  ``torch.manual_seed(SEED + 1)``, ``seed=SEED``), so that a benchmark can run the whole notebook on
+  another seed by changing that one line (``seed_problems``).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from course_utils.paths import atomic_write
 __all__ = [
     "CHECK_MARKER", "MAX_CELLS", "MAX_WORDS", "badge", "build_dir", "clean", "colab_install_line", "colab_url",
     "course_notebooks", "is_checked", "notebook_size", "problems", "project_root", "refresh", "repository_url",
-    "set_repository_links", "size_problems", "size_table", "write_notebook",
+    "seed_problems", "set_repository_links", "size_problems", "size_table", "write_notebook",
 ]
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
@@ -43,6 +47,12 @@ _INSTALL = re.compile(r'%pip install -q "course_utils @ git\+[^"]*"')
 MAX_CELLS = 50
 MAX_WORDS = 2500
 _WORD = re.compile(r"[^\W_]")  # a word holds a letter or a digit ("|", "---", "-" and "=" do not count)
+#: The one seed line of a notebook's setup cell (a comment may follow it).
+SEED_LINE = re.compile(r"^SEED = 0(?:\s+#.*)?$", re.MULTILINE)
+_SEED_ASSIGNED = re.compile(r"^\s*SEED\s*=", re.MULTILINE)
+#: A seed written as a number: manual_seed(1), seed_everything(0), np.random.seed(3), seed=0, random_state=42.
+_LITERAL_SEED = re.compile(r"(?:\bmanual_seed|\bseed_everything|\brandom\.seed|\bdefault_rng)\(\s*\d"
+                           r"|\b(?:seed|random_state)\s*(?::\s*int\s*)?=\s*\d")
 
 
 def project_root(start: str | Path | None = None) -> Path:
@@ -162,6 +172,33 @@ def problems(path: str | Path, repo_url: str | None = None) -> list[str]:
     if not sections or "summary" not in sections[-1].lower():
         last = sections[-1] if sections else "none"
         found.append(f"{path.name}: the last '##' section must be the summary (found {last!r})")
+    return found + seed_problems(nb, path.name)
+
+
+def seed_problems(nb: nbformat.NotebookNode, name: str = "notebook") -> list[str]:
+    """Where the notebook breaks the one-seed convention: ``SEED = 0`` in the setup cell, every seed from it.
+
+    Example:
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys"),
+        ...     nbformat.v4.new_code_cell("SEED = 0\\ng = seed_everything(SEED)"),
+        ...     nbformat.v4.new_code_cell("gen = torch.Generator().manual_seed(1)")])
+        >>> seed_problems(nb)  # doctest: +NORMALIZE_WHITESPACE
+        ['notebook: code cell 2 writes a seed as a number (manual_seed(1): derive it from SEED, e.g. SEED + 1)']
+    """
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    found = []
+    setup = code[1] if len(code) > 1 else None
+    if setup is None or len(SEED_LINE.findall(setup[1].source)) != 1:
+        found.append(f"{name}: the setup cell (the code cell after the Colab install) must hold one line "
+                     "`SEED = 0`, from which every seed of the notebook derives")
+    for i, cell in code:
+        if setup is not None and i != setup[0] and _SEED_ASSIGNED.search(cell.source):
+            found.append(f"{name}: code cell {i} sets SEED again: set it once, in the setup cell")
+        for match in _LITERAL_SEED.finditer(cell.source):
+            end = cell.source.find(")", match.end())
+            shown = cell.source[match.start():end + 1 if "(" in match.group() and end != -1 else match.end()]
+            found.append(f"{name}: code cell {i} writes a seed as a number ({shown}: derive it from SEED, "
+                         "e.g. SEED + 1)")
     return found
 
 

@@ -36,7 +36,7 @@ def course_notebook(number: str = "07", homework: bool = False) -> nbformat.Note
         new_markdown_cell(f"# {number} · Example\n\n{nt.badge(f'{number}_example.ipynb', REPO)}\n\n"
                           "You build a tiny thing.\n\n**Learning goals**\n- add numbers\n- double them\n"),
         new_code_cell(f"import sys\nif 'google.colab' in sys.modules:\n    {nt.colab_install_line(REPO)}"),
-        new_code_cell("import math"),
+        new_code_cell("import math\n\nSEED = 0"),
         new_markdown_cell("## 1. A number\n\nThe area of the unit circle is $\\pi r^2$; see [next](08_next.ipynb)."),
         new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(round(math.pi, 3))"),
         new_markdown_cell("It printed π."),

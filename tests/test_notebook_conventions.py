@@ -28,7 +28,7 @@ def good_notebook() -> nbformat.NotebookNode:
     nb.cells = [
         nbformat.v4.new_markdown_cell(f"# 07 · Example\n\n{nt.badge('07_example.ipynb', REPO)}\n\n**Learning goals**\n- one"),
         nbformat.v4.new_code_cell(f"import sys\nif 'google.colab' in sys.modules:\n    {nt.colab_install_line(REPO)}"),
-        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("SEED = 0  # every seed below derives from it\nx = 1"),
         nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x)"),
         nbformat.v4.new_markdown_cell("## 1. Something\n\ntext"),
         nbformat.v4.new_markdown_cell("## 2. Summary\n\n- learned"),
@@ -90,6 +90,21 @@ def test_missing_colab_install_fails(tmp_path):
     nb = good_notebook()
     nb.cells[1].source = "import sys"
     assert any("install the helpers on Colab" in p for p in problems_of(nb, tmp_path))
+
+
+def test_one_seed_line_from_which_every_seed_derives(tmp_path):
+    """A bench runs a whole notebook on another seed by changing its one line SEED = 0 (tests/bench/notebook_runs.py)."""
+    nb = good_notebook()
+    nb.cells[2].source += "\nmodel_seed = torch.manual_seed(SEED + 1)\nrun(seed=SEED, loader_seed=SEED)"
+    assert problems_of(nb, tmp_path) == []
+    nb.cells[2].source = "x = 1"
+    assert any("must hold one line `SEED = 0`" in p for p in problems_of(nb, tmp_path))
+    nb.cells[2].source = "SEED = 0\ng = seed_everything(0)"
+    nb.cells[3].source += "\nSEED = 1\ntorch.Generator().manual_seed(42)\ntrain(model, seed=3)\ndef f(seed: int = 0): pass"
+    found = " | ".join(problems_of(nb, tmp_path))
+    for expected in ("code cell 2 writes a seed as a number (seed_everything(0)", "code cell 3 sets SEED again",
+                     "(manual_seed(42): derive it from SEED", "(seed=3:", "(seed: int = 0:"):
+        assert expected in found, found
 
 
 def test_clean_keeps_only_checked_outputs():
