@@ -1,14 +1,28 @@
 """The one place that runs the course's notebooks: for ``refresh``, the site and the slide decks.
 
 A notebook runs top to bottom in a fresh ``python3`` kernel, in its own folder (as a student would
-run it), against one time limit for the whole run (the kernel's start-up does not count). ``executed`` keeps a cache of executed copies
-for the site and the decks, keyed on the notebook and on the ``course_utils`` sources it may import.
+run it), against one time limit for the whole run (the kernel's start-up does not count). The kernel
+talks to the tool over local sockets (IPC) in a private temporary folder, not over TCP: nothing
+else on the machine can reach it, and ipykernel (7.3 and later) has no reason to warn "Kernel is
+running over TCP without encryption".
+
+``executed`` keeps a cache of executed copies for the site and the decks (``build/executed/`` by
+default): ``NN_name.ipynb`` beside ``NN_name.key.json``, the key it was run under
+(``cache_key``: the notebook, the ``course_utils`` sources, the Python and package versions, the
+settings and, for notebooks that read them, the photos). A copy is used only while its key still
+holds; otherwise the notebook runs again and the tool says what changed. Delete the folder to
+run everything again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
+import json
+import os
+import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -17,11 +31,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import nbformat
 
-__all__ = ["NOTEBOOK_TIMEOUT", "SUBMISSION_TIMEOUT", "RunStopped", "execute_all", "executed", "run_file",
-           "run_notebook"]
+__all__ = ["NOTEBOOK_TIMEOUT", "SUBMISSION_TIMEOUT", "RunStopped", "cache_key", "execute_all", "executed",
+           "run_file", "run_notebook"]
 
 NOTEBOOK_TIMEOUT = 900  # seconds a course notebook may run in all (refresh, site, slides)
 SUBMISSION_TIMEOUT = 300  # seconds a submitted notebook may run in all (grading)
+# Environment variables that change what a notebook prints (the device; threads change the last digits).
+SETTINGS = ("COURSE_DEVICE", "OMP_NUM_THREADS")
+PHOTOS_VAR = "CATS_DOGS_DIR"  # the photo folders course_utils.cats_dogs reads
 
 
 class RunStopped(RuntimeError):
@@ -43,11 +60,13 @@ def run_notebook(nb: nbformat.NotebookNode, cwd: str | Path, timeout: float) -> 
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    client = NotebookClient(nb, kernel_name="python3", timeout=int(timeout),
-                            startup_timeout=120, resources={"metadata": {"path": str(Path(cwd).resolve())}})
+    sockets = tempfile.TemporaryDirectory(prefix="course-kernel-")  # private (0700), short paths
+    client = NotebookClient(nb, kernel_name="python3", timeout=int(timeout), startup_timeout=120,
+                            resources={"metadata": {"path": str(Path(cwd).resolve())}},
+                            config=_local_sockets(sockets.name))
     outcome = ""
     try:
-        with client.setup_kernel():
+        with sockets, client.setup_kernel():
             deadline = time.monotonic() + timeout
             for index, cell in enumerate(nb.cells):
                 client.timeout = max(1, int(deadline - time.monotonic()))
@@ -84,34 +103,92 @@ def run_file(path: str | Path, timeout: float = NOTEBOOK_TIMEOUT) -> nbformat.No
     return nb
 
 
-def _stamp(path: Path) -> str:
-    """A hash of the notebook and of every ``course_utils`` source it may import."""
-    digest = hashlib.sha256(path.read_bytes())
+def _local_sockets(folder: str):
+    """nbclient's configuration for a kernel on IPC sockets in ``folder`` (TCP where zmq has no IPC: Windows)."""
+    import zmq
+    from traitlets.config import Config
+
+    if not zmq.has("ipc"):
+        return Config()
+    # An absolute path: jupyter_client's default ("kernel-ipc") is relative, and the kernel runs elsewhere.
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(Path(folder) / "kernel")}})
+
+
+def _digest(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+    return digest.hexdigest()[:16]
+
+
+def _photo_set() -> str:
+    """The photos ``course_utils.cats_dogs`` would read: each ``$CATS_DOGS_DIR`` folder's files (name,
+    size, modification time), or without it whether the Oxford-IIIT Pet download is in the data folder."""
+    folders = [part for part in os.environ.get(PHOTOS_VAR, "").split(os.pathsep) if part.strip()]
+    if not folders:
+        from course_utils.paths import data_dir
+
+        downloaded = (data_dir() / "oxford-pets").is_dir()  # where cats_dogs keeps the download
+        return f"no ${PHOTOS_VAR}; Oxford-IIIT Pet {'downloaded' if downloaded else 'not downloaded'}"
+    listing = []
+    for folder in map(Path, folders):
+        files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+        listing += [f"{folder.resolve()}"] + [f"{p.relative_to(folder)} {p.stat().st_size} {p.stat().st_mtime_ns}"
+                                               for p in files]
+    return f"{', '.join(folders)} ({_digest(*listing)})"
+
+
+def cache_key(path: str | Path) -> dict[str, str]:
+    """What the outputs of the notebook at ``path`` depend on, one readable entry each.
+
+    The notebook's bytes; the ``course_utils`` sources it may import; the Python and every installed
+    package's version (the course's own among them: a new release or a new torch runs it again);
+    the settings in ``SETTINGS``; and, for a notebook that mentions ``cats_dogs`` (reads photos
+    through ``course_utils.cats_dogs``), the photo set of ``$CATS_DOGS_DIR``.
+
+    Example:
+        >>> sorted(cache_key("notebooks/00_start_here.ipynb"))
+        ['course_utils', 'environment', 'notebook', 'settings']
+    """
+    source = Path(path).read_bytes()
+    helpers = []
     spec = importlib.util.find_spec("course_utils")  # found, not imported (no torch here)
     for folder in (spec.submodule_search_locations or []) if spec else []:
-        for source in sorted(Path(folder).rglob("*.py")):
-            digest.update(source.read_bytes())
-    return digest.hexdigest()
+        helpers += [source.read_bytes() for source in sorted(Path(folder).rglob("*.py"))]
+    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    key = {
+        "notebook": _digest(source),
+        "course_utils": _digest(*helpers),
+        "environment": f"Python {sys.version.split()[0]}, {len(packages)} packages ({_digest(*packages)})",
+        "settings": ", ".join(f"{name}={os.environ.get(name, '')}" for name in SETTINGS),
+    }
+    if b"cats_dogs" in source:
+        key["photos"] = _photo_set()
+    return key
 
 
 def executed(path: str | Path, cache_dir: str | Path, timeout: float = NOTEBOOK_TIMEOUT) -> Path:
-    """The notebook ``path`` run top to bottom, from the cache ``cache_dir`` when nothing changed; its path.
+    """The notebook ``path`` run top to bottom, from the cache ``cache_dir`` while its key holds; its path.
 
     Example:
         >>> executed("notebooks/00_start_here.ipynb", "build/executed")  # doctest: +SKIP
         PosixPath('build/executed/00_start_here.ipynb')
     """
     path, cache_dir = Path(path), Path(cache_dir)
-    target, stamp_file = cache_dir / path.name, cache_dir / f"{path.stem}.sha256"
-    stamp = _stamp(path)
-    if target.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+    target, key_file = cache_dir / path.name, cache_dir / f"{path.stem}.key.json"
+    key = cache_key(path)
+    stored = json.loads(key_file.read_text()) if key_file.is_file() else None
+    if target.is_file() and stored == key:
         return target
+    changed = [name for name in key if stored is not None and stored.get(name) != key[name]]
+    why = f"its {', '.join(changed)} changed" if changed else "not in the cache"
+    print(f"running {path.name} ({why}) ...", file=sys.stderr, flush=True)
     import nbformat
 
     nb = run_file(path, timeout)
     cache_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
-    stamp_file.write_text(stamp)
+    key_file.write_text(json.dumps(key, indent=1) + "\n")
     return target
 
 

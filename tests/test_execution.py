@@ -1,5 +1,7 @@
 """course_tools.execution: the one place notebooks run (refresh, site, slides, grader)."""
 
+import json
+
 import pytest
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_notebook
@@ -32,17 +34,28 @@ def test_the_time_limit_is_for_the_whole_run(tmp_path):
         execution.run_file(path, timeout=4)
 
 
-def test_unchanged_notebooks_come_from_the_cache(tmp_path, monkeypatch):
+def test_the_kernel_runs_on_local_sockets_without_the_tcp_warning(tmp_path, capfd):
+    nb = new_notebook(cells=[new_code_cell(
+        "from ipykernel.kernelapp import IPKernelApp\nprint(IPKernelApp.instance().transport)")])
+    assert execution.run_notebook(nb, tmp_path, timeout=120) == ""
+    assert nb.cells[0].outputs[0].text == "ipc\n"
+    assert "without encryption" not in capfd.readouterr().err
+    assert not list(tmp_path.iterdir()), "no socket files in the notebook's folder"
+
+
+def test_unchanged_notebooks_come_from_the_cache(tmp_path, monkeypatch, capsys):
     path = write(course_notebook("07"), tmp_path / "nb" / "07_example.ipynb")
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "07_example.ipynb").write_text("cached")
-    (cache / "07_example.sha256").write_text(execution._stamp(path))
+    key = execution.cache_key(path)
+    (cache / "07_example.key.json").write_text(json.dumps(key))
     monkeypatch.setattr(execution, "run_notebook", lambda *a, **k: pytest.fail("ran a cached notebook"))
     assert execution.executed(path, cache) == cache / "07_example.ipynb"
-    (cache / "07_example.sha256").write_text("stale")
+    (cache / "07_example.key.json").write_text(json.dumps({**key, "course_utils": "stale"}))
     with pytest.raises(pytest.fail.Exception):
         execution.executed(path, cache)
+    assert "running 07_example.ipynb (its course_utils changed)" in capsys.readouterr().err
 
 
 def test_the_cache_key_covers_the_course_utils_sources(tmp_path, monkeypatch):
@@ -55,7 +68,34 @@ def test_the_cache_key_covers_the_course_utils_sources(tmp_path, monkeypatch):
     spec.submodule_search_locations = [str(helpers)]
     monkeypatch.setattr(execution.importlib.util, "find_spec", lambda name: spec)
     (helpers / "exercises" / "nb07.py").write_text("ANSWER = 1\n")
-    before = execution._stamp(path)
-    assert execution._stamp(path) == before
+    before = execution.cache_key(path)
+    assert execution.cache_key(path) == before
     (helpers / "exercises" / "nb07.py").write_text("ANSWER = 2\n")
-    assert execution._stamp(path) != before, "a changed helper runs the notebook again"
+    assert execution.cache_key(path)["course_utils"] != before["course_utils"], "a changed helper runs it again"
+
+
+def test_the_cache_key_covers_the_environment_and_settings(tmp_path, monkeypatch):
+    path = write(course_notebook("07"), tmp_path / "07_example.ipynb")
+    before = execution.cache_key(path)
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert execution.cache_key(path)["settings"] != before["settings"]
+    real = execution.importlib.metadata.distributions
+    monkeypatch.setattr(execution.importlib.metadata, "distributions", lambda: list(real())[1:])
+    assert execution.cache_key(path)["environment"] != before["environment"], "a package changed: run it again"
+
+
+def test_the_cache_key_of_a_notebook_that_reads_photos_covers_the_photo_set(tmp_path, monkeypatch):
+    nb = course_notebook("05")
+    nb.cells[2].source = "from course_utils.cats_dogs import load_cats_dogs"
+    photos = write(nb, tmp_path / "05_photos.ipynb")
+    other = write(course_notebook("07"), tmp_path / "07_example.ipynb")
+    (tmp_path / "pets" / "cat").mkdir(parents=True)
+    (tmp_path / "pets" / "cat" / "a.jpg").write_bytes(b"one")
+    monkeypatch.delenv("CATS_DOGS_DIR", raising=False)
+    without = execution.cache_key(photos)["photos"]
+    assert "no $CATS_DOGS_DIR" in without and "photos" not in execution.cache_key(other)
+    monkeypatch.setenv("CATS_DOGS_DIR", str(tmp_path / "pets"))
+    first = execution.cache_key(photos)["photos"]
+    assert first != without and str(tmp_path / "pets") in first
+    (tmp_path / "pets" / "cat" / "b.jpg").write_bytes(b"two")
+    assert execution.cache_key(photos)["photos"] != first, "a new photo runs it again"
