@@ -5,7 +5,9 @@ call the functions here. Students never need this module.
 
 Conventions it enforces (see README, "For maintainers"):
 
-- files are ``notebooks/NN_short_name.ipynb``, kernelspec ``python3``;
+- files are ``notebooks/NN_short_name.ipynb``, stored with the kernelspec and language_info that
+  JupyterLab writes for the course's kernel (``KERNELSPEC``, ``LANGUAGE_INFO``), so that opening a
+  notebook does not modify it (``course clean`` and ``course refresh`` write them);
 - code cells are stored without outputs or execution counts, except cells whose source has
   a line ``# NBVAL_CHECK_OUTPUT``: nbval compares those, so they keep both;
 - the first cell is ``# NN · Title`` with the Colab badge for the configured repository and
@@ -32,7 +34,7 @@ from course_tools import photo_cells
 from course_utils.paths import atomic_write
 
 __all__ = [
-    "CHECK_MARKER", "MAX_CELLS", "MAX_WORDS", "badge", "build_dir", "clean", "colab_install_line", "colab_url",
+    "CHECK_MARKER", "KERNELSPEC", "LANGUAGE_INFO", "MAX_CELLS", "MAX_WORDS", "badge", "build_dir", "clean", "colab_install_line", "colab_url",
     "course_notebooks", "is_checked", "notebook_size", "problems", "project_root", "refresh", "repository_url",
     "seed_problems", "set_repository_links", "size_problems", "size_table", "write_notebook",
 ]
@@ -53,6 +55,15 @@ _SEED_ASSIGNED = re.compile(r"^\s*SEED\s*=", re.MULTILINE)
 #: A seed written as a number: manual_seed(1), seed_everything(0), np.random.seed(3), seed=0, random_state=42.
 _LITERAL_SEED = re.compile(r"(?:\bmanual_seed|\bseed_everything|\brandom\.seed|\bdefault_rng)\(\s*\d"
                            r"|\b(?:seed|random_state)\s*(?::\s*int\s*)?=\s*\d")
+#: What JupyterLab stores when it opens a notebook on ipykernel's ``python3`` kernel: stored the same,
+#: an opened notebook stays unmodified (tests/e2e/test_jupyterlab.py opens, saves and compares each).
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+#: The kernel's language_info on the course's reference Python, 3.11.7; on another Python JupyterLab
+#: rewrites its version when the kernel starts (no stored value can match every Python).
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py", "mimetype": "text/x-python",
+    "name": "python", "nbconvert_exporter": "python", "pygments_lexer": "ipython3", "version": "3.11.7",
+}
 
 
 def project_root(start: str | Path | None = None) -> Path:
@@ -133,9 +144,10 @@ def problems(path: str | Path, repo_url: str | None = None) -> list[str]:
         nb = nbformat.read(path, as_version=4)
     except Exception as err:  # noqa: BLE001 - any unreadable file is a problem to report
         return found + [f"{path.name}: not a readable notebook ({err})"]
-    kernel = nb.metadata.get("kernelspec", {}).get("name")
-    if kernel != "python3":
-        found.append(f"{path.name}: kernelspec must be 'python3', found {kernel!r}")
+    for key, wanted in (("kernelspec", KERNELSPEC), ("language_info", LANGUAGE_INFO)):
+        if nb.metadata.get(key) != wanted:
+            found.append(f"{path.name}: metadata {key} must be what JupyterLab writes, {wanted}, found "
+                         f"{nb.metadata.get(key)!r} (run `course clean {path}`)")
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -261,13 +273,21 @@ def size_table(paths: list[Path]) -> str:
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Strip outputs, counts and run-time metadata, except from checked cells."""
+    """Strip outputs, counts and run-time metadata, except from checked cells; store JupyterLab's kernelspec.
+
+    Example:
+        >>> nb = clean(nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}))
+        >>> nb.metadata.kernelspec.display_name, nb.metadata.language_info.version
+        ('Python 3 (ipykernel)', '3.11.7')
+    """
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code" and not is_checked(cell):
             cell.outputs = []
             cell.execution_count = None
     nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = nbformat.from_dict(KERNELSPEC)
+    nb.metadata["language_info"] = nbformat.from_dict(LANGUAGE_INFO)
     return nb
 
 

@@ -30,7 +30,8 @@ check_close(total, 10.0, name="total")"""
 def course_notebook(number: str = "07", homework: bool = False) -> nbformat.NotebookNode:
     """A tiny teacher notebook following the conventions, with two exercises and their checks."""
     nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = dict(nt.KERNELSPEC)
+    nb.metadata["language_info"] = dict(nt.LANGUAGE_INFO)
     exercise_heading = "## 2. Homework" if homework else "## 2. Exercises"
     nb.cells = [
         new_markdown_cell(f"# {number} · Example\n\n{nt.badge(f'{number}_example.ipynb', REPO)}\n\n"

@@ -24,7 +24,8 @@ def test_notebook_follows_conventions(path):
 
 def good_notebook() -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = dict(nt.KERNELSPEC)
+    nb.metadata["language_info"] = copy.deepcopy(nt.LANGUAGE_INFO)
     nb.cells = [
         nbformat.v4.new_markdown_cell(f"# 07 · Example\n\n{nt.badge('07_example.ipynb', REPO)}\n\n**Learning goals**\n- one"),
         nbformat.v4.new_code_cell(f"import sys\nif 'google.colab' in sys.modules:\n    {nt.colab_install_line(REPO)}"),
@@ -84,6 +85,29 @@ def test_title_goals_summary_and_kernel_are_required(tmp_path):
     found = " | ".join(problems_of(nb, tmp_path))
     for expected in ("'# 07 · Title'", "learning goals", "summary", "kernelspec"):
         assert expected in found
+
+
+def test_stored_kernel_metadata_is_what_jupyterlab_writes_for_the_installed_kernel():
+    """On opening, JupyterLab stores the kernelspec's display name and the kernel's language_info; the
+    conventions ask for exactly those (the browser test opens and saves every notebook to prove it)."""
+    from ipykernel.ipkernel import IPythonKernel
+    from jupyter_client.kernelspec import get_kernel_spec
+
+    spec = get_kernel_spec("python3")
+    assert nt.KERNELSPEC == {"name": "python3", "display_name": spec.display_name, "language": spec.language}
+    reported = dict(IPythonKernel.language_info)
+    assert {**nt.LANGUAGE_INFO, "version": reported["version"]} == reported
+    assert nt.LANGUAGE_INFO["version"].startswith("3.11."), "the course's reference Python"
+
+
+def test_an_old_kernel_display_name_fails_and_clean_stores_jupyterlabs(tmp_path):
+    nb = good_notebook()
+    nb.metadata["kernelspec"]["display_name"] = "Python 3"
+    del nb.metadata["language_info"]
+    found = problems_of(nb, tmp_path)
+    assert any("kernelspec must be what JupyterLab writes" in p for p in found), found
+    assert any("language_info must be what JupyterLab writes" in p for p in found), found
+    assert problems_of(nt.clean(nb), tmp_path) == []
 
 
 def test_missing_colab_install_fails(tmp_path):

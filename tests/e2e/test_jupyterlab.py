@@ -20,9 +20,11 @@ E2E_TIMEOUT_S (per notebook, default 600).
 from __future__ import annotations
 
 import contextlib
+import difflib
 import glob
 import json
 import os
+import platform
 import re
 import shutil
 import signal
@@ -30,6 +32,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 from broken_notebooks import WIDGETS_WITHOUT_MANAGER, write_broken_notebooks, write_notebook
 from e2e_checks import notebook_problems
@@ -238,6 +241,38 @@ def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
         with open(SCREENSHOTS / "report.txt", "a") as report:
             print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {notebook.name}: {time.monotonic() - start:.1f} s "
                   f"open + run all + checks in JupyterLab; {playground or 'no playground'}", file=report)
+
+
+def test_opening_and_saving_a_notebook_changes_nothing(lab, browser, workspace):
+    """JupyterLab stores the kernel's kernelspec and language_info when the kernel starts: stored as it
+    writes them, an opened notebook is not modified and saving it rewrites the same bytes (no git
+    conflicts for students). On a Python other than the stored one's, its version is the one field
+    JupyterLab must rewrite, so the copy opened here carries this Python's."""
+    folder = workspace / "pristine"
+    folder.mkdir(exist_ok=True)
+    problems, page = [], browser.new_page()
+    try:
+        for notebook in NOTEBOOKS:
+            stored = nbformat.read(REPO_ROOT / notebook, as_version=4)
+            stored.metadata.language_info.version = platform.python_version()
+            before = nbformat.writes(stored) + "\n"
+            (folder / notebook.name).write_text(before, encoding="utf-8")
+            name = f"pristine/{notebook.name}"
+            page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+            page.wait_for_function(JS_KERNEL_READY, arg=name, timeout=180_000, polling=500)
+            page.wait_for_timeout(1500)  # the kernel's info reply, which sets language_info
+            if page.evaluate(f"(name) => ({JS_PANEL})(name).model.dirty", name):
+                problems.append(f"{notebook.name} shows as modified right after opening")
+            page.evaluate(f"(name) => ({JS_PANEL})(name).context.save()", name)
+            after = (folder / notebook.name).read_text(encoding="utf-8")
+            if after != before:
+                changed = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="",
+                                                                 n=0) if line[:1] in "+-" and line[:3] not in ("---", "+++")][:8]
+                problems.append(f"{notebook.name} changed when saved: {changed}")
+            shut_down_kernels(lab)
+    finally:
+        page.close()
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture(scope="session")
