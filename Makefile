@@ -19,7 +19,7 @@ PHOTOS := $(if $(wildcard ../shared/datasets/kaggle-cats-dogs),CATS_DOGS_DIR=$${
 
 .DEFAULT_GOAL := help
 .PHONY: help setup lab test unit notebooks bench gpu-check check-notebooks clean-notebooks refresh badges clean \
-        student homework grade slides slide-tags html e2e fresh-clone
+        student homework grade slides teacher-slides slide-tags html teacher-html e2e fresh-clone
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -82,7 +82,7 @@ $(E2E_STAMP): $(STAMP)
 	touch $(E2E_STAMP)
 
 e2e: $(E2E_STAMP) ## run the notebooks in JupyterLab in headless Chromium (/usr/bin/chromium), screenshots in build/e2e/ (NB=...)
-	COURSE_E2E=1 E2E_NOTEBOOKS='$(NB)' $(BIN)/python -m pytest -v --durations=0 tests/e2e
+	$(PHOTOS) COURSE_E2E=1 E2E_NOTEBOOKS='$(NB)' $(BIN)/python -m pytest -v --durations=0 tests/e2e
 
 fresh-clone: ## clone the committed HEAD into a temporary folder and run `make test` there (PYTHON=... for another Python)
 	PYTHON='$(PYTHON)' bash tests/fresh_clone.sh
@@ -102,14 +102,23 @@ grade: $(STAMP) ## run submitted notebooks, report passed checks: make grade SUB
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/of/notebooks [TIMEOUT=300] [JOBS=n] [SHARD=k/n]"; exit 2; }
 	$(BIN)/course grade "$(SUBMISSIONS)" --timeout $(TIMEOUT) $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS)) $(if $(SHARD),--shard $(SHARD))
 
-slides: $(STAMP) ## run the notebooks and render reveal.js decks into build/slides/
-	OMP_NUM_THREADS=1 $(BIN)/course slides --jobs $(JOBS)
+# Decks and site come in two editions: the students' (from the student versions: no solutions, no
+# teacher's guide) and the teacher's (solutions, guide, speaker notes) in build/teacher/. Both reuse
+# the executed notebooks cached in build/executed/ (rm -rf build/executed runs them all again).
+slides: $(STAMP) ## the students' reveal.js decks (no solutions, no notes) into build/slides/
+	$(PHOTOS) OMP_NUM_THREADS=1 $(BIN)/course slides --jobs $(JOBS)
+
+teacher-slides: $(STAMP) ## the teacher's decks (solutions, the guide as speaker notes) into build/teacher/slides/
+	$(PHOTOS) OMP_NUM_THREADS=1 $(BIN)/course slides --teacher --jobs $(JOBS)
 
 slide-tags: $(STAMP) ## store the slide metadata the course's rule gives each cell (NB=...)
 	$(BIN)/course slide-tags $(NB)
 
-html: $(STAMP) ## run the notebooks and render the course site into build/html/ (open index.html)
-	OMP_NUM_THREADS=1 $(BIN)/course html --jobs $(JOBS)
+html: $(STAMP) ## the students' course site (no solutions, no guide) into build/html/ (open index.html)
+	$(PHOTOS) OMP_NUM_THREADS=1 $(BIN)/course html --jobs $(JOBS)
+
+teacher-html: $(STAMP) ## the teacher's course site (solutions, guides, notes) into build/teacher/html/
+	$(PHOTOS) OMP_NUM_THREADS=1 $(BIN)/course html --teacher --jobs $(JOBS)
 
 clean: ## remove .venv and build/ (never notebooks, data or saved models)
 	rm -rf $(VENV) build .pytest_cache

@@ -91,18 +91,13 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _slides(args: argparse.Namespace) -> int:
-    import nbformat
-
-    from course_tools.execution import execute_all
-    from course_tools.guide import read_guide
+    from course_tools.editions import output_dir
     from course_tools.notebook_tools import build_dir, course_notebooks
-    from course_tools.slides import render_deck
+    from course_tools.slides import build_decks
 
-    paths = course_notebooks(args.notebooks)
-    out = Path(args.out or build_dir("slides"))
-    for path, done in zip(paths, execute_all(paths, args.jobs, build_dir("executed"))):
-        print(render_deck(nbformat.read(done, as_version=4), out / f"{path.stem}.slides.html",
-                          guide=read_guide(path)))
+    out = Path(args.out or output_dir("slides", args.teacher))
+    for deck in build_decks(course_notebooks(args.notebooks), out, args.jobs, build_dir("executed"), args.teacher):
+        print(deck)
     return 0
 
 
@@ -128,11 +123,11 @@ def _slide_tags(args: argparse.Namespace) -> int:
 def _html(args: argparse.Namespace) -> int:
     import time
 
-    from course_tools.notebook_tools import build_dir, course_notebooks
+    from course_tools.notebook_tools import course_notebooks
     from course_tools.site import build_site
 
     start = time.perf_counter()
-    index = build_site(course_notebooks(args.notebooks), args.out or build_dir("html"), args.jobs)
+    index = build_site(course_notebooks(args.notebooks), args.out, args.jobs, teacher=args.teacher)
     print(f"site: {index} ({time.perf_counter() - start:.0f} s)")
     return 0
 
@@ -232,10 +227,15 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--unsafe-no-sandbox", action="store_true", help="run submissions WITHOUT the bubblewrap "
                        "sandbox, with your own rights (they can read and change your files): only where bubblewrap "
                        "cannot run and you trust every submission")
-    command("slides", _slides, "run the notebooks and render reveal.js decks", out="slides", jobs=True)
+    teacher = ("the teacher's edition, with the solutions, the teacher's guide and speaker notes, into "
+               "build/teacher/{} (default: the students', from the student versions: no solutions, no guide)")
+    slides = command("slides", _slides, "run the notebooks and render reveal.js decks", out="slides", jobs=True)
+    slides.add_argument("--teacher", action="store_true", help=teacher.format("slides"))
     tags = command("slide-tags", _slide_tags, "store the slide metadata the course's rule gives each cell")
     tags.add_argument("--check", action="store_true", help="only list the cells whose metadata is off the rule")
-    command("html", _html, "run the notebooks and render the course site (open index.html)", out="html", jobs=True)
+    site = command("html", _html, "run the notebooks and render the course site (open index.html)", out="html",
+                   jobs=True)
+    site.add_argument("--teacher", action="store_true", help=teacher.format("html"))
     command("check", _check, "check the notebook conventions (names, clean outputs, badge, summary), each "
             "notebook's size (cells, words of prose: one lab session), its teacher's guide (guide/NN_name.md) "
             "and that the prose quotes only numbers checked cells print")
@@ -263,3 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, NotADirectoryError) as err:
         print(f"course {args.command}: {err}", file=sys.stderr)
         return 2
+    except RuntimeError as err:
+        from course_tools.editions import StudentEditionLeak
+
+        if not isinstance(err, StudentEditionLeak):
+            raise
+        print(f"course {args.command}: {err}", file=sys.stderr)
+        return 1

@@ -29,8 +29,8 @@ from nbgrader.preprocessors import ClearSolutions
 
 from course_tools.notebook_tools import build_dir, is_checked
 
-__all__ = ["BEGIN", "END", "STUB", "Exercise", "find_exercises", "has_solution", "student_version",
-           "write_student_version"]
+__all__ = ["BEGIN", "END", "STUB", "Exercise", "find_exercises", "has_solution", "student_edition",
+           "student_version", "write_student_version"]
 
 BEGIN = "BEGIN SOLUTION"
 END = "END SOLUTION"
@@ -121,6 +121,31 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.execution_count = None
     nb.metadata.pop("widgets", None)
     return nb
+
+
+def student_edition(executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """An executed teacher notebook as the student edition of the decks and the site shows it.
+
+    The student version's cells (``student_version``) with the executed notebook's outputs, except
+    those of each exercise from its solution cell to its check cell: what a solution printed stays
+    out, like the solution itself.
+
+    Example:
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (
+        ...     "print(1)", "def f():\\n    ### BEGIN SOLUTION\\n    return 1\\n    ### END SOLUTION",
+        ...     "# NBVAL_CHECK_OUTPUT\\nprint(f())")])
+        >>> for cell in nb.cells:
+        ...     cell.outputs = [nbformat.v4.new_output("stream", text="1\\n")]
+        >>> [len(cell.outputs) for cell in student_edition(nb).cells]
+        [1, 0, 0]
+    """
+    shown = student_version(executed)
+    hidden = {i for exercise in find_exercises(executed)
+              for i in range(exercise.solution_cell, (exercise.check_cell or exercise.solution_cell) + 1)}
+    for i, (cell, done) in enumerate(zip(shown.cells, executed.cells)):
+        if cell.cell_type == "code" and i not in hidden:
+            cell.outputs, cell.execution_count = copy.deepcopy(done.outputs), done.execution_count
+    return shown
 
 
 def write_student_version(path: str | Path, out_dir: str | Path | None = None) -> Path:

@@ -12,15 +12,17 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["MATHJAX_BLOCK", "MATHJAX_CONFIG", "copy_mathjax", "exporter_with_template", "for_the_web"]
+__all__ = ["MATHJAX_BLOCK", "MATHJAX_CONFIG", "copy_mathjax", "exporter_with_template", "for_the_web",
+           "mathjax_scripts"]
 
 MATHJAX_CONFIG = "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 # jupyter-server-mathjax ships MathJax 2 with the STIX-Web fonts only, not MathJax's default TeX
 # fonts: told so, formulas render offline as formulas, not as plain letters.
-MATHJAX_BLOCK = """{%- block html_head_js_mathjax -%}
-<script type="text/x-mathjax-config">
+MATHJAX_FONTS = """<script type="text/x-mathjax-config">
 MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, imageFont: null, webFont: "STIX-Web"}});
-</script>
+</script>"""
+MATHJAX_BLOCK = """{%- block html_head_js_mathjax -%}
+""" + MATHJAX_FONTS + """
 {{ super() }}
 {%- endblock html_head_js_mathjax -%}"""
 _LOCAL_LINK = re.compile(r"\]\((\d\d_[A-Za-z0-9_]+)\.ipynb(#[^)\s]*)?\)")
@@ -65,6 +67,20 @@ def copy_mathjax(out_dir: Path) -> str | None:
     source = Path(jupyter_server_mathjax.__file__).parent / "static"
     shutil.copytree(source, out_dir / "mathjax", dirs_exist_ok=True)
     return f"mathjax/{MATHJAX_CONFIG}"
+
+
+def mathjax_scripts(url: str) -> str:
+    """The script tags that load MathJax from ``url`` and typeset a page of our own (the site's index)
+    as nbconvert's pages are typeset: nbconvert's own configuration, with the local fonts.
+
+    Example:
+        >>> 'src="mathjax/MathJax.js' in mathjax_scripts("mathjax/MathJax.js")
+        True
+    """
+    from nbconvert import HTMLExporter
+
+    macro = "{% from 'mathjax.html.j2' import mathjax %}{{ mathjax(url) }}"
+    return MATHJAX_FONTS + "\n" + HTMLExporter().environment.from_string(macro).render(url=url)
 
 
 def exporter_with_template(exporter_class: type, template: str, **traits):

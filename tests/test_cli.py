@@ -32,6 +32,23 @@ def test_output_folders_default_to_build_in_the_checkout_found_when_it_runs(chec
     assert (checkout / "elsewhere" / "07_example.ipynb").is_file()
 
 
+def test_slides_for_students_by_default_and_for_the_teacher_when_asked(checkout, capsys, monkeypatch):
+    from course_tools import editions
+
+    assert main(["slides", "--jobs", "1"]) == 0
+    students = checkout / "build" / "slides" / "07_example.slides.html"
+    assert capsys.readouterr().err.count("running 07_example.ipynb") == 1
+    assert main(["slides", "--teacher"]) == 0
+    teacher = checkout / "build" / "teacher" / "slides" / "07_example.slides.html"
+    assert "running" not in capsys.readouterr().err, "the teacher's decks reuse the executed notebook"
+    assert "secret-function-answer" in teacher.read_text() and "guide-demo-marker" in teacher.read_text()
+    assert "secret-function-answer" not in students.read_text() and "guide-demo-marker" not in students.read_text()
+    monkeypatch.setattr(editions, "student_edition", lambda nb: nb)  # a bug that would leak the solutions
+    assert main(["slides"]) == 1
+    assert "the student edition would show what students must not see" in capsys.readouterr().err
+    assert not students.exists()
+
+
 def test_check_reports_conventions_and_prose(checkout, capsys):
     assert main(["check"]) == 0, capsys.readouterr().out
     path = checkout / "notebooks" / "07_example.ipynb"

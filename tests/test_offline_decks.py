@@ -46,9 +46,9 @@ def test_deck_loads_reveal_js_and_mathjax_from_beside_it(tmp_path):
 def test_site_pages_and_decks_load_nothing_from_the_internet(tmp_path):
     first = write(course_notebook("07"), tmp_path / "nb" / "07_example.ipynb")
     write_guide(course_guide("07"), first)
-    site.build_site([first], tmp_path / "html", jobs=1, cache_dir=tmp_path / "cache")
+    site.build_site([first], tmp_path / "html", jobs=1, cache_dir=tmp_path / "cache", teacher=True)
     for page in [tmp_path / "html" / "07_example.html", tmp_path / "html" / "slides" / "07_example.slides.html",
-                 tmp_path / "html" / "07_example.guide.html"]:
+                 tmp_path / "html" / "07_example.guide.html", tmp_path / "html" / "index.html"]:
         assert_offline(page)
 
 

@@ -1,13 +1,19 @@
-"""The static decks work in a classroom without Wi-Fi: `make e2e` opens every deck with the network blocked.
+"""The static decks and the site work in a classroom without Wi-Fi, every slide fits, and the students' edition
+keeps the solutions: `make e2e` opens them in Chromium with the network blocked.
 
-The course site (pages, decks, reveal.js and MathJax beside them) is built from the executed
-notebooks (`build/executed/`, which `make html` fills; CI runs it first), then moved to another
-folder, as a teacher copies `build/html/` to a USB stick. Each deck is opened from there as a
+Both editions of the course site (pages, decks, reveal.js and MathJax beside them) are built from the
+executed notebooks (`build/executed/`, which `make html` fills; CI runs it first), then moved to
+another folder, as a teacher copies `build/html/` to a USB stick. Each deck is opened from there as a
 file:// page in which every request that is not a local file is aborted and recorded; the deck
 must start reveal.js, show several slides, go to the next slide on the right-arrow key, and draw
-its figures and formulas (MathJax typeset, no error, no local file missing). A screenshot of a
-slide of each deck goes to build/e2e/slides/. Negative control: nbconvert's own deck, which loads
-reveal.js from a CDN, fails the same check.
+its figures and formulas (MathJax typeset, no error, no local file missing). Every slide of every
+deck of both editions is measured at the deck's size (deck_layout.py): none may overflow or be cut
+at the right edge (a slide too tall even zoomed out scrolls, and is counted); each title slide shows
+its whole first cell (05's prerequisites line included). The index must typeset its formulas (08's
+learning goal) and name every notebook. The students' files must hold no solution line and no
+sentence of a guide of the real, executed notebooks (course_tools.editions.leaks). A screenshot of a
+slide of each deck goes to build/e2e/slides/, the measurements to build/e2e/slides/fit.txt.
+Negative control: nbconvert's own deck, which loads reveal.js from a CDN, fails the same check.
 """
 
 from __future__ import annotations
@@ -20,7 +26,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from deck_layout import measure_deck, summary
 
+from course_tools import editions
+from course_tools.notebook_tools import build_dir
 from course_tools.site import build_site
 from course_utils.paths import REPO_ROOT
 
@@ -49,14 +58,25 @@ JS_CONTENT = """() => {
 JS_MATHJAX_DONE = "() => Boolean(window.MathJax && MathJax.Hub && MathJax.Hub.queue && !MathJax.Hub.queue.pending && !MathJax.Hub.queue.running)"
 
 
-@pytest.fixture(scope="session")
-def usb_stick(tmp_path_factory) -> Path:
+def _site(tmp_path_factory, teacher: bool) -> Path:
     """The course site built into one folder, then moved to another: decks must not depend on where they were built."""
     built = tmp_path_factory.mktemp("build") / "html"
-    build_site([REPO_ROOT / p for p in NOTEBOOKS], out_dir=built, jobs=2)
+    build_site([REPO_ROOT / p for p in NOTEBOOKS], out_dir=built, jobs=2, teacher=teacher)
     stick = tmp_path_factory.mktemp("usb-stick") / "course"
     shutil.move(built, stick)
     return stick
+
+
+@pytest.fixture(scope="session")
+def usb_stick(tmp_path_factory) -> Path:
+    """The students' site, as a teacher hands it out."""
+    return _site(tmp_path_factory, teacher=False)
+
+
+@pytest.fixture(scope="session")
+def teacher_site(tmp_path_factory) -> Path:
+    """The teacher's site: solutions, guides and speaker notes."""
+    return _site(tmp_path_factory, teacher=True)
 
 
 def open_offline(browser, deck: Path):
@@ -173,5 +193,86 @@ def test_s_opens_the_speaker_view_with_the_teachers_guide(browser, tmp_path):
         speaker.screenshot(path=str(SCREENSHOTS / "speaker_view.png"))
         speaker.close()
         assert not blocked, blocked
+    finally:
+        page.close()
+
+
+JS_TITLE_CELL = """() => {
+    const box = document.querySelector('.reveal .slides').getBoundingClientRect();
+    const cell = document.querySelector('.reveal .slides section .jp-Cell');
+    const shown = [...cell.querySelectorAll('p, li, h1')].filter(el => el.getBoundingClientRect().height > 0);
+    const last = shown[shown.length - 1], r = last.getBoundingClientRect();
+    return {last: last.innerText.slice(0, 80), inside: r.top >= box.top - 1 && r.bottom <= box.bottom + 1};
+}"""
+
+
+@pytest.mark.parametrize("edition", ["student", "teacher"])
+def test_every_slide_fits(browser, usb_stick, teacher_site, edition):
+    """No slide's content overflows the deck's 960 x 700 pixels or is cut at the right edge; title slides fit whole."""
+    site = usb_stick if edition == "student" else teacher_site
+    page, report, rows = browser.new_page(), [], []
+    try:
+        for notebook in NOTEBOOKS:
+            deck = site / "slides" / f"{notebook.stem}.slides.html"
+            page.goto(deck.as_uri())
+            found = measure_deck(page)
+            rows += [dict(row, deck=deck.name) for row in found]
+            report.append(f"{edition} {deck.name}: {summary(found)}")
+            report += [f"    {r['h']}.{r['v']} {r['title']!r}: overflow {r['overflow']} px, cut {r['cut']}"
+                       + (", scrolls" if r["scrolls"] else "") for r in found if r["overflow"] or r["cut"] or r["scrolls"]]
+            page.evaluate("() => Reveal.slide(0, 0)")
+            page.wait_for_timeout(300)
+            title = page.evaluate(JS_TITLE_CELL)
+            assert title["inside"], f"{deck.name}: the title slide loses its last line, {title['last']!r}"
+            if notebook.name.startswith("05_"):
+                assert title["last"].startswith("Prerequisites"), title
+    finally:
+        page.close()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        with open(SCREENSHOTS / "fit.txt", "a") as out:
+            print("\n".join(report + [f"{edition} all decks: {summary(rows)}"]), file=out)
+    bad = [f"{r['deck']} {r['h']}.{r['v']} {r['title']!r}: overflow {r['overflow']} px, cut {r['cut']}"
+           for r in rows if r["overflow"] or r["cut"]]
+    assert not bad, f"{len(bad)} of {len(rows)} slides do not fit:\n  " + "\n  ".join(bad)
+    title_slides = [r for r in rows if (r["h"], r["v"]) == (0, 0)]
+    assert not any(r["scrolls"] for r in title_slides), [r["deck"] for r in title_slides if r["scrolls"]]
+
+
+def test_the_students_site_shows_no_solution_and_no_guide(usb_stick, teacher_site):
+    """The executed notebooks' students' edition, every file: no solution line, no guide sentence (the teacher's: both)."""
+    paths = [REPO_ROOT / p for p in NOTEBOOKS]
+    edited = editions.edition_notebooks(paths, 2, build_dir("executed"), teacher=False)
+    student_files = sorted(usb_stick.glob("*.html")) + sorted((usb_stick / "slides").glob("*.html"))
+    assert len(student_files) == 2 * len(paths) + 1 and not list(usb_stick.glob("*.guide.html"))
+    assert editions.leaks(student_files, edited) == []
+    teacher_files = sorted(teacher_site.glob("*.html")) + sorted((teacher_site / "slides").glob("*.html"))
+    found = "\n".join(editions.leaks(teacher_files, edited))
+    for e in edited:  # negative control
+        assert not e.secrets.code or f"{e.path.name}'s solution line" in found, e.path.name
+        assert not e.secrets.sentences or f"sentence of {e.path.name}'s guide" in found, e.path.name
+
+
+JS_INDEX = r"""() => ({
+    opening: document.querySelector('p.course').innerText,
+    formulas: document.querySelectorAll('.MathJax, .MathJax_Display').length,
+    errors: document.querySelectorAll('.MathJax_Error, merror').length,
+    rawTex: [...document.querySelectorAll('td')].map(td => td.innerText).filter(t => /\$|\\\(/.test(t)),
+})"""
+
+
+def test_the_index_typesets_its_formulas_and_names_every_notebook(browser, usb_stick):
+    page, blocked, failed = open_offline(browser, usb_stick / "index.html")
+    try:
+        page.wait_for_function(JS_MATHJAX_DONE, timeout=60_000, polling=200)
+        shown = page.evaluate(JS_INDEX)
+        assert not blocked and not failed, (blocked, failed)
+        firsts = [nbformat.read(REPO_ROOT / p, as_version=4).cells[0].source for p in NOTEBOOKS]
+        if any("$" in first for first in firsts):  # 08's learning goal
+            assert shown["formulas"] and not shown["errors"] and not shown["rawTex"], shown
+        for first in firsts:
+            title = first.splitlines()[0].lstrip("# ")
+            assert title in shown["opening"], f"the opening sentence does not name {title!r}: {shown['opening']}"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "index.png"), full_page=True)
     finally:
         page.close()
