@@ -185,12 +185,27 @@ def leaks(files: list[Path], notebooks: list[Edited]) -> list[str]:
     return found
 
 
-def check_student_edition(files: list[Path], notebooks: list[Edited]) -> None:
-    """Raise ``StudentEditionLeak`` (after deleting ``files``) if a file shows what students must not see."""
-    found = leaks(files, notebooks)
+def check_student_edition(folder: Path, written: list[Path], notebooks: list[Edited]) -> None:
+    """Raise ``StudentEditionLeak`` if a page or deck in ``folder`` shows what students must not see.
+
+    Every ``.html`` file of the folder is read (not reveal.js's or MathJax's): the ``written`` ones
+    (this build's), which are then all deleted, and any other, left from an earlier build (a guide
+    page an older ``make html`` put there), which is named for the teacher to delete.
+    """
+    assets = {folder / "mathjax", folder / "reveal.js"}
+    others = sorted(set(p for p in folder.glob("**/*.html") if not assets & set(p.parents)) - set(written))
+    found = leaks(written, notebooks)
+    left = leaks(others, notebooks)
+    if not found and not left:
+        return
     if found:
-        for file in files:
+        for file in written:
             file.unlink(missing_ok=True)
-        shown = "\n  ".join(found[:20]) + (f"\n  ... and {len(found) - 20} more" if len(found) > 20 else "")
-        raise StudentEditionLeak(f"the student edition would show what students must not see, so its files were "
-                                 f"deleted:\n  {shown}\nPlease report this as a bug of the course tools.")
+    shown = (found + left)[:20]
+    more = f"\n  ... and {len(found) + len(left) - 20} more" if len(found) + len(left) > 20 else ""
+    stale = sorted({line.split(" shows ")[0] for line in left})
+    raise StudentEditionLeak(
+        "the students' edition would show what students must not see:\n  " + "\n  ".join(shown) + more
+        + ("\nThis build's files were deleted; please report this as a bug of the course tools." if found else "")
+        + (f"\nLeft in {folder} by an earlier build: {', '.join(stale)}. Delete them (or the whole folder) and build "
+           "again before you hand the folder out." if left else ""))

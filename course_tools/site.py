@@ -183,5 +183,5 @@ def build_site(paths: list[Path] | None = None, out_dir: str | Path | None = Non
     index = out_dir / "index.html"
     index.write_text(index_page(edited, slides, mathjax_url, teacher), encoding="utf-8")
     if not teacher:
-        check_student_edition(written + [index], edited)
+        check_student_edition(out_dir, written + [index], edited)
     return index

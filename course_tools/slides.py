@@ -320,5 +320,5 @@ def build_decks(paths: list[Path], out_dir: str | Path, jobs: int, cache_dir: st
     decks = [render_deck(e.nb, Path(out_dir) / f"{e.path.stem}.slides.html", guide=e.guide,
                          label=TEACHER_LABEL if teacher else None) for e in edited]
     if not teacher:
-        check_student_edition(decks, edited)
+        check_student_edition(Path(out_dir), decks, edited)
     return decks

@@ -45,7 +45,7 @@ def test_slides_for_students_by_default_and_for_the_teacher_when_asked(checkout,
     assert "secret-function-answer" not in students.read_text() and "guide-demo-marker" not in students.read_text()
     monkeypatch.setattr(editions, "student_edition", lambda nb: nb)  # a bug that would leak the solutions
     assert main(["slides"]) == 1
-    assert "the student edition would show what students must not see" in capsys.readouterr().err
+    assert "the students' edition would show what students must not see" in capsys.readouterr().err
     assert not students.exists()
 
 

@@ -82,6 +82,19 @@ def test_a_students_deck_that_would_leak_is_deleted_and_refused(tmp_path, monkey
     assert not list((tmp_path / "slides").glob("*.html")), "the leaking deck was deleted"
 
 
+def test_a_guide_page_left_by_an_earlier_build_is_named_not_handed_out(tmp_path, monkeypatch):
+    """A teacher's site built into the students' folder (as make html did before the editions) leaves guide pages."""
+    path = write(course_notebook("07"), tmp_path / "notebooks" / "07_example.ipynb")
+    write_guide(course_guide("07"), path)
+    monkeypatch.setattr(editions, "execute_all", lambda paths, jobs, cache_dir: list(paths))
+    site.build_site([path], tmp_path / "html", jobs=1, teacher=True)
+    with pytest.raises(editions.StudentEditionLeak, match=r"Left in .*html by an earlier build: 07_example.guide.html"):
+        site.build_site([path], tmp_path / "html", jobs=1)
+    assert (tmp_path / "html" / "07_example.guide.html").is_file(), "not the tool's to delete"
+    (tmp_path / "html" / "07_example.guide.html").unlink()
+    site.build_site([path], tmp_path / "html", jobs=1)
+
+
 def test_default_folders_keep_the_editions_apart():
     student, teacher = editions.output_dir("html", teacher=False), editions.output_dir("html", teacher=True)
     assert student.name == teacher.name == "html" and teacher.parent.name == "teacher"
