@@ -40,7 +40,6 @@ SUBMISSION_TIMEOUT = 300  # seconds a submitted notebook may run in all (grading
 # Environment variables that change what a notebook prints. Not the number of threads: it changes at
 # most the last digits, and the course's checked lines hold on 1, 2 and 4 threads (README).
 SETTINGS = ("COURSE_DEVICE",)
-PHOTOS_VAR = "CATS_DOGS_DIR"  # the photo folders course_utils.cats_dogs reads
 
 
 class RunStopped(RuntimeError):
@@ -124,20 +123,17 @@ def _digest(*parts: bytes | str) -> str:
 
 
 def _photo_set() -> str:
-    """The photos ``course_utils.cats_dogs`` would read: each ``$CATS_DOGS_DIR`` folder's files (name,
-    size, modification time), or without it whether the Oxford-IIIT Pet download is in the data folder."""
-    folders = [part for part in os.environ.get(PHOTOS_VAR, "").split(os.pathsep) if part.strip()]
-    if not folders:
-        from course_utils.paths import data_dir
+    """The photos notebooks 05 and 06 would read (``course_utils.photos.photo_folders``: ``$CATS_DOGS_DIR``,
+    else the shipped sample and the download), each folder's files by name, size and modification time."""
+    from course_utils.photos import photo_folders  # imports torch: only for the notebooks that read photos
 
-        downloaded = (data_dir() / "oxford-pets").is_dir()  # where cats_dogs keeps the download
-        return f"no ${PHOTOS_VAR}; Oxford-IIIT Pet {'downloaded' if downloaded else 'not downloaded'}"
+    folders = photo_folders()
     listing = []
-    for folder in map(Path, folders):
-        files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    for folder in folders:
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
         listing += [f"{folder.resolve()}"] + [f"{p.relative_to(folder)} {p.stat().st_size} {p.stat().st_mtime_ns}"
                                                for p in files]
-    return f"{', '.join(folders)} ({_digest(*listing)})"
+    return f"{', '.join(map(str, folders))} ({_digest(*listing)})"
 
 
 def cache_key(path: str | Path) -> dict[str, str]:
@@ -145,8 +141,8 @@ def cache_key(path: str | Path) -> dict[str, str]:
 
     The notebook's bytes; the ``course_utils`` sources it may import; the Python and every installed
     package's version (the course's own among them: a new release or a new torch runs it again);
-    the settings in ``SETTINGS``; and, for a notebook that mentions ``cats_dogs`` (reads photos
-    through ``course_utils.cats_dogs``), the photo set of ``$CATS_DOGS_DIR``.
+    the settings in ``SETTINGS``; and, for a notebook that reads photos (it mentions ``cats_dogs`` or
+    ``photos`` of ``course_utils``), the photo folders it would read.
 
     Example:
         >>> sorted(cache_key("notebooks/00_start_here.ipynb"))
@@ -166,7 +162,7 @@ def cache_key(path: str | Path) -> dict[str, str]:
         "environment": f"Python {sys.version.split()[0]}, {len(packages)} packages ({_digest(*packages)})",
         "settings": ", ".join(f"{name}={os.environ.get(name, '')}" for name in SETTINGS),
     }
-    if b"cats_dogs" in source:
+    if b"cats_dogs" in source or b"course_utils.photos" in source:
         key["photos"] = _photo_set()
     return key
 
