@@ -12,7 +12,8 @@ at the right edge (a slide too tall even zoomed out scrolls, and is counted); ea
 its whole first cell (05's prerequisites line included). The index must typeset its formulas (08's
 learning goal) and name every notebook. The students' files must hold no solution line and no
 sentence of a guide of the real, executed notebooks (course_tools.editions.leaks). A screenshot of a
-slide of each deck goes to build/e2e/slides/, the measurements to build/e2e/slides/fit.txt.
+slide of each deck goes to build/e2e/slides/, the measurements to build/e2e/slides/fit-student.txt and
+fit-teacher.txt (this run's only).
 Negative control: nbconvert's own deck, which loads reveal.js from a CDN, fails the same check.
 """
 
@@ -229,8 +230,7 @@ def test_every_slide_fits(browser, usb_stick, teacher_site, edition):
     finally:
         page.close()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        with open(SCREENSHOTS / "fit.txt", "a") as out:
-            print("\n".join(report + [f"{edition} all decks: {summary(rows)}"]), file=out)
+        (SCREENSHOTS / f"fit-{edition}.txt").write_text("\n".join(report + [f"{edition} all decks: {summary(rows)}"]) + "\n")
     bad = [f"{r['deck']} {r['h']}.{r['v']} {r['title']!r}: overflow {r['overflow']} px, cut {r['cut']}"
            for r in rows if r["overflow"] or r["cut"]]
     assert not bad, f"{len(bad)} of {len(rows)} slides do not fit:\n  " + "\n  ".join(bad)
