@@ -167,6 +167,18 @@ def cache_key(path: str | Path) -> dict[str, str]:
     return key
 
 
+def _stored_key(path: Path, cache_dir: Path) -> dict[str, str] | None:
+    key_file = cache_dir / f"{path.stem}.key.json"
+    return json.loads(key_file.read_text()) if key_file.is_file() else None
+
+
+def _cached(path: str | Path, cache_dir: str | Path) -> Path | None:
+    """The executed copy of ``path`` in ``cache_dir`` if its key still holds, else None."""
+    path, cache_dir = Path(path), Path(cache_dir)
+    target = cache_dir / path.name
+    return target if target.is_file() and _stored_key(path, cache_dir) == cache_key(path) else None
+
+
 def executed(path: str | Path, cache_dir: str | Path, timeout: float = NOTEBOOK_TIMEOUT) -> Path:
     """The notebook ``path`` run top to bottom, from the cache ``cache_dir`` while its key holds; its path.
 
@@ -175,11 +187,10 @@ def executed(path: str | Path, cache_dir: str | Path, timeout: float = NOTEBOOK_
         PosixPath('build/executed/00_start_here.ipynb')
     """
     path, cache_dir = Path(path), Path(cache_dir)
-    target, key_file = cache_dir / path.name, cache_dir / f"{path.stem}.key.json"
-    key = cache_key(path)
-    stored = json.loads(key_file.read_text()) if key_file.is_file() else None
-    if target.is_file() and stored == key:
+    target = _cached(path, cache_dir)
+    if target:
         return target
+    key, stored = cache_key(path), _stored_key(path, cache_dir)
     changed = [name for name in key if stored is not None and stored.get(name) != key[name]]
     why = f"its {', '.join(changed)} changed" if changed else "not in the cache"
     print(f"running {path.name} ({why}) ...", file=sys.stderr, flush=True)
@@ -187,8 +198,9 @@ def executed(path: str | Path, cache_dir: str | Path, timeout: float = NOTEBOOK_
 
     nb = run_file(path, timeout)
     cache_dir.mkdir(parents=True, exist_ok=True)
+    target = cache_dir / path.name
     nbformat.write(nb, target)
-    key_file.write_text(json.dumps(key, indent=1) + "\n")
+    (cache_dir / f"{path.stem}.key.json").write_text(json.dumps(key, indent=1) + "\n")
     return target
 
 
@@ -199,7 +211,12 @@ def execute_all(paths: list[Path], jobs: int, cache_dir: str | Path) -> list[Pat
         >>> execute_all([Path("notebooks/00_start_here.ipynb")], 1, "build/executed")  # doctest: +SKIP
         [PosixPath('build/executed/00_start_here.ipynb')]
     """
-    if jobs <= 1 or len(paths) <= 1:
-        return [executed(p, cache_dir) for p in paths]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(executed, paths, [cache_dir] * len(paths)))
+    # Worker processes only for the notebooks that must run: each would import torch to check a key.
+    copies = {p: _cached(p, cache_dir) for p in paths}
+    stale = [p for p, copy in copies.items() if copy is None]
+    if jobs > 1 and len(stale) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            copies.update(zip(stale, pool.map(executed, stale, [cache_dir] * len(stale))))
+    else:
+        copies.update((p, executed(p, cache_dir)) for p in stale)
+    return [copies[p] for p in paths]

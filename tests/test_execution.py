@@ -1,6 +1,9 @@
 """course_tools.execution: the one place notebooks run (refresh, site, slides, grader)."""
 
 import json
+from concurrent.futures import ProcessPoolExecutor
+
+import nbformat
 
 import pytest
 from nbclient.exceptions import CellExecutionError
@@ -99,3 +102,17 @@ def test_the_cache_key_of_a_notebook_that_reads_photos_covers_the_photo_set(tmp_
     assert first != without and str(tmp_path / "pets") in first
     (tmp_path / "pets" / "cat" / "b.jpg").write_bytes(b"two")
     assert execution.cache_key(photos)["photos"] != first, "a new photo runs it again"
+
+
+def test_execute_all_runs_only_the_stale_notebooks_in_parallel(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    paths = [write(new_notebook(cells=[new_code_cell(f"print({n} * 7)")]), tmp_path / f"0{n}_x.ipynb")
+             for n in (1, 2, 3)]
+    assert [p.name for p in execution.execute_all(paths[:1], 1, cache)] == ["01_x.ipynb"]
+    pools = []
+    monkeypatch.setattr(execution, "ProcessPoolExecutor", lambda **k: pools.append(k) or ProcessPoolExecutor(**k))
+    copies = execution.execute_all(paths, 2, cache)
+    assert [c.name for c in copies] == ["01_x.ipynb", "02_x.ipynb", "03_x.ipynb"] and pools == [{"max_workers": 2}]
+    assert [nbformat.read(c, as_version=4).cells[0].outputs[0].text for c in copies] == ["7\n", "14\n", "21\n"]
+    monkeypatch.setattr(execution, "ProcessPoolExecutor", lambda **k: pytest.fail("a pool for cached notebooks"))
+    assert execution.execute_all(paths, 2, cache) == copies
