@@ -14,22 +14,19 @@ minutes of CPU on a quiet 2-core machine).
 
 from __future__ import annotations
 
-import ast
-import contextlib
-import io
 import statistics
-from pathlib import Path
 
-import nbformat
 import torch
 import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
+from notebook_code import notebook_namespace
+
 from course_utils.digits import load_digits_data
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "07_generative_models.ipynb"
+NOTEBOOK = "07_generative_models.ipynb"
 TAG = "generative-core"
 SEEDS = range(10)
 LONG_SEEDS, LONG_K, LONG_EPOCHS = range(5), 16, 150
@@ -43,17 +40,8 @@ def notebook_code() -> dict:
     data = load_digits_data(test_fraction=0.2, seed=0)
     namespace = {"torch": torch, "nn": nn, "F": F, "MultivariateNormal": MultivariateNormal, "Normal": Normal,
                  "kl_divergence": kl_divergence, "LogisticRegression": LogisticRegression,
-                 "device": torch.device("cpu"), "data": data, "X_train": data.train_images, "X_test": data.test_images}
-    cells = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if TAG in c.metadata.get("tags", [])]
-    if not cells:
-        raise RuntimeError(f"no code cells tagged {TAG!r} in {NOTEBOOK.name}: the tag marks what this benchmark runs")
-    for cell in cells:
-        tree = ast.parse(cell.source)
-        tree.body = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef)) or (
-            isinstance(node, ast.Assign) and any(getattr(t, "id", None) in KEEP for t in node.targets))]
-        with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(tree, f"{NOTEBOOK.name}:{TAG}", "exec"), namespace)  # noqa: S102 - our own notebook
-    return namespace
+                 "device": torch.device("cpu"), "SEED": 0, "data": data, "X_train": data.train_images, "X_test": data.test_images}
+    return notebook_namespace(NOTEBOOK, tag=TAG, setup=False, definitions_only=True, keep=KEEP, namespace=namespace)
 
 
 def contest(nb: dict, ae: nn.Module, vae: nn.Module, seed: int, n: int = 1000) -> dict[str, float]:

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from notebook_code import notebook_namespace
+
 from course_utils.timing import compare_devices
 
 XOR_SEEDS = range(50)
@@ -25,15 +27,14 @@ X_XOR = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y_XOR = torch.tensor([0.0, 1.0, 1.0, 0.0])
 
 
-def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, steps: int = 300, lr: float = 0.1) -> torch.Tensor:
-    """The notebook's fit (section 3): Adam on BCE of the logits; returns the final logits."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(steps):
-        loss = F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return model(X).squeeze(1).detach()
+#: The notebook's own code: fit (section 3), and exercise 8's XorMLP and train (their solutions).
+NB = notebook_namespace("03_mlp.ipynb", "def fit(", "class XorMLP(", "def train(", setup=False, definitions_only=True,
+                        namespace={"torch": torch, "nn": nn, "F": F})
+
+
+def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The notebook's fit (Adam on BCE of the logits, 300 steps, lr 0.1), as logits."""
+    return torch.logit(NB["fit"](model, X, y))
 
 
 def margin(logits: torch.Tensor, y: torch.Tensor) -> float:
@@ -68,30 +69,11 @@ def xor_rows() -> list[dict]:
     return rows
 
 
-class XorMLP(nn.Module):
-    """Exercise 8.3's solution."""
-
-    def __init__(self, hidden: int):
-        super().__init__()
-        self.hidden = nn.Linear(2, hidden)
-        self.output = nn.Linear(hidden, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.output(torch.tanh(self.hidden(x)))
-
-
 def exercise_rows() -> list[dict]:
     finals = []
     for seed in XOR_SEEDS:
         torch.manual_seed(seed)
-        model = XorMLP(8)
-        optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
-        for _ in range(300):
-            loss = F.binary_cross_entropy_with_logits(model(X_XOR).squeeze(1), Y_XOR)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        finals.append(loss.item())
+        finals.append(NB["train"](NB["XorMLP"](8), X_XOR, Y_XOR, steps=300, lr=0.1)[-1])
     angles = torch.linspace(0, 2 * math.pi, 65)[:-1]
     ring = 100 * torch.stack([angles.cos(), angles.sin()], dim=1)
     inside, tries = 0, 2000

@@ -14,28 +14,12 @@ Run alone: ``python tests/bench/run_benchmarks.py bench_spiral_claims`` (about 5
 
 from __future__ import annotations
 
-import os
 import statistics
-from pathlib import Path
 
-import nbformat
 import torch
-from IPython.core.inputtransformer2 import TransformerManager
+from notebook_code import notebook_namespace
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 SEEDS = range(5)
-
-
-def notebook_namespace(name: str, *markers: str) -> dict:
-    """Execute the setup cell and the code cells of a notebook that contain any of ``markers``."""
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    code = [c.source for c in nb.cells if c.cell_type == "code" and "google.colab" not in c.source]
-    chosen = [code[0]] + [s for s in code[1:] if any(m in s for m in markers)]
-    namespace: dict = {"__name__": "notebook"}
-    for source in chosen:
-        exec(compile(TransformerManager().transform_cell(source), name, "exec"), namespace)  # noqa: S102
-    return namespace
 
 
 def row(metric: str, values: list[float], holds: list[bool] | None = None, unit: str = "", fmt: str = ".3f",
