@@ -37,11 +37,12 @@ URL = "https://docs.python.org/3/license.html"
 
 @dataclass
 class TextData:
-    """What ``load_python_docs`` returns: the cleaned text and its ids, split into train and test."""
+    """What ``load_python_docs`` returns: the cleaned text and its ids, split into train, validation and test."""
 
     text: str  #: the whole cleaned text (lower case, characters outside ALPHABET replaced by UNKNOWN)
     train_ids: torch.Tensor  #: the first part, as ids into ALPHABET (int64)
-    test_ids: torch.Tensor  #: the last part, held out: never trained on
+    val_ids: torch.Tensor  #: the part before the test part: for choosing settings, never trained on
+    test_ids: torch.Tensor  #: the last part, held out: never trained on, never used to choose anything
     source: str
     licence: str
     url: str
@@ -84,19 +85,27 @@ def decode(ids: torch.Tensor | Sequence[int]) -> str:
     return "".join(out)
 
 
-def load_python_docs(test_fraction: float = 0.1) -> TextData:
-    """The Python Language Reference's topics, cleaned and encoded; the last ``test_fraction`` held out.
+def load_python_docs(test_fraction: float = 0.1, val_fraction: float = 0.1) -> TextData:
+    """The Python Language Reference's topics, cleaned and encoded, in three consecutive parts.
 
-    The topics are joined in alphabetical order of their names, so the split is the same on every
-    run; the text (and its length) changes a little between Python releases.
+    The last ``test_fraction`` of the text is the test part, the ``val_fraction`` before it the
+    validation part, the rest the training part. The topics are joined in alphabetical order of
+    their names, so the split is the same on every run; the text (and its length) changes a little
+    between Python releases.
 
     Example:
         >>> data = load_python_docs()
         >>> len(data.text) > 300_000, data.train_ids.dtype, set(data.text) <= set(ALPHABET)
         (True, torch.int64, True)
+        >>> round(len(data.val_ids) / len(data.text), 2), round(len(data.test_ids) / len(data.text), 2)
+        (0.1, 0.1)
     """
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be a number between 0 and 1 (e.g. 0.1), got {test_fraction!r}")
+    for name, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+            raise ValueError(f"{name} must be a number between 0 and 1 (e.g. 0.1), got {value!r}")
+    if test_fraction + val_fraction >= 0.9:
+        raise ValueError(f"test_fraction + val_fraction is {test_fraction + val_fraction:g}: leave at least "
+                         "a tenth of the text to train on (e.g. 0.1 each)")
     try:
         from pydoc_data.topics import topics
     except ModuleNotFoundError as err:
@@ -107,8 +116,8 @@ def load_python_docs(test_fraction: float = 0.1) -> TextData:
     allowed = set(ALPHABET)
     text = "".join(c if c in allowed else UNKNOWN for c in raw)
     ids = encode(text)
-    cut = int(len(ids) * (1 - test_fraction))
-    return TextData(text, ids[:cut], ids[cut:], SOURCE, LICENCE, URL)
+    val_start, test_start = int(len(ids) * (1 - test_fraction - val_fraction)), int(len(ids) * (1 - test_fraction))
+    return TextData(text, ids[:val_start], ids[val_start:test_start], ids[test_start:], SOURCE, LICENCE, URL)
 
 
 def _check_ids(ids: torch.Tensor, length: int) -> None:

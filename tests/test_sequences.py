@@ -21,15 +21,16 @@ def test_text_is_real_clean_and_split(data):
     assert set(data.text) <= set(seq.ALPHABET)
     assert data.text == data.text.lower()
     assert "statement" in data.text and "exception" in data.text  # the Python Language Reference
-    assert len(data.train_ids) + len(data.test_ids) == len(data.text)
+    assert len(data.train_ids) + len(data.val_ids) + len(data.test_ids) == len(data.text)
     assert abs(len(data.test_ids) / len(data.text) - 0.1) < 0.001
-    assert seq.decode(torch.cat([data.train_ids, data.test_ids])[:500]) == data.text[:500]
+    assert abs(len(data.val_ids) / len(data.text) - 0.1) < 0.001
+    assert seq.decode(torch.cat([data.train_ids, data.val_ids, data.test_ids])) == data.text
     assert "PSF" in data.licence and data.url.startswith("https://")
 
 
 def test_split_is_the_same_every_time(data):
     again = seq.load_python_docs()
-    assert torch.equal(again.test_ids, data.test_ids)
+    assert torch.equal(again.test_ids, data.test_ids) and torch.equal(again.val_ids, data.val_ids)
 
 
 def test_alphabet_and_keys_do_not_overlap():
@@ -47,7 +48,9 @@ def test_encode_maps_unknown_characters_and_decode_inverts():
     (lambda: seq.encode(b"bytes"), TypeError, "must be a str"),
     (lambda: seq.decode(torch.zeros(2, 2, dtype=torch.long)), ValueError, "one row at a time"),
     (lambda: seq.decode([len(seq.SYMBOLS)]), ValueError, "no symbol id"),
-    (lambda: seq.load_python_docs(1.5), ValueError, "between 0 and 1"),
+    (lambda: seq.load_python_docs(1.5), ValueError, "test_fraction must be a number between 0 and 1"),
+    (lambda: seq.load_python_docs(0.1, val_fraction=0), ValueError, "val_fraction must be a number between 0 and 1"),
+    (lambda: seq.load_python_docs(0.5, val_fraction=0.45), ValueError, "leave at least a tenth"),
 ])
 def test_bad_inputs_say_how_to_fix(bad, error, message):
     with pytest.raises(error, match=message):
