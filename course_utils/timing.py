@@ -1,8 +1,9 @@
 """Timing a piece of PyTorch or NumPy code fairly: warm-up, GPU synchronisation, median.
 
 ``median_time`` times one function; ``compare_devices`` times the same training step on every
-device this machine has, so a notebook can pick the faster one for its own model (a GPU is
-slower than the CPU for the course's tiny MLPs: every step pays a fixed launch cost).
+device this machine has, and ``pick_faster_device`` prints those times (in ms) and returns the
+faster device, so a notebook trains its own model where it runs faster (a GPU is slower than the
+CPU for the course's tiny MLPs: every step pays a fixed launch cost).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["compare_devices", "median_time"]
+__all__ = ["compare_devices", "median_time", "pick_faster_device"]
 
 
 def median_time(fn: Callable[[], Any], *, device: torch.device | str = "cpu",
@@ -94,3 +95,37 @@ def compare_devices(make_step: Callable[[torch.device], Callable[[], Any]],
                             "return the step itself, e.g. `return lambda: train_one_step(model, X, y)`")
         times[str(device)] = median_time(step, device=device, repeats=repeats, warmup=warmup)
     return times
+
+
+def pick_faster_device(make_step: Callable[[torch.device], Callable[[], Any]],
+                       devices: Sequence[torch.device | str] | None = None) -> torch.device:
+    """Time one step on each device, print the times in ms, and return the faster device.
+
+    The CPU is timed with all of PyTorch's threads and, when it has several, once more on one
+    thread: for a tiny model the threads wait for each other longer than they compute (on a busy
+    2-core machine, notebook 08's LSTM step took 19 ms on 2 threads and 9 ms on 1). If one thread wins,
+    ``torch.set_num_threads(1)`` is called, and the printed line says so.
+
+    Example:
+        >>> def make_step(device):
+        ...     x = torch.ones(64, 64, device=device)
+        ...     return lambda: x @ x
+        >>> pick_faster_device(make_step, ["cpu"])  # doctest: +ELLIPSIS
+        one training step: cpu ... ms -> training on cpu...
+        device(type='cpu')
+    """
+    times = compare_devices(make_step, devices)
+    threads = torch.get_num_threads()
+    if "cpu" in times and threads > 1:
+        times[f"cpu ({threads} threads)"] = times.pop("cpu")
+        torch.set_num_threads(1)
+        try:
+            times["cpu (1 thread)"] = median_time(make_step(torch.device("cpu")), repeats=5, warmup=2)
+        finally:
+            torch.set_num_threads(threads)
+    faster = min(times, key=times.get)
+    if faster == "cpu (1 thread)":
+        torch.set_num_threads(1)
+    print("one training step:", ", ".join(f"{name} {seconds * 1e3:.2f} ms" for name, seconds in times.items()),
+          "-> training on", faster)
+    return torch.device(faster.split()[0])

@@ -58,3 +58,28 @@ def test_compare_devices_explains_a_step_that_is_not_a_function():
         compare_devices(lambda d: 3, ["cpu"])
     with pytest.raises(ValueError, match="devices is empty"):
         compare_devices(lambda d: (lambda: None), [])
+
+
+def test_pick_faster_device_tries_one_thread_and_keeps_it_only_when_it_wins(capsys):
+    import time
+
+    from course_utils.timing import pick_faster_device
+
+    def make_step(slow_on_one_thread: bool):
+        def step() -> None:  # sleeps longer on the thread count that should lose
+            one = torch.get_num_threads() == 1
+            time.sleep(0.02 if one == slow_on_one_thread else 0.001)
+        return lambda device: step
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert pick_faster_device(make_step(slow_on_one_thread=False), ["cpu"]) == torch.device("cpu")
+        assert torch.get_num_threads() == 1
+        assert "cpu (2 threads)" in capsys.readouterr().out
+        torch.set_num_threads(2)
+        pick_faster_device(make_step(slow_on_one_thread=True), ["cpu"])
+        assert torch.get_num_threads() == 2
+        assert "-> training on cpu (2 threads)" in capsys.readouterr().out
+    finally:
+        torch.set_num_threads(before)
