@@ -25,7 +25,8 @@ Small modules, each named for what it holds:
 - ``digits``: real handwritten digits with no download, image grids and 2-D latent maps
   (notebook 07);
 - ``sequences``: real text with no download (the Python Language Reference that ships with
-  Python), the memory task's batches, next-character batches, attention heat maps (notebook 08).
+  Python), the memory task's batches, next-character batches, attention heat maps (notebook 08);
+- ``transformers``: the attention maps of several heads on one text (notebook 09).
 
 The teacher and maintainer tools live in the separate package ``course_tools`` (``course --help``).
 
