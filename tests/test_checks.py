@@ -178,6 +178,9 @@ CHECKS = {  # check cell -> the name the answer has in the notebook, and whether
     "nb08_sequences import check_lstm_step\ncheck_lstm_step(lstm_step)": ("lstm_step", False),
     "nb08_sequences import check_causal_attention_weights\ncheck_causal_attention_weights(causal_attention_weights)":
         ("causal_attention_weights", False),
+    "nb09_transformers import check_split_heads\ncheck_split_heads(split_heads)": ("split_heads", False),
+    "nb09_transformers import check_merge_heads\ncheck_merge_heads(merge_heads)": ("merge_heads", False),
+    "nb09_transformers import check_block_forward\ncheck_block_forward(block_forward)": ("block_forward", False),
 }
 ODD_RETURNS = ["None", "'a string'", "{'a': 1}", "(None, None)", "[torch.ones(3)] * 3", "torch.full((2, 2), float('nan'))",
                "torch.tensor(1)", "object()", "float('inf')", "torch.ones(0)", "(torch.ones(3, 1), [1.0, 'x'])",
@@ -266,6 +269,19 @@ RIGHT = {  # one right answer per check, the cells a student would write
     "causal_attention_weights": "def causal_attention_weights(q, k):\n    T = q.shape[1]\n"
                                 "    s = q @ k.transpose(1, 2) / q.shape[-1] ** 0.5\n"
                                 "    return s.masked_fill(torch.ones(T, T).triu(1).bool(), float('-inf')).softmax(-1)",
+    "split_heads": "def split_heads(x, n_heads):\n    b, t, d = x.shape\n"
+                   "    return x.reshape(b, t, n_heads, d // n_heads).transpose(1, 2)",
+    "merge_heads": "def merge_heads(x):\n    b, h, t, d = x.shape\n    return x.transpose(1, 2).reshape(b, t, h * d)",
+    "block_forward": "def block_forward(x, p, n):\n    def norm(x, w, b):\n"
+                     "        return (x - x.mean(-1, keepdim=True)) / (x.var(-1, unbiased=False, keepdim=True) + 1e-5).sqrt() * w + b\n"
+                     "    B, T, D = x.shape\n    h = norm(x, p['norm1.weight'], p['norm1.bias'])\n"
+                     "    q, k, v = ((h @ p['attn.qkv.weight'].T + p['attn.qkv.bias']).chunk(3, -1))\n"
+                     "    q, k, v = (t.reshape(B, T, n, D // n).transpose(1, 2) for t in (q, k, v))\n"
+                     "    s = (q @ k.transpose(-2, -1) / (D // n) ** 0.5).masked_fill(torch.ones(T, T).triu(1).bool(), float('-inf'))\n"
+                     "    a = (s.softmax(-1) @ v).transpose(1, 2).reshape(B, T, D)\n"
+                     "    x = x + a @ p['attn.out.weight'].T + p['attn.out.bias']\n"
+                     "    h = torch.nn.functional.gelu(norm(x, p['norm2.weight'], p['norm2.bias']) @ p['mlp.0.weight'].T + p['mlp.0.bias'])\n"
+                     "    return x + h @ p['mlp.2.weight'].T + p['mlp.2.bias']",
 }
 
 
