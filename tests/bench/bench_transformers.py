@@ -65,11 +65,9 @@ CLAIMS = {
        for name, by in {"no residual connections": 0.5, "no layer norm": 0.1, "no warm-up": 0.3}.items()},
     "curve climbs back > 0.4 bits without layer norm, < 0.2 as built (bits)": lambda r: min(
         biggest_rise(r["ablation losses"]["no layer norm"]) - 0.4, 0.2 - biggest_rise(r["ablation losses"]["as built"])),
-    "block 2: every head looks > 12 characters back on average (characters)": lambda r: min(
-        v for k, v in r["reach"].items() if k.startswith("block 2")) - 12,
-    "block 1's heads look > 1 character nearer than block 2's on average (characters)": lambda r: (
-        statistics.mean(v for k, v in r["reach"].items() if k.startswith("block 2")) - 1
-        - statistics.mean(v for k, v in r["reach"].items() if k.startswith("block 1"))),
+    "no head puts half its weight on the last 3 characters (share)": lambda r: 0.5 - max(r["local"].values()),
+    "block 2: every head looks > 10 characters back on average (characters)": lambda r: min(
+        v for k, v in r["reach"].items() if k.startswith("block 2")) - 10,
     "memory task: every distance >= 18 of 20 right (accuracy)": lambda r: r["memory lowest"] - 0.9,
 }
 
