@@ -483,3 +483,90 @@ def test_grading_refuses_to_run_without_the_sandbox_unless_told(tmp_path, monkey
     assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "report")]) == 2
     assert "CANNOT ISOLATE" in capsys.readouterr().err
     assert not (tmp_path / "report").exists()
+
+
+# ---------------------------------------------------------------- round three: checks both ways, in milliseconds
+# Each attack beside an honest and a plainly wrong answer, run as the notebook runs it and as the grader
+# does (``both_ways``: the grader's own code, the answers served over the sandbox's protocol).
+
+from both_ways import both  # noqa: E402 - the section's own helper
+
+HEAD = "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, Dataset"
+DATASET_CHECK = "from course_utils.exercises.nb02_linear_regression import check_dataset\ncheck_dataset(RegressionData)"
+HONEST_DATASET = RIGHT["Pairs"].replace("Pairs", "RegressionData")
+ZEROED_ITEMS = ("    def __len__(self):\n        return 7\n    def __getitem__(self, i):\n"
+                "        return torch.zeros(2), torch.tensor(0.0)")
+WRONG_DATASET = "class RegressionData(Dataset):\n    def __init__(self, X, y):\n        self.X, self.y = X, y\n" + ZEROED_ITEMS
+#: Zeroes the check's X and y, then answers for zeros: it passed when the check built its answer from them.
+ZEROING_DATASET = ("class RegressionData(Dataset):\n    def __init__(self, X, y):\n        X.zero_()\n        y.zero_()\n"
+                   "        self.X, self.y = X, y\n" + ZEROED_ITEMS)
+
+
+def test_an_answer_that_changes_the_checks_inputs_gets_the_wrong_answers_grade():
+    assert both(DATASET_CHECK, [HEAD, HONEST_DATASET])[0] == "pass"
+    wrong = both(DATASET_CHECK, [HEAD, WRONG_DATASET])
+    assert wrong[0] == "fail" and both(DATASET_CHECK, [HEAD, ZEROING_DATASET]) == wrong
+    check = "from course_utils.exercises.nb07_generative import check_reparameterise\ncheck_reparameterise(reparameterise)"
+    assert both(check, [HEAD, "def reparameterise(mu, logvar, eps):\n    return mu + torch.exp(0.5 * logvar) * eps"])[0] == "pass"
+    zeroing = "def reparameterise(mu, logvar, eps):\n    with torch.no_grad():\n        mu.zero_()\n        logvar.zero_()\n" \
+              "    return mu + eps"
+    state, message = both(check, [HEAD, zeroing])
+    assert state == "fail" and "changed mu or logvar in place" in message, message
+
+
+#: A class that only names itself torch's Dataset.
+NAMED_DATASET = HONEST_DATASET.replace("(Dataset)", "") + \
+    "\nRegressionData.__module__ = 'torch.utils.data.dataset'\nRegressionData.__qualname__ = 'Dataset'"
+
+
+def test_a_class_that_only_names_itself_a_dataset_is_not_one_in_the_grader_either():
+    unnamed = both(DATASET_CHECK, [HEAD, HONEST_DATASET.replace("(Dataset)", "")])
+    assert unnamed[0] == "fail" and "should inherit from torch.utils.data.Dataset" in unnamed[1]
+    assert both(DATASET_CHECK, [HEAD, NAMED_DATASET]) == unnamed
+    assert both(DATASET_CHECK, [HEAD, HONEST_DATASET])[0] == "pass"
+
+
+STANDARDIZE_CHECK = GRADIENT_CHECKS["standardize"]
+SPLIT = "from typing import NamedTuple\nclass Split(NamedTuple):\n    train: torch.Tensor\n    test: torch.Tensor\n"
+
+
+def test_a_named_tuple_answer_arrives_as_data():
+    named = RIGHT["standardize"].replace("return (X_train - mean) / std, (X_test - mean) / std",
+                                         "return Split((X_train - mean) / std, (X_test - mean) / std)")
+    assert both(STANDARDIZE_CHECK, [HEAD, SPLIT + named])[0] == "pass"
+    plain_wrong = RIGHT["standardize"].replace("(X_test - mean) / std", "(X_test - X_test.mean(0)) / std")
+    named_wrong = named.replace("(X_test - mean) / std", "(X_test - X_test.mean(0)) / std")
+    wrong = both(STANDARDIZE_CHECK, [HEAD, plain_wrong])
+    assert wrong[0] == "fail" and both(STANDARDIZE_CHECK, [HEAD, SPLIT + named_wrong]) == wrong
+
+
+def test_records_and_dicts_arrive_as_the_graders_own_data_never_the_students_class():
+    import collections
+    import dataclasses
+    from typing import NamedTuple
+
+    import torch
+
+    from course_tools.answers import ProtocolError, decode, encode
+
+    class Fit(NamedTuple):
+        weight: torch.Tensor
+        bias: torch.Tensor
+
+    @dataclasses.dataclass
+    class Run:
+        losses: list
+        model_state: dict
+
+    fit = decode(encode(Fit(torch.ones(3), torch.tensor(0.5))))
+    assert fit._fields == ("weight", "bias") and torch.equal(fit.weight, torch.ones(3)) and type(fit) is not Fit
+    weight, bias = fit
+    assert bias.item() == 0.5 and type(fit).__module__ == "student"
+    run = decode(encode(Run([1.0, 0.5], collections.OrderedDict(w=torch.zeros(2)))))
+    assert run.losses == [1.0, 0.5] and torch.equal(run.model_state["w"], torch.zeros(2))
+    assert type(run.model_state) is dict and dataclasses.is_dataclass(run) and type(run) is not Run
+    # What a sandbox could send instead: names that would reach the grader's own machinery.
+    for name, fields in (("Fit", ["__class__", "bias"]), ("Fit", ["_asdict"]), ("__init__", ["w"]),
+                         ("Fit", ["w", "w"]), ("Fit", "weight")):
+        with pytest.raises(ProtocolError):
+            decode({"t": "namedtuple", "name": name, "fields": fields, "v": [1, 2]})
