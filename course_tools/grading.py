@@ -76,7 +76,7 @@ from course_tools.sandbox import CANNOT_ISOLATE, Limits, Sandbox, SandboxUnavail
 from course_tools.student import find_exercises
 
 __all__ = ["Check", "Limits", "Result", "SandboxUnavailable", "grade", "grade_one", "merge", "parse_name",
-           "tampering", "teacher_checks", "write_reports"]
+           "name_conflict", "tampering", "teacher_checks", "write_reports"]
 
 PASS_MARK = "✅"
 SYMBOLS = {"pass": "✅", "fail": "❌", "error": "💥", "not run": "⏭", "missing": "❓", "tampered": "🚫"}
@@ -128,7 +128,8 @@ class Result:
 
 
 def parse_name(relative: str) -> tuple[str, str] | None:
-    """The (student, notebook number) a submission's path names, by the documented pattern only.
+    """The (student, notebook number) a submission's path names, by the documented pattern only; a
+    student's folder wins over a student named in the file name (``name_conflict`` says so).
 
     Example:
         >>> parse_name("alice_02_linear_regression.ipynb"), parse_name("bob/07_generative.ipynb")
@@ -137,13 +138,28 @@ def parse_name(relative: str) -> tuple[str, str] | None:
         (True, True)
     """
     parts = relative.replace(os.sep, "/").split("/")
+    folder = parts[-2] if len(parts) >= 2 and re.fullmatch(_STUDENT, parts[-2]) else None
+    match = _FILE_NAME.match(parts[-1]) or (_IN_FOLDER.match(parts[-1]) if folder else None)
+    if match is None:
+        return None
+    return folder or match["student"], match["number"]
+
+
+def name_conflict(relative: str) -> str:
+    """What a submission's folder and file name say that disagrees ("" if nothing): the folder wins.
+
+    Example:
+        >>> name_conflict("bob/alice_02.ipynb")
+        "the file is named for alice but lies in bob's folder: graded as bob's"
+        >>> name_conflict("bob/bob_02.ipynb"), name_conflict("bob/02_x.ipynb")
+        ('', '')
+    """
+    parts = relative.replace(os.sep, "/").split("/")
     match = _FILE_NAME.match(parts[-1])
-    if match:
-        return match["student"], match["number"]
-    match = _IN_FOLDER.match(parts[-1])
-    if match and len(parts) >= 2 and re.fullmatch(_STUDENT, parts[-2]):
-        return parts[-2], match["number"]
-    return None
+    named = parse_name(relative)
+    if match and named and match["student"] != named[0]:
+        return f"the file is named for {match['student']} but lies in {named[0]}'s folder: graded as {named[0]}'s"
+    return ""
 
 
 def teacher_checks(nb: nbformat.NotebookNode) -> list[Check]:
@@ -384,6 +400,7 @@ def grade_one(path: Path, root: Path, teachers: dict[str, Path], limits: Limits,
         result.status, result.detail = "grader error", f"{type(err).__name__}: {str(err)[:300]}"
     finally:
         result.seconds = time.perf_counter() - start
+    result.detail = "; ".join(part for part in (result.detail, name_conflict(relative)) if part)
     return result
 
 
@@ -567,28 +584,48 @@ class _Follower:
 # ---------------------------------------------------------------- reports
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone half of a UTF-16 pair, or a file name's undecodable byte
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{0,15}):(?=//)|\b(www)\.(?=\S)")
 
 
 def _plain(text: Any) -> str:
-    """One line of text: control characters (newlines, terminal escapes, bidi overrides) as spaces."""
-    return _CONTROL.sub(" ", str(text))
+    """One line of text any file or terminal can hold: control characters (newlines, terminal escapes, bidi
+    overrides) as spaces, what UTF-8 cannot encode (a lone surrogate, an undecodable byte of a file name) as �.
+
+    Example:
+        >>> _plain("caf" + chr(0xDCE9) + chr(10) + "| x")
+        'caf� | x'
+    """
+    return _CONTROL.sub(" ", _SURROGATE.sub("\ufffd", str(text)))
+
+
+def _inert(text: Any) -> str:
+    """``_plain`` text whose web addresses no report makes a live link: ``http[:]//``, ``www[.]``.
+
+    Example:
+        >>> _inert("see https://evil.example or www.evil.example")
+        'see https[:]//evil.example or www[.]evil.example'
+    """
+    return _SCHEME.sub(lambda m: f"{m[1]}[:]" if m[1] else f"{m[2]}[.]", _plain(text))
 
 
 def _csv_cell(value: Any) -> Any:
     """A CSV field a spreadsheet shows as text: never a formula (OWASP's leading-character rule)."""
     if isinstance(value, (int, float)):
         return value
-    text = _plain(value)
+    text = _inert(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _md(text: Any) -> str:
-    """Text for a markdown table cell or list item: one line, no HTML, no table or link syntax."""
-    escaped = html.escape(_plain(text), quote=True)
+    """Text for a markdown table cell or list item: one line, no HTML, no table or link syntax, no address
+    a renderer links by itself (a web address is made inert, an e-mail address broken after its ``@``)."""
+    escaped = html.escape(_inert(text), quote=True).replace("@", "@\u200b")
     return re.sub(r"([\\`*\[\]|])", r"\\\1", escaped)
 
 
-def write_reports(results: list[Result], out_dir: Path, isolated: bool = True) -> tuple[Path, Path]:
+def write_reports(results: list[Result], out_dir: Path, isolated: bool = True,
+                  run: dict[str, Any] | None = None) -> tuple[Path, Path]:
     """Write ``grades.csv``, ``grades.md``, ``gradebook.csv`` and ``results.json`` into ``out_dir``;
     the paths of the first two. Every name and message is escaped for its format.
 
@@ -628,8 +665,15 @@ def write_reports(results: list[Result], out_dir: Path, isolated: bool = True) -
     md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _write_gradebook(results, out_dir / "gradebook.csv")
     (out_dir / "results.json").write_text(json.dumps(
-        {"isolated": isolated, "results": [asdict(r) for r in results]}, indent=1, ensure_ascii=True), encoding="utf-8")
+        {"isolated": isolated, "run": run, "results": [_stored(asdict(r)) for r in results]}, indent=1, ensure_ascii=True), encoding="utf-8")
     return csv_path, md_path
+
+
+def _stored(value: Any) -> Any:
+    """A result's fields with every string ``_plain``: what ``results.json`` holds is valid UTF-8 for any reader."""
+    if isinstance(value, dict):
+        return {_plain(k): _stored(v) for k, v in value.items()}
+    return _plain(value) if isinstance(value, str) else value
 
 
 def _write_gradebook(results: list[Result], path: Path) -> None:
@@ -668,17 +712,27 @@ def _submissions(root: Path) -> list[tuple[Path, bool]]:
     return sorted(found, key=lambda item: item[0].relative_to(root).as_posix())
 
 
-def _fingerprint(teacher: Path, limits: Limits, isolate: bool) -> str:
-    """What a grade depends on besides the submission: the teacher notebook, the course's code, the limits."""
+def deciding_sources() -> list[Path]:
+    """Every file whose change may change a grade: all of ``course_utils`` (the checks and what they use)
+    and all of ``course_tools`` (the grader, the sandbox, how check cells are found), their data included.
+
+    Example:
+        >>> {"student.py", "answers.py", "checks.py"} <= {p.name for p in deciding_sources()}
+        True
+    """
     import course_utils
 
+    packages = (Path(course_utils.__file__).parent, Path(__file__).parent)
+    return sorted(p for package in packages for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def _fingerprint(teacher: Path, limits: Limits, isolate: bool) -> str:
+    """What a grade depends on besides the submission: the teacher notebook, the course's code, the limits."""
     digest = hashlib.sha256(teacher.read_bytes())
-    here = Path(__file__).parent
-    sources = [*sorted(Path(course_utils.__file__).parent.rglob("*.py")), here / "answers.py", here / "grading.py",
-               here / "sandbox.py"]
-    for source in sources:
-        digest.update(source.name.encode())
-        digest.update(source.read_bytes())
+    root = Path(__file__).parents[1]
+    for source in deciding_sources():
+        name = source.relative_to(root).as_posix() if source.is_relative_to(root) else source.name
+        digest.update(f"{name}\0{hashlib.sha256(source.read_bytes()).hexdigest()}\0".encode())
     digest.update(f"{limits.to_json()} {isolate}".encode())
     return digest.hexdigest()
 
@@ -827,17 +881,15 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
     found = _submissions(root)
     if not found:
         raise FileNotFoundError(f"No .ipynb files under {root}.")
-    if shard is not None:
-        k, n = shard
-        if not 1 <= k <= n:
-            raise ValueError(f"--shard K/N needs 1 <= K <= N, got {k}/{n}")
-        found = found[k - 1::n]
+    k, n = shard or (1, 1)
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard K/N needs 1 <= K <= N, got {k}/{n}")
     limits = limits or Limits(seconds=timeout)
     out = Path(out_dir or build_dir("grades"))
     previous = _previous(out) if reuse else {}
     prints: dict[Path, str] = {}
-    keep, todo = [], []
-    for path, is_link in found:
+    keyed = []
+    for path, is_link in found:  # every submission, not only this shard's: the run's id names them all
         relative = path.relative_to(root).as_posix()
         named = parse_name(relative)
         teacher = Path(notebook) if notebook else (teachers.get(named[1]) if named else None)
@@ -846,10 +898,14 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
             if teacher is not None and teacher not in prints:
                 prints[teacher] = _fingerprint(teacher, limits, isolate)
             try:
-                key = hashlib.sha256(_read_bytes(path) + prints.get(teacher, "no notebook").encode()).hexdigest()
+                key = _key(relative, _read_bytes(path), prints.get(teacher, "no notebook"))
             except (OSError, _Refused, _Invalid):
                 key = ""
-        if key and key in previous and previous[key].submission == relative:
+        keyed.append((path, is_link, key))
+    run = {"id": _run_id([(path.relative_to(root).as_posix(), key) for path, _, key in keyed], n), "shard": [k, n]}
+    keep, todo = [], []
+    for path, is_link, key in keyed[k - 1::n]:
+        if key and key in previous:  # the key holds the path: the same student's same file
             keep.append(previous[key])
         else:
             todo.append((path, is_link, key))
@@ -878,8 +934,33 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
     finally:
         bar.close()
     results = sorted([*keep, *graded], key=lambda r: r.submission)
-    write_reports(results, out, isolate)
+    write_reports(results, out, isolate, run)
     return results
+
+
+def _run_id(submissions: list[tuple[str, str]], shards: int) -> str:
+    """One run's id, the same in each of its shards: every submission's path and key, and the number of shards.
+
+    Example:
+        >>> _run_id([("a_00.ipynb", "k1")], 2) == _run_id([("a_00.ipynb", "k1")], 2) != _run_id([("a_00.ipynb", "k2")], 2)
+        True
+    """
+    digest = hashlib.sha256(f"{shards}".encode())
+    for relative, key in sorted(submissions):
+        digest.update(f"\0{_plain(relative)}\0{key}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _key(relative: str, data: bytes, fingerprint: str) -> str:
+    """What a grade is kept by: whose submission it is (its path), its bytes and the course's fingerprint, so that
+    two students' byte-identical files keep a grade each.
+
+    Example:
+        >>> _key("alice_00.ipynb", b"{}", "f") != _key("bob_00.ipynb", b"{}", "f")
+        True
+    """
+    name = relative.encode("utf-8", "surrogateescape")
+    return hashlib.sha256(b"%d:%s%s%s" % (len(name), name, hashlib.sha256(data).digest(), fingerprint.encode())).hexdigest()
 
 
 def _default_jobs(limits: Limits) -> int:
@@ -904,27 +985,57 @@ def _previous(out: Path) -> dict[str, Result]:
     return {r.key: r for r in results if r.key}
 
 
-def merge(report_dirs: list[str | Path], out_dir: str | Path | None = None) -> list[Result]:
-    """Combine the ``results.json`` of several shards' report folders into one set of reports.
+class MergeRefused(ValueError):
+    """The report folders given to ``merge`` are not the shards of one run, or would replace another run's reports."""
 
-    A submission graded in two shards keeps its later entry (the folders' order).
+
+def merge(report_dirs: list[str | Path], out_dir: str | Path | None = None, replace: bool = False) -> list[Result]:
+    """Combine the ``results.json`` of one run's shards (``course grade --shard K/N``) into one set of reports.
+
+    Every shard names its run (the submissions' paths and contents, the course's checks, the number of
+    shards): shards of different runs, a shard twice or a missing one are refused (``MergeRefused``) with
+    what each folder holds. ``out_dir``'s reports of another run are kept unless ``replace``.
 
     Example:
         >>> merge(["build/grades/shard-1-of-2", "build/grades/shard-2-of-2"], "build/grades")  # doctest: +SKIP
         [Result(submission='alice_00.ipynb', ...), ...]
     """
-    combined: dict[str, Result] = {}
-    isolated = True
-    for folder in report_dirs:
-        path = Path(folder) / "results.json"
+    shards: list[tuple[Path, dict[str, Any]]] = []
+    for folder in map(Path, report_dirs):
+        path = folder / "results.json"
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: pass the --out folders of the shards' `course grade` runs")
         data = json.loads(path.read_text(encoding="utf-8"))
-        isolated = isolated and data.get("isolated") is True
-        for entry in data.get("results", []):
-            if isinstance(entry, dict):
-                result = Result.from_dict(entry)
-                combined[result.submission] = result
-    results = sorted(combined.values(), key=lambda r: r.submission)
-    write_reports(results, Path(out_dir or build_dir("grades")), isolated)
+        run = data.get("run") if isinstance(data, dict) else None
+        if not (isinstance(run, dict) and isinstance(run.get("id"), str) and isinstance(run.get("shard"), list)
+                and len(run["shard"]) == 2 and all(type(x) is int for x in run["shard"])):
+            raise MergeRefused(f"{folder} names no run (graded before runs had ids?): grade its shard again")
+        shards.append((folder, data))
+    runs = {(d["run"]["id"], d["run"]["shard"][1]) for _, d in shards}
+    held = "; ".join(f"{f}: run {d['run']['id']}, shard {d['run']['shard'][0]} of {d['run']['shard'][1]}"
+                     for f, d in shards)
+    if len(runs) != 1:
+        raise MergeRefused(f"these folders hold shards of {len(runs)} different runs ({held}): pass the folders "
+                           "of one run, or grade the others again with the same files and the same --shard K/N")
+    (run_id, n), = runs
+    numbers = sorted(d["run"]["shard"][0] for _, d in shards)
+    if numbers != list(range(1, n + 1)):
+        missing = sorted(set(range(1, n + 1)) - set(numbers))
+        twice = sorted({k for k in numbers if numbers.count(k) > 1})
+        raise MergeRefused(f"run {run_id} has {n} shards, but " + ", ".join(
+            part for part in (f"shard {', '.join(map(str, missing))} is missing" if missing else "",
+                              f"shard {', '.join(map(str, twice))} is given twice" if twice else "") if part)
+            + f" ({held})")
+    out = Path(out_dir or build_dir("grades"))
+    try:
+        before = json.loads((out / "results.json").read_text(encoding="utf-8")).get("run") or {}
+    except (OSError, ValueError, AttributeError):
+        before = None
+    if before is not None and before.get("id") != run_id and not replace:
+        raise MergeRefused(f"{out} holds the reports of another run ({before.get('id') or 'without an id'}): pass "
+                           "another --out folder, or --replace to overwrite them")
+    results = sorted((Result.from_dict(entry) for _, data in shards for entry in data.get("results", [])
+                      if isinstance(entry, dict)), key=lambda r: r.submission)
+    isolated = all(data.get("isolated") is True for _, data in shards)
+    write_reports(results, out, isolated, {"id": run_id, "shard": [1, 1], "merged": n})
     return results

@@ -570,3 +570,122 @@ def test_records_and_dicts_arrive_as_the_graders_own_data_never_the_students_cla
                          ("Fit", ["w", "w"]), ("Fit", "weight")):
         with pytest.raises(ProtocolError):
             decode({"t": "namedtuple", "name": name, "fields": fields, "v": [1, 2]})
+
+
+# ---------------------------------------------------------------- round three: reports, names, runs
+
+
+def _report_files(folder):
+    return {p.name: p.read_bytes().decode("utf-8") for p in folder.iterdir() if p.is_file()}  # strict UTF-8
+
+
+def test_no_string_a_submission_sends_or_is_named_breaks_the_class_report(tmp_path):
+    lone = chr(0xDC80)  # a lone surrogate: what an undecodable byte of a file name becomes in Python
+    honest = grading.Result("alice_07.ipynb", "07_example.ipynb", checks={"double": "pass"}, student="alice")
+    hostile = grading.Result(f"caf{chr(0xDCE9)}_07.ipynb", "07_example.ipynb", detail=f"odd {lone}",
+                             checks={"double": "error"}, messages={"double": f"ValueError: no {lone} way"})
+    grading.write_reports([honest, hostile], tmp_path)
+    files = _report_files(tmp_path)
+    assert set(files) == {"grades.csv", "grades.md", "gradebook.csv", "results.json"}
+    assert not any(lone in text or "\\udc" in text for text in files.values())
+    rows = list(csv.DictReader(files["grades.csv"].splitlines()))
+    assert [r["submission"] for r in rows] == ["alice_07.ipynb", "caf\ufffd_07.ipynb"]
+    assert rows[0]["check:double"] == "pass" and "no \ufffd way" in rows[1]["detail"]
+    assert [r["submission"] for r in json.loads(files["results.json"])["results"]] == ["alice_07.ipynb", "caf\ufffd_07.ipynb"]
+
+
+def test_links_in_messages_are_not_live_in_any_report(tmp_path):
+    bait = "log in at https://evil.example/login, www.evil.example or help@evil.example"
+    plain = "double(21) is 43, expected 42"
+    grading.write_reports([grading.Result("a_07.ipynb", "07_example.ipynb", checks={"double": "fail", "total": "fail"},
+                                          messages={"double": bait, "total": plain}, student="a")], tmp_path)
+    files = _report_files(tmp_path)
+    for name in ("grades.md", "grades.csv"):
+        assert "https://" not in files[name] and "www.evil" not in files[name], name
+    assert "help@evil" not in files["grades.md"] and "https\\[:\\]//evil.example/login" in files["grades.md"]
+    assert "https[:]//evil.example/login" in files["grades.csv"]
+    assert plain in files["grades.md"] and plain in files["grades.csv"]  # an honest message is shown as it is
+
+
+def test_a_students_folder_wins_over_the_name_in_the_file_and_the_conflict_is_reported():
+    assert grading.parse_name("bob/alice_07_example.ipynb") == ("bob", "07")
+    assert "named for alice" in grading.name_conflict("bob/alice_07_example.ipynb")
+    # Controls: the two documented forms alone, and a folder that agrees.
+    assert grading.parse_name("alice_07.ipynb") == ("alice", "07") and grading.parse_name("bob/07_x.ipynb") == ("bob", "07")
+    assert grading.name_conflict("bob/bob_07.ipynb") == grading.name_conflict("alice_07.ipynb") == ""
+
+
+def test_the_fingerprint_covers_every_file_that_decides_a_grade():
+    import course_utils
+
+    packages = (Path(course_utils.__file__).parent, Path(grading.__file__).parent)
+    every = {p for package in packages for p in package.rglob("*.py") if "__pycache__" not in p.parts}
+    assert every <= set(grading.deciding_sources())
+    assert Path(student.__file__) in every  # find_exercises decides which cells are checks
+
+
+def _shard(folder, results, run_id, k, n):
+    grading.write_reports(results, folder, True, {"id": run_id, "shard": [k, n]})
+    return folder
+
+
+def test_merge_takes_exactly_the_shards_of_one_run_and_keeps_other_reports(tmp_path):
+    a, b = (grading.Result(f"{s}_07.ipynb", "07_example.ipynb", checks={"double": "pass"}, student=s) for s in "ab")
+    one, two = _shard(tmp_path / "s1", [a], "run-new", 1, 2), _shard(tmp_path / "s2", [b], "run-new", 2, 2)
+    old = _shard(tmp_path / "old2", [grading.Result("b_07.ipynb", "07_example.ipynb", checks={"double": "fail"})],
+                 "run-old", 2, 2)
+    for folders, why in (([one, old], "2 different runs"), ([one], "shard 2 is missing"), ([one, one, two], "twice")):
+        with pytest.raises(grading.MergeRefused, match=why):
+            grading.merge(folders, tmp_path / "merged")
+    assert not (tmp_path / "merged").exists()
+    assert [r.passed for r in grading.merge([one, two], tmp_path / "merged")] == [1, 1]
+    grading.merge([one, two], tmp_path / "merged")  # the same run again: same reports
+    other = _shard(tmp_path / "other", [a], "run-other", 1, 1)
+    with pytest.raises(grading.MergeRefused, match="another run"):
+        grading.merge([other], tmp_path / "merged")
+    assert json.loads((tmp_path / "merged" / "results.json").read_text())["run"]["id"] == "run-new"
+    assert len(grading.merge([other], tmp_path / "merged", replace=True)) == 1
+    assert main(["grade", "--merge", str(one), str(old), "--out", str(tmp_path / "cli")]) == 2
+
+
+@pytest.fixture(scope="module")
+def round_three(tmp_path_factory):
+    """A class graded twice: honest and wrong controls, a twin of the honest file, messages with a lone
+    surrogate and a web address, a file name that is not UTF-8, and a file in another student's folder."""
+    tmp = tmp_path_factory.mktemp("round3")
+    teacher = write(course_notebook(), tmp / "notebooks" / "07_example.ipynb")
+    subs = tmp / "subs"
+    honest = write(course_notebook(), subs / "honest_07.ipynb")
+    (subs / "twin_07.ipynb").write_bytes(honest.read_bytes())
+    write(submission(), subs / "wrong_07.ipynb")
+    write(submission(double="def double(x):\n    raise ValueError('no ' + chr(0xDC80) + ' way')"), subs / "lone_07.ipynb")
+    write(submission(double="def double(x):\n    raise ValueError('log in at https://evil.example/login')"),
+          subs / "url_07.ipynb")
+    os.makedirs(subs / "bob")
+    (subs / "bob" / "alice_07.ipynb").write_bytes(honest.read_bytes())
+    with open(os.path.join(os.fsencode(subs), b"caf\xe9_07.ipynb"), "wb") as f:
+        f.write(honest.read_bytes())
+    runs = [grading.grade(subs, tmp / "report", notebooks=[teacher], limits=LIMITS, progress=False, jobs=2)
+            for _ in range(2)]
+    return [{grading._plain(r.submission): r for r in run} for run in runs], tmp
+
+
+def test_one_students_strings_stay_in_one_row_of_a_real_run(round_three):
+    (first, _), tmp = round_three
+    assert first["honest_07.ipynb"].checks == {"double": "pass", "total": "pass"}
+    assert first["wrong_07.ipynb"].checks == WRONG
+    files = _report_files(tmp / "report")
+    assert "no \ufffd way" in files["grades.md"] and "no \ufffd way" in files["grades.csv"]
+    assert "https://evil" not in files["grades.md"] and "https\\[:\\]//evil.example" in files["grades.md"]
+    rows = list(csv.DictReader(files["grades.csv"].splitlines()))
+    assert len(rows) == 7 and "caf\ufffd_07.ipynb" in {r["submission"] for r in rows}
+    conflict = first["bob/alice_07.ipynb"]
+    assert conflict.student == "bob" and conflict.passed == 2 and "named for alice" in conflict.detail
+
+
+def test_byte_identical_files_of_two_students_are_not_regraded(round_three, capsys):
+    (first, again), _ = round_three
+    assert first["twin_07.ipynb"].passed == first["honest_07.ipynb"].passed == 2
+    for name, r in again.items():  # nothing changed: every grade kept, the twins' each
+        assert (r.status, r.checks, r.key) == (first[name].status, first[name].checks, first[name].key), name
+    assert again["twin_07.ipynb"].key != again["honest_07.ipynb"].key
