@@ -43,7 +43,7 @@ from typing import Any
 import psutil
 
 __all__ = ["CANNOT_ISOLATE", "Limits", "Sandbox", "SandboxUnavailable", "apply_limits", "bwrap_command", "bwrap_path", "describe",
-           "isolation"]
+           "isolation", "time_limit"]
 
 #: Files of /etc a Python process needs (dynamic linker, users, time zone, fonts); no secrets.
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "hosts", "passwd",
@@ -340,6 +340,17 @@ class Sandbox:
         return f"exited with code {code}"
 
 
+def time_limit(seconds: float, startup_seconds: float = Limits.startup_seconds) -> str:
+    """The time limit of one submission in words: the one description the README and the homework's
+    INSTRUCTIONS.md give.
+
+    Example:
+        >>> time_limit(300)
+        '300 s for all its cells together, 60 s more to start, and 300 s for each check'
+    """
+    return f"{seconds:.0f} s for all its cells together, {startup_seconds:.0f} s more to start, and {seconds:.0f} s for each check"
+
+
 def describe(limits: Limits) -> dict[str, Any]:
     """The limits in words, for the report.
 
@@ -347,7 +358,7 @@ def describe(limits: Limits) -> dict[str, Any]:
         >>> describe(Limits())["memory"]
         '4096 MB'
     """
-    return {"time": f"{limits.seconds:.0f} s", "memory": f"{limits.memory_mb} MB",
+    return {"time": time_limit(limits.seconds, limits.startup_seconds), "memory": f"{limits.memory_mb} MB",
             "processes and threads": str(limits.processes), "largest file": f"{limits.file_mb} MB",
             "each writable folder": f"{limits.disk_mb} MB", "/dev/shm": f"{limits.shm_mb} MB",
             "the grader, per submission": f"{limits.grader_memory_mb} MB"}

@@ -205,3 +205,14 @@ def test_the_grader_runs_a_check_cells_check_statements_only():
     source = ("from course_utils.exercises.nb02_linear_regression import check_dataset\n\ncheck_dataset(Pairs)\n"
               "loader = DataLoader(Pairs(X, y), batch_size=32)\nxb, yb = next(iter(loader))")
     assert check_statements(source).splitlines()[-1] == "check_dataset(Pairs)"
+
+
+def test_the_time_limit_is_described_once_for_students_and_teachers():
+    from course_tools.homework import instructions
+    from course_tools.notebook_tools import course_notebooks
+    from course_tools.sandbox import time_limit
+
+    text = " ".join(instructions(nbformat.read(course_notebooks()[2], as_version=4), "02_x.ipynb", 300).split())
+    assert time_limit(300) in text and "for the whole notebook" not in text
+    readme = " ".join((grading.Path(grading.__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
+    assert time_limit(300).replace("300 s", "`TIMEOUT` s") + ": the words of the homework's" in readme

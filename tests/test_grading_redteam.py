@@ -490,6 +490,7 @@ def test_grading_refuses_to_run_without_the_sandbox_unless_told(tmp_path, monkey
 # does (``both_ways``: the grader's own code, the answers served over the sandbox's protocol).
 
 from both_ways import both  # noqa: E402 - the section's own helper
+from both_ways import notebook as both_notebook  # noqa: E402
 
 HEAD = "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, Dataset"
 DATASET_CHECK = "from course_utils.exercises.nb02_linear_regression import check_dataset\ncheck_dataset(RegressionData)"
@@ -689,3 +690,58 @@ def test_byte_identical_files_of_two_students_are_not_regraded(round_three, caps
     for name, r in again.items():  # nothing changed: every grade kept, the twins' each
         assert (r.status, r.checks, r.key) == (first[name].status, first[name].checks, first[name].key), name
     assert again["twin_07.ipynb"].key != again["honest_07.ipynb"].key
+
+
+# ---------------------------------------------------------------- round three: the course's reference solutions
+
+REPARAMETERISE_CHECK = ("from course_utils.exercises.nb07_generative import check_reparameterise\n"
+                        "check_reparameterise(reparameterise)")
+OWN_REPARAMETERISE = "def reparameterise(mu, logvar, eps):\n    return mu + torch.exp(0.5 * logvar) * eps"
+STUCK = ("from course_utils.exercises.nb07_generative import reference_reparameterise as reparameterise"
+         "  # stuck? the course's reference: the lab goes on, no points")
+CALLS_REFERENCE = ("import course_utils.exercises.nb07_generative as course\n"
+                   "def reparameterise(mu, logvar, eps):\n    return course.reference_reparameterise(mu, logvar, eps)")
+
+
+def reference_notebook(answer):
+    cells = [nbformat.v4.new_markdown_cell("# 07 · References"), nbformat.v4.new_code_cell(HEAD),
+             nbformat.v4.new_markdown_cell("**Exercise 1.1.** `reparameterise`"),
+             nbformat.v4.new_code_cell(_solution(OWN_REPARAMETERISE) if answer is None else answer),
+             nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n" + REPARAMETERISE_CHECK)]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"r{i}"
+    return nb
+
+
+def test_the_courses_reference_solution_earns_no_points_and_the_report_says_why(tmp_path):
+    teacher = write(reference_notebook(None), tmp_path / "notebooks" / "07_references.ipynb")
+    subs = tmp_path / "subs"
+    for name, answer in (("own", OWN_REPARAMETERISE), ("wrong", OWN_REPARAMETERISE.replace("0.5 *", "")),
+                         ("stuck", STUCK), ("calls", CALLS_REFERENCE)):
+        write(reference_notebook(answer), subs / f"{name}_07.ipynb")
+    graded = {r.student: r for r in grading.grade(subs, tmp_path / "report", notebooks=[teacher], limits=LIMITS,
+                                                   progress=False, jobs=2)}
+    assert graded["own"].checks == {"reparameterise": "pass"} and graded["wrong"].checks == {"reparameterise": "fail"}
+    for name in ("stuck", "calls"):
+        r = graded[name]
+        assert r.passed == 0 and r.checks == {"reparameterise": "reference"}, r
+        assert "reference_reparameterise" in r.messages["reparameterise"] and "no points" in r.messages["reparameterise"]
+    assert "📖 reference" in (tmp_path / "report" / "grades.md").read_text(encoding="utf-8")
+    # In the notebook the line keeps the lab going: the check passes there.
+    assert both_notebook(REPARAMETERISE_CHECK, [HEAD, STUCK])[0] == "pass"
+
+
+def test_a_pasted_copy_of_a_long_reference_is_recognised_and_an_own_answer_is_not():
+    import inspect
+
+    from course_utils.exercises import nb04_spiral
+
+    pasted = inspect.getsource(nb04_spiral.reference_early_stopping).replace("def reference_early_stopping",
+                                                                               "def train_early_stopping")
+    head = "import copy\nimport torch\nfrom torch import nn"
+    assert grading.reference_use([head, pasted], "train_early_stopping") == \
+        "train_early_stopping is a copy of course_utils.exercises.nb04_spiral.reference_early_stopping"
+    own = pasted.replace("best", "lowest")  # the same algorithm, written by someone: not the reference's text
+    assert grading.reference_use([head, own], "train_early_stopping") == ""
