@@ -98,13 +98,13 @@ homework: $(STAMP) ## zip a homework pack for each notebook with a Homework sect
 	$(BIN)/course homework
 
 # make grade runs as many submissions at once as there are cores, unless JOBS is given; SHARD=K/N grades one part.
-grade: $(STAMP) ## run submitted notebooks, report passed checks: make grade SUBMISSIONS=folder [TIMEOUT=300] [JOBS=n] [SHARD=k/n]
+grade: $(STAMP) ## run submitted notebooks, report passed checks: make grade SUBMISSIONS=folder [TIMEOUT=300] [JOBS=n] [SHARD=k/n] [GRADEBOOK=moodle|canvas]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/of/notebooks [TIMEOUT=300] [JOBS=n] [SHARD=k/n]"; exit 2; }
-	$(BIN)/course grade "$(SUBMISSIONS)" --timeout $(TIMEOUT) $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS)) $(if $(SHARD),--shard $(SHARD))
+	$(BIN)/course grade "$(SUBMISSIONS)" --timeout $(TIMEOUT) $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS)) $(if $(SHARD),--shard $(SHARD)) $(if $(GRADEBOOK),--gradebook $(GRADEBOOK))
 
 # make merge combines the shards of one run; another run's reports in build/grades are kept (REPLACE=1 overwrites).
 merge: $(STAMP) ## combine the reports of one run's shards (build/grades/shard-*) into build/grades/ [REPLACE=1]
-	$(BIN)/course grade --merge $(if $(REPLACE),--replace)
+	$(BIN)/course grade --merge $(if $(REPLACE),--replace) $(if $(GRADEBOOK),--gradebook $(GRADEBOOK))
 
 # Decks and site come in two editions: the students' (from the student versions: no solutions, no
 # teacher's guide) and the teacher's (solutions, guide, speaker notes) in build/teacher/. Both reuse

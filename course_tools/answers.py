@@ -419,13 +419,15 @@ class Channel:
         while view:
             view = view[os.write(self.write_fd, view):]
 
-    def receive(self, deadline: float | None = None, poll: Callable[[], None] | None = None) -> dict[str, Any]:
-        """The next message; ``poll()`` runs every 0.1 s while waiting (the grader's watchdog)."""
+    def receive(self, deadline: float | Callable[[], float] | None = None,
+                poll: Callable[[], None] | None = None) -> dict[str, Any]:
+        """The next message; ``poll()`` runs every 0.1 s while waiting (the grader's watchdog), which may move
+        a ``deadline`` given as a function (the sandbox's, extended by the time it waited for a CPU)."""
         while (end := self._buffer.find(b"\n", self._searched)) < 0:
             self._searched = len(self._buffer)
             if len(self._buffer) > MAX_MESSAGE:
                 raise AnswerTooLarge(f"a message longer than {MAX_MESSAGE // 2**20} MB")
-            if deadline is not None and time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > (deadline() if callable(deadline) else deadline):
                 raise TimeLimit("no answer before the time limit")
             ready, _, _ = select.select([self.read_fd], [], [], 0.1)
             if poll is not None:
@@ -751,7 +753,7 @@ class Session:
         self.next_id += 1
         request = {**request, "id": self.next_id}
         self.channel.send(request)
-        response = self.channel.receive(self.deadline(), self.poll)
+        response = self.channel.receive(self.deadline, self.poll)
         if response.get("id") != self.next_id:
             raise ProtocolError(f"an answer to no question: {_short(response)}")
         kinds = [k for k in ("value", "error", "missing", "stop") if k in response]
@@ -965,6 +967,7 @@ class Namespace(dict):
         super().__init__(own or {})
         self.session, self.imports = session, imports
         self.fetched: set[str] = set()
+        self.printed = io.StringIO()  # what the check cell printed here (``run_check``)
 
     def own(self) -> dict[str, Any]:
         """What the check cells defined themselves, carried to the next check (the notebook's names are asked again)."""
@@ -1043,6 +1046,7 @@ def run_check(source: str, namespace: Namespace) -> tuple[str, str]:
     from course_utils.checks import CheckFailed
 
     printed = io.StringIO()
+    namespace.printed = printed  # what the course's code printed: the points of a check that gives items
     try:
         code = compile(check_statements(source), "<check cell>", "exec")
         with redirect_stdout(printed):

@@ -65,7 +65,7 @@ def _grade(args: argparse.Namespace) -> int:
             raise FileNotFoundError("no shard reports to merge: pass their folders, or grade with --shard K/N first")
         out = Path(args.out or build_dir("grades"))
         try:
-            results = merge(folders, out, replace=args.replace)
+            results = merge(folders, out, replace=args.replace, gradebook=args.gradebook)
         except MergeRefused as err:
             print(f"course grade --merge: {err}", file=sys.stderr)
             return 2
@@ -86,11 +86,12 @@ def _grade(args: argparse.Namespace) -> int:
         try:
             grade(args.submissions, out, args.timeout, args.notebook, isolate=not args.unsafe_no_sandbox,
                   jobs=args.jobs or None,
-                  shard=shard, reuse=not args.regrade)
+                  shard=shard, reuse=not args.regrade, gradebook=args.gradebook)
         except SandboxUnavailable as err:
             print(f"course grade: {err}", file=sys.stderr)
             return 2
-    print(f"reports: {out / 'grades.csv'}, {out / 'grades.md'} and {out / 'gradebook.csv'}")
+    print(f"reports: {out / 'grades.csv'}, {out / 'grades.md'}, {out / 'gradebook.csv'} and a feedback file per "
+          f"student in {out / 'feedback'}")
     return 0
 
 
@@ -227,6 +228,9 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--merge", nargs="*", metavar="DIR", help="combine the reports of shards (their --out "
                        "folders; default: build/grades/shard-*) into one set of reports, grading nothing; the shards "
                        "must be all those of one run")
+    grade.add_argument("--gradebook", choices=("plain", "moodle", "canvas"), default="plain",
+                       help="also write the gradebook in a learning platform's import format: gradebook_moodle.csv "
+                       "or gradebook_canvas.csv beside gradebook.csv (default: plain only)")
     grade.add_argument("--replace", action="store_true", help="with --merge: overwrite the reports of another run "
                        "in the --out folder (kept by default)")
     grade.add_argument("--regrade", action="store_true", help="grade every submission again, even those whose file "

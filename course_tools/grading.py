@@ -73,6 +73,7 @@ from course_tools.answers import (
     run_check,
 )
 from course_tools.execution import SUBMISSION_TIMEOUT
+from course_tools.gradebook import write_feedback, write_gradebook
 from course_tools.notebook_tools import build_dir, course_notebooks
 from course_tools.sandbox import CANNOT_ISOLATE, Limits, Sandbox, SandboxUnavailable, bwrap_path, isolation
 from course_tools.student import find_exercises
@@ -110,6 +111,8 @@ class Result:
     seconds: float = 0.0
     student: str = ""
     key: str = ""  # the submission's bytes and the course's checks, hashed: unchanged -> not graded again
+    items: dict[str, list[list[Any]]] = field(default_factory=dict)  # label -> [what, earned, possible] a check printed
+    seed: str = ""  # the homework's MY_SEED as the notebook set it, when its check used it
 
     @property
     def passed(self) -> int:
@@ -120,12 +123,18 @@ class Result:
         """A result from ``results.json`` (fields checked, so a hand-edited file cannot inject code or types)."""
         known = {f: data.get(f) for f in cls.__dataclass_fields__ if f in data}
         result = cls(submission=str(known.pop("submission", "")))
-        for name in ("notebook", "status", "detail", "student", "key"):
+        for name in ("notebook", "status", "detail", "student", "key", "seed"):
             setattr(result, name, str(known.get(name) or ""))
         result.seconds = float(known.get("seconds") or 0.0)
         for name in ("checks", "messages"):
             value = known.get(name) or {}
             setattr(result, name, {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {})
+        items = known.get("items") if isinstance(known.get("items"), dict) else {}
+        result.items = {str(label): [[str(what), float(earned), float(possible)] for what, earned, possible in rows]
+                        for label, rows in items.items() if isinstance(rows, list) and all(
+                            isinstance(row, list) and len(row) == 3 and all(isinstance(x, (int, float)) and
+                                                                             not isinstance(x, bool) for x in row[1:])
+                            for row in rows)}
         return result
 
 
@@ -575,7 +584,8 @@ def _run_and_judge(spec: Path, tmp: Path, code: list[tuple[int, str]], at: dict[
     if result.status in _STOPPED and not result.detail:
         where = f" (in the check of {follower.in_check})" if follower.in_check else \
             (f" (in cell {follower.cell})" if follower.cell is not None else "")
-        result.detail = _STOPPED[result.status].format(**vars(limits)) + where
+        why = box.why if box.why and result.status == box.stopped else _STOPPED[result.status].format(**vars(limits))
+        result.detail = why + where
     elif result.status == "ok" and not follower.ended:
         why = box.exit_reason()
         result.status = why if why in ("time limit", "file size limit") else "crashed"
@@ -597,7 +607,7 @@ class _Follower:
         self.ended = False
 
     def receive(self) -> dict[str, Any]:
-        return self.channel.receive(self.box.deadline, self.box.watch)
+        return self.channel.receive(lambda: self.box.deadline, self.box.watch)
 
     def follow(self) -> None:
         first = self.receive()
@@ -646,11 +656,32 @@ class _Follower:
             if used:
                 state, why = "reference", f"{used[0]}: the course's reference solution earns no points; write your own"
         self.in_check = None
+        items = points_printed(namespace.printed.getvalue())
+        if items:
+            self.result.items[check.label] = items
+        if "MY_SEED" in namespace.fetched:
+            self.result.seed = str(namespace.get("MY_SEED"))[:40]
         self.result.checks[check.label] = state
         if why:
             self.result.messages[check.label] = why
         self.channel.send({"op": "continue", "id": 0})
         return namespace.own()
+
+
+#: The line a check prints for each item that earns points: "✅ test RMSE within 10% of the closed form: 2/2".
+_ITEM = re.compile(r"^[✅❌]\s*(?P<what>[^\n]{1,120}?):\s+(?P<earned>\d+(?:\.\d+)?)/(?P<possible>\d+(?:\.\d+)?)\s*$",
+                   re.MULTILINE)
+
+
+def points_printed(text: str) -> list[list[Any]]:
+    """The items and points a check printed here, in the grader (the course's code; never the sandbox's).
+
+    Example:
+        >>> points_printed("✅ answer's form: 1/1\\n❌ weights within 5% of the truth: 0/2\\nautomatic points: 1/7")
+        [["answer's form", 1.0, 1.0], ['weights within 5% of the truth', 0.0, 2.0]]
+    """
+    return [[m["what"].strip(), float(m["earned"]), float(m["possible"])] for m in _ITEM.finditer(text)
+            if float(m["earned"]) <= float(m["possible"])]
 
 
 # ---------------------------------------------------------------- reports
@@ -690,16 +721,23 @@ def _csv_cell(value: Any) -> Any:
 
 
 def _md(text: Any) -> str:
-    """Text for a markdown table cell or list item: one line, no HTML, no table or link syntax, no address
-    a renderer links by itself (a web address is made inert, an e-mail address broken after its ``@``)."""
-    escaped = html.escape(_inert(text), quote=True).replace("@", "@\u200b")
-    return re.sub(r"([\\`*\[\]|])", r"\\\1", escaped)
+    """Text for a markdown table cell or list item: one line, no HTML but ``<code>`` for a message's
+    `code`, no table or link syntax, no address a renderer links by itself (a web address is made
+    inert, an e-mail address broken after its ``@``).
+
+    Example:
+        >>> print(_md("use `x[0]` | <b>"))
+        use <code>x\\[0\\]</code> \\| &lt;b&gt;
+    """
+    escaped = re.sub(r"([\\*\[\]|])", r"\\\1", html.escape(_inert(text), quote=True).replace("@", "@\u200b"))
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped).replace("`", "&#96;")  # `code` as code, never "\`"
 
 
 def write_reports(results: list[Result], out_dir: Path, isolated: bool = True,
-                  run: dict[str, Any] | None = None) -> tuple[Path, Path]:
-    """Write ``grades.csv``, ``grades.md``, ``gradebook.csv`` and ``results.json`` into ``out_dir``;
-    the paths of the first two. Every name and message is escaped for its format.
+                  run: dict[str, Any] | None = None, gradebook: str = "plain") -> tuple[Path, Path]:
+    """Write ``grades.csv``, ``grades.md``, ``gradebook.csv`` (and the ``gradebook`` format's file, see
+    ``course_tools.gradebook``), ``feedback/STUDENT.md`` and ``.html``, and ``results.json`` into
+    ``out_dir``; the paths of the first two. Every name and message is escaped for its format.
 
     Example:
         >>> write_reports([Result("alice_00.ipynb", "00_start_here.ipynb", checks={"f": "pass"}, student="alice")],
@@ -720,25 +758,33 @@ def write_reports(results: list[Result], out_dir: Path, isolated: bool = True,
             writer.writerow([_csv_cell(v) for v in (r.submission, r.student, r.notebook, r.status, r.passed,
                                                     len(r.checks), *(r.checks.get(label, "") for label in labels),
                                                     detail, round(r.seconds, 1))])
-    lines = ["# Grades", "", f"Submissions: {_md(isolation(isolated))}.", "",
-             "| submission | notebook | status | passed | " + " | ".join(_md(label) for label in labels) + " |",
-             "|---|---|---|---|" + "---|" * len(labels)]
-    for r in results:
-        marks = " | ".join(SYMBOLS.get(r.checks.get(label, ""), "") for label in labels)
-        lines.append(f"| {_md(r.submission)} | {_md(r.notebook)} | {_md(r.status)} | {r.passed}/{len(r.checks)} | {marks} |")
-    lines += ["", "Legend: " + ", ".join(f"{s} {name}" for name, s in SYMBOLS.items()), "", "## Problems", ""]
-    for r in results:
-        if r.detail:
-            lines.append(f"- **{_md(r.submission)}**: {_md(r.status)}: {_md(r.detail)}")
-        lines += [f"- **{_md(r.submission)}**, `{_md(label)}` ({_md(r.checks.get(label, ''))}): {_md(why)}"
-                  for label, why in r.messages.items()]
-    if lines[-1] == "":
-        lines.append("None: every check passed.")
-    md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _write_gradebook(results, out_dir / "gradebook.csv")
+    md_path.write_text(_grades_md(results, isolated), encoding="utf-8")
+    for form in dict.fromkeys(("plain", gradebook)):
+        write_gradebook(results, out_dir, form, _csv_cell)
+    write_feedback(results, out_dir / "feedback", _md, _inert)
     (out_dir / "results.json").write_text(json.dumps(
         {"isolated": isolated, "run": run, "results": [_stored(asdict(r)) for r in results]}, indent=1, ensure_ascii=True), encoding="utf-8")
     return csv_path, md_path
+
+
+def _grades_md(results: list[Result], isolated: bool) -> str:
+    """grades.md: a table per notebook (its own checks only), each followed by its problems."""
+    lines = ["# Grades", "", f"Submissions: {_md(isolation(isolated))}.", "",
+             "Legend: " + ", ".join(f"{s} {name}" for name, s in SYMBOLS.items()) + ". Points: see gradebook.csv; "
+             "each student's checks and messages: feedback/STUDENT.md.", ""]
+    for notebook in sorted({r.notebook for r in results}, key=lambda nb: (nb == "", nb)):
+        mine = [r for r in results if r.notebook == notebook]
+        labels = list(dict.fromkeys(label for r in mine for label in r.checks))
+        lines += [f"## {_md(notebook or 'Not graded')} ({len(mine)} submission{'s' * (len(mine) != 1)})", "",
+                  "| submission | student | status | passed | " + "".join(f"{_md(label)} | " for label in labels),
+                  "|---|---|---|---|" + "---|" * len(labels)]
+        lines += [f"| {_md(r.submission)} | {_md(r.student)} | {_md(r.status)} | {r.passed}/{len(r.checks)} | "
+                  + "".join(f"{SYMBOLS.get(r.checks.get(label, ''), '')} | " for label in labels) for r in mine]
+        problems = [f"- **{_md(r.submission)}**: {_md(r.status)}: {_md(r.detail)}" for r in mine if r.detail]
+        problems += [f"- **{_md(r.submission)}**, {_md(label)} ({_md(r.checks.get(label, ''))}): {_md(why)}"
+                     for r in mine for label, why in r.messages.items()]
+        lines += ["", *(["Problems:", "", *problems, ""] if problems else ["No problems: every check passed.", ""])]
+    return "\n".join(lines)
 
 
 def _stored(value: Any) -> Any:
@@ -746,24 +792,6 @@ def _stored(value: Any) -> Any:
     if isinstance(value, dict):
         return {_plain(k): _stored(v) for k, v in value.items()}
     return _plain(value) if isinstance(value, str) else value
-
-
-def _write_gradebook(results: list[Result], path: Path) -> None:
-    """One row per student: for each notebook, the checks passed by their best submission."""
-    notebooks = sorted({r.notebook for r in results if r.student and r.notebook})
-    totals = {nb: max(len(r.checks) for r in results if r.notebook == nb) for nb in notebooks}
-    best: dict[str, dict[str, int]] = {}
-    for r in results:
-        if r.student and r.notebook:
-            row = best.setdefault(r.student, {})
-            row[r.notebook] = max(row.get(r.notebook, 0), r.passed)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", *(f"{Path(nb).stem} (of {totals[nb]})" for nb in notebooks),
-                         f"total (of {sum(totals.values())})"])
-        for student in sorted(best):
-            row = best[student]
-            writer.writerow([_csv_cell(student), *(row.get(nb, 0) for nb in notebooks), sum(row.values())])
 
 
 # ---------------------------------------------------------------- many submissions
@@ -868,7 +896,8 @@ def _grade_all(todo: list[tuple[Path, bool]], root: Path, teachers: dict[str, Pa
     counts: dict[Path, int] = {}
 
     def cap(path: Path) -> float:
-        """The backstop for one submission's process: the notebook's time, each check's, and a minute."""
+        """The backstop for one submission's process: the notebook's time and each check's (thrice: a sandbox's
+        deadline moves by the time it waited for a CPU, ``Sandbox._share``), and a minute."""
         named = parse_name(path.relative_to(root).as_posix())
         teacher = notebook or (teachers.get(named[1]) if named else None)
         if teacher is not None and teacher not in counts:
@@ -876,7 +905,7 @@ def _grade_all(todo: list[tuple[Path, bool]], root: Path, teachers: dict[str, Pa
                 counts[teacher] = len(teacher_checks(nbformat.read(teacher, as_version=4)))
             except Exception:  # noqa: BLE001 - the worker reports an unreadable teacher notebook
                 counts[teacher] = 0
-        return limits.startup_seconds + limits.seconds * (1 + counts.get(teacher, 0)) + 60
+        return 3 * (limits.startup_seconds + limits.seconds * (1 + counts.get(teacher, 0))) + 60  # waits for a CPU extend it
 
     def finish(result: Result) -> None:
         results.append(result)
@@ -929,7 +958,8 @@ def _grade_all(todo: list[tuple[Path, bool]], root: Path, teachers: dict[str, Pa
 def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: float = SUBMISSION_TIMEOUT,
           notebook: str | Path | None = None, notebooks: list[Path] | None = None,
           limits: Limits | None = None, isolate: bool = True, jobs: int | None = None,
-          shard: tuple[int, int] | None = None, progress: bool = True, reuse: bool = True) -> list[Result]:
+          shard: tuple[int, int] | None = None, progress: bool = True, reuse: bool = True,
+          gradebook: str = "plain") -> list[Result]:
     """Grade every ``*.ipynb`` under ``submissions``; write the reports into ``out_dir`` (``build/grades``).
 
     ``isolate=False`` runs submissions without the sandbox (the teacher's explicit, unsafe choice);
@@ -937,7 +967,8 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
     anything runs. ``jobs`` submissions at a time (default: the cores, fewer if the memory would not
     hold that many sandboxes at their limit); ``shard=(k, n)`` grades
     the k-th of n equal parts (``k`` from 1); ``reuse`` keeps the results of ``out_dir``'s last run
-    for submissions whose file and checks did not change.
+    for submissions whose file and checks did not change; ``gradebook`` names a learning platform's
+    format written beside ``gradebook.csv`` (``course_tools.gradebook``).
 
     Example:
         >>> results = grade("submissions/", timeout=120)  # doctest: +SKIP
@@ -1006,7 +1037,7 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
     finally:
         bar.close()
     results = sorted([*keep, *graded], key=lambda r: r.submission)
-    write_reports(results, out, isolate, run)
+    write_reports(results, out, isolate, run, gradebook)
     return results
 
 
@@ -1061,7 +1092,8 @@ class MergeRefused(ValueError):
     """The report folders given to ``merge`` are not the shards of one run, or would replace another run's reports."""
 
 
-def merge(report_dirs: list[str | Path], out_dir: str | Path | None = None, replace: bool = False) -> list[Result]:
+def merge(report_dirs: list[str | Path], out_dir: str | Path | None = None, replace: bool = False,
+          gradebook: str = "plain") -> list[Result]:
     """Combine the ``results.json`` of one run's shards (``course grade --shard K/N``) into one set of reports.
 
     Every shard names its run (the submissions' paths and contents, the course's checks, the number of
@@ -1109,5 +1141,5 @@ def merge(report_dirs: list[str | Path], out_dir: str | Path | None = None, repl
     results = sorted((Result.from_dict(entry) for _, data in shards for entry in data.get("results", [])
                       if isinstance(entry, dict)), key=lambda r: r.submission)
     isolated = all(data.get("isolated") is True for _, data in shards)
-    write_reports(results, out, isolated, {"id": run_id, "shard": [1, 1], "merged": n})
+    write_reports(results, out, isolated, {"id": run_id, "shard": [1, 1], "merged": n}, gradebook)
     return results

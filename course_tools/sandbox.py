@@ -63,6 +63,12 @@ class Limits:
     disk_mb: int = 256  # each of its writable folders (/tmp, home, work folder), held in memory
     shm_mb: int = 64  # /dev/shm (shared memory for DataLoader workers), held in memory
     grader_memory_mb: int = 2048  # what the grader itself may use for one submission's answers
+    cpu_share: float = 2.0  # CPU time of all its processes together, in multiples of its time (cells and start)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """The CPU time all its processes together may use: ``cpu_share`` times its time to start and run."""
+        return self.cpu_share * (self.seconds + self.startup_seconds)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -225,6 +231,7 @@ class Sandbox:
         self.limits = limits
         self.work = work
         self.stopped = ""  # "memory limit", "time limit", ... when the watchdog stopped it
+        self.why = ""  # the watchdog's reason in words, when the limit's name alone does not say it
         self.started = time.monotonic()
         self.deadline = self.started + limits.seconds + limits.startup_seconds
         self.bwrap = bwrap_path() if isolate else None
@@ -256,6 +263,8 @@ class Sandbox:
                                             start_new_session=True)
         self._errors = b""
         self._next_watch = 0.0
+        self.cpu = 0.0  # CPU seconds its processes used together (the most seen: exited ones count too)
+        self.waited = 0.0  # seconds it waited for a CPU that others held: added to its deadline
         os.set_blocking(self.process.stderr.fileno(), False)
 
     def stderr_tail(self) -> str:
@@ -307,6 +316,36 @@ class Sandbox:
             self.stop("process limit")
         elif memory > self.limits.memory_mb * 2**20:
             self.stop("memory limit")
+        else:
+            self._share(tree)
+
+    def _share(self, tree: list[psutil.Process]) -> None:
+        """Keep it to its share of the CPU: its processes stay in its session (the scheduler's group:
+        a process in a session of its own takes a share of its own, one more per process), their CPU
+        time together stays under ``Limits.cpu_seconds``, and the time it waited for a CPU that others
+        held is added to its deadline (a busy neighbour cannot push it over its time)."""
+        session, cpu, waited = None, 0.0, 0.0
+        for proc in tree[1:] if self.bwrap else tree:  # bwrap itself, outside, is in a session of its own
+            try:
+                times = proc.cpu_times()
+                cpu += times.user + times.system + times.children_user + times.children_system
+                waited = max(waited, _run_queue_seconds(proc.pid))
+                sid = os.getsid(proc.pid)
+            except (psutil.Error, OSError):
+                continue
+            if session is None:
+                session = sid
+            elif sid != session:
+                self.stop("process limit")
+                self.why = "a process left the sandbox's session (setsid): it would take a CPU share of its own"
+                return
+        self.cpu = max(self.cpu, cpu)
+        if waited > self.waited:
+            self.deadline += waited - self.waited
+            self.waited = waited
+        if self.cpu > self.limits.cpu_seconds:
+            self.stop("time limit")
+            self.why = f"its processes used more than {self.limits.cpu_seconds:.0f} s of CPU time together"
 
     def stop(self, reason: str = "") -> None:
         """Kill everything inside (SIGKILL: a process ignoring SIGTERM goes too); keep the first reason."""
@@ -351,6 +390,15 @@ def time_limit(seconds: float, startup_seconds: float = Limits.startup_seconds) 
     return f"{seconds:.0f} s for all its cells together, {startup_seconds:.0f} s more to start, and {seconds:.0f} s for each check"
 
 
+def _run_queue_seconds(pid: int) -> float:
+    """Seconds the process waited, runnable, for a CPU (``/proc/PID/schedstat``; 0 where the kernel has none)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def describe(limits: Limits) -> dict[str, Any]:
     """The limits in words, for the report.
 
@@ -358,7 +406,8 @@ def describe(limits: Limits) -> dict[str, Any]:
         >>> describe(Limits())["memory"]
         '4096 MB'
     """
-    return {"time": time_limit(limits.seconds, limits.startup_seconds), "memory": f"{limits.memory_mb} MB",
+    return {"time": time_limit(limits.seconds, limits.startup_seconds),
+            "CPU time": f"{limits.cpu_seconds:.0f} s, all processes together", "memory": f"{limits.memory_mb} MB",
             "processes and threads": str(limits.processes), "largest file": f"{limits.file_mb} MB",
             "each writable folder": f"{limits.disk_mb} MB", "/dev/shm": f"{limits.shm_mb} MB",
             "the grader, per submission": f"{limits.grader_memory_mb} MB"}

@@ -126,7 +126,7 @@ def test_shards_split_the_folder_and_their_merge_reports_every_submission(graded
     assert (complete["student"], complete["passed"], complete["total"], complete["check:double"],
             complete["check:total"]) == ("complete", "2", "2", "pass", "pass")
     md = (tmp / "report" / "grades.md").read_text(encoding="utf-8")
-    assert "| complete/07_example.ipynb | 07_example.ipynb | ok | 2/2 | ✅ | ✅ |" in md
+    assert "## 07_example.ipynb (4 submissions)" in md and "| complete/07_example.ipynb | complete | ok | 2/2 | ✅ | ✅ |" in md
     assert "crash_07.ipynb**: crashed" in md and "garbage_07.ipynb**: invalid" in md
     assert "bubblewrap" in md or "NOT ISOLATED" in md
 
@@ -134,8 +134,9 @@ def test_shards_split_the_folder_and_their_merge_reports_every_submission(graded
 def test_the_gradebook_has_one_row_per_student(graded):
     _, tmp, _, _, _ = graded
     rows = list(csv.reader(open(tmp / "report" / "gradebook.csv", encoding="utf-8")))
-    assert rows[0] == ["student", "07_example (of 2)", "total (of 2)"]
-    assert sorted(rows[1:]) == [["complete", "2", "2"], ["crash", "1", "1"], ["garbage", "0", "0"], ["stub", "0", "0"]]
+    assert rows[0] == ["student", "07_example (of 2)", "total (of 2)", "seed"]
+    assert sorted(rows[1:]) == [["complete", "2", "2", ""], ["crash", "1", "1", ""], ["garbage", "0", "0", ""],
+                                ["stub", "0", "0", ""]]
 
 
 def test_a_second_run_grades_only_what_changed(graded, capsys):

@@ -329,7 +329,7 @@ def test_nothing_outside_the_sandbox_was_written_read_or_called(red_team):
     assert [p for p in seen["targets"][:-1] if p.exists()] == []
     assert seen["listener"].connections == 0
     assert all(p.read_bytes() == data for p, data in seen["before"].items())
-    for report in seen["report"].iterdir():
+    for report in [p for p in seen["report"].rglob("*") if p.is_file()]:  # the feedback files too
         text = report.read_text(encoding="utf-8")
         assert "pwned" not in text and TOKEN not in text and "SECRET-LINE" not in text, report
 
@@ -356,8 +356,8 @@ def test_reports_escape_names_and_messages(red_team):
     md = (seen["report"] / "grades.md").read_text(encoding="utf-8")
     assert "<img" not in md and "onerror=alert(1)>" not in md and "&lt;img" in md
     assert "| forged |" not in md and "| evil |" not in md
-    rows = md.split("## Problems")[0].count("\n| ")
-    assert rows == 1 + len([k for k in graded if not k.startswith(("bombs/", "how/"))]), "one table row per submission"
+    rows = md.count("\n| ") - md.count("\n| submission |")
+    assert rows == len([k for k in graded if not k.startswith(("bombs/", "how/"))]), "one table row per submission"
     with open(seen["report"] / "grades.csv", encoding="utf-8", newline="") as f:
         cells = [cell for row in csv.reader(f) for cell in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], "a CSV cell a spreadsheet would run"
@@ -399,8 +399,8 @@ def test_a_flood_of_output_is_cut(red_team):
 
 
 def test_a_hang_that_ignores_sigterm_is_killed_with_its_escaped_child(red_team):
-    r = red_team[0]["bombs/hang_07.ipynb"]
-    assert r.status == "time limit" and "in cell 11" in r.detail, r
+    r = red_team[0]["bombs/hang_07.ipynb"]  # its child leaves the session: stopped then, before its time is up
+    assert r.status == "process limit" and "session" in r.detail and "in cell 11" in r.detail, r
     marker = red_team[1]["marker"]
     left = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
     assert left == []
@@ -745,3 +745,32 @@ def test_a_pasted_copy_of_a_long_reference_is_recognised_and_an_own_answer_is_no
         "train_early_stopping is a copy of course_utils.exercises.nb04_spiral.reference_early_stopping"
     own = pasted.replace("best", "lowest")  # the same algorithm, written by someone: not the reference's text
     assert grading.reference_use([head, own], "train_early_stopping") == ""
+
+
+# ---------------------------------------------------------------- round three: a fair share of the CPU
+
+
+def test_busy_processes_in_sessions_of_their_own_are_stopped_and_an_honest_neighbour_passes(tmp_path):
+    teacher = write(course_notebook(), tmp_path / "notebooks" / "07_example.ipynb")
+    subs = tmp_path / "subs"
+    write(course_notebook(), subs / "honest_07.ipynb")
+    write(submission(attack("hog", COUNT="20", SECONDS="60", OWN_SESSION="True")), subs / "hog_07.ipynb")
+    # Control: as many busy processes, briefly, in the notebook's own session: an answer like any other.
+    write(submission(attack("hog", COUNT="20", SECONDS="2", OWN_SESSION="False")), subs / "busy_07.ipynb")
+    graded = {r.student: r for r in grading.grade(subs, tmp_path / "report", notebooks=[teacher], limits=LIMITS,
+                                                   progress=False, jobs=2)}
+    assert graded["honest"].status == "ok" and graded["honest"].passed == 2, graded["honest"]
+    assert graded["busy"].status == "ok" and graded["busy"].checks == WRONG, graded["busy"]
+    hog = graded["hog"]
+    assert hog.status == "process limit" and "session" in hog.detail and hog.passed == 0, hog
+    assert hog.seconds < LIMITS.seconds, hog  # stopped at once, not at its time limit
+
+
+def test_the_cpu_time_of_all_its_processes_is_limited(tmp_path):
+    teacher = write(course_notebook(), tmp_path / "notebooks" / "07_example.ipynb")
+    subs = tmp_path / "subs"
+    write(submission(attack("hog", COUNT="4", SECONDS="60", OWN_SESSION="False") + "\nfor _ in range(4):\n    os.wait()"),
+          subs / "hog_07.ipynb")
+    limits = Limits(seconds=40, memory_mb=2000, processes=64, cpu_share=0.15)  # 15 s of CPU for 100 s of time
+    hog, = grading.grade(subs, tmp_path / "report", notebooks=[teacher], limits=limits, progress=False, jobs=1)
+    assert hog.status == "time limit" and "15 s of CPU time" in hog.detail, hog  # its wall time moves: waits don't count
