@@ -14,6 +14,11 @@ its memory (the processes' proportional resident memory plus what they stored in
 in-memory folders) or its number of threads passes the limit, or the time is up. The reason is
 kept in ``Sandbox.stopped`` ("memory limit", "time limit", ...).
 
+A fair share of the CPU: its processes must stay in its session (the scheduler's autogroup: a process
+in a session of its own would take a share of its own), their CPU time together is limited
+(``Limits.cpu_seconds``), and the time it waited, runnable, for a CPU that others held moves its
+deadline, so that a busy neighbour graded at the same time cannot push it over its time.
+
 Nothing of the teacher's reaches the sandbox: ``bwrap`` itself starts with an empty environment
 and reads its options from a file descriptor (its ``/proc/1/environ`` is empty and its
 ``/proc/1/cmdline`` names only the command), ``/dev`` is read-only with a small ``/dev/shm``,
