@@ -78,8 +78,9 @@ from course_tools.notebook_tools import build_dir, course_notebooks
 from course_tools.sandbox import CANNOT_ISOLATE, Limits, Sandbox, SandboxUnavailable, bwrap_path, isolation
 from course_tools.student import find_exercises
 
-__all__ = ["REFERENCES", "Check", "Limits", "Result", "SandboxUnavailable", "grade", "grade_one", "merge", "parse_name",
-           "name_conflict", "reference_use", "tampering", "teacher_checks", "write_reports"]
+__all__ = ["REFERENCES", "Check", "Limits", "MergeRefused", "Result", "SandboxUnavailable", "deciding_sources", "grade",
+           "grade_one", "merge", "name_conflict", "parse_name", "points_printed", "reference_use", "tampering",
+           "teacher_checks", "write_reports"]
 
 PASS_MARK = "✅"
 SYMBOLS = {"pass": "✅", "fail": "❌", "error": "💥", "not run": "⏭", "missing": "❓", "tampered": "🚫", "reference": "📖"}

@@ -173,10 +173,15 @@ def gradient_notebook(answers, forged=False):
         cells += [nbformat.v4.new_markdown_cell(f"**Exercise 1.{number}.** `{name}`"),
                   nbformat.v4.new_code_cell(_solution(answers[name])),
                   nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n" + check)]
+    return _notebook(cells, "g")
+
+
+def _notebook(cells, prefix):
+    """A notebook of ``cells`` as the course stores one: a kernel, and cell ids starting with ``prefix``."""
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     for i, cell in enumerate(nb.cells):
-        cell.id = f"g{i}"
+        cell.id = f"{prefix}{i}"
     return nb
 
 
@@ -708,11 +713,7 @@ def reference_notebook(answer):
              nbformat.v4.new_markdown_cell("**Exercise 1.1.** `reparameterise`"),
              nbformat.v4.new_code_cell(_solution(OWN_REPARAMETERISE) if answer is None else answer),
              nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n" + REPARAMETERISE_CHECK)]
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    for i, cell in enumerate(nb.cells):
-        cell.id = f"r{i}"
-    return nb
+    return _notebook(cells, "r")
 
 
 def test_the_courses_reference_solution_earns_no_points_and_the_report_says_why(tmp_path):
