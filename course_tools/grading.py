@@ -730,7 +730,7 @@ def _md(text: Any) -> str:
         >>> print(_md("use `x[0]` | <b>"))
         use <code>x\\[0\\]</code> \\| &lt;b&gt;
     """
-    escaped = re.sub(r"([\\*\[\]|])", r"\\\1", html.escape(_inert(text), quote=True).replace("@", "@\u200b"))
+    escaped = re.sub(r"([\\*\[\]|])", r"\\\1", html.escape(_inert(text), quote=False).replace("@", "@\u200b"))
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped).replace("`", "&#96;")  # `code` as code, never "\`"
 
 
