@@ -19,7 +19,7 @@ PHOTOS := $(if $(wildcard ../shared/datasets/kaggle-cats-dogs),CATS_DOGS_DIR=$${
 
 .DEFAULT_GOAL := help
 .PHONY: help setup lab test unit notebooks bench gpu-check check-notebooks clean-notebooks refresh badges clean \
-        student homework grade slides teacher-slides slide-tags html teacher-html e2e fresh-clone
+        student homework grade merge slides teacher-slides slide-tags html teacher-html e2e fresh-clone
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -98,9 +98,13 @@ homework: $(STAMP) ## zip a homework pack for each notebook with a Homework sect
 	$(BIN)/course homework
 
 # make grade runs as many submissions at once as there are cores, unless JOBS is given; SHARD=K/N grades one part.
-grade: $(STAMP) ## run submitted notebooks, report passed checks: make grade SUBMISSIONS=folder [TIMEOUT=300] [JOBS=n] [SHARD=k/n]
+grade: $(STAMP) ## run submitted notebooks, report passed checks: make grade SUBMISSIONS=folder [TIMEOUT=300] [JOBS=n] [SHARD=k/n] [GRADEBOOK=moodle|canvas]
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder/of/notebooks [TIMEOUT=300] [JOBS=n] [SHARD=k/n]"; exit 2; }
-	$(BIN)/course grade "$(SUBMISSIONS)" --timeout $(TIMEOUT) $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS)) $(if $(SHARD),--shard $(SHARD))
+	$(BIN)/course grade "$(SUBMISSIONS)" --timeout $(TIMEOUT) $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS)) $(if $(SHARD),--shard $(SHARD)) $(if $(GRADEBOOK),--gradebook $(GRADEBOOK))
+
+# make merge combines the shards of one run; another run's reports in build/grades are kept (REPLACE=1 overwrites).
+merge: $(STAMP) ## combine the reports of one run's shards (build/grades/shard-*) into build/grades/ [REPLACE=1]
+	$(BIN)/course grade --merge $(if $(REPLACE),--replace) $(if $(GRADEBOOK),--gradebook $(GRADEBOOK))
 
 # Decks and site come in two editions: the students' (from the student versions: no solutions, no
 # teacher's guide) and the teacher's (solutions, guide, speaker notes) in build/teacher/. Both reuse

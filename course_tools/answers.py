@@ -39,6 +39,8 @@ from __future__ import annotations
 import ast
 import base64
 import builtins
+import collections
+import dataclasses
 import importlib
 import io
 import json
@@ -119,8 +121,16 @@ def encode(value: Any, handle: Callable[[Any], dict[str, Any]] | None = None, de
         return value if value == value and abs(value) != float("inf") else {"t": "float", "v": repr(value)}
     if type(value) in (tuple, list):
         return {"t": type(value).__name__, "v": [encode(v, handle, depth + 1) for v in value]}
-    if type(value) is dict:
+    if type(value) is dict or type(value) in (collections.OrderedDict, collections.defaultdict):
         return {"t": "dict", "v": [[encode(k, None, depth + 1), encode(v, handle, depth + 1)] for k, v in value.items()]}
+    if isinstance(value, tuple) and _record_fields(type(value)):  # a NamedTuple: a tuple whose items have names
+        return {"t": "namedtuple", "name": type(value).__name__, "fields": list(type(value)._fields),
+                "v": [encode(v, handle, depth + 1) for v in tuple.__iter__(value)]}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and _field_name(type(value).__name__.lstrip("_")) \
+            and all(_field_name(f.name) for f in dataclasses.fields(value)):
+        fields = [f.name for f in dataclasses.fields(value)]
+        return {"t": "dataclass", "name": type(value).__name__, "fields": fields,
+                "v": [encode(getattr(value, name), handle, depth + 1) for name in fields]}
     if torch is not None and type(value) in (torch.Tensor, torch.nn.Parameter):
         name = str(value.dtype).removeprefix("torch.")
         if name not in _TENSOR_DTYPES or value.layout != torch.strided or value.is_quantized:
@@ -154,6 +164,45 @@ def encode(value: Any, handle: Callable[[Any], dict[str, Any]] | None = None, de
     if type(value) is torch.Generator and value.device.type == "cpu":
         return {"t": "generator", "state": encode(value.get_state(), None, depth + 1)}
     return remote()
+
+
+def _record_fields(cls: type) -> bool:
+    """Whether ``cls`` is a named tuple whose names a record made in the grader may have."""
+    fields = getattr(cls, "_fields", None)
+    return issubclass(cls, tuple) and type(fields) is tuple and _field_name(cls.__name__.lstrip("_")) \
+        and all(_field_name(f) for f in fields)
+
+
+def _field_name(name: Any) -> bool:
+    """A name a field of a record (named tuple, dataclass) made in the grader may have: never private or magic.
+
+    Example:
+        >>> _field_name("weight"), _field_name("_asdict"), _field_name("__class__"), _field_name("class")
+        (True, False, False, False)
+    """
+    import keyword
+
+    return type(name) is str and name.isidentifier() and not name.startswith("_") and not keyword.iskeyword(name) \
+        and len(name) <= 60
+
+
+_RECORDS: dict[tuple[str, str, tuple[str, ...]], type] = {}
+
+
+def _record(kind: str, name: Any, fields: Any) -> type:
+    """The grader's own named tuple or frozen dataclass for a record the sandbox described: only its
+    name and field names are the student's (checked), none of its code."""
+    if type(name) is not str or not _field_name(name.lstrip("_")) or type(fields) is not list or len(fields) > 64 or len(set(fields)) != len(fields) \
+            or not all(_field_name(f) for f in fields):
+        raise ProtocolError(f"a {kind} with bad names")
+    key = (kind, name, tuple(fields))
+    if key not in _RECORDS:
+        if kind == "namedtuple":
+            cls = collections.namedtuple(name, fields, module="student")
+        else:
+            cls = dataclasses.make_dataclass(name, fields, frozen=True, namespace={"__module__": "student"})
+        _RECORDS[key] = cls
+    return _RECORDS[key]
 
 
 class _Budget:
@@ -209,6 +258,12 @@ def decode(data: Any, session: Session | None = None, link: tuple[Any, ...] = ()
                     raise ProtocolError("an unhashable dict key") from None
                 out[key] = decode(x, session, link, depth + 1, budget)
             return out
+        if kind in ("namedtuple", "dataclass"):
+            cls = _record(kind, data.get("name"), data.get("fields"))
+            if type(v) is not list or len(v) != len(data["fields"]):
+                raise ProtocolError(f"a {kind} whose values do not match its fields")
+            items = [decode(x, session, link, depth + 1, budget) for x in v]
+            return cls(*items)
         if kind == "float":
             if v not in ("nan", "inf", "-inf"):
                 raise ProtocolError(f"a bad float {_short(v)}")
@@ -364,13 +419,15 @@ class Channel:
         while view:
             view = view[os.write(self.write_fd, view):]
 
-    def receive(self, deadline: float | None = None, poll: Callable[[], None] | None = None) -> dict[str, Any]:
-        """The next message; ``poll()`` runs every 0.1 s while waiting (the grader's watchdog)."""
+    def receive(self, deadline: float | Callable[[], float] | None = None,
+                poll: Callable[[], None] | None = None) -> dict[str, Any]:
+        """The next message; ``poll()`` runs every 0.1 s while waiting (the grader's watchdog), which may move
+        a ``deadline`` given as a function (the sandbox's, extended by the time it waited for a CPU)."""
         while (end := self._buffer.find(b"\n", self._searched)) < 0:
             self._searched = len(self._buffer)
             if len(self._buffer) > MAX_MESSAGE:
                 raise AnswerTooLarge(f"a message longer than {MAX_MESSAGE // 2**20} MB")
-            if deadline is not None and time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > (deadline() if callable(deadline) else deadline):
                 raise TimeLimit("no answer before the time limit")
             ready, _, _ = select.select([self.read_fd], [], [], 0.1)
             if poll is not None:
@@ -415,13 +472,30 @@ class _Server:
             return {"key": key}
         self.objects[key] = value
         cls = value if isinstance(value, type) else type(value)
-        mro = [f"{getattr(c, '__module__', '?')}.{getattr(c, '__qualname__', '?')}" for c in getattr(cls, "__mro__", ())]
+        mro = [_true_name(c) for c in type.__dict__["__mro__"].__get__(cls)] if isinstance(cls, type) else []
         return {"t": "remote", "key": key, "name": str(getattr(value, "__name__", type(value).__name__))[:200],
                 "type": str(type(value).__name__)[:60], "callable": callable(value), "is_class": isinstance(value, type),
                 "mro": mro[:30]}
 
     def reply(self, value: Any) -> Any:
         return encode(value, self.handle)
+
+
+def _true_name(cls: type) -> str:
+    """``module.qualname`` of ``cls`` when that name leads back to ``cls`` itself, else ``student.?``: a class
+    can give itself any ``__module__`` and ``__qualname__`` (``torch.utils.data.Dataset``), and the grader
+    claims a class for a handle only by a name that is the class (``_claim``).
+
+    Example:
+        >>> import collections
+        >>> _true_name(collections.OrderedDict), _true_name(type("Dataset", (), {"__module__": "torch.utils.data"}))
+        ('collections.OrderedDict', 'student.?')
+    """
+    module, qualname = (type.__dict__[name].__get__(cls) for name in ("__module__", "__qualname__"))  # not a metaclass's
+    found: Any = sys.modules.get(module) if type(module) is str else None
+    for part in qualname.split(".") if type(qualname) is str else ["?"]:
+        found = vars(found).get(part) if found is not None and hasattr(found, "__dict__") else None
+    return f"{module}.{qualname}" if found is cls else "student.?"
 
 
 def _handle(key: int) -> Any:
@@ -679,7 +753,7 @@ class Session:
         self.next_id += 1
         request = {**request, "id": self.next_id}
         self.channel.send(request)
-        response = self.channel.receive(self.deadline(), self.poll)
+        response = self.channel.receive(self.deadline, self.poll)
         if response.get("id") != self.next_id:
             raise ProtocolError(f"an answer to no question: {_short(response)}")
         kinds = [k for k in ("value", "error", "missing", "stop") if k in response]
@@ -893,6 +967,7 @@ class Namespace(dict):
         super().__init__(own or {})
         self.session, self.imports = session, imports
         self.fetched: set[str] = set()
+        self.printed = io.StringIO()  # what the check cell printed here (``run_check``)
 
     def own(self) -> dict[str, Any]:
         """What the check cells defined themselves, carried to the next check (the notebook's names are asked again)."""
@@ -971,6 +1046,7 @@ def run_check(source: str, namespace: Namespace) -> tuple[str, str]:
     from course_utils.checks import CheckFailed
 
     printed = io.StringIO()
+    namespace.printed = printed  # what the course's code printed: the points of a check that gives items
     try:
         code = compile(check_statements(source), "<check cell>", "exec")
         with redirect_stdout(printed):

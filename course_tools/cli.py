@@ -56,7 +56,7 @@ def _homework(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from course_tools.grading import SandboxUnavailable, grade, merge
+    from course_tools.grading import MergeRefused, SandboxUnavailable, grade, merge
     from course_tools.notebook_tools import build_dir
 
     if args.merge is not None:
@@ -64,7 +64,11 @@ def _grade(args: argparse.Namespace) -> int:
         if not folders:
             raise FileNotFoundError("no shard reports to merge: pass their folders, or grade with --shard K/N first")
         out = Path(args.out or build_dir("grades"))
-        results = merge(folders, out)
+        try:
+            results = merge(folders, out, replace=args.replace, gradebook=args.gradebook)
+        except MergeRefused as err:
+            print(f"course grade --merge: {err}", file=sys.stderr)
+            return 2
         print(f"merged {len(results)} submissions from {len(folders)} report folders")
     else:
         if not args.submissions:
@@ -82,11 +86,12 @@ def _grade(args: argparse.Namespace) -> int:
         try:
             grade(args.submissions, out, args.timeout, args.notebook, isolate=not args.unsafe_no_sandbox,
                   jobs=args.jobs or None,
-                  shard=shard, reuse=not args.regrade)
+                  shard=shard, reuse=not args.regrade, gradebook=args.gradebook)
         except SandboxUnavailable as err:
             print(f"course grade: {err}", file=sys.stderr)
             return 2
-    print(f"reports: {out / 'grades.csv'}, {out / 'grades.md'} and {out / 'gradebook.csv'}")
+    print(f"reports: {out / 'grades.csv'}, {out / 'grades.md'}, {out / 'gradebook.csv'} and a feedback file per "
+          f"student in {out / 'feedback'}")
     return 0
 
 
@@ -221,7 +226,13 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--shard", metavar="K/N", help="grade only the K-th of N equal parts of the folder (a batch "
                        "system's job array: one part per job); reports go to build/grades/shard-K-of-N")
     grade.add_argument("--merge", nargs="*", metavar="DIR", help="combine the reports of shards (their --out "
-                       "folders; default: build/grades/shard-*) into one set of reports, grading nothing")
+                       "folders; default: build/grades/shard-*) into one set of reports, grading nothing; the shards "
+                       "must be all those of one run")
+    grade.add_argument("--gradebook", choices=("plain", "moodle", "canvas"), default="plain",
+                       help="also write the gradebook in a learning platform's import format: gradebook_moodle.csv "
+                       "or gradebook_canvas.csv beside gradebook.csv (default: plain only)")
+    grade.add_argument("--replace", action="store_true", help="with --merge: overwrite the reports of another run "
+                       "in the --out folder (kept by default)")
     grade.add_argument("--regrade", action="store_true", help="grade every submission again, even those whose file "
                        "and checks are unchanged since the last run into the same folder")
     grade.add_argument("--unsafe-no-sandbox", action="store_true", help="run submissions WITHOUT the bubblewrap "

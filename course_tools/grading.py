@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 import hashlib
 import html
 import json
@@ -64,6 +65,7 @@ from course_tools.answers import (
     GradingStop,
     Namespace,
     ProtocolError,
+    Remote,
     SandboxGone,
     Session,
     TimeLimit,
@@ -71,15 +73,17 @@ from course_tools.answers import (
     run_check,
 )
 from course_tools.execution import SUBMISSION_TIMEOUT
+from course_tools.gradebook import write_feedback, write_gradebook
 from course_tools.notebook_tools import build_dir, course_notebooks
 from course_tools.sandbox import CANNOT_ISOLATE, Limits, Sandbox, SandboxUnavailable, bwrap_path, isolation
 from course_tools.student import find_exercises
 
-__all__ = ["Check", "Limits", "Result", "SandboxUnavailable", "grade", "grade_one", "merge", "parse_name",
-           "tampering", "teacher_checks", "write_reports"]
+__all__ = ["REFERENCES", "Check", "Limits", "MergeRefused", "Result", "SandboxUnavailable", "deciding_sources", "grade",
+           "grade_one", "merge", "name_conflict", "parse_name", "points_printed", "reference_use", "tampering",
+           "teacher_checks", "write_reports"]
 
 PASS_MARK = "✅"
-SYMBOLS = {"pass": "✅", "fail": "❌", "error": "💥", "not run": "⏭", "missing": "❓", "tampered": "🚫"}
+SYMBOLS = {"pass": "✅", "fail": "❌", "error": "💥", "not run": "⏭", "missing": "❓", "tampered": "🚫", "reference": "📖"}
 MAX_NOTEBOOK_MB = 20  # a larger submission is refused unread
 #: The student's id in a file or folder name: no "_", which separates it from the notebook number.
 _STUDENT = r"[A-Za-z0-9][A-Za-z0-9.@+\-]*"
@@ -108,6 +112,8 @@ class Result:
     seconds: float = 0.0
     student: str = ""
     key: str = ""  # the submission's bytes and the course's checks, hashed: unchanged -> not graded again
+    items: dict[str, list[list[Any]]] = field(default_factory=dict)  # label -> [what, earned, possible] a check printed
+    seed: str = ""  # the homework's MY_SEED as the notebook set it, when its check used it
 
     @property
     def passed(self) -> int:
@@ -118,17 +124,24 @@ class Result:
         """A result from ``results.json`` (fields checked, so a hand-edited file cannot inject code or types)."""
         known = {f: data.get(f) for f in cls.__dataclass_fields__ if f in data}
         result = cls(submission=str(known.pop("submission", "")))
-        for name in ("notebook", "status", "detail", "student", "key"):
+        for name in ("notebook", "status", "detail", "student", "key", "seed"):
             setattr(result, name, str(known.get(name) or ""))
         result.seconds = float(known.get("seconds") or 0.0)
         for name in ("checks", "messages"):
             value = known.get(name) or {}
             setattr(result, name, {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {})
+        items = known.get("items") if isinstance(known.get("items"), dict) else {}
+        result.items = {str(label): [[str(what), float(earned), float(possible)] for what, earned, possible in rows]
+                        for label, rows in items.items() if isinstance(rows, list) and all(
+                            isinstance(row, list) and len(row) == 3 and all(isinstance(x, (int, float)) and
+                                                                             not isinstance(x, bool) for x in row[1:])
+                            for row in rows)}
         return result
 
 
 def parse_name(relative: str) -> tuple[str, str] | None:
-    """The (student, notebook number) a submission's path names, by the documented pattern only.
+    """The (student, notebook number) a submission's path names, by the documented pattern only; a
+    student's folder wins over a student named in the file name (``name_conflict`` says so).
 
     Example:
         >>> parse_name("alice_02_linear_regression.ipynb"), parse_name("bob/07_generative.ipynb")
@@ -137,13 +150,28 @@ def parse_name(relative: str) -> tuple[str, str] | None:
         (True, True)
     """
     parts = relative.replace(os.sep, "/").split("/")
+    folder = parts[-2] if len(parts) >= 2 and re.fullmatch(_STUDENT, parts[-2]) else None
+    match = _FILE_NAME.match(parts[-1]) or (_IN_FOLDER.match(parts[-1]) if folder else None)
+    if match is None:
+        return None
+    return folder or match["student"], match["number"]
+
+
+def name_conflict(relative: str) -> str:
+    """What a submission's folder and file name say that disagrees ("" if nothing): the folder wins.
+
+    Example:
+        >>> name_conflict("bob/alice_02.ipynb")
+        "the file is named for alice but lies in bob's folder: graded as bob's"
+        >>> name_conflict("bob/bob_02.ipynb"), name_conflict("bob/02_x.ipynb")
+        ('', '')
+    """
+    parts = relative.replace(os.sep, "/").split("/")
     match = _FILE_NAME.match(parts[-1])
-    if match:
-        return match["student"], match["number"]
-    match = _IN_FOLDER.match(parts[-1])
-    if match and len(parts) >= 2 and re.fullmatch(_STUDENT, parts[-2]):
-        return parts[-2], match["number"]
-    return None
+    named = parse_name(relative)
+    if match and named and match["student"] != named[0]:
+        return f"the file is named for {match['student']} but lies in {named[0]}'s folder: graded as {named[0]}'s"
+    return ""
 
 
 def teacher_checks(nb: nbformat.NotebookNode) -> list[Check]:
@@ -303,6 +331,71 @@ def _scan(tree: ast.AST, index: int, check_names: set[str]) -> list[str]:
     return found
 
 
+# ---------------------------------------------------------------- the course's reference solutions
+
+#: Where the course keeps the reference solution of each exercise (the "stuck? use the reference" line imports one).
+REFERENCES = "course_utils.exercises.*.reference_*"
+_COPIED = 6  # statements: a reference this long, pasted as it is, is a copy (a shorter one is what anyone writes)
+
+
+def reference_use(sources: list[str], name: str) -> str:
+    """How the answer ``name`` of the submitted cells is the course's reference solution ("" if it is not):
+    imported or bound as one, calling one (read as ``course_utils.code_reading`` reads an answer, aliases
+    resolved), or holding a reference's body as it is.
+
+    Example:
+        >>> reference_use(["from course_utils.exercises.nb04_spiral import reference_early_stopping as f"], "f")
+        'f is course_utils.exercises.nb04_spiral.reference_early_stopping'
+        >>> reference_use(["def f(x):\\n    return 2 * x"], "f")
+        ''
+    """
+    from fnmatch import fnmatchcase
+
+    from course_utils.code_reading import read_cells
+
+    reading = read_cells(sources, name)
+    binding = reading.notebook.top.get(name)
+    if binding is not None and binding.kind == "import" and fnmatchcase(binding.imported, REFERENCES):
+        return f"{name} is {binding.imported}"
+    if reading.problem is None:
+        found = reading.uses(REFERENCES)
+        if found:
+            return f"{name} uses {found[0]}"
+    if binding is not None and isinstance(binding.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        body = _body(binding.node)
+        for qualified, reference in _reference_bodies().items():
+            if body == reference:
+                return f"{name} is a copy of {qualified}"
+    return ""
+
+
+def _body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """A function's statements without its docstring, as ``ast.dump`` writes them (names kept, places not)."""
+    body = node.body[1:] if node.body and isinstance(node.body[0], ast.Expr) and \
+        isinstance(node.body[0].value, ast.Constant) and isinstance(node.body[0].value.value, str) else node.body
+    return ast.dump(ast.Module(body=body, type_ignores=[]))
+
+
+@functools.lru_cache(maxsize=1)
+def _reference_bodies() -> dict[str, str]:
+    """The body of every reference solution long enough that an identical one is a copy."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import course_utils.exercises as exercises
+
+    bodies = {}
+    for info in pkgutil.iter_modules(exercises.__path__):
+        module = importlib.import_module(f"course_utils.exercises.{info.name}")
+        for attribute, value in vars(module).items():
+            if attribute.startswith("reference_") and inspect.isfunction(value) and value.__module__ == module.__name__:
+                node = ast.parse(inspect.getsource(value)).body[0]
+                if sum(isinstance(n, ast.stmt) for n in ast.walk(node)) > _COPIED:
+                    bodies[f"{module.__name__}.{attribute}"] = _body(node)
+    return bodies
+
+
 # ---------------------------------------------------------------- one submission
 
 #: Cell errors that mean a sandbox limit was reached, in a teacher's words (detail only).
@@ -384,6 +477,7 @@ def grade_one(path: Path, root: Path, teachers: dict[str, Path], limits: Limits,
         result.status, result.detail = "grader error", f"{type(err).__name__}: {str(err)[:300]}"
     finally:
         result.seconds = time.perf_counter() - start
+    result.detail = "; ".join(part for part in (result.detail, name_conflict(relative)) if part)
     return result
 
 
@@ -491,7 +585,8 @@ def _run_and_judge(spec: Path, tmp: Path, code: list[tuple[int, str]], at: dict[
     if result.status in _STOPPED and not result.detail:
         where = f" (in the check of {follower.in_check})" if follower.in_check else \
             (f" (in cell {follower.cell})" if follower.cell is not None else "")
-        result.detail = _STOPPED[result.status].format(**vars(limits)) + where
+        why = box.why if box.why and result.status == box.stopped else _STOPPED[result.status].format(**vars(limits))
+        result.detail = why + where
     elif result.status == "ok" and not follower.ended:
         why = box.exit_reason()
         result.status = why if why in ("time limit", "file size limit") else "crashed"
@@ -513,7 +608,7 @@ class _Follower:
         self.ended = False
 
     def receive(self) -> dict[str, Any]:
-        return self.channel.receive(self.box.deadline, self.box.watch)
+        return self.channel.receive(lambda: self.box.deadline, self.box.watch)
 
     def follow(self) -> None:
         first = self.receive()
@@ -556,7 +651,17 @@ class _Follower:
         self.box.deadline = started + self.box.limits.seconds  # a check has the notebook's time limit of its own
         state, why = run_check(check.source, namespace)
         self.box.deadline = notebook_deadline + (time.monotonic() - started)  # and does not use the notebook's
+        if state == "pass":
+            used = [found for name in sorted(namespace.fetched) if isinstance(namespace.get(name), Remote)
+                    for found in [reference_use(sources, name)] if found]
+            if used:
+                state, why = "reference", f"{used[0]}: the course's reference solution earns no points; write your own"
         self.in_check = None
+        items = points_printed(namespace.printed.getvalue())
+        if items:
+            self.result.items[check.label] = items
+        if "MY_SEED" in namespace.fetched:
+            self.result.seed = str(namespace.get("MY_SEED"))[:40]
         self.result.checks[check.label] = state
         if why:
             self.result.messages[check.label] = why
@@ -564,33 +669,76 @@ class _Follower:
         return namespace.own()
 
 
+#: The line a check prints for each item that earns points: "✅ test RMSE within 10% of the closed form: 2/2".
+_ITEM = re.compile(r"^[✅❌]\s*(?P<what>[^\n]{1,120}?):\s+(?P<earned>\d+(?:\.\d+)?)/(?P<possible>\d+(?:\.\d+)?)\s*$",
+                   re.MULTILINE)
+
+
+def points_printed(text: str) -> list[list[Any]]:
+    """The items and points a check printed here, in the grader (the course's code; never the sandbox's).
+
+    Example:
+        >>> points_printed("✅ answer's form: 1/1\\n❌ weights within 5% of the truth: 0/2\\nautomatic points: 1/7")
+        [["answer's form", 1.0, 1.0], ['weights within 5% of the truth', 0.0, 2.0]]
+    """
+    return [[m["what"].strip(), float(m["earned"]), float(m["possible"])] for m in _ITEM.finditer(text)
+            if float(m["earned"]) <= float(m["possible"])]
+
+
 # ---------------------------------------------------------------- reports
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone half of a UTF-16 pair, or a file name's undecodable byte
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{0,15}):(?=//)|\b(www)\.(?=\S)")
 
 
 def _plain(text: Any) -> str:
-    """One line of text: control characters (newlines, terminal escapes, bidi overrides) as spaces."""
-    return _CONTROL.sub(" ", str(text))
+    """One line of text any file or terminal can hold: control characters (newlines, terminal escapes, bidi
+    overrides) as spaces, what UTF-8 cannot encode (a lone surrogate, an undecodable byte of a file name) as �.
+
+    Example:
+        >>> _plain("caf" + chr(0xDCE9) + chr(10) + "| x")
+        'caf� | x'
+    """
+    return _CONTROL.sub(" ", _SURROGATE.sub("\ufffd", str(text)))
+
+
+def _inert(text: Any) -> str:
+    """``_plain`` text whose web addresses no report makes a live link: ``http[:]//``, ``www[.]``.
+
+    Example:
+        >>> _inert("see https://evil.example or www.evil.example")
+        'see https[:]//evil.example or www[.]evil.example'
+    """
+    return _SCHEME.sub(lambda m: f"{m[1]}[:]" if m[1] else f"{m[2]}[.]", _plain(text))
 
 
 def _csv_cell(value: Any) -> Any:
     """A CSV field a spreadsheet shows as text: never a formula (OWASP's leading-character rule)."""
     if isinstance(value, (int, float)):
         return value
-    text = _plain(value)
+    text = _inert(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _md(text: Any) -> str:
-    """Text for a markdown table cell or list item: one line, no HTML, no table or link syntax."""
-    escaped = html.escape(_plain(text), quote=True)
-    return re.sub(r"([\\`*\[\]|])", r"\\\1", escaped)
+    """Text for a markdown table cell or list item: one line, no HTML but ``<code>`` for a message's
+    `code`, no table or link syntax, no address a renderer links by itself (a web address is made
+    inert, an e-mail address broken after its ``@``).
+
+    Example:
+        >>> print(_md("use `x[0]` | <b>"))
+        use <code>x\\[0\\]</code> \\| &lt;b&gt;
+    """
+    escaped = re.sub(r"([\\*\[\]|])", r"\\\1", html.escape(_inert(text), quote=False).replace("@", "@\u200b"))
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped).replace("`", "&#96;")  # `code` as code, never "\`"
 
 
-def write_reports(results: list[Result], out_dir: Path, isolated: bool = True) -> tuple[Path, Path]:
-    """Write ``grades.csv``, ``grades.md``, ``gradebook.csv`` and ``results.json`` into ``out_dir``;
-    the paths of the first two. Every name and message is escaped for its format.
+def write_reports(results: list[Result], out_dir: Path, isolated: bool = True,
+                  run: dict[str, Any] | None = None, gradebook: str = "plain") -> tuple[Path, Path]:
+    """Write ``grades.csv``, ``grades.md``, ``gradebook.csv`` (and the ``gradebook`` format's file, see
+    ``course_tools.gradebook``), ``feedback/STUDENT.md`` and ``.html``, and ``results.json`` into
+    ``out_dir``; the paths of the first two. Every name and message is escaped for its format.
 
     Example:
         >>> write_reports([Result("alice_00.ipynb", "00_start_here.ipynb", checks={"f": "pass"}, student="alice")],
@@ -611,43 +759,40 @@ def write_reports(results: list[Result], out_dir: Path, isolated: bool = True) -
             writer.writerow([_csv_cell(v) for v in (r.submission, r.student, r.notebook, r.status, r.passed,
                                                     len(r.checks), *(r.checks.get(label, "") for label in labels),
                                                     detail, round(r.seconds, 1))])
-    lines = ["# Grades", "", f"Submissions: {_md(isolation(isolated))}.", "",
-             "| submission | notebook | status | passed | " + " | ".join(_md(label) for label in labels) + " |",
-             "|---|---|---|---|" + "---|" * len(labels)]
-    for r in results:
-        marks = " | ".join(SYMBOLS.get(r.checks.get(label, ""), "") for label in labels)
-        lines.append(f"| {_md(r.submission)} | {_md(r.notebook)} | {_md(r.status)} | {r.passed}/{len(r.checks)} | {marks} |")
-    lines += ["", "Legend: " + ", ".join(f"{s} {name}" for name, s in SYMBOLS.items()), "", "## Problems", ""]
-    for r in results:
-        if r.detail:
-            lines.append(f"- **{_md(r.submission)}**: {_md(r.status)}: {_md(r.detail)}")
-        lines += [f"- **{_md(r.submission)}**, `{_md(label)}` ({_md(r.checks.get(label, ''))}): {_md(why)}"
-                  for label, why in r.messages.items()]
-    if lines[-1] == "":
-        lines.append("None: every check passed.")
-    md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _write_gradebook(results, out_dir / "gradebook.csv")
+    md_path.write_text(_grades_md(results, isolated), encoding="utf-8")
+    for form in dict.fromkeys(("plain", gradebook)):
+        write_gradebook(results, out_dir, form, _csv_cell)
+    write_feedback(results, out_dir / "feedback", _md, _inert)
     (out_dir / "results.json").write_text(json.dumps(
-        {"isolated": isolated, "results": [asdict(r) for r in results]}, indent=1, ensure_ascii=True), encoding="utf-8")
+        {"isolated": isolated, "run": run, "results": [_stored(asdict(r)) for r in results]}, indent=1, ensure_ascii=True), encoding="utf-8")
     return csv_path, md_path
 
 
-def _write_gradebook(results: list[Result], path: Path) -> None:
-    """One row per student: for each notebook, the checks passed by their best submission."""
-    notebooks = sorted({r.notebook for r in results if r.student and r.notebook})
-    totals = {nb: max(len(r.checks) for r in results if r.notebook == nb) for nb in notebooks}
-    best: dict[str, dict[str, int]] = {}
-    for r in results:
-        if r.student and r.notebook:
-            row = best.setdefault(r.student, {})
-            row[r.notebook] = max(row.get(r.notebook, 0), r.passed)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", *(f"{Path(nb).stem} (of {totals[nb]})" for nb in notebooks),
-                         f"total (of {sum(totals.values())})"])
-        for student in sorted(best):
-            row = best[student]
-            writer.writerow([_csv_cell(student), *(row.get(nb, 0) for nb in notebooks), sum(row.values())])
+def _grades_md(results: list[Result], isolated: bool) -> str:
+    """grades.md: a table per notebook (its own checks only), each followed by its problems."""
+    lines = ["# Grades", "", f"Submissions: {_md(isolation(isolated))}.", "",
+             "Legend: " + ", ".join(f"{s} {name}" for name, s in SYMBOLS.items()) + ". Points: see gradebook.csv; "
+             "each student's checks and messages: feedback/STUDENT.md.", ""]
+    for notebook in sorted({r.notebook for r in results}, key=lambda nb: (nb == "", nb)):
+        mine = [r for r in results if r.notebook == notebook]
+        labels = list(dict.fromkeys(label for r in mine for label in r.checks))
+        lines += [f"## {_md(notebook or 'Not graded')} ({len(mine)} submission{'s' * (len(mine) != 1)})", "",
+                  "| submission | student | status | passed | " + "".join(f"{_md(label)} | " for label in labels),
+                  "|---|---|---|---|" + "---|" * len(labels)]
+        lines += [f"| {_md(r.submission)} | {_md(r.student)} | {_md(r.status)} | {r.passed}/{len(r.checks)} | "
+                  + "".join(f"{SYMBOLS.get(r.checks.get(label, ''), '')} | " for label in labels) for r in mine]
+        problems = [f"- **{_md(r.submission)}**: {_md(r.status)}: {_md(r.detail)}" for r in mine if r.detail]
+        problems += [f"- **{_md(r.submission)}**, {_md(label)} ({_md(r.checks.get(label, ''))}): {_md(why)}"
+                     for r in mine for label, why in r.messages.items()]
+        lines += ["", *(["Problems:", "", *problems, ""] if problems else ["No problems: every check passed.", ""])]
+    return "\n".join(lines)
+
+
+def _stored(value: Any) -> Any:
+    """A result's fields with every string ``_plain``: what ``results.json`` holds is valid UTF-8 for any reader."""
+    if isinstance(value, dict):
+        return {_plain(k): _stored(v) for k, v in value.items()}
+    return _plain(value) if isinstance(value, str) else value
 
 
 # ---------------------------------------------------------------- many submissions
@@ -668,17 +813,27 @@ def _submissions(root: Path) -> list[tuple[Path, bool]]:
     return sorted(found, key=lambda item: item[0].relative_to(root).as_posix())
 
 
-def _fingerprint(teacher: Path, limits: Limits, isolate: bool) -> str:
-    """What a grade depends on besides the submission: the teacher notebook, the course's code, the limits."""
+def deciding_sources() -> list[Path]:
+    """Every file whose change may change a grade: all of ``course_utils`` (the checks and what they use)
+    and all of ``course_tools`` (the grader, the sandbox, how check cells are found), their data included.
+
+    Example:
+        >>> {"student.py", "answers.py", "checks.py"} <= {p.name for p in deciding_sources()}
+        True
+    """
     import course_utils
 
+    packages = (Path(course_utils.__file__).parent, Path(__file__).parent)
+    return sorted(p for package in packages for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def _fingerprint(teacher: Path, limits: Limits, isolate: bool) -> str:
+    """What a grade depends on besides the submission: the teacher notebook, the course's code, the limits."""
     digest = hashlib.sha256(teacher.read_bytes())
-    here = Path(__file__).parent
-    sources = [*sorted(Path(course_utils.__file__).parent.rglob("*.py")), here / "answers.py", here / "grading.py",
-               here / "sandbox.py"]
-    for source in sources:
-        digest.update(source.name.encode())
-        digest.update(source.read_bytes())
+    root = Path(__file__).parents[1]
+    for source in deciding_sources():
+        name = source.relative_to(root).as_posix() if source.is_relative_to(root) else source.name
+        digest.update(f"{name}\0{hashlib.sha256(source.read_bytes()).hexdigest()}\0".encode())
     digest.update(f"{limits.to_json()} {isolate}".encode())
     return digest.hexdigest()
 
@@ -742,7 +897,8 @@ def _grade_all(todo: list[tuple[Path, bool]], root: Path, teachers: dict[str, Pa
     counts: dict[Path, int] = {}
 
     def cap(path: Path) -> float:
-        """The backstop for one submission's process: the notebook's time, each check's, and a minute."""
+        """The backstop for one submission's process: the notebook's time and each check's (thrice: a sandbox's
+        deadline moves by the time it waited for a CPU, ``Sandbox._share``), and a minute."""
         named = parse_name(path.relative_to(root).as_posix())
         teacher = notebook or (teachers.get(named[1]) if named else None)
         if teacher is not None and teacher not in counts:
@@ -750,7 +906,7 @@ def _grade_all(todo: list[tuple[Path, bool]], root: Path, teachers: dict[str, Pa
                 counts[teacher] = len(teacher_checks(nbformat.read(teacher, as_version=4)))
             except Exception:  # noqa: BLE001 - the worker reports an unreadable teacher notebook
                 counts[teacher] = 0
-        return limits.startup_seconds + limits.seconds * (1 + counts.get(teacher, 0)) + 60
+        return 3 * (limits.startup_seconds + limits.seconds * (1 + counts.get(teacher, 0))) + 60  # waits for a CPU extend it
 
     def finish(result: Result) -> None:
         results.append(result)
@@ -803,7 +959,8 @@ def _grade_all(todo: list[tuple[Path, bool]], root: Path, teachers: dict[str, Pa
 def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: float = SUBMISSION_TIMEOUT,
           notebook: str | Path | None = None, notebooks: list[Path] | None = None,
           limits: Limits | None = None, isolate: bool = True, jobs: int | None = None,
-          shard: tuple[int, int] | None = None, progress: bool = True, reuse: bool = True) -> list[Result]:
+          shard: tuple[int, int] | None = None, progress: bool = True, reuse: bool = True,
+          gradebook: str = "plain") -> list[Result]:
     """Grade every ``*.ipynb`` under ``submissions``; write the reports into ``out_dir`` (``build/grades``).
 
     ``isolate=False`` runs submissions without the sandbox (the teacher's explicit, unsafe choice);
@@ -811,7 +968,8 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
     anything runs. ``jobs`` submissions at a time (default: the cores, fewer if the memory would not
     hold that many sandboxes at their limit); ``shard=(k, n)`` grades
     the k-th of n equal parts (``k`` from 1); ``reuse`` keeps the results of ``out_dir``'s last run
-    for submissions whose file and checks did not change.
+    for submissions whose file and checks did not change; ``gradebook`` names a learning platform's
+    format written beside ``gradebook.csv`` (``course_tools.gradebook``).
 
     Example:
         >>> results = grade("submissions/", timeout=120)  # doctest: +SKIP
@@ -827,17 +985,15 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
     found = _submissions(root)
     if not found:
         raise FileNotFoundError(f"No .ipynb files under {root}.")
-    if shard is not None:
-        k, n = shard
-        if not 1 <= k <= n:
-            raise ValueError(f"--shard K/N needs 1 <= K <= N, got {k}/{n}")
-        found = found[k - 1::n]
+    k, n = shard or (1, 1)
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard K/N needs 1 <= K <= N, got {k}/{n}")
     limits = limits or Limits(seconds=timeout)
     out = Path(out_dir or build_dir("grades"))
     previous = _previous(out) if reuse else {}
     prints: dict[Path, str] = {}
-    keep, todo = [], []
-    for path, is_link in found:
+    keyed = []
+    for path, is_link in found:  # every submission, not only this shard's: the run's id names them all
         relative = path.relative_to(root).as_posix()
         named = parse_name(relative)
         teacher = Path(notebook) if notebook else (teachers.get(named[1]) if named else None)
@@ -846,10 +1002,14 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
             if teacher is not None and teacher not in prints:
                 prints[teacher] = _fingerprint(teacher, limits, isolate)
             try:
-                key = hashlib.sha256(_read_bytes(path) + prints.get(teacher, "no notebook").encode()).hexdigest()
+                key = _key(relative, _read_bytes(path), prints.get(teacher, "no notebook"))
             except (OSError, _Refused, _Invalid):
                 key = ""
-        if key and key in previous and previous[key].submission == relative:
+        keyed.append((path, is_link, key))
+    run = {"id": _run_id([(path.relative_to(root).as_posix(), key) for path, _, key in keyed], n), "shard": [k, n]}
+    keep, todo = [], []
+    for path, is_link, key in keyed[k - 1::n]:
+        if key and key in previous:  # the key holds the path: the same student's same file
             keep.append(previous[key])
         else:
             todo.append((path, is_link, key))
@@ -878,8 +1038,33 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
     finally:
         bar.close()
     results = sorted([*keep, *graded], key=lambda r: r.submission)
-    write_reports(results, out, isolate)
+    write_reports(results, out, isolate, run, gradebook)
     return results
+
+
+def _run_id(submissions: list[tuple[str, str]], shards: int) -> str:
+    """One run's id, the same in each of its shards: every submission's path and key, and the number of shards.
+
+    Example:
+        >>> _run_id([("a_00.ipynb", "k1")], 2) == _run_id([("a_00.ipynb", "k1")], 2) != _run_id([("a_00.ipynb", "k2")], 2)
+        True
+    """
+    digest = hashlib.sha256(f"{shards}".encode())
+    for relative, key in sorted(submissions):
+        digest.update(f"\0{_plain(relative)}\0{key}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _key(relative: str, data: bytes, fingerprint: str) -> str:
+    """What a grade is kept by: whose submission it is (its path), its bytes and the course's fingerprint, so that
+    two students' byte-identical files keep a grade each.
+
+    Example:
+        >>> _key("alice_00.ipynb", b"{}", "f") != _key("bob_00.ipynb", b"{}", "f")
+        True
+    """
+    name = relative.encode("utf-8", "surrogateescape")
+    return hashlib.sha256(b"%d:%s%s%s" % (len(name), name, hashlib.sha256(data).digest(), fingerprint.encode())).hexdigest()
 
 
 def _default_jobs(limits: Limits) -> int:
@@ -904,27 +1089,58 @@ def _previous(out: Path) -> dict[str, Result]:
     return {r.key: r for r in results if r.key}
 
 
-def merge(report_dirs: list[str | Path], out_dir: str | Path | None = None) -> list[Result]:
-    """Combine the ``results.json`` of several shards' report folders into one set of reports.
+class MergeRefused(ValueError):
+    """The report folders given to ``merge`` are not the shards of one run, or would replace another run's reports."""
 
-    A submission graded in two shards keeps its later entry (the folders' order).
+
+def merge(report_dirs: list[str | Path], out_dir: str | Path | None = None, replace: bool = False,
+          gradebook: str = "plain") -> list[Result]:
+    """Combine the ``results.json`` of one run's shards (``course grade --shard K/N``) into one set of reports.
+
+    Every shard names its run (the submissions' paths and contents, the course's checks, the number of
+    shards): shards of different runs, a shard twice or a missing one are refused (``MergeRefused``) with
+    what each folder holds. ``out_dir``'s reports of another run are kept unless ``replace``.
 
     Example:
         >>> merge(["build/grades/shard-1-of-2", "build/grades/shard-2-of-2"], "build/grades")  # doctest: +SKIP
         [Result(submission='alice_00.ipynb', ...), ...]
     """
-    combined: dict[str, Result] = {}
-    isolated = True
-    for folder in report_dirs:
-        path = Path(folder) / "results.json"
+    shards: list[tuple[Path, dict[str, Any]]] = []
+    for folder in map(Path, report_dirs):
+        path = folder / "results.json"
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: pass the --out folders of the shards' `course grade` runs")
         data = json.loads(path.read_text(encoding="utf-8"))
-        isolated = isolated and data.get("isolated") is True
-        for entry in data.get("results", []):
-            if isinstance(entry, dict):
-                result = Result.from_dict(entry)
-                combined[result.submission] = result
-    results = sorted(combined.values(), key=lambda r: r.submission)
-    write_reports(results, Path(out_dir or build_dir("grades")), isolated)
+        run = data.get("run") if isinstance(data, dict) else None
+        if not (isinstance(run, dict) and isinstance(run.get("id"), str) and isinstance(run.get("shard"), list)
+                and len(run["shard"]) == 2 and all(type(x) is int for x in run["shard"])):
+            raise MergeRefused(f"{folder} names no run (graded before runs had ids?): grade its shard again")
+        shards.append((folder, data))
+    runs = {(d["run"]["id"], d["run"]["shard"][1]) for _, d in shards}
+    held = "; ".join(f"{f}: run {d['run']['id']}, shard {d['run']['shard'][0]} of {d['run']['shard'][1]}"
+                     for f, d in shards)
+    if len(runs) != 1:
+        raise MergeRefused(f"these folders hold shards of {len(runs)} different runs ({held}): pass the folders "
+                           "of one run, or grade the others again with the same files and the same --shard K/N")
+    (run_id, n), = runs
+    numbers = sorted(d["run"]["shard"][0] for _, d in shards)
+    if numbers != list(range(1, n + 1)):
+        missing = sorted(set(range(1, n + 1)) - set(numbers))
+        twice = sorted({k for k in numbers if numbers.count(k) > 1})
+        raise MergeRefused(f"run {run_id} has {n} shards, but " + ", ".join(
+            part for part in (f"shard {', '.join(map(str, missing))} is missing" if missing else "",
+                              f"shard {', '.join(map(str, twice))} is given twice" if twice else "") if part)
+            + f" ({held})")
+    out = Path(out_dir or build_dir("grades"))
+    try:
+        before = json.loads((out / "results.json").read_text(encoding="utf-8")).get("run") or {}
+    except (OSError, ValueError, AttributeError):
+        before = None
+    if before is not None and before.get("id") != run_id and not replace:
+        raise MergeRefused(f"{out} holds the reports of another run ({before.get('id') or 'without an id'}): pass "
+                           "another --out folder, or --replace to overwrite them")
+    results = sorted((Result.from_dict(entry) for _, data in shards for entry in data.get("results", [])
+                      if isinstance(entry, dict)), key=lambda r: r.submission)
+    isolated = all(data.get("isolated") is True for _, data in shards)
+    write_reports(results, out, isolated, {"id": run_id, "shard": [1, 1], "merged": n}, gradebook)
     return results

@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 
 from course_tools.execution import SUBMISSION_TIMEOUT
+from course_tools.sandbox import time_limit
 from course_tools.notebook_tools import build_dir
 from course_tools.student import find_exercises, student_version
 
@@ -106,8 +107,8 @@ def instructions(nb: nbformat.NotebookNode, name: str, timeout: float = SUBMISSI
         "",
         "## How it is checked",
         "",
-        f"Your notebook runs from top to bottom in a fresh kernel, with a time limit of {timeout:.0f} s",
-        "for the whole notebook (`make grade`). A check earns its points when it prints ✅; a check",
+        "Your notebook runs from top to bottom in a fresh kernel (`make grade`), with a time limit of",
+        f"{time_limit(timeout)}. A check earns its points when it prints ✅; a check",
         "that fails prints what is wrong, the same message you see when you run it yourself.",
         "Stored outputs are ignored: only what the notebook computes during grading counts.",
         "",

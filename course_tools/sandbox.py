@@ -14,6 +14,11 @@ its memory (the processes' proportional resident memory plus what they stored in
 in-memory folders) or its number of threads passes the limit, or the time is up. The reason is
 kept in ``Sandbox.stopped`` ("memory limit", "time limit", ...).
 
+A fair share of the CPU: its processes must stay in its session (the scheduler's autogroup: a process
+in a session of its own would take a share of its own), their CPU time together is limited
+(``Limits.cpu_seconds``), and the time it waited, runnable, for a CPU that others held moves its
+deadline, so that a busy neighbour graded at the same time cannot push it over its time.
+
 Nothing of the teacher's reaches the sandbox: ``bwrap`` itself starts with an empty environment
 and reads its options from a file descriptor (its ``/proc/1/environ`` is empty and its
 ``/proc/1/cmdline`` names only the command), ``/dev`` is read-only with a small ``/dev/shm``,
@@ -43,7 +48,7 @@ from typing import Any
 import psutil
 
 __all__ = ["CANNOT_ISOLATE", "Limits", "Sandbox", "SandboxUnavailable", "apply_limits", "bwrap_command", "bwrap_path", "describe",
-           "isolation"]
+           "isolation", "time_limit"]
 
 #: Files of /etc a Python process needs (dynamic linker, users, time zone, fonts); no secrets.
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "hosts", "passwd",
@@ -63,6 +68,12 @@ class Limits:
     disk_mb: int = 256  # each of its writable folders (/tmp, home, work folder), held in memory
     shm_mb: int = 64  # /dev/shm (shared memory for DataLoader workers), held in memory
     grader_memory_mb: int = 2048  # what the grader itself may use for one submission's answers
+    cpu_share: float = 2.0  # CPU time of all its processes together, in multiples of its time (cells and start)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """The CPU time all its processes together may use: ``cpu_share`` times its time to start and run."""
+        return self.cpu_share * (self.seconds + self.startup_seconds)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -225,6 +236,7 @@ class Sandbox:
         self.limits = limits
         self.work = work
         self.stopped = ""  # "memory limit", "time limit", ... when the watchdog stopped it
+        self.why = ""  # the watchdog's reason in words, when the limit's name alone does not say it
         self.started = time.monotonic()
         self.deadline = self.started + limits.seconds + limits.startup_seconds
         self.bwrap = bwrap_path() if isolate else None
@@ -256,6 +268,8 @@ class Sandbox:
                                             start_new_session=True)
         self._errors = b""
         self._next_watch = 0.0
+        self.cpu = 0.0  # CPU seconds its processes used together (the most seen: exited ones count too)
+        self.waited = 0.0  # seconds it waited for a CPU that others held: added to its deadline
         os.set_blocking(self.process.stderr.fileno(), False)
 
     def stderr_tail(self) -> str:
@@ -307,6 +321,36 @@ class Sandbox:
             self.stop("process limit")
         elif memory > self.limits.memory_mb * 2**20:
             self.stop("memory limit")
+        else:
+            self._share(tree)
+
+    def _share(self, tree: list[psutil.Process]) -> None:
+        """Keep it to its share of the CPU: its processes stay in its session (the scheduler's group:
+        a process in a session of its own takes a share of its own, one more per process), their CPU
+        time together stays under ``Limits.cpu_seconds``, and the time it waited for a CPU that others
+        held is added to its deadline (a busy neighbour cannot push it over its time)."""
+        session, cpu, waited = None, 0.0, 0.0
+        for proc in tree[1:] if self.bwrap else tree:  # bwrap itself, outside, is in a session of its own
+            try:
+                times = proc.cpu_times()
+                cpu += times.user + times.system + times.children_user + times.children_system
+                waited = max(waited, _run_queue_seconds(proc.pid))
+                sid = os.getsid(proc.pid)
+            except (psutil.Error, OSError):
+                continue
+            if session is None:
+                session = sid
+            elif sid != session:
+                self.stop("process limit")
+                self.why = "a process left the sandbox's session (setsid): it would take a CPU share of its own"
+                return
+        self.cpu = max(self.cpu, cpu)
+        if waited > self.waited:
+            self.deadline += waited - self.waited
+            self.waited = waited
+        if self.cpu > self.limits.cpu_seconds:
+            self.stop("time limit")
+            self.why = f"its processes used more than {self.limits.cpu_seconds:.0f} s of CPU time together"
 
     def stop(self, reason: str = "") -> None:
         """Kill everything inside (SIGKILL: a process ignoring SIGTERM goes too); keep the first reason."""
@@ -340,6 +384,26 @@ class Sandbox:
         return f"exited with code {code}"
 
 
+def time_limit(seconds: float, startup_seconds: float = Limits.startup_seconds) -> str:
+    """The time limit of one submission in words: the one description the README and the homework's
+    INSTRUCTIONS.md give.
+
+    Example:
+        >>> time_limit(300)
+        '300 s for all its cells together, 60 s more to start, and 300 s for each check'
+    """
+    return f"{seconds:.0f} s for all its cells together, {startup_seconds:.0f} s more to start, and {seconds:.0f} s for each check"
+
+
+def _run_queue_seconds(pid: int) -> float:
+    """Seconds the process waited, runnable, for a CPU (``/proc/PID/schedstat``; 0 where the kernel has none)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def describe(limits: Limits) -> dict[str, Any]:
     """The limits in words, for the report.
 
@@ -347,7 +411,8 @@ def describe(limits: Limits) -> dict[str, Any]:
         >>> describe(Limits())["memory"]
         '4096 MB'
     """
-    return {"time": f"{limits.seconds:.0f} s", "memory": f"{limits.memory_mb} MB",
+    return {"time": time_limit(limits.seconds, limits.startup_seconds),
+            "CPU time": f"{limits.cpu_seconds:.0f} s, all processes together", "memory": f"{limits.memory_mb} MB",
             "processes and threads": str(limits.processes), "largest file": f"{limits.file_mb} MB",
             "each writable folder": f"{limits.disk_mb} MB", "/dev/shm": f"{limits.shm_mb} MB",
             "the grader, per submission": f"{limits.grader_memory_mb} MB"}

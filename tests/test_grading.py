@@ -126,7 +126,7 @@ def test_shards_split_the_folder_and_their_merge_reports_every_submission(graded
     assert (complete["student"], complete["passed"], complete["total"], complete["check:double"],
             complete["check:total"]) == ("complete", "2", "2", "pass", "pass")
     md = (tmp / "report" / "grades.md").read_text(encoding="utf-8")
-    assert "| complete/07_example.ipynb | 07_example.ipynb | ok | 2/2 | ✅ | ✅ |" in md
+    assert "## 07_example.ipynb (4 submissions)" in md and "| complete/07_example.ipynb | complete | ok | 2/2 | ✅ | ✅ |" in md
     assert "crash_07.ipynb**: crashed" in md and "garbage_07.ipynb**: invalid" in md
     assert "bubblewrap" in md or "NOT ISOLATED" in md
 
@@ -134,8 +134,9 @@ def test_shards_split_the_folder_and_their_merge_reports_every_submission(graded
 def test_the_gradebook_has_one_row_per_student(graded):
     _, tmp, _, _, _ = graded
     rows = list(csv.reader(open(tmp / "report" / "gradebook.csv", encoding="utf-8")))
-    assert rows[0] == ["student", "07_example (of 2)", "total (of 2)"]
-    assert sorted(rows[1:]) == [["complete", "2", "2"], ["crash", "1", "1"], ["garbage", "0", "0"], ["stub", "0", "0"]]
+    assert rows[0] == ["student", "07_example (of 2)", "total (of 2)", "seed"]
+    assert sorted(rows[1:]) == [["complete", "2", "2", ""], ["crash", "1", "1", ""], ["garbage", "0", "0", ""],
+                                ["stub", "0", "0", ""]]
 
 
 def test_a_second_run_grades_only_what_changed(graded, capsys):
@@ -205,3 +206,14 @@ def test_the_grader_runs_a_check_cells_check_statements_only():
     source = ("from course_utils.exercises.nb02_linear_regression import check_dataset\n\ncheck_dataset(Pairs)\n"
               "loader = DataLoader(Pairs(X, y), batch_size=32)\nxb, yb = next(iter(loader))")
     assert check_statements(source).splitlines()[-1] == "check_dataset(Pairs)"
+
+
+def test_the_time_limit_is_described_once_for_students_and_teachers():
+    from course_tools.homework import instructions
+    from course_tools.notebook_tools import course_notebooks
+    from course_tools.sandbox import time_limit
+
+    text = " ".join(instructions(nbformat.read(course_notebooks()[2], as_version=4), "02_x.ipynb", 300).split())
+    assert time_limit(300) in text and "for the whole notebook" not in text
+    readme = " ".join((grading.Path(grading.__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
+    assert time_limit(300).replace("300 s", "`TIMEOUT` s") + ": the words of the homework's" in readme

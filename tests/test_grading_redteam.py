@@ -173,10 +173,15 @@ def gradient_notebook(answers, forged=False):
         cells += [nbformat.v4.new_markdown_cell(f"**Exercise 1.{number}.** `{name}`"),
                   nbformat.v4.new_code_cell(_solution(answers[name])),
                   nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n" + check)]
+    return _notebook(cells, "g")
+
+
+def _notebook(cells, prefix):
+    """A notebook of ``cells`` as the course stores one: a kernel, and cell ids starting with ``prefix``."""
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     for i, cell in enumerate(nb.cells):
-        cell.id = f"g{i}"
+        cell.id = f"{prefix}{i}"
     return nb
 
 
@@ -329,7 +334,7 @@ def test_nothing_outside_the_sandbox_was_written_read_or_called(red_team):
     assert [p for p in seen["targets"][:-1] if p.exists()] == []
     assert seen["listener"].connections == 0
     assert all(p.read_bytes() == data for p, data in seen["before"].items())
-    for report in seen["report"].iterdir():
+    for report in [p for p in seen["report"].rglob("*") if p.is_file()]:  # the feedback files too
         text = report.read_text(encoding="utf-8")
         assert "pwned" not in text and TOKEN not in text and "SECRET-LINE" not in text, report
 
@@ -356,8 +361,8 @@ def test_reports_escape_names_and_messages(red_team):
     md = (seen["report"] / "grades.md").read_text(encoding="utf-8")
     assert "<img" not in md and "onerror=alert(1)>" not in md and "&lt;img" in md
     assert "| forged |" not in md and "| evil |" not in md
-    rows = md.split("## Problems")[0].count("\n| ")
-    assert rows == 1 + len([k for k in graded if not k.startswith(("bombs/", "how/"))]), "one table row per submission"
+    rows = md.count("\n| ") - md.count("\n| submission |")
+    assert rows == len([k for k in graded if not k.startswith(("bombs/", "how/"))]), "one table row per submission"
     with open(seen["report"] / "grades.csv", encoding="utf-8", newline="") as f:
         cells = [cell for row in csv.reader(f) for cell in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], "a CSV cell a spreadsheet would run"
@@ -399,8 +404,8 @@ def test_a_flood_of_output_is_cut(red_team):
 
 
 def test_a_hang_that_ignores_sigterm_is_killed_with_its_escaped_child(red_team):
-    r = red_team[0]["bombs/hang_07.ipynb"]
-    assert r.status == "time limit" and "in cell 11" in r.detail, r
+    r = red_team[0]["bombs/hang_07.ipynb"]  # its child leaves the session: stopped then, before its time is up
+    assert r.status == "process limit" and "session" in r.detail and "in cell 11" in r.detail, r
     marker = red_team[1]["marker"]
     left = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
     assert left == []
@@ -483,3 +488,290 @@ def test_grading_refuses_to_run_without_the_sandbox_unless_told(tmp_path, monkey
     assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "report")]) == 2
     assert "CANNOT ISOLATE" in capsys.readouterr().err
     assert not (tmp_path / "report").exists()
+
+
+# ---------------------------------------------------------------- round three: checks both ways, in milliseconds
+# Each attack beside an honest and a plainly wrong answer, run as the notebook runs it and as the grader
+# does (``both_ways``: the grader's own code, the answers served over the sandbox's protocol).
+
+from both_ways import both  # noqa: E402 - the section's own helper
+from both_ways import notebook as both_notebook  # noqa: E402
+
+HEAD = "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, Dataset"
+DATASET_CHECK = "from course_utils.exercises.nb02_linear_regression import check_dataset\ncheck_dataset(RegressionData)"
+HONEST_DATASET = RIGHT["Pairs"].replace("Pairs", "RegressionData")
+ZEROED_ITEMS = ("    def __len__(self):\n        return 7\n    def __getitem__(self, i):\n"
+                "        return torch.zeros(2), torch.tensor(0.0)")
+WRONG_DATASET = "class RegressionData(Dataset):\n    def __init__(self, X, y):\n        self.X, self.y = X, y\n" + ZEROED_ITEMS
+#: Zeroes the check's X and y, then answers for zeros: it passed when the check built its answer from them.
+ZEROING_DATASET = ("class RegressionData(Dataset):\n    def __init__(self, X, y):\n        X.zero_()\n        y.zero_()\n"
+                   "        self.X, self.y = X, y\n" + ZEROED_ITEMS)
+
+
+def test_an_answer_that_changes_the_checks_inputs_gets_the_wrong_answers_grade():
+    assert both(DATASET_CHECK, [HEAD, HONEST_DATASET])[0] == "pass"
+    wrong = both(DATASET_CHECK, [HEAD, WRONG_DATASET])
+    assert wrong[0] == "fail" and both(DATASET_CHECK, [HEAD, ZEROING_DATASET]) == wrong
+    check = "from course_utils.exercises.nb07_generative import check_reparameterise\ncheck_reparameterise(reparameterise)"
+    assert both(check, [HEAD, "def reparameterise(mu, logvar, eps):\n    return mu + torch.exp(0.5 * logvar) * eps"])[0] == "pass"
+    zeroing = "def reparameterise(mu, logvar, eps):\n    with torch.no_grad():\n        mu.zero_()\n        logvar.zero_()\n" \
+              "    return mu + eps"
+    state, message = both(check, [HEAD, zeroing])
+    assert state == "fail" and "changed mu or logvar in place" in message, message
+
+
+#: A class that only names itself torch's Dataset.
+NAMED_DATASET = HONEST_DATASET.replace("(Dataset)", "") + \
+    "\nRegressionData.__module__ = 'torch.utils.data.dataset'\nRegressionData.__qualname__ = 'Dataset'"
+
+
+def test_a_class_that_only_names_itself_a_dataset_is_not_one_in_the_grader_either():
+    unnamed = both(DATASET_CHECK, [HEAD, HONEST_DATASET.replace("(Dataset)", "")])
+    assert unnamed[0] == "fail" and "should inherit from torch.utils.data.Dataset" in unnamed[1]
+    assert both(DATASET_CHECK, [HEAD, NAMED_DATASET]) == unnamed
+    assert both(DATASET_CHECK, [HEAD, HONEST_DATASET])[0] == "pass"
+
+
+STANDARDIZE_CHECK = GRADIENT_CHECKS["standardize"]
+SPLIT = "from typing import NamedTuple\nclass Split(NamedTuple):\n    train: torch.Tensor\n    test: torch.Tensor\n"
+
+
+def test_a_named_tuple_answer_arrives_as_data():
+    named = RIGHT["standardize"].replace("return (X_train - mean) / std, (X_test - mean) / std",
+                                         "return Split((X_train - mean) / std, (X_test - mean) / std)")
+    assert both(STANDARDIZE_CHECK, [HEAD, SPLIT + named])[0] == "pass"
+    plain_wrong = RIGHT["standardize"].replace("(X_test - mean) / std", "(X_test - X_test.mean(0)) / std")
+    named_wrong = named.replace("(X_test - mean) / std", "(X_test - X_test.mean(0)) / std")
+    wrong = both(STANDARDIZE_CHECK, [HEAD, plain_wrong])
+    assert wrong[0] == "fail" and both(STANDARDIZE_CHECK, [HEAD, SPLIT + named_wrong]) == wrong
+
+
+def test_records_and_dicts_arrive_as_the_graders_own_data_never_the_students_class():
+    import collections
+    import dataclasses
+    from typing import NamedTuple
+
+    import torch
+
+    from course_tools.answers import ProtocolError, decode, encode
+
+    class Fit(NamedTuple):
+        weight: torch.Tensor
+        bias: torch.Tensor
+
+    @dataclasses.dataclass
+    class Run:
+        losses: list
+        model_state: dict
+
+    fit = decode(encode(Fit(torch.ones(3), torch.tensor(0.5))))
+    assert fit._fields == ("weight", "bias") and torch.equal(fit.weight, torch.ones(3)) and type(fit) is not Fit
+    weight, bias = fit
+    assert bias.item() == 0.5 and type(fit).__module__ == "student"
+    run = decode(encode(Run([1.0, 0.5], collections.OrderedDict(w=torch.zeros(2)))))
+    assert run.losses == [1.0, 0.5] and torch.equal(run.model_state["w"], torch.zeros(2))
+    assert type(run.model_state) is dict and dataclasses.is_dataclass(run) and type(run) is not Run
+    # What a sandbox could send instead: names that would reach the grader's own machinery.
+    for name, fields in (("Fit", ["__class__", "bias"]), ("Fit", ["_asdict"]), ("__init__", ["w"]),
+                         ("Fit", ["w", "w"]), ("Fit", "weight")):
+        with pytest.raises(ProtocolError):
+            decode({"t": "namedtuple", "name": name, "fields": fields, "v": [1, 2]})
+
+
+# ---------------------------------------------------------------- round three: reports, names, runs
+
+
+def _report_files(folder):
+    return {p.name: p.read_bytes().decode("utf-8") for p in folder.iterdir() if p.is_file()}  # strict UTF-8
+
+
+def test_no_string_a_submission_sends_or_is_named_breaks_the_class_report(tmp_path):
+    lone = chr(0xDC80)  # a lone surrogate: what an undecodable byte of a file name becomes in Python
+    honest = grading.Result("alice_07.ipynb", "07_example.ipynb", checks={"double": "pass"}, student="alice")
+    hostile = grading.Result(f"caf{chr(0xDCE9)}_07.ipynb", "07_example.ipynb", detail=f"odd {lone}",
+                             checks={"double": "error"}, messages={"double": f"ValueError: no {lone} way"})
+    grading.write_reports([honest, hostile], tmp_path)
+    files = _report_files(tmp_path)
+    assert set(files) == {"grades.csv", "grades.md", "gradebook.csv", "results.json"}
+    assert not any(lone in text or "\\udc" in text for text in files.values())
+    rows = list(csv.DictReader(files["grades.csv"].splitlines()))
+    assert [r["submission"] for r in rows] == ["alice_07.ipynb", "caf\ufffd_07.ipynb"]
+    assert rows[0]["check:double"] == "pass" and "no \ufffd way" in rows[1]["detail"]
+    assert [r["submission"] for r in json.loads(files["results.json"])["results"]] == ["alice_07.ipynb", "caf\ufffd_07.ipynb"]
+
+
+def test_links_in_messages_are_not_live_in_any_report(tmp_path):
+    bait = "log in at https://evil.example/login, www.evil.example or help@evil.example"
+    plain = "double(21) is 43, expected 42"
+    grading.write_reports([grading.Result("a_07.ipynb", "07_example.ipynb", checks={"double": "fail", "total": "fail"},
+                                          messages={"double": bait, "total": plain}, student="a")], tmp_path)
+    files = _report_files(tmp_path)
+    for name in ("grades.md", "grades.csv"):
+        assert "https://" not in files[name] and "www.evil" not in files[name], name
+    assert "help@evil" not in files["grades.md"] and "https\\[:\\]//evil.example/login" in files["grades.md"]
+    assert "https[:]//evil.example/login" in files["grades.csv"]
+    assert plain in files["grades.md"] and plain in files["grades.csv"]  # an honest message is shown as it is
+
+
+def test_a_students_folder_wins_over_the_name_in_the_file_and_the_conflict_is_reported():
+    assert grading.parse_name("bob/alice_07_example.ipynb") == ("bob", "07")
+    assert "named for alice" in grading.name_conflict("bob/alice_07_example.ipynb")
+    # Controls: the two documented forms alone, and a folder that agrees.
+    assert grading.parse_name("alice_07.ipynb") == ("alice", "07") and grading.parse_name("bob/07_x.ipynb") == ("bob", "07")
+    assert grading.name_conflict("bob/bob_07.ipynb") == grading.name_conflict("alice_07.ipynb") == ""
+
+
+def test_the_fingerprint_covers_every_file_that_decides_a_grade():
+    import course_utils
+
+    packages = (Path(course_utils.__file__).parent, Path(grading.__file__).parent)
+    every = {p for package in packages for p in package.rglob("*.py") if "__pycache__" not in p.parts}
+    assert every <= set(grading.deciding_sources())
+    assert Path(student.__file__) in every  # find_exercises decides which cells are checks
+
+
+def _shard(folder, results, run_id, k, n):
+    grading.write_reports(results, folder, True, {"id": run_id, "shard": [k, n]})
+    return folder
+
+
+def test_merge_takes_exactly_the_shards_of_one_run_and_keeps_other_reports(tmp_path):
+    a, b = (grading.Result(f"{s}_07.ipynb", "07_example.ipynb", checks={"double": "pass"}, student=s) for s in "ab")
+    one, two = _shard(tmp_path / "s1", [a], "run-new", 1, 2), _shard(tmp_path / "s2", [b], "run-new", 2, 2)
+    old = _shard(tmp_path / "old2", [grading.Result("b_07.ipynb", "07_example.ipynb", checks={"double": "fail"})],
+                 "run-old", 2, 2)
+    for folders, why in (([one, old], "2 different runs"), ([one], "shard 2 is missing"), ([one, one, two], "twice")):
+        with pytest.raises(grading.MergeRefused, match=why):
+            grading.merge(folders, tmp_path / "merged")
+    assert not (tmp_path / "merged").exists()
+    assert [r.passed for r in grading.merge([one, two], tmp_path / "merged")] == [1, 1]
+    grading.merge([one, two], tmp_path / "merged")  # the same run again: same reports
+    other = _shard(tmp_path / "other", [a], "run-other", 1, 1)
+    with pytest.raises(grading.MergeRefused, match="another run"):
+        grading.merge([other], tmp_path / "merged")
+    assert json.loads((tmp_path / "merged" / "results.json").read_text())["run"]["id"] == "run-new"
+    assert len(grading.merge([other], tmp_path / "merged", replace=True)) == 1
+    assert main(["grade", "--merge", str(one), str(old), "--out", str(tmp_path / "cli")]) == 2
+
+
+@pytest.fixture(scope="module")
+def round_three(tmp_path_factory):
+    """A class graded twice: honest and wrong controls, a twin of the honest file, messages with a lone
+    surrogate and a web address, a file name that is not UTF-8, and a file in another student's folder."""
+    tmp = tmp_path_factory.mktemp("round3")
+    teacher = write(course_notebook(), tmp / "notebooks" / "07_example.ipynb")
+    subs = tmp / "subs"
+    honest = write(course_notebook(), subs / "honest_07.ipynb")
+    (subs / "twin_07.ipynb").write_bytes(honest.read_bytes())
+    write(submission(), subs / "wrong_07.ipynb")
+    write(submission(double="def double(x):\n    raise ValueError('no ' + chr(0xDC80) + ' way')"), subs / "lone_07.ipynb")
+    write(submission(double="def double(x):\n    raise ValueError('log in at https://evil.example/login')"),
+          subs / "url_07.ipynb")
+    os.makedirs(subs / "bob")
+    (subs / "bob" / "alice_07.ipynb").write_bytes(honest.read_bytes())
+    with open(os.path.join(os.fsencode(subs), b"caf\xe9_07.ipynb"), "wb") as f:
+        f.write(honest.read_bytes())
+    runs = [grading.grade(subs, tmp / "report", notebooks=[teacher], limits=LIMITS, progress=False, jobs=2)
+            for _ in range(2)]
+    return [{grading._plain(r.submission): r for r in run} for run in runs], tmp
+
+
+def test_one_students_strings_stay_in_one_row_of_a_real_run(round_three):
+    (first, _), tmp = round_three
+    assert first["honest_07.ipynb"].checks == {"double": "pass", "total": "pass"}
+    assert first["wrong_07.ipynb"].checks == WRONG
+    files = _report_files(tmp / "report")
+    assert "no \ufffd way" in files["grades.md"] and "no \ufffd way" in files["grades.csv"]
+    assert "https://evil" not in files["grades.md"] and "https\\[:\\]//evil.example" in files["grades.md"]
+    rows = list(csv.DictReader(files["grades.csv"].splitlines()))
+    assert len(rows) == 7 and "caf\ufffd_07.ipynb" in {r["submission"] for r in rows}
+    conflict = first["bob/alice_07.ipynb"]
+    assert conflict.student == "bob" and conflict.passed == 2 and "named for alice" in conflict.detail
+
+
+def test_byte_identical_files_of_two_students_are_not_regraded(round_three, capsys):
+    (first, again), _ = round_three
+    assert first["twin_07.ipynb"].passed == first["honest_07.ipynb"].passed == 2
+    for name, r in again.items():  # nothing changed: every grade kept, the twins' each
+        assert (r.status, r.checks, r.key) == (first[name].status, first[name].checks, first[name].key), name
+    assert again["twin_07.ipynb"].key != again["honest_07.ipynb"].key
+
+
+# ---------------------------------------------------------------- round three: the course's reference solutions
+
+REPARAMETERISE_CHECK = ("from course_utils.exercises.nb07_generative import check_reparameterise\n"
+                        "check_reparameterise(reparameterise)")
+OWN_REPARAMETERISE = "def reparameterise(mu, logvar, eps):\n    return mu + torch.exp(0.5 * logvar) * eps"
+STUCK = ("from course_utils.exercises.nb07_generative import reference_reparameterise as reparameterise"
+         "  # stuck? the course's reference: the lab goes on, no points")
+CALLS_REFERENCE = ("import course_utils.exercises.nb07_generative as course\n"
+                   "def reparameterise(mu, logvar, eps):\n    return course.reference_reparameterise(mu, logvar, eps)")
+
+
+def reference_notebook(answer):
+    cells = [nbformat.v4.new_markdown_cell("# 07 · References"), nbformat.v4.new_code_cell(HEAD),
+             nbformat.v4.new_markdown_cell("**Exercise 1.1.** `reparameterise`"),
+             nbformat.v4.new_code_cell(_solution(OWN_REPARAMETERISE) if answer is None else answer),
+             nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n" + REPARAMETERISE_CHECK)]
+    return _notebook(cells, "r")
+
+
+def test_the_courses_reference_solution_earns_no_points_and_the_report_says_why(tmp_path):
+    teacher = write(reference_notebook(None), tmp_path / "notebooks" / "07_references.ipynb")
+    subs = tmp_path / "subs"
+    for name, answer in (("own", OWN_REPARAMETERISE), ("wrong", OWN_REPARAMETERISE.replace("0.5 *", "")),
+                         ("stuck", STUCK), ("calls", CALLS_REFERENCE)):
+        write(reference_notebook(answer), subs / f"{name}_07.ipynb")
+    graded = {r.student: r for r in grading.grade(subs, tmp_path / "report", notebooks=[teacher], limits=LIMITS,
+                                                   progress=False, jobs=2)}
+    assert graded["own"].checks == {"reparameterise": "pass"} and graded["wrong"].checks == {"reparameterise": "fail"}
+    for name in ("stuck", "calls"):
+        r = graded[name]
+        assert r.passed == 0 and r.checks == {"reparameterise": "reference"}, r
+        assert "reference_reparameterise" in r.messages["reparameterise"] and "no points" in r.messages["reparameterise"]
+    assert "📖 reference" in (tmp_path / "report" / "grades.md").read_text(encoding="utf-8")
+    # In the notebook the line keeps the lab going: the check passes there.
+    assert both_notebook(REPARAMETERISE_CHECK, [HEAD, STUCK])[0] == "pass"
+
+
+def test_a_pasted_copy_of_a_long_reference_is_recognised_and_an_own_answer_is_not():
+    import inspect
+
+    from course_utils.exercises import nb04_spiral
+
+    pasted = inspect.getsource(nb04_spiral.reference_early_stopping).replace("def reference_early_stopping",
+                                                                               "def train_early_stopping")
+    head = "import copy\nimport torch\nfrom torch import nn"
+    assert grading.reference_use([head, pasted], "train_early_stopping") == \
+        "train_early_stopping is a copy of course_utils.exercises.nb04_spiral.reference_early_stopping"
+    own = pasted.replace("best", "lowest")  # the same algorithm, written by someone: not the reference's text
+    assert grading.reference_use([head, own], "train_early_stopping") == ""
+
+
+# ---------------------------------------------------------------- round three: a fair share of the CPU
+
+
+def test_busy_processes_in_sessions_of_their_own_are_stopped_and_an_honest_neighbour_passes(tmp_path):
+    teacher = write(course_notebook(), tmp_path / "notebooks" / "07_example.ipynb")
+    subs = tmp_path / "subs"
+    write(course_notebook(), subs / "honest_07.ipynb")
+    write(submission(attack("hog", COUNT="20", SECONDS="60", OWN_SESSION="True")), subs / "hog_07.ipynb")
+    # Control: as many busy processes, briefly, in the notebook's own session: an answer like any other.
+    write(submission(attack("hog", COUNT="20", SECONDS="2", OWN_SESSION="False")), subs / "busy_07.ipynb")
+    graded = {r.student: r for r in grading.grade(subs, tmp_path / "report", notebooks=[teacher], limits=LIMITS,
+                                                   progress=False, jobs=2)}
+    assert graded["honest"].status == "ok" and graded["honest"].passed == 2, graded["honest"]
+    assert graded["busy"].status == "ok" and graded["busy"].checks == WRONG, graded["busy"]
+    hog = graded["hog"]
+    assert hog.status == "process limit" and "session" in hog.detail and hog.passed == 0, hog
+    assert hog.seconds < LIMITS.seconds, hog  # stopped at once, not at its time limit
+
+
+def test_the_cpu_time_of_all_its_processes_is_limited(tmp_path):
+    teacher = write(course_notebook(), tmp_path / "notebooks" / "07_example.ipynb")
+    subs = tmp_path / "subs"
+    write(submission(attack("hog", COUNT="4", SECONDS="60", OWN_SESSION="False") + "\nfor _ in range(4):\n    os.wait()"),
+          subs / "hog_07.ipynb")
+    limits = Limits(seconds=40, memory_mb=2000, processes=64, cpu_share=0.15)  # 15 s of CPU for 100 s of time
+    hog, = grading.grade(subs, tmp_path / "report", notebooks=[teacher], limits=limits, progress=False, jobs=1)
+    assert hog.status == "time limit" and "15 s of CPU time" in hog.detail, hog  # its wall time moves: waits don't count

@@ -49,7 +49,7 @@ def check_rmse(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None
     """
     y = torch.tensor([1.0, 2.0, 3.0, 4.0])
     y_hat = torch.tensor([2.0, 0.0, 5.0, 4.0])  # errors 1, -2, 2, 0: MSE 2.25, RMSE 1.5, MAE 1.25
-    result = call_student(fn, y_hat, y, name="rmse")
+    result = call_student(fn, y_hat.clone(), y.clone(), name="rmse")
     if isinstance(result, torch.Tensor) and result.numel() == 1 and result.dim() > 0:
         raise CheckFailed(f"rmse returned a tensor of shape {tuple(result.shape)}; a single number is a "
                           "0-dimensional tensor (reduce with .mean() without keepdim, or .squeeze()) or a "
@@ -175,7 +175,7 @@ def check_dataset(cls: type) -> None:
         ✅ your Dataset is correct (len 7, item 3 is (X[3], y[3]))
     """
     X, y = torch.arange(14.0).reshape(7, 2), torch.arange(7.0) * 10
-    ds = call_student(cls, X, y, name=f"{getattr(cls, '__name__', 'your class')}(X, y)")
+    ds = call_student(cls, X.clone(), y.clone(), name=f"{getattr(cls, '__name__', 'your class')}(X, y)")
     if not isinstance(ds, Dataset):
         raise CheckFailed("your class should inherit from torch.utils.data.Dataset: `class MyData(Dataset):`.")
     n = call_student(len, ds, name="len(dataset)")

@@ -112,6 +112,7 @@ def _check_reparameterise_case(fn: Callable[..., torch.Tensor], shape: tuple[int
     mu, logvar, eps = (torch.randn(*shape, generator=g) for _ in range(3))
     mu.requires_grad_(True)
     logvar.requires_grad_(True)
+    mu_own, logvar_own = mu.detach().clone(), logvar.detach().clone()  # the expected answer's: never handed over
     z = call_student(fn, mu, logvar, eps.clone(), name=name)
     if not isinstance(z, torch.Tensor):
         raise CheckFailed(f"{name} should return a tensor, got {type(z).__name__}.")
@@ -125,13 +126,16 @@ def _check_reparameterise_case(fn: Callable[..., torch.Tensor], shape: tuple[int
     if isinstance(again, torch.Tensor) and not (again.shape == z.shape and torch.equal(z.detach(), again.detach())):
         raise CheckFailed(f"{name} gave two different answers for the same (mu, logvar, eps): it draws its own "
                           "random numbers. Use the eps you are given, so the randomness stays outside.")
-    std = torch.exp(0.5 * logvar.detach())
-    expected = mu.detach() + std * eps
+    if not (torch.equal(mu.detach(), mu_own) and torch.equal(logvar.detach(), logvar_own)):
+        raise CheckFailed(f"{name} changed mu or logvar in place: compute a new tensor, z = mu + std * eps, and "
+                          "leave its inputs as they were.")
+    std = torch.exp(0.5 * logvar_own)
+    expected = mu_own + std * eps
     if not torch.allclose(z.detach(), expected, atol=1e-5):
-        if torch.allclose(z.detach(), mu.detach() + std**2 * eps, atol=1e-5):
+        if torch.allclose(z.detach(), mu_own + std**2 * eps, atol=1e-5):
             raise CheckFailed(f"{name} multiplied ε by exp(logvar), the variance σ². Multiply by the standard "
                               "deviation σ = exp(½·logvar).")
-        if torch.allclose(z.detach(), mu.detach() + logvar.detach() * eps, atol=1e-5):
+        if torch.allclose(z.detach(), mu_own + logvar_own * eps, atol=1e-5):
             raise CheckFailed(f"{name} multiplied ε by logvar itself: σ = exp(½·logvar), the standard deviation.")
         raise CheckFailed(f"{name} returned wrong values: expected μ + exp(½·logvar)·ε, e.g. "
                           f"{expected[0, 0].item():.4f} for the first entry, got {z.detach()[0, 0].item():.4f}.")

@@ -11,6 +11,11 @@
    ``CLASS`` copies of notebook 00 graded one at a time, then two at a time, ``CLASS_RUNS`` times
    alternating. The note gives the machine's load average: on a shared machine other work takes
    the second core too, and the speed-up drops with it.
+3. A fair share of the CPU (issue 28, budget: beside a hog, every honest copy gets full marks within
+   2x its time alone). The class of ``CLASS`` copies of notebook 00 graded with ``--jobs 2``, alone and
+   beside one hostile submission (``HOG`` busy processes for ``HOG_SECONDS`` s: each in a session of its
+   own, which the sandbox stops at once, or all in the notebook's session, which the scheduler keeps
+   to one share); each copy's time beside it against the median copy's time alone.
 """
 
 from __future__ import annotations
@@ -32,6 +37,18 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 RUNS = 3
 CLASS = 8
 CLASS_RUNS = 2
+HOG, HOG_SECONDS = 200, 60
+HOG_CELL = """import os, time
+for _ in range({count}):
+    if os.fork() == 0:
+        if {own_session}:
+            os.setsid()
+        end = time.time() + {seconds}
+        while time.time() < end:
+            pass
+        os._exit(0)
+for _ in range({count}):
+    os.wait()"""
 
 
 def _alone(path: Path, folder: Path) -> float:
@@ -99,6 +116,7 @@ def run() -> list[dict]:
         for _ in range(CLASS_RUNS):  # alternating, so that a change in the machine's load hits both
             ones.append(_class(1, subs, folder / "one"))
             twos.append(_class(2, subs, folder / "two"))
+        rows += _fair_share(subs, folder, load)
     one, two = statistics.median(ones), statistics.median(twos)
     note = f"{CLASS} copies of 00, median of {CLASS_RUNS} alternating; {load}"
     rows += [
@@ -109,4 +127,33 @@ def run() -> list[dict]:
         {"benchmark": "grading", "metric": "--jobs 2 speed-up", "value": one / two, "unit": "x",
          "note": "budget >= 1.6x on 2 cores"},
     ]
+    return rows
+
+
+def _fair_share(subs: Path, folder: Path, load: str) -> list[dict]:
+    """Each honest copy's time beside a hog against the median copy's time alone, ``--jobs 2``."""
+    teacher = NOTEBOOKS / "00_start_here.ipynb"
+    alone = grade(subs, folder / "alone", notebooks=[teacher], jobs=2, progress=False, reuse=False)
+    typical = statistics.median(r.seconds for r in alone)
+    rows = []
+    for own_session in (True, False):
+        hogged = folder / f"hogged-{own_session}"
+        shutil.copytree(subs, hogged)
+        nb = nbformat.read(teacher, as_version=4)
+        nb.cells.insert(1, nbformat.v4.new_code_cell(HOG_CELL.format(count=HOG, own_session=own_session,
+                                                                     seconds=HOG_SECONDS)))
+        nbformat.write(nb, hogged / "hog_00_start_here.ipynb")  # graded first: "hog" sorts before "s0"
+        results = {r.student: r for r in grade(hogged, folder / f"report-{own_session}", notebooks=[teacher], jobs=2,
+                                                progress=False, reuse=False)}
+        hog = results.pop("hog")
+        if any(r.status != "ok" or r.passed != len(r.checks) for r in results.values()):
+            raise RuntimeError(f"every honest copy should pass beside the hog: {list(results.values())}")
+        worst = max(r.seconds for r in results.values()) / typical
+        where = "each in a session of its own" if own_session else "in the notebook's session"
+        rows.append({"benchmark": "grading", "metric": f"beside a hog ({where}): slowest honest copy / alone",
+                     "value": worst, "unit": "x",
+                     "note": f"budget <= 2x; {HOG} busy processes for {HOG_SECONDS} s, {where}, graded as "
+                             f"{hog.status!r} in {hog.seconds:.0f} s; {CLASS} copies of 00 with --jobs 2, a copy "
+                             f"alone {typical:.1f} s (median), beside it: "
+                             + ", ".join(f"{r.seconds:.1f}" for r in results.values()) + f" s; {load}"})
     return rows
