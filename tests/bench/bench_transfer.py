@@ -1,9 +1,11 @@
-"""Notebook 06 over three training seeds: feature extraction, fine-tuning, photos of another source.
+"""Notebook 06 over three training seeds: a CNN from scratch, feature extraction, fine-tuning, another source.
 
-Runs the notebook itself with ``SEED = 0, 1, 2`` and reads what its sections 6 and 7 computed:
-test balanced accuracy of both pretrained models, the model kept on validation, and its balanced
-accuracy on the notebook's sample of 600 photos of the second folder of ``$CATS_DOGS_DIR`` (trained
-on the first folder only). ``make bench`` and CI name both shared folders.
+Runs the notebook itself with ``SEED = 0, 1, 2`` and reads what its sections 6 and 7 computed: test
+balanced accuracy of notebook 05's CNN trained from scratch on the same photos and of both
+pretrained models, the model kept on validation, each model's balanced accuracy on the notebook's
+sample of 600 photos of the second folder of ``$CATS_DOGS_DIR`` (trained on the first folder only),
+and the kept model's errors there by class, with the class-weighted and the plain loss. ``make
+bench`` and CI name both shared folders.
 
 Run alone: ``python tests/bench/bench_transfer.py``.
 """
@@ -11,6 +13,7 @@ Run alone: ``python tests/bench/bench_transfer.py``.
 from __future__ import annotations
 
 import os
+import statistics
 from pathlib import Path
 
 from notebook_runs import checked_cells_row, run_with_seed, score_rows, spread, wall_time_row
@@ -21,6 +24,8 @@ REPORT = """
 import json
 print("BENCH " + json.dumps({"source": data.source, "size": SIZE, "test": test_scores, "kept": best_name,
                               "other": None if other is None else other_score,
+                              "other scores": None if other is None else other_scores,
+                              "leans": None if other is None else {f"{k[0]}": v for k, v in leans.items() if k[1] == "other"},
                               "other source": None if other is None else str(folders[1])}))
 """
 
@@ -40,6 +45,15 @@ def run() -> list[dict]:
         rows.append({"benchmark": "transfer", "metric": "kept model on another source: balanced accuracy",
                      "value": min(values), "unit": "",
                      "note": f"minimum over seeds; the notebook's sample of {reports[0]['other source']}: {spread(values)}"})
+        for name in reports[0]["other scores"]:
+            values = [r["other scores"][name] for r in reports]
+            rows.append({"benchmark": "transfer", "metric": f"{name} on another source: balanced accuracy",
+                         "value": statistics.mean(values), "unit": "", "note": f"{spread(values)}; per seed "
+                         + ", ".join(f"{v:.3f}" for v in values)})
+        for loss in reports[0]["leans"]:
+            rows.append({"benchmark": "transfer", "metric": f"feature extraction, {loss}: cats called dog, dogs called cat "
+                         "on another source", "value": float("nan"), "unit": "",
+                         "note": "; ".join(f"seed {s}: {r['leans'][loss]}" for s, r in zip(SEEDS, reports))})
     rows.append(checked_cells_row("transfer", "notebook 06", reports, SEEDS))
     rows.append(wall_time_row("transfer", "notebook 06", reports))
     return rows
