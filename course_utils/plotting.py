@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import matplotlib as mpl
+import numpy as np
 from cycler import cycler
+from matplotlib.colors import LinearSegmentedColormap, to_rgb
 
 __all__ = ["CLASS_COLORS", "COLORS", "COURSE_STYLE", "DIVERGING_CMAP", "use_course_style"]
 
@@ -20,8 +22,10 @@ COLORS: dict[str, str] = {
 }
 #: Colours for class 0 and class 1 in every classification plot of the course.
 CLASS_COLORS: tuple[str, str] = (COLORS["orange"], COLORS["blue"])
-#: A diverging colour map, safe for colour-blind viewers, for decision surfaces.
-DIVERGING_CMAP = "PuOr"
+#: The colour map of decision surfaces, as in TensorFlow Playground: P(class 1) from class 0's orange through
+#: white to class 1's blue, each end mixed halfway with white so that the dots, in full colour, read on it.
+DIVERGING_CMAP = LinearSegmentedColormap.from_list(
+    "course_classes", [(np.array(to_rgb(c)) + 1) / 2 for c in (CLASS_COLORS[0], "white", CLASS_COLORS[1])])
 
 COURSE_STYLE: dict[str, object] = {
     "figure.figsize": (7.0, 4.5),

@@ -52,7 +52,7 @@ def via_numpy(A, B):
     return torch.from_numpy(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
 
 
-@pytest.mark.parametrize("answer", [right_distances, lambda A, B: torch.cdist(A, B) ** 2, expanded_square, via_numpy])
+@pytest.mark.parametrize("answer", [right_distances, expanded_square, via_numpy])
 def test_pairwise_sq_distances_accepts_right_answers_written_differently(answer, capsys):
     check_pairwise_sq_distances(answer)
     assert "✅ pairwise_sq_distances is correct" in capsys.readouterr().out
@@ -76,6 +76,22 @@ def loop_over_features(A, B):
 @pytest.mark.parametrize("answer", [loop_over_rows, double_loop, loop_over_features])
 def test_pairwise_sq_distances_rejects_python_loops(answer):
     with pytest.raises(CheckFailed, match=r"uses a Python loop \((\[|for ).* on line \d of \w+\)"):
+        check_pairwise_sq_distances(answer)
+
+
+def cdist_squared(A, B):
+    return torch.cdist(A, B) ** 2
+
+
+def scipy_cdist(A, B):
+    from scipy.spatial.distance import cdist
+    return torch.from_numpy(cdist(A.numpy(), B.numpy(), "sqeuclidean")).float()
+
+
+@pytest.mark.parametrize("answer, use", [(cdist_squared, "torch.cdist"),
+                                         (scipy_cdist, "scipy.spatial.distance.cdist")])
+def test_pairwise_sq_distances_rejects_a_library_distance_function(answer, use):
+    with pytest.raises(CheckFailed, match=rf"calls a library's distance function \((\w+ \()?{use}\)? on line \d of \w+\)"):
         check_pairwise_sq_distances(answer)
 
 
@@ -159,6 +175,18 @@ PAIRWISE_CHECK = ("from course_utils.exercises.nb01_tensors import check_pairwis
 ])
 def test_loop_free_distances_pass_both_ways(cells):
     assert both(PAIRWISE_CHECK, cells)[0] == "pass"
+
+
+@pytest.mark.parametrize("cells, use", [
+    ([HEAD, "def pairwise_sq_distances(A, B):\n    return torch.cdist(A, B) ** 2"], "torch.cdist"),
+    ([HEAD, "from torch import cdist\n\ndef pairwise_sq_distances(A, B):\n    return cdist(A, B).pow(2)"],
+     "torch.cdist"),
+    ([HEAD, "def dist(A, B):\n    return torch.functional.cdist(A, B)\n\n"
+            "def pairwise_sq_distances(A, B):\n    return dist(A, B) ** 2"], "torch.functional.cdist"),
+])
+def test_a_library_distance_function_is_refused_both_ways(cells, use):
+    state, message = both(PAIRWISE_CHECK, cells)
+    assert state == "fail" and re.search(rf"calls a library's distance function \((\w+ \()?{use}\)? on line 2", message), message
 
 
 @pytest.mark.parametrize("cells, match", [

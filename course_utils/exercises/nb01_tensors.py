@@ -12,6 +12,9 @@ from course_utils.checks import CheckFailed, call_student, check_close, check_te
 
 __all__ = ["check_derivative", "check_numpy_to_device", "check_pairwise_sq_distances"]
 
+# Library functions that compute all pairwise distances at once: they skip the broadcasting exercise 11.2 teaches.
+_DISTANCE_FUNCTIONS = ("torch.*cdist", "torch.*pdist", "scipy.spatial.*", "sklearn.metrics.*")
+
 
 def check_numpy_to_device(fn: Callable[[np.ndarray, torch.device], torch.Tensor],
                           device: torch.device | str = "cpu") -> None:
@@ -59,6 +62,10 @@ def check_pairwise_sq_distances(fn: Callable[[torch.Tensor, torch.Tensor], torch
     rule_on_how(fn, "pairwise_sq_distances", "pairwise_sq_distances gives the right values but uses a Python loop "
                 "({use}). Remove the loop: A[:, None, :] - B[None, :, :] pairs every row of A with every row of B in "
                 "one operation.", loops=True)
+    rule_on_how(fn, "pairwise_sq_distances", "pairwise_sq_distances gives the right values but calls a library's "
+                "distance function ({use}), which does the broadcasting for you. The exercise is the broadcasting: "
+                "A[:, None, :] - B[None, :, :] pairs every row of A with every row of B; square it and sum over the "
+                "last axis.", *_DISTANCE_FUNCTIONS)
     passed("pairwise_sq_distances", "shape (4, 3), no loops needed")
 
 

@@ -142,9 +142,9 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
         "per epoch (60 each): batches of 50 end below the full batch": {
             "per epoch: batches of 50 below the full batch": 'full["train"][59] - batch50["train"][-1]',
             "per step: the full batch below batches of 50": 'batch50["train"][-1] - full["train"][-1]',
-            "SGD above 0.2": "sgd - 0.2",
-            "momentum below SGD": "sgd - momentum",
-            "Adam below momentum": "momentum - adam",
+            "each at its best lr: SGD's validation loss above 0.4": "sgd - 0.4",
+            "momentum and Adam at their best 0.15+ below SGD": "sgd - 0.15 - max(momentum, adam)",
+            "at lr 3 every optimizer's train loss jumps over 1.3 times its lowest (ratio - 1.3)": "min(jumps.values()) - 1.3",
         },
         'val_loss = plain_history["validation"]': {
             "the big network learns over 80 % of the wrong labels": "accuracy(plain, Xa[wrong], ya_noisy[wrong]) - 0.8",
@@ -171,6 +171,10 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
                for name in ("small (std 0.05)", "PyTorch default")},
             **{f"{name}: alive (layer 20 above 0.1, gradient above 0.01; orders of magnitude)":
                f'min({orders(f"spread[{name!r}][-1]", "0.1")}, {orders(f"first_grad[{name!r}]", "0.01")})'
+               for name in ("Xavier", "default + BatchNorm")},
+            **{f"{name}: validation accuracy after 50 epochs not over 0.85": f"0.85 - deep_runs[{name!r}][1]"
+               for name in ("small (std 0.05)", "PyTorch default")},
+            **{f"{name}: validation accuracy after 50 epochs over 0.85": f"deep_runs[{name!r}][1] - 0.85"
                for name in ("Xavier", "default + BatchNorm")},
         },
     },
