@@ -12,6 +12,7 @@ the notebook itself by ``bench_checked_lines``, over seeds 0-4 and 1, 2 and 4 th
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -27,14 +28,16 @@ X_XOR = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y_XOR = torch.tensor([0.0, 1.0, 1.0, 0.0])
 
 
-#: The notebook's own code: fit (section 3), and exercise 8's XorMLP and train (their solutions).
-NB = notebook_namespace("03_mlp.ipynb", "def fit(", "class XorMLP(", "def train(", setup=False, definitions_only=True,
-                        namespace={"torch": torch, "nn": nn, "F": F})
+@functools.cache
+def notebook() -> dict:
+    """The notebook's own code: fit (section 3), and exercise 8's XorMLP and train (their solutions)."""
+    return notebook_namespace("03_mlp.ipynb", "def fit(", "class XorMLP(", "def train(", setup=False,
+                              definitions_only=True, namespace={"torch": torch, "nn": nn, "F": F})
 
 
 def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The notebook's fit (Adam on BCE of the logits, 300 steps, lr 0.1), as logits."""
-    return torch.logit(NB["fit"](model, X, y))
+    return torch.logit(notebook()["fit"](model, X, y))
 
 
 def margin(logits: torch.Tensor, y: torch.Tensor) -> float:
@@ -73,7 +76,7 @@ def exercise_rows() -> list[dict]:
     finals = []
     for seed in XOR_SEEDS:
         torch.manual_seed(seed)
-        finals.append(NB["train"](NB["XorMLP"](8), X_XOR, Y_XOR, steps=300, lr=0.1)[-1])
+        finals.append(notebook()["train"](notebook()["XorMLP"](8), X_XOR, Y_XOR, steps=300, lr=0.1)[-1])
     angles = torch.linspace(0, 2 * math.pi, 65)[:-1]
     ring = 100 * torch.stack([angles.cos(), angles.sin()], dim=1)
     inside, tries = 0, 2000

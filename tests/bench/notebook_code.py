@@ -21,10 +21,10 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import matplotlib
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
@@ -45,7 +45,7 @@ def notebook_namespace(notebook: str, *snippets: str, tag: str | None = None, se
                        definitions_only: bool = False, keep: Iterable[str] = (),
                        namespace: dict | None = None) -> dict:
     """Run a notebook's setup cell and the code cells tagged ``tag`` or containing a snippet; return the namespace."""
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    matplotlib.use("Agg")  # no windows; the environment is left alone (kernels started later inherit it)
     path = NOTEBOOKS / notebook
     code = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
     for snippet in snippets:
