@@ -63,7 +63,7 @@ bench: $(STAMP) ## benchmarks into build/bench/ (BENCH=bench_notebooks for one)
 	$(PHOTOS) $(BIN)/python tests/bench/run_benchmarks.py $(BENCH)
 
 gpu-check: $(STAMP) ## on a CUDA GPU (about 5 min): device tests, every notebook with COURSE_DEVICE=cuda, GPU bench rows; report in build/gpu-check/
-	$(PHOTOS) $(BIN)/python tests/gpu_check.py
+	$(PHOTOS) $(BIN)/python scripts/gpu_check.py
 
 check-notebooks: $(STAMP) ## check notebook conventions (names, clean outputs, badge, summary)
 	$(BIN)/course check
@@ -87,7 +87,7 @@ e2e: $(E2E_STAMP) ## run the notebooks in JupyterLab in headless Chromium (/usr/
 	$(PHOTOS) COURSE_E2E=1 E2E_NOTEBOOKS='$(NB)' $(BIN)/python -m pytest -v --durations=0 tests/e2e
 
 fresh-clone: ## clone the committed HEAD into a temporary folder and run `make test` there (PYTHON=... for another Python)
-	PYTHON='$(PYTHON)' bash tests/fresh_clone.sh
+	PYTHON='$(PYTHON)' bash scripts/fresh_clone.sh
 
 # Teaching: student versions, homework packs, grading, slides, the rendered course (README, "For teachers").
 TIMEOUT ?= 300

@@ -17,7 +17,7 @@ split there, so that the heading starts its own slide as the rule says.
 
 ``course slide-tags [NB...]`` (``make slide-tags``) stores the rule's metadata in the notebooks (the
 JupyterLab slideshow extension, ``jupyterlab-rise`` in the ``lab`` extra, presents the live
-notebook from it); ``tests/test_slides.py`` checks every notebook carries it.
+notebook from it); ``tests/course_tools/test_slides.py`` checks every notebook carries it.
 ``course slides`` (``make slides``) runs the notebooks (cached, see ``course_tools.execution``) and
 writes the students' decks, ``build/slides/NN_name.slides.html``: the student versions, without
 solutions or notes (``course_tools.editions``). ``course slides --teacher`` (``make teacher-slides``)

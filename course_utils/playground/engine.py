@@ -8,7 +8,7 @@ at the end of an epoch join the first batch of the next. L1/L2 act after the gra
 freezes it ("dead link"). Biases start at 0.1, weights at ``U(−0.5, 0.5)``.
 
 This module does the same with NumPy, a batch at a time (float64). The forward and backward
-passes are the textbook ones that ``loss.backward()`` computes; ``tests/test_playground_engine.py``
+passes are the textbook ones that ``loss.backward()`` computes; ``tests/course_utils/playground/test_playground_engine.py``
 checks them against PyTorch's autograd, and "Export as PyTorch" trains the same network with
 ``torch.optim.SGD``.
 

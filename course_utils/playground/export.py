@@ -4,7 +4,7 @@ The script uses only ``torch`` and ``math``: it makes the same data (the generat
 from :mod:`course_utils.playground.data`, or your points written out), the same initial weights
 (same seed, same ``torch.rand`` calls), and trains with ``torch.optim.SGD`` in the web
 version's batch order and regularisation step, in float64. Run on its own it prints the
-playground's losses (``tests/test_playground_export.py`` checks them to 6 decimals).
+playground's losses (``tests/course_utils/playground/test_playground_export.py`` checks them to 6 decimals).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ notebook (an IPython shell, as Jupyter runs it) and as ``course grade`` decides 
 code, the answer served from a thread instead of a sandbox: the sandbox's start is not counted).
 
 Budget (the checks issue): a check in a notebook within a couple of seconds on a laptop's CPU. The
-right answers are the unit tests' (``tests/test_exercises_*.py``), so that the bench times what
+right answers are the unit tests' (``tests/course_utils/exercises/test_exercises_*.py``), so that the bench times what
 the tests prove right. Median of ``RUNS`` after one warm-up run (the first also imports and, for the
 loops, computes the reference once per session: the note gives it, and the machine's load average).
 """
@@ -22,7 +22,7 @@ RUNS = 5
 
 def _answers() -> dict[str, tuple[str, list[str]]]:
     """check -> (check cell, the answer's cells): one right answer per build exercise and rule on how."""
-    sys.path.insert(0, str(TESTS))
+    sys.path[:0] = [str(TESTS), str(TESTS / "course_utils" / "exercises")]
     import test_exercises_nb01_tensors as t01
     import test_exercises_nb02_linear_regression as t02
     import test_exercises_nb03_mlp as t03

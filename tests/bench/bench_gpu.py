@@ -14,7 +14,7 @@ fine-tuned at 128 px), training throughput in images (points) per second:
 and one training step of the tiny MLP on the CPU and on the GPU (``course_utils.timing.compare_devices``,
 the cell notebooks 03 and 04 use to pick their device). On a machine without a CUDA GPU every
 row is skipped with a note saying so (the value is NaN). ``make bench BENCH=bench_gpu`` runs it
-alone; ``make gpu-check`` (tests/gpu_check.py) runs it with the notebooks on the GPU. Benchmarks
+alone; ``make gpu-check`` (scripts/gpu_check.py) runs it with the notebooks on the GPU. Benchmarks
 measure, they never assert.
 """
 
@@ -207,7 +207,7 @@ def run() -> list[dict]:
     return rows
 
 
-if __name__ == "__main__":  # python tests/bench/bench_gpu.py [--json rows.json] (tests/gpu_check.py uses it)
+if __name__ == "__main__":  # python tests/bench/bench_gpu.py [--json rows.json] (scripts/gpu_check.py uses it)
     import argparse
     import json
     from pathlib import Path

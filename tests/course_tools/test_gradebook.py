@@ -8,7 +8,7 @@ import pytest
 from course_tools.gradebook import check_points, write_feedback, write_gradebook
 from course_tools.grading import Result, _inert, _md, write_reports
 
-SAMPLES = Path(__file__).parent / "data"
+SAMPLES = Path(__file__).parents[1] / "data"
 HOMEWORK_ITEMS = ["answer's form", "mini-batch SGD as the task asks", "test RMSE within 10% of the closed form",
                   "weights within 5% of the truth", "same seed, same weights"]
 POSSIBLE = [1, 1, 2, 2, 1]

@@ -1,4 +1,4 @@
-"""`make gpu-check` (tests/gpu_check.py): where there is no GPU it still runs and says what it skipped;
+"""`make gpu-check` (scripts/gpu_check.py): where there is no GPU it still runs and says what it skipped;
 on a GPU it runs the notebooks as `make test` does, with COURSE_DEVICE=cuda (issue 20)."""
 
 import json
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
 import gpu_check  # noqa: E402
 
 
@@ -17,7 +17,7 @@ import gpu_check  # noqa: E402
 def cpu_run(tmp_path_factory):
     """The whole check, as on a machine without a GPU, with one quick unit-test file instead of all."""
     out = tmp_path_factory.mktemp("gpu-check")
-    quick = "tests/test_gpu_check.py::test_the_device_tests_it_names_exist"  # no torch: seconds, not minutes
+    quick = "tests/project/test_gpu_check.py::test_the_device_tests_it_names_exist"  # no torch: seconds, not minutes
     status = gpu_check.main(["--no-gpu", "--out", str(out), "--tests", quick])
     return status, out
 
@@ -48,7 +48,7 @@ def test_require_gpu_fails_where_there_is_none(tmp_path, monkeypatch):
 def test_on_a_gpu_the_notebooks_run_like_make_test_with_cuda(tmp_path):
     unit, notebooks, bench = gpu_check.plan(True, tmp_path, workers=4)
     assert not (unit.skip or notebooks.skip or bench.skip)
-    assert unit.env["COURSE_DEVICE"] == "cuda" and "tests/test_training.py" in unit.argv
+    assert unit.env["COURSE_DEVICE"] == "cuda" and "tests/course_utils/test_training.py" in unit.argv
     command = shlex.join(notebooks.argv)
     makefile = (ROOT / "Makefile").read_text()
     nbval = makefile.split("NBVAL  := ", 1)[1].splitlines()[0] if "NBVAL  := " in makefile else None

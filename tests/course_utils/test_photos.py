@@ -13,7 +13,7 @@ from course_utils import photos
 from course_utils.images import find_class_folders
 from course_utils.petimages import photo_status
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +95,7 @@ def test_make_lab_says_which_photos_and_what_the_download_costs():
 def test_the_wheel_ships_the_sample_its_readme_and_the_manifests(tmp_path):
     """What `pip install` and Colab's `%pip install "course_utils @ git+..."` get: a wheel built from the sources."""
     pytest.importorskip("setuptools", reason="building the wheel needs setuptools (installed with the teach extra)")
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     source = tmp_path / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):

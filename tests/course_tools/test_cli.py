@@ -9,7 +9,7 @@ from notebook_factory import REPO, course_guide, course_notebook, write, write_g
 
 from course_tools.cli import main, parser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

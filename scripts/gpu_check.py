@@ -16,9 +16,9 @@ It writes ``build/gpu-check/report.md`` (and ``report.json``, ``bench.json``) an
 part that ran passed. Where there is no CUDA GPU (or with ``--no-gpu``) it still runs: part 1 on
 the CPU, part 3 reduced to its note rows, part 2 skipped, and the report and the last line say
 which GPU parts were skipped; ``--require-gpu`` makes that an error. CI runs that path
-(``tests/test_gpu_check.py``). README, "GPU", says how to run it on a lent machine.
+(``tests/project/test_gpu_check.py``). README, "GPU", says how to run it on a lent machine.
 
-    python tests/gpu_check.py [--out DIR] [--require-gpu] [--no-gpu] [--workers N]
+    python scripts/gpu_check.py [--out DIR] [--require-gpu] [--no-gpu] [--workers N]
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVICE_TESTS = [
-    "tests/test_device.py", "tests/test_timing.py", "tests/test_training.py", "tests/test_decision.py",
-    "tests/test_pretrained.py", "tests/test_checkpoint.py", "tests/test_exercises_nb00_start_here.py",
-    "tests/test_exercises_nb01_tensors.py",
+    "tests/course_utils/test_device.py", "tests/course_utils/test_timing.py", "tests/course_utils/test_training.py", "tests/course_utils/test_decision.py",
+    "tests/course_utils/test_pretrained.py", "tests/course_utils/test_checkpoint.py", "tests/course_utils/exercises/test_exercises_nb00_start_here.py",
+    "tests/course_utils/exercises/test_exercises_nb01_tensors.py",
     "course_utils/device.py", "course_utils/timing.py", "course_utils/training.py", "course_utils/decision.py",
     "course_utils/pretrained.py", "course_utils/checkpoint.py",
 ]
@@ -186,7 +186,7 @@ def report(results: list[Result], cuda: bool, machine: str, out: Path, started: 
     else:
         verdict = f"PASSED on the GPU ({measured} bench rows measured)"
     lines = [
-        "# GPU check (`make gpu-check`, tests/gpu_check.py)", "",
+        "# GPU check (`make gpu-check`, scripts/gpu_check.py)", "",
         f"- **Result: {verdict}**",
         f"- Machine: {machine}",
         f"- Started {started}, took {seconds:.0f} s (limits: "

@@ -8,7 +8,7 @@ import pytest
 import torch
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from notebook_runs import run_notebook  # noqa: E402
 
 MARGINS = {"mean near 0.5": {"mean within 0.1 of 0.5": "0.1 - abs(mean - 0.5)"}}

@@ -9,7 +9,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from course_tools.prose import notebook_problems, problems
 from notebook_factory import course_notebook
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

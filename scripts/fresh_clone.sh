@@ -9,8 +9,8 @@
 # install stamp's time. Logs and a summary go to build/fresh-clone/<python>/ in this checkout; the
 # clone is deleted (KEEP=1 keeps it).
 #
-#   tests/fresh_clone.sh                                         # the default python3
-#   PYTHON=~/.pyenv/versions/3.12.1/bin/python3.12 tests/fresh_clone.sh   # another Python
+#   scripts/fresh_clone.sh                                         # the default python3
+#   PYTHON=~/.pyenv/versions/3.12.1/bin/python3.12 scripts/fresh_clone.sh   # another Python
 #
 # Only uncommitted work is left out: commit first to check it. PyTorch's own caches (TORCH_HOME)
 # and matplotlib's start empty; pip's download cache is kept (a fresh machine downloads ~3 GB).

@@ -24,7 +24,7 @@ from packaging.requirements import Requirement
 import course_tools
 import course_utils
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 SUBCOMMANDS = ["student", "homework", "grade", "slides", "slide-tags", "html", "check", "clean", "refresh", "badges"]
 
