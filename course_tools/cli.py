@@ -56,7 +56,9 @@ def _homework(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from course_tools.grading import MergeRefused, SandboxUnavailable, grade, merge
+    from course_tools.grading.class_run import grade
+    from course_tools.grading.merge import MergeRefused, merge
+    from course_tools.grading.sandbox import SandboxUnavailable
     from course_tools.notebook_tools import build_dir
 
     if args.merge is not None:

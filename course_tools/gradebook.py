@@ -37,7 +37,7 @@ def check_points(result: Any, label: str) -> tuple[float, float]:
     """(earned, possible) for the check ``label`` of ``result``.
 
     Example:
-        >>> from course_tools.grading import Result
+        >>> from course_tools.grading.result import Result
         >>> r = Result("a_02.ipynb", checks={"rmse": "pass", "hw": "fail"}, items={"hw": [["form", 1, 1], ["fit", 0, 2]]})
         >>> check_points(r, "rmse"), check_points(r, "hw")
         ((1.0, 1.0), (1.0, 3.0))
@@ -55,7 +55,7 @@ def seed_note(result: Any) -> str:
     """What the homework's seed says against the student's id ("" when it is the student number or unused).
 
     Example:
-        >>> from course_tools.grading import Result
+        >>> from course_tools.grading.result import Result
         >>> print(seed_note(Result("s1234567_02.ipynb", student="s1234567", seed="2024")))
         MY_SEED is 2024, not the student number 1234567: the homework data is not this student's own
         >>> seed_note(Result("s1234567_02.ipynb", student="s1234567", seed="1234567"))
@@ -129,7 +129,7 @@ def write_gradebook(results: list[Any], folder: Path, form: str = "plain", cell:
     """Write the gradebook in ``form`` (``FORMATS``) into ``folder``; its path. ``cell`` makes a text field safe.
 
     Example:
-        >>> from course_tools.grading import Result
+        >>> from course_tools.grading.result import Result
         >>> import tempfile
         >>> path = write_gradebook([Result("a_00.ipynb", "00_start.ipynb", checks={"f": "pass"}, student="a")],
         ...                        Path(tempfile.mkdtemp()), "moodle")

@@ -23,7 +23,10 @@ import sys
 import threading
 import time
 
-from course_tools.answers import Channel, Namespace, Session, notebook_imports, run_check, serve
+from course_tools.grading.check_cells import notebook_imports, run_check
+from course_tools.grading.handles import Namespace, Session
+from course_tools.grading.protocol import Channel
+from course_tools.grading.runner import serve
 from course_utils.checks import CheckFailed
 
 

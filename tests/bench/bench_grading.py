@@ -30,8 +30,9 @@ from pathlib import Path
 import nbformat
 
 from course_tools.execution import run_notebook
-from course_tools.grading import grade, grade_one
-from course_tools.sandbox import Limits, bwrap_path
+from course_tools.grading.class_run import grade
+from course_tools.grading.one_submission import grade_one
+from course_tools.grading.sandbox import Limits, bwrap_path
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 RUNS = 3

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from course_tools.gradebook import check_points, write_feedback, write_gradebook
-from course_tools.grading import Result, _inert, _md, write_reports
+from course_tools.grading.reports import _inert, _md, write_reports
+from course_tools.grading.result import Result
 
 SAMPLES = Path(__file__).parents[1] / "data"
 HOMEWORK_ITEMS = ["answer's form", "mini-batch SGD as the task asks", "test RMSE within 10% of the closed form",

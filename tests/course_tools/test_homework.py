@@ -54,7 +54,7 @@ def test_every_assignment_notebook_gets_a_pack(path, tmp_path):
 
 
 def test_instructions_ask_for_the_file_name_the_grader_reads():
-    from course_tools.grading import parse_name
+    from course_tools.grading.submitted_files import parse_name
     text = homework.instructions(course_notebook(homework=True), "07_example.ipynb")
     assert "`s1234567_07_example.ipynb`" in text
     assert parse_name("s1234567_07_example.ipynb") == ("s1234567", "07")

@@ -7,7 +7,8 @@ import nbformat
 import pytest
 from notebook_factory import course_notebook, write
 
-from course_tools import grading, student
+from course_tools import student
+from course_tools.grading.class_run import grade
 from course_tools.notebook_tools import is_checked
 from course_utils.paths import REPO_ROOT
 
@@ -102,7 +103,7 @@ def test_checks_pass_for_the_teacher_and_fail_kindly_for_the_stub(path, tmp_path
     (tmp_path / "subs").mkdir()
     (tmp_path / "subs" / f"teacher_{path.name}").write_bytes(path.read_bytes())
     student.write_student_version(path, tmp_path / "subs" / "student")
-    results = {r.submission.split("/")[0]: r for r in grading.grade(tmp_path / "subs", tmp_path / "out", timeout=600)}
+    results = {r.submission.split("/")[0]: r for r in grade(tmp_path / "subs", tmp_path / "out", timeout=600)}
     teacher, stub = results[f"teacher_{path.name}"], results["student"]
     assert teacher.status == stub.status == "ok"
     assert set(teacher.checks.values()) <= {"pass"}
