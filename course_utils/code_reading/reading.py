@@ -1,64 +1,43 @@
-"""How an answer computes, read from its code: the one reading that checks use for rules on *how*
-(no loop, no ready-made loss, no autograd), the same in the notebook and in the grader.
+"""The reading of one answer: its code and the notebook code it uses, with what it refers to and does.
 
-``read_answer(answer, name)`` finds the code of a student's function or class and of the
-notebook's functions, classes and variables it uses, transitively: when grading, in the
-submitted cells (the grader's handle hands them over); in a notebook, in the cells IPython ran;
-elsewhere, in the answer's source file. ``read_cells(cells, name)`` reads given cells. The
-reading resolves imports and aliases (``import torch.nn.functional as F``, ``from torch.nn import
-BCELoss as L``, ``loss = F.binary_cross_entropy``, ``getattr(F, "mse_loss")``, code in an
-``eval("...")`` string), sees nested and dead code, and names what it found and where (``Use``).
-What it cannot follow (``exec`` of a computed string, ``getattr`` with a computed name, an answer
-imported from a file) is a ``problem``, never a silent pass.
-
-Example:
-    >>> cells = ["import torch.nn.functional as F", "def bce(p, y):\\n    return F.binary_cross_entropy(p, y)"]
-    >>> [str(use) for use in read_cells(cells, "bce").uses("torch.*binary_cross_entropy*")]
-    ['F.binary_cross_entropy (torch.nn.functional.binary_cross_entropy) on line 2 of bce']
+``read_cells`` reads given cells (what the grader does), ``read_answer`` finds the cells itself (in a
+notebook, or the answer's source file); ``Reading`` holds what they found (``Use``, ``Call``, loops) and
+why it could not read the code (``problem``).
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
-import functools
-import importlib
 import inspect
 import linecache
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-__all__ = ["Call", "Reading", "Use", "as_python", "canonical", "read_answer", "read_cells"]
+from course_utils.code_reading.locating import _cells_run, _code_of, _ipython, _locate
+from course_utils.code_reading.names import _LIBRARIES, _library, _names
+from course_utils.code_reading.syntax import (
+    _Binding,
+    _bindings,
+    _is_reference,
+    _loop_text,
+    _Notebook,
+    _nodes,
+    _pairs,
+    _parse_text,
+    _text,
+    _written,
+)
 
-#: Libraries whose objects a reading may look up (never a student's module): to name what an alias is.
-_LIBRARIES = ("torch", "numpy", "scipy", "sklearn", "math", "functools", "itertools", "operator", "builtins",
-              "course_utils", "torchvision", "copy", "statistics")
+__all__ = ["Call", "Reading", "Use", "read_answer", "read_cells"]
+
 _LOOPS = {ast.For: "a for loop", ast.AsyncFor: "a for loop", ast.While: "a while loop",
           ast.ListComp: "a list comprehension", ast.SetComp: "a set comprehension",
           ast.DictComp: "a dict comprehension", ast.GeneratorExp: "a generator expression"}
 _LOOPING_CALLS = ("builtins.map", "builtins.filter", "functools.reduce", "itertools.*")
 _HELPERS_LIMIT = 50  # definitions read for one answer
 _NAMES_LIMIT = 64  # qualified names one expression may stand for (aliases of aliases multiply them)
-
-
-def as_python(source: str) -> str:
-    """A cell's source as plain Python: IPython's magics and ``!`` commands as the calls they are.
-
-    Example:
-        >>> as_python("%time y = 1")
-        "get_ipython().run_line_magic('time', 'y = 1')\\n"
-    """
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-    except ImportError:
-        return source
-    try:
-        return TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001 - a cell IPython cannot read is left as it is
-        return source
 
 
 @dataclass(frozen=True)
@@ -88,29 +67,6 @@ class Call:
 
     use: Use
     keywords: dict[str, Any]
-
-
-@dataclass
-class _Binding:
-    """One statement of the cells that binds a name at the top of the notebook, or the answer found by position."""
-
-    name: str
-    node: ast.AST  # FunctionDef, ClassDef, Lambda, the value an Assign gives, or an import alias
-    statement: ast.AST  # the whole statement (its first line is line 1 of the definition)
-    kind: str  # "def", "class", "lambda", "assign" or "import"
-    imported: str = ""  # for an import: the qualified name it binds
-
-
-class _Notebook:
-    """Cells parsed once, and the last statement that binds each name at their top level."""
-
-    def __init__(self, cells: list[str]):
-        self.trees = [_parse(cell) for cell in cells]
-        self.top: dict[str, _Binding] = {}
-        for tree in self.trees:
-            for statement in _top_statements(tree.body if tree is not None else []):
-                for binding in _bindings(statement):
-                    self.top[binding.name] = binding
 
 
 class Reading:
@@ -315,67 +271,6 @@ class _Scope:
         return ...
 
 
-# ---------------------------------------------------------------- walking the code
-
-
-def _nodes(root: ast.AST, dead: bool = False) -> Iterator[tuple[ast.AST, bool]]:
-    """Every node under ``root`` with whether it is in code that never runs."""
-    yield root, dead
-    for name, value in ast.iter_fields(root):
-        if isinstance(value, list):
-            after_exit = False
-            for i, item in enumerate(value):
-                if not isinstance(item, ast.AST):
-                    continue
-                branch_dead = dead or after_exit or _dead_branch(root, name)
-                yield from _nodes(item, branch_dead)
-                if isinstance(item, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
-                    after_exit = True
-        elif isinstance(value, ast.AST):
-            yield from _nodes(value, dead or _dead_branch(root, name))
-
-
-def _dead_branch(node: ast.AST, field_name: str) -> bool:
-    """Whether the ``field_name`` branch of an ``if``/``while`` with a constant test never runs."""
-    if not isinstance(node, (ast.If, ast.While, ast.IfExp)) or not isinstance(node.test, ast.Constant):
-        return False
-    if field_name == "body":
-        return not node.test.value
-    return field_name == "orelse" and bool(node.test.value) and isinstance(node, (ast.If, ast.IfExp))
-
-
-def _is_reference(node: ast.AST) -> bool:
-    """A name, a whole attribute chain (not the ``torch`` of ``torch.nn``), ``getattr(F, "x")`` or ``vars(F)["x"]``."""
-    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-        return False
-    return isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) and not isinstance(
-        getattr(node, "_parent", None), ast.Attribute)
-
-
-def _written(node: ast.AST) -> str:
-    text = " ".join(ast.unparse(node).split())
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _loop_text(node: ast.AST) -> str:
-    """A loop as its first line: ``for a in A``, ``while n > 0``, or the whole comprehension."""
-    if isinstance(node, (ast.For, ast.AsyncFor)):
-        return _written(ast.Name(f"for {ast.unparse(node.target)} in {ast.unparse(node.iter)}"))
-    if isinstance(node, ast.While):
-        return _written(ast.Name(f"while {ast.unparse(node.test)}"))
-    return _written(node)
-
-
-def _text(node: ast.AST) -> str | None:
-    """The value of a string literal (None for anything else)."""
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
-
-def _names(resolved: set[str]) -> tuple[str, ...]:
-    """Qualified names and, for a library's object, where it is defined (``torch.nn.modules.loss.BCELoss``)."""
-    return tuple(sorted(resolved | {c for q in resolved if (c := canonical(q)) is not None}))
-
-
 def _unreadable(node: ast.Call, scope: _Scope) -> bool:
     """``exec``/``eval``/``compile`` of a computed string, ``getattr``/``import_module`` of a computed name."""
     func = scope.resolve(node.func)
@@ -396,75 +291,6 @@ def _literal_code(node: ast.Call, scope: _Scope) -> ast.AST | None:
         return None
     tree = _parse_text(text, modes[0])
     return tree
-
-
-def _pairs(targets: list[ast.AST], value: ast.AST) -> Iterator[tuple[str, ast.AST]]:
-    """(name, value) for each name an assignment binds; ``a, b = x, y`` pairs them up, else a name gets
-    an unknown value."""
-    for target in targets:
-        if isinstance(target, ast.Name):
-            yield target.id, value
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            paired = isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
-            for i, inner in enumerate(target.elts):
-                yield from _pairs([inner], value.elts[i] if paired else ast.Constant(...))
-        elif isinstance(target, ast.Starred):
-            yield from _pairs([target.value], ast.Constant(...))
-
-
-@functools.lru_cache(maxsize=512)
-def _parse_text(text: str, mode: str = "exec") -> ast.AST | None:
-    """The tree of ``text`` with each node's parent in ``_parent`` (None if it is not Python)."""
-    try:
-        tree = ast.parse(text, mode=mode)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    for node in ast.walk(tree):
-        for child in ast.iter_child_nodes(node):
-            child._parent = node  # type: ignore[attr-defined]
-    return tree
-
-
-def _parse(cell: str) -> ast.Module | None:
-    tree = _parse_text(cell)
-    if tree is None and any(line.lstrip().startswith(("%", "!")) for line in cell.splitlines()):
-        tree = _parse_text(as_python(cell))
-    return tree  # type: ignore[return-value]
-
-
-def _top_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements at the top of a cell, also inside ``if``, ``for``, ``while``, ``with`` and ``try``."""
-    for statement in body:
-        yield statement
-        for name in ("body", "orelse", "finalbody"):
-            if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                yield from _top_statements(getattr(statement, name, []))
-        for handler in getattr(statement, "handlers", []):
-            yield from _top_statements(handler.body)
-
-
-def _bindings(statement: ast.AST) -> Iterator[_Binding]:
-    """What a statement binds: a def, a class, each name an assignment gives, each import."""
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        yield _Binding(statement.name, statement, statement, "def")
-    elif isinstance(statement, ast.ClassDef):
-        yield _Binding(statement.name, statement, statement, "class")
-    elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
-        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        for name, value in _pairs(targets, statement.value):
-            yield _Binding(name, value, statement, "assign")
-    elif isinstance(statement, ast.Import):
-        for alias in statement.names:
-            top = alias.name.split(".")[0]
-            yield _Binding(alias.asname or top, alias, statement, "import", alias.name if alias.asname else top)
-    elif isinstance(statement, ast.ImportFrom):
-        module = "." * statement.level + (statement.module or "")
-        for alias in statement.names:
-            if alias.name != "*":
-                yield _Binding(alias.asname or alias.name, alias, statement, "import", f"{module}.{alias.name}")
-
-
-# ---------------------------------------------------------------- finding an answer's code
 
 
 def read_cells(cells: list[str], name: str) -> Reading:
@@ -510,113 +336,3 @@ def read_answer(answer: Any, name: str) -> Reading:
     notebook = _Notebook([text])
     namespace = getattr(inspect.unwrap(answer), "__globals__", None)
     return Reading(name, notebook, _locate(notebook.trees[0], answer, code, name) if text else None, namespace=namespace)
-
-
-def _cells_run(shell: Any) -> dict[str, str]:
-    """The code of each cell IPython ran, by the file name it compiled it under, in the order first run; also
-    where history is off (nbval runs cells with ``store_history=False``)."""
-    names = getattr(getattr(shell, "compile", None), "_filename_map", None)
-    if isinstance(names, dict):
-        return {name: "".join(linecache.getlines(name)) for name in names}
-    history = getattr(getattr(shell, "history_manager", None), "input_hist_parsed", [])
-    return {f"<cell {i}>": str(cell) for i, cell in enumerate(history)}
-
-
-def _library(obj: Any) -> bool:
-    """Whether ``obj`` is a library's function or class (named by where it is defined), not a student's."""
-    module, name = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
-    return isinstance(module, str) and isinstance(name, str) and module.split(".")[0] in _LIBRARIES and \
-        _lookup((*module.split("."), *name.split("."))) is obj
-
-
-def _ipython() -> Any:
-    """The IPython shell running this code, if any."""
-    module = sys.modules.get("IPython")
-    try:
-        return module.get_ipython() if module is not None else None
-    except Exception:  # noqa: BLE001 - no shell: not in IPython
-        return None
-
-
-def _code_of(answer: Any) -> Any:
-    """The code object that locates an answer: a function's own, or one of a class's methods'."""
-    try:
-        target = inspect.unwrap(answer)
-    except (ValueError, TypeError):
-        target = answer
-    if inspect.isfunction(target):
-        return target.__code__
-    if inspect.isclass(target):
-        return next((v.__code__ for v in vars(target).values() if inspect.isfunction(v)), None)
-    return None
-
-
-def _locate(tree: ast.Module | None, answer: Any, code: Any, name: str) -> _Binding | None:
-    """The definition of ``answer`` in ``tree``: a def, a class or a lambda, at any depth."""
-    if tree is None:
-        return None
-    is_class = inspect.isclass(answer)
-    candidates = []
-    for node in ast.walk(tree):
-        if is_class and isinstance(node, ast.ClassDef):
-            if node.name == answer.__name__ and node.lineno <= code.co_firstlineno <= (node.end_lineno or 0):
-                candidates.append(node)
-        elif is_class:
-            continue
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name:
-            if min([node.lineno, *(d.lineno for d in node.decorator_list)]) == code.co_firstlineno:
-                candidates.append(node)
-        elif isinstance(node, ast.Lambda) and code.co_name == "<lambda>" and node.lineno == code.co_firstlineno:
-            candidates.append(node)
-    if len(candidates) > 1:
-        candidates = [n for n in candidates if _same_code(n, code)] or candidates
-    if not candidates:
-        return None
-    node = candidates[0]
-    if isinstance(node, ast.Lambda):
-        return _Binding(name, node, node, "lambda")
-    return _Binding(node.name, node, node, "class" if is_class else "def")
-
-
-def _same_code(node: ast.AST, code: Any) -> bool:
-    """Whether compiling ``node`` gives the bytecode of ``code`` (tells apart two lambdas on one line)."""
-    try:
-        tree = ast.Expression(node) if isinstance(node, ast.Lambda) else ast.Module([node], [])
-        compiled = compile(tree, "<check>", "eval" if isinstance(node, ast.Lambda) else "exec")
-    except (SyntaxError, ValueError, TypeError):
-        return False
-    return any(getattr(c, "co_code", None) == code.co_code and c.co_names == code.co_names
-               for c in compiled.co_consts)
-
-
-# ---------------------------------------------------------------- what a qualified name is
-
-
-def canonical(qualified: str) -> str | None:
-    """Where the library object a qualified name stands for is defined (``torch.nn.BCELoss`` ->
-    ``torch.nn.modules.loss.BCELoss``); None when it is not a library's or cannot be found. Only
-    libraries are looked up, never a student's module.
-
-    Example:
-        >>> canonical("torch.nn.BCELoss")
-        'torch.nn.modules.loss.BCELoss'
-    """
-    parts = qualified.split(".")
-    obj = _lookup(tuple(parts)) if parts[0] in _LIBRARIES else None
-    module = getattr(obj, "__module__", None)
-    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
-    return f"{module}.{name}" if obj is not None and isinstance(module, str) and isinstance(name, str) else None
-
-
-@functools.lru_cache(maxsize=4096)
-def _lookup(parts: tuple[str, ...]) -> Any:
-    try:
-        obj = sys.modules.get(parts[0]) or importlib.import_module(parts[0])
-        for i, part in enumerate(parts[1:], start=1):
-            try:
-                obj = getattr(obj, part)
-            except AttributeError:
-                obj = importlib.import_module(".".join(parts[: i + 1]))
-        return obj
-    except Exception:  # noqa: BLE001 - a library not installed here, or no such name: names nothing
-        return None
