@@ -27,6 +27,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from course_tools.grading.result import SYMBOLS
+
 __all__ = ["FORMATS", "check_points", "seed_note", "write_feedback", "write_gradebook"]
 
 FORMATS = ("plain", "moodle", "canvas")
@@ -168,9 +170,6 @@ def write_gradebook(results: list[Any], folder: Path, form: str = "plain", cell:
     return path
 
 
-_SYMBOLS = {"pass": "✅", "fail": "❌", "error": "💥", "not run": "⏭", "missing": "❓", "tampered": "🚫", "reference": "📖"}
-
-
 def write_feedback(results: list[Any], folder: Path, md: Any, plain: Any) -> list[Path]:
     """One Markdown and one HTML file per student in ``folder``: each submission's checks, points and
     messages, the items of a check that awards them, and the homework's seed. ``md`` escapes a text for
@@ -196,7 +195,7 @@ def write_feedback(results: list[Any], folder: Path, md: Any, plain: Any) -> lis
             rows = []
             for label, state in r.checks.items():
                 got, out_of = check_points(r, label)
-                rows.append((f"{_SYMBOLS.get(state, '')} {state}", label, f"{_number(got):g}/{_number(out_of):g}",
+                rows.append((f"{SYMBOLS.get(state, '')} {state}", label, f"{_number(got):g}/{_number(out_of):g}",
                              r.messages.get(label, "")))
                 rows += [("", f"{label} · {what}", f"{_number(e):g}/{_number(p):g}", "") for what, e, p in r.items.get(label, [])]
             if rows:

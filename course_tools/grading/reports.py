@@ -16,14 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from course_tools.gradebook import write_feedback, write_gradebook
-from course_tools.grading.result import Result
+from course_tools.grading.result import SYMBOLS, Result
 from course_tools.grading.sandbox import isolation
 
-__all__ = ["SYMBOLS", "write_reports"]
-
-
-SYMBOLS = {"pass": "✅", "fail": "❌", "error": "💥", "not run": "⏭", "missing": "❓", "tampered": "🚫", "reference": "📖"}
-
+__all__ = ["write_reports"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone half of a UTF-16 pair, or a file name's undecodable byte

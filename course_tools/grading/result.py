@@ -1,11 +1,14 @@
-"""``Result``: the grade of one submission, as the reports and ``results.json`` hold it."""
+"""``Result``: the grade of one submission, as the reports and ``results.json`` hold it;
+``SYMBOLS``: how the reports show each state of a check."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Result"]
+__all__ = ["SYMBOLS", "Result"]
+
+SYMBOLS = {"pass": "✅", "fail": "❌", "error": "💥", "not run": "⏭", "missing": "❓", "tampered": "🚫", "reference": "📖"}
 
 
 @dataclass
