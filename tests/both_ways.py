@@ -8,7 +8,7 @@ does (the reading of an answer's code then comes from the shell's history, as in
 to ``serve`` in a thread that stands in for the sandbox: the student's cells run there, in a
 namespace of their own, and every call, attribute, iteration and gradient crosses the same
 protocol as in a real sandbox. What the stand-in does not do is isolate (no bubblewrap, no limits):
-``tests/test_grading*.py`` test that.
+``tests/course_tools/grading/test_grading*.py`` test that.
 
 ``both`` runs a check cell both ways on the same cells and insists on one verdict and one message.
 Any other exception than ``CheckFailed`` is a crash, and fails the test.
