@@ -129,3 +129,16 @@ def test_the_grader_gives_each_stuck_line_no_points_and_each_own_answer_its_poin
     assert graded["stuck_02.ipynb"].checks["fit_linear_regression"] == "fail", "the homework is not done"
     assert graded["partly_04.ipynb"].checks == {"SpiralNet": "reference", "train_early_stopping": "pass"}
     assert "📖 reference" in (tmp_path / "report" / "grades.md").read_text(encoding="utf-8")
+
+
+def test_the_homework_needs_a_dataset_of_ones_own_even_after_the_stuck_line():
+    from both_ways import both
+
+    nb = teacher("02")
+    homework = next(e for e in student.find_exercises(nb) if e.name == "fit_linear_regression")
+    cells = [HEAD + "\nfrom torch.utils.data import DataLoader, Dataset",
+             student.reference_import(nb, "RegressionData"),
+             nb.cells[homework.solution_cell].source]
+    state, message = both("from course_utils.exercises.nb02_linear_regression import check_homework\n"
+                          "check_homework(fit_linear_regression, seed=7)", cells)
+    assert state == "fail" and "no Dataset class of your own" in message and "section 7.1" in message, message

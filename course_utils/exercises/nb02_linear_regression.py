@@ -486,10 +486,10 @@ def _rules_broken(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> list
     torchs = reading.uses("torch.utils.data*TensorDataset", live=True)
     if torchs:
         broken.append(f"it used torch's TensorDataset ({torchs[0]}): write your own Dataset class (__len__ and "
-                      "__getitem__), as in section 8.1")
+                      "__getitem__), as in section 7.1")
     elif not reading.classes("torch.utils.data*Dataset"):
         broken.append("it uses no Dataset class of your own: write one (a subclass of Dataset with __len__ and "
-                      "__getitem__), as in section 8.1")
+                      "__getitem__), as in section 7.1")
     others = sorted({use.names[-1].rpartition(".")[2] for use in reading.uses("torch.optim.*", live=True)}
                     & set(_OTHER_OPTIMIZERS))
     if others:
