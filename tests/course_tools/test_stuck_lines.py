@@ -8,12 +8,14 @@ import re
 
 import nbformat
 import pytest
+from grading_submissions import ISOLATE
 from notebook_factory import write
 
-from course_tools import grading, student
+from course_tools import student
 from course_tools.execution import run_notebook
+from course_tools.grading import class_run
+from course_tools.grading.sandbox import Limits
 from course_tools.notebook_tools import course_notebooks
-from course_tools.sandbox import Limits, bwrap_path
 
 NOTEBOOKS = {path.name[:2]: path for path in course_notebooks()}
 #: The exercises whose answers later sections of their notebook use: a stuck student would stop there.
@@ -116,9 +118,9 @@ def test_the_grader_gives_each_stuck_line_no_points_and_each_own_answer_its_poin
     stuck = uncommented(student.student_version(own), ["SpiralNet"])
     own.cells[spiral.solution_cell] = stuck.cells[spiral.solution_cell]
     write(own, subs / "partly_04.ipynb")
-    graded = {r.submission: r for r in grading.grade(
+    graded = {r.submission: r for r in class_run.grade(
         subs, tmp_path / "report", notebooks=[NOTEBOOKS[n] for n in BLOCKING], limits=Limits(seconds=600),
-        isolate=bwrap_path() is not None, progress=False, jobs=2)}
+        isolate=ISOLATE, progress=False, jobs=2)}
     for number in ("02", "07"):
         r = graded[f"stuck_{number}.ipynb"]
         assert r.status == "ok" and r.passed == 0, r
