@@ -13,13 +13,28 @@ An exercise is a code cell with a solution region (the nbgrader convention)::
 nbgrader's ``ClearSolutions`` preprocessor replaces each region with ``# YOUR CODE HERE`` and
 ``raise NotImplementedError()``; the check cell after it (a ``# NBVAL_CHECK_OUTPUT`` cell) stays,
 so a student who runs it gets a ``CheckFailed`` message until the exercise is done.
+
+Where the course has a reference solution for an exercise, the student version also keeps a way
+through for a student who is stuck, as a commented line after the cleared definition::
+
+    # Stuck? Uncomment the next line to use the course's solution and keep going (it earns no points when graded):
+    # from course_utils.exercises.nb02_linear_regression import reference_mse_gradients as mse_gradients
+
+The line is derived, never written into a notebook: the notebook's number (its title ``# NN · ...``)
+names the module ``course_utils.exercises.nbNN_*``, and the answer ``NAME`` (a function or a class)
+has a line when that module defines ``reference_NAME``. ``course grade`` recognises the import and
+gives the check "📖 reference", no points.
 The same notebook always gives the same bytes, so the build can be compared and cached.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
+import functools
 import hashlib
+import importlib
+import pkgutil
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +44,8 @@ from nbgrader.preprocessors import ClearSolutions
 
 from course_tools.notebook_tools import build_dir, is_checked
 
-__all__ = ["BEGIN", "END", "STUB", "Exercise", "find_exercises", "has_solution", "student_edition",
-           "student_version", "write_student_version"]
+__all__ = ["BEGIN", "END", "STUB", "STUCK", "Exercise", "find_exercises", "has_solution", "reference_import",
+           "student_edition", "student_version", "write_student_version"]
 
 BEGIN = "BEGIN SOLUTION"
 END = "END SOLUTION"
@@ -38,6 +53,8 @@ STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 _DEFINED = re.compile(r"^(?:class\s+(\w+)|def\s+(\w+)\s*\(|(\w+)\s*(?::[^=]*)?=[^=])")
 _EXERCISE = re.compile(r"Exercise\s+(\d+(?:\.\d+)*)")
 _HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
+_NUMBER = re.compile(r"^#\s+(\d\d)\s+·")
+STUCK = "# Stuck? Uncomment the next line to use the course's solution and keep going (it earns no points when graded):"
 
 
 @dataclass(frozen=True)
@@ -96,8 +113,58 @@ def find_exercises(nb: nbformat.NotebookNode) -> list[Exercise]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def _references(number: str) -> tuple[str, frozenset[str]]:
+    """The exercises module of notebook ``number`` and the names it has references for (("", {}) if none)."""
+    import course_utils.exercises as exercises
+
+    found = [info.name for info in pkgutil.iter_modules(exercises.__path__) if info.name.startswith(f"nb{number}_")]
+    if len(found) != 1:
+        return "", frozenset()
+    module = importlib.import_module(f"{exercises.__name__}.{found[0]}")
+    return module.__name__, frozenset(n.removeprefix("reference_") for n in vars(module) if n.startswith("reference_"))
+
+
+def reference_import(nb: nbformat.NotebookNode, name: str) -> str:
+    """The line that imports the course's reference solution of the answer ``name`` of ``nb`` as ``name``
+    ("" if the course has none): from the exercises module of the notebook's number, ``reference_<name>``.
+
+    Example:
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 07 · Generative models")])
+        >>> reference_import(nb, "vae_loss")
+        'from course_utils.exercises.nb07_generative import reference_vae_loss as vae_loss'
+        >>> reference_import(nb, "my_own_helper")
+        ''
+    """
+    first = nb.cells[0].source if nb.cells and nb.cells[0].cell_type == "markdown" else ""
+    number = _NUMBER.match(first)
+    module, names = _references(number.group(1)) if number else ("", frozenset())
+    return f"from {module} import reference_{name} as {name}" if name in names else ""
+
+
+def _binds(node: ast.stmt, name: str) -> bool:
+    """Whether a top-level statement defines ``name`` (``def``, ``class``, or an assignment to it)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return node.name == name
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    return any(isinstance(target, ast.Name) and target.id == name for target in targets)
+
+
+def _with_stuck_line(source: str, name: str, line: str) -> str:
+    """``source`` with the commented stuck line right after the statement that defines ``name`` (so that code
+    after it in the cell uses the reference once the line is uncommented), or at the end."""
+    lines = source.splitlines()
+    try:
+        ends = [node.end_lineno for node in ast.parse(source).body if _binds(node, name)]
+    except SyntaxError:  # IPython syntax (a %magic): the end of the cell
+        ends = []
+    end = ends[-1] if ends else len(lines)
+    return "\n".join(lines[:end] + ["", STUCK, f"# {line}"] + lines[end:])
+
+
 def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` with solutions replaced by stubs and every output cleared.
+    """A copy of ``nb`` with solutions replaced by stubs and every output cleared; after an exercise the
+    course has a reference solution for, the commented "stuck?" line that imports it (``reference_import``).
 
     Example:
         >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
@@ -106,11 +173,26 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         def f():
             # YOUR CODE HERE
             raise NotImplementedError()
+        >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 07 · Generative models"),
+        ...     nbformat.v4.new_code_cell("def vae_loss(logits, x, mu, log_var, beta=1.0):\\n"
+        ...                               "    ### BEGIN SOLUTION\\n    return 0\\n    ### END SOLUTION\\nprint(1)")])
+        >>> print(student_version(nb).cells[1].source)
+        def vae_loss(logits, x, mu, log_var, beta=1.0):
+            # YOUR CODE HERE
+            raise NotImplementedError()
+        <BLANKLINE>
+        # Stuck? Uncomment the next line to use the course's solution and keep going (it earns no points when graded):
+        # from course_utils.exercises.nb07_generative import reference_vae_loss as vae_loss
+        print(1)
     """
+    stuck = {e.solution_cell: (e.name, line) for e in find_exercises(nb)
+             for line in [reference_import(nb, e.name)] if line}
     nb = copy.deepcopy(nb)
     nb.metadata.setdefault("kernelspec", {}).setdefault("language", "python")
     clear = ClearSolutions(enforce_metadata=False, code_stub={"python": STUB})
     nb, _ = clear.preprocess(nb, {})
+    for i, (name, line) in stuck.items():
+        nb.cells[i].source = _with_stuck_line(nb.cells[i].source, name, line)
     for i, cell in enumerate(nb.cells):
         cell.metadata.pop("execution", None)
         if "id" not in cell and nb.nbformat_minor >= 5:

@@ -27,7 +27,9 @@ The check author's contract
    the notebook ran or the grader was handed. The message names what it found (a ``Use``: what
    it is, as written, on which line of which definition). Code the reading cannot follow
    (``exec`` of a computed string, ``getattr`` with a computed name, an answer imported from a
-   file) fails with its ``problem``: it never passes unseen. ``rule_on_how`` applies such a rule.
+   file) fails with its ``problem``: it never passes unseen. ``rule_on_how`` applies such a rule,
+   and lets the course's own reference solution (``REFERENCES``, imported by the student version's
+   "stuck?" line) pass: its code keeps every rule, and ``course grade`` gives it no points.
 4. **Undecidable means advice.** What neither behaviour nor the reading can decide reliably
    (whether a homework's inputs were standardised inside its run) never changes a verdict: the
    notebook may print it with ``advise``, which says that the grader does not check it.
@@ -49,16 +51,20 @@ from __future__ import annotations
 import functools
 import numbers
 import re
+import sys
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 from typing import Any
 
 import torch
 
 from course_utils.code_reading import read_answer
 
-__all__ = ["NOT_DONE", "RAW_ERRORS", "CheckFailed", "advise", "call_student", "check_close", "check_tensor",
-           "likely_cause", "passed", "rule_on_how", "runs_elsewhere", "shown"]
+__all__ = ["NOT_DONE", "RAW_ERRORS", "REFERENCES", "CheckFailed", "advise", "call_student", "check_close",
+           "check_tensor", "likely_cause", "passed", "rule_on_how", "runs_elsewhere", "shown"]
 
+#: The course's reference solutions: ``reference_NAME`` of a notebook's exercises module solves its exercise NAME.
+REFERENCES = "course_utils.exercises.*.reference_*"
 NOT_DONE = "replace `raise NotImplementedError()` in the exercise cell with your code, run it, then run this check again"
 
 #: PyTorch's errors that students meet most, each with its usual cause (a pattern of the message, a hint).
@@ -283,11 +289,21 @@ def rule_on_how(answer: Any, name: str, why: str, *patterns: str, loops: bool = 
         course_utils.checks.CheckFailed: bce calls torch.nn.functional.binary_cross_entropy on line 2 of bce
     """
     reading = read_answer(answer, name)
+    if _is_reference(reading.imported, answer):
+        return  # the course's own solution, imported: it keeps the rule, and a grade gives it no points
     if reading.problem:
         raise CheckFailed(reading.problem)
     found = reading.loops() if loops else reading.uses(*patterns)
     if found:
         raise CheckFailed(why.format(use=found[0]))
+
+
+def _is_reference(imported: str, answer: Any) -> bool:
+    """Whether ``answer``, imported as ``imported``, is one of the course's reference solutions (in the grader,
+    whose handle is not the object, the import says it; it then earns no points there)."""
+    module, _, attribute = imported.rpartition(".")
+    return fnmatchcase(imported, REFERENCES) and (
+        runs_elsewhere(answer) or getattr(sys.modules.get(module), attribute, None) is answer)
 
 
 def runs_elsewhere(answer: Any) -> bool:

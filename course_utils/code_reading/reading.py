@@ -80,6 +80,7 @@ class Reading:
                  namespace: dict[str, Any] | None = None):
         self.name, self.notebook = name, notebook
         self.problem: str | None = None
+        self.imported = answer.imported if answer is not None and answer.kind == "import" else ""  # "" if written
         self.namespace = namespace or {}  # outside a notebook: the answer's globals, for names no cell binds
         self.definitions: dict[str, _Binding] = {}
         self._uses: list[Use] = []

@@ -27,6 +27,8 @@ from course_utils.code_reading import read_answer
 __all__ = [
     "HomeworkData", "HomeworkItem", "check_dataset", "check_homework", "check_mse_gradients",
     "check_rmse", "check_standardize", "check_training_loop", "grade_homework", "make_homework_data",
+    "reference_RegressionData", "reference_mse_gradients", "reference_rmse", "reference_standardize",
+    "reference_train_sgd",
 ]
 
 
@@ -38,6 +40,16 @@ def _problem(seed: int = 3, n: int = 20, d: int = 3) -> tuple[torch.Tensor, torc
     w = torch.randn(d, generator=gen)
     b = torch.randn((), generator=gen)
     return X, y, w, b
+
+
+def reference_rmse(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Exercise 2.1: the root mean squared error.
+
+    Example:
+        >>> reference_rmse(torch.tensor([2.0, 0.0, 5.0, 4.0]), torch.tensor([1.0, 2.0, 3.0, 4.0]))
+        tensor(1.5000)
+    """
+    return ((y_hat - y) ** 2).mean().sqrt()
 
 
 def check_rmse(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
@@ -70,6 +82,19 @@ def check_rmse(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None
 _AUTOGRAD = ("*.backward", "torch.autograd.*", "torch.func.*", "functorch*")
 
 
+def reference_mse_gradients(X: torch.Tensor, y: torch.Tensor, w: torch.Tensor,
+                            b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exercise 4.1: the gradients (grad_w, grad_b) of mean((X @ w + b - y)²), derived by hand.
+
+    Example:
+        >>> reference_mse_gradients(torch.tensor([[1.0], [2.0]]), torch.tensor([1.0, 2.0]), torch.tensor([0.0]),
+        ...                         torch.tensor(0.0))
+        (tensor([-5.]), tensor(-3.))
+    """
+    e = X @ w + b - y
+    return 2 * X.T @ e / len(y), 2 * e.mean()
+
+
 def check_mse_gradients(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> None:
     """Check ``fn(X, y, w, b)``: the hand-derived gradients of MSE = mean((X @ w + b - y)²).
 
@@ -100,6 +125,17 @@ def check_mse_gradients(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) ->
                     raise CheckFailed(f"{name} is {hint}.")
         check_tensor(got, want, name=name, atol=1e-5, rtol=1e-4, quiet=True)
     passed("mse_gradients", "equal to autograd's")
+
+
+def reference_standardize(X_train: torch.Tensor, X_test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exercise 8.1: both matrices standardised with the training mean and standard deviation of each column.
+
+    Example:
+        >>> reference_standardize(torch.tensor([[1.0], [3.0]]), torch.tensor([[5.0]]))[1]
+        tensor([[2.1213]])
+    """
+    mean, std = X_train.mean(dim=0), X_train.std(dim=0)
+    return (X_train - mean) / std, (X_test - mean) / std
 
 
 def check_standardize(fn: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]) -> None:
@@ -163,6 +199,25 @@ def check_standardize(fn: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Ten
     passed("standardize", "training statistics used for both")
 
 
+class reference_RegressionData(Dataset):  # named reference_<answer>, as every reference solution of the course
+    """Exercise 7.1: the pairs (x_i, y_i) of a feature matrix X, shape (n, d), and targets y, shape (n, 1).
+
+    Example:
+        >>> data = reference_RegressionData(torch.zeros(5, 2), torch.ones(5, 1))
+        >>> len(data), [tuple(t.shape) for t in data[4]]
+        (5, [(2,), (1,)])
+    """
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor):
+        self.X, self.y = X, y
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.X[i], self.y[i]
+
+
 def check_dataset(cls: type) -> None:
     """Check a ``Dataset`` class ``cls(X, y)``: its length and its (x_i, y_i) pairs.
 
@@ -189,20 +244,27 @@ def check_dataset(cls: type) -> None:
     passed("your Dataset", "len 7, item 3 is (X[3], y[3])")
 
 
-def _loop_history(loader: DataLoader, epochs: int, lr: float, seed: int,
-                  mistake: str | None = None) -> list[tuple[float, float, float]]:
-    """The notebook's ``train_sgd`` on the CPU, written right or with one typical mistake."""
-    with torch.random.fork_rng(devices=[]):  # seeded like train_sgd, without touching the caller's RNG
-        torch.manual_seed(seed)
-        model = nn.Linear(1, 1)
+def reference_train_sgd(loader: DataLoader, epochs: int, lr: float, scheduler_gamma: float | None = None, seed: int = 0,
+                        *, mistake: str | None = None) -> tuple[nn.Module, list[tuple[float, float, float]]]:
+    """Exercise 7.2: mini-batch SGD on ``nn.Linear(1, 1)`` seeded by ``seed`` (the learning rate times
+    ``scheduler_gamma`` every 5 epochs, if given); returns the model and (w, b, loss) after each step. It
+    trains where the loader's batches are (the CPU). ``mistake`` makes one typical mistake instead:
+    ``"no zero_grad"``, ``"step first"``, ``"squeezed"`` (the check's ``_LOOP_MISTAKES``).
+
+    Example:
+        >>> model, history = reference_train_sgd(_loader(64, 16, seed=0), epochs=3, lr=0.05)
+        >>> len(history), history[-1][2] < history[0][2]
+        (12, True)
+    """
+    torch.manual_seed(seed)
+    model = nn.Linear(1, 1)
     loss_fn = nn.MSELoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 5, gamma=scheduler_gamma) if scheduler_gamma else None
     history = []
     for _ in range(epochs):
         for xb, yb in loader:
-            with warnings.catch_warnings():  # the "squeezed" mistake broadcasts, and MSELoss warns
-                warnings.simplefilter("ignore")
-                loss = loss_fn(model(xb).squeeze(1) if mistake == "squeezed" else model(xb), yb)
+            loss = loss_fn(model(xb).squeeze(1) if mistake == "squeezed" else model(xb), yb)
             if mistake == "no zero_grad":
                 loss.backward()
                 optimizer.step()
@@ -215,7 +277,9 @@ def _loop_history(loader: DataLoader, epochs: int, lr: float, seed: int,
                 loss.backward()
                 optimizer.step()
             history.append((model.weight.item(), model.bias.item(), loss.item()))
-    return history
+        if scheduler:
+            scheduler.step()
+    return model, history
 
 
 def _same_history(got: list, want: list) -> bool:
@@ -283,8 +347,12 @@ def _reference(n: int, batch_size: int, epochs: int, lr: float, seed: int, mista
                init_seed: int | None = None) -> tuple:
     """The history of the reference loop (or of one mistake; or with the weights of another seed) on the check's
     data of ``seed`` (computed once per session)."""
-    return tuple(_loop_history(_loader(n, batch_size, seed), epochs, lr, seed if init_seed is None else init_seed,
-                               mistake))
+    # Seeded like train_sgd, without touching the caller's RNG; the "squeezed" mistake broadcasts, and MSELoss warns.
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, history = reference_train_sgd(_loader(n, batch_size, seed), epochs, lr,
+                                         seed=seed if init_seed is None else init_seed, mistake=mistake)
+    return tuple(history)
 
 
 def _check_loop_run(fn: Callable[..., tuple[nn.Module, list]], n: int, batch_size: int, epochs: int, lr: float,
@@ -418,10 +486,10 @@ def _rules_broken(fit: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> list
     torchs = reading.uses("torch.utils.data*TensorDataset", live=True)
     if torchs:
         broken.append(f"it used torch's TensorDataset ({torchs[0]}): write your own Dataset class (__len__ and "
-                      "__getitem__), as in section 8.1")
+                      "__getitem__), as in section 7.1")
     elif not reading.classes("torch.utils.data*Dataset"):
         broken.append("it uses no Dataset class of your own: write one (a subclass of Dataset with __len__ and "
-                      "__getitem__), as in section 8.1")
+                      "__getitem__), as in section 7.1")
     others = sorted({use.names[-1].rpartition(".")[2] for use in reading.uses("torch.optim.*", live=True)}
                     & set(_OTHER_OPTIMIZERS))
     if others:

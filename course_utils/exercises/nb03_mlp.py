@@ -15,7 +15,8 @@ from torch import nn
 from course_utils.checks import CheckFailed, call_student, check_close, passed, rule_on_how, shown
 from course_utils.probes import behaves_affinely, build_model, count, gradients, raw_scores_problem, scores, set_mode
 
-__all__ = ["XOR_X", "XOR_Y", "check_bce", "check_count_parameters", "check_train", "check_xor_mlp", "reference_count"]
+__all__ = ["XOR_X", "XOR_Y", "check_bce", "check_count_parameters", "check_train", "check_xor_mlp",
+           "reference_count_parameters"]
 
 _NETWORKS = ([3, 5, 4, 2], [2, 1], [784, 128, 10])
 #: What builds layers: any module class of torch.nn, and the course's own mlp().
@@ -26,11 +27,11 @@ _TORCH_LOSSES = ("torch.*binary_cross_entropy*", "torch.*BCELoss", "torch.*BCEWi
                  "torch.*kl_div")
 
 
-def reference_count(sizes: list[int]) -> int:
+def reference_count_parameters(sizes: list[int]) -> int:
     """Parameters of a fully connected network with biases, layer sizes ``sizes``.
 
     Example:
-        >>> reference_count([3, 5, 4, 2])
+        >>> reference_count_parameters([3, 5, 4, 2])
         54
     """
     return sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
@@ -41,7 +42,7 @@ def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> None
     (no PyTorch layers built), and return an int.
 
     Example:
-        >>> check_count_parameters(reference_count)
+        >>> check_count_parameters(reference_count_parameters)
         ✅ count_parameters is correct
     """
     rule_on_how(count_parameters, "count_parameters", "count_parameters built PyTorch layers to count their "
@@ -53,7 +54,7 @@ def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> None
             kind = "a tensor" if isinstance(actual, torch.Tensor) else f"{type(actual).__name__} {shown(actual)}"
             raise CheckFailed(f"count_parameters({sizes}) returned {kind}; it should return a Python int "
                               "(convert with int(...) or .item()).")
-        expected = reference_count(sizes)
+        expected = reference_count_parameters(sizes)
         if actual == expected:
             continue
         weights_only = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))

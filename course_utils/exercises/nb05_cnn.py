@@ -11,7 +11,7 @@ from course_utils.checks import NOT_DONE, CheckFailed, call_student, check_close
 from course_utils.probes import build_model, count, forward, gradients, load_weights, raw_scores_problem, set_mode, weights
 
 __all__ = [
-    "ReferenceSmallCNN", "check_balanced_accuracy", "check_conv_output_size", "check_small_cnn",
+    "check_balanced_accuracy", "check_conv_output_size", "check_small_cnn", "reference_SmallCNN",
     "reference_balanced_accuracy", "reference_conv_output_size",
 ]
 
@@ -108,11 +108,11 @@ def check_balanced_accuracy(fn: Callable[[torch.Tensor], float]) -> None:
     passed("balanced_accuracy_from_cm", f"{two:.3f} on the 2-class matrix, {three:.3f} on the 3-class one")
 
 
-class ReferenceSmallCNN(nn.Module):
+class reference_SmallCNN(nn.Module):  # named reference_<answer>, as every reference solution of the course
     """Exercise 11.2's answer: conv 3→8 3×3, ReLU, 2×2 max pool, flatten, linear to 2 logits.
 
     Example:
-        >>> ReferenceSmallCNN(32)(torch.zeros(4, 3, 32, 32)).shape
+        >>> reference_SmallCNN(32)(torch.zeros(4, 3, 32, 32)).shape
         torch.Size([4, 2])
     """
 
@@ -146,7 +146,7 @@ def check_small_cnn(cls: Callable[[int], nn.Module]) -> None:
     parameter.
 
     Example:
-        >>> check_small_cnn(ReferenceSmallCNN)
+        >>> check_small_cnn(reference_SmallCNN)
         ✅ SmallCNN is correct (logits of shape (N, 2) at 33, 48 and 64 px; 8,690 parameters at 48 px)
     """
     if not isinstance(cls, type) or not issubclass(cls, nn.Module):

@@ -257,7 +257,7 @@ RIGHT = {  # one right answer per check, the cells a student would write
     "conv_output_size": "def conv_output_size(size, kernel_size, stride=1, padding=0):\n"
                         "    return (size + 2 * padding - kernel_size) // stride + 1",
     "balanced_accuracy_from_cm": "def balanced_accuracy_from_cm(cm):\n    return (cm.diag() / cm.sum(1)).mean().item()",
-    "SmallCNN": "from course_utils.exercises.nb05_cnn import ReferenceSmallCNN as SmallCNN",
+    "SmallCNN": "from course_utils.exercises.nb05_cnn import reference_SmallCNN as SmallCNN",
     "frozen_features": "from course_utils.exercises.nb06_transfer import reference_frozen_features as frozen_features",
     "kl_divergence_gaussians": "from course_utils.exercises.nb07_generative import "
                                "reference_kl_divergence_gaussians as kl_divergence_gaussians",

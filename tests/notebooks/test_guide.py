@@ -26,6 +26,34 @@ def test_each_guide_fits_its_notebook(path):
     assert guide.problems(path) == []
 
 
+#: Guides being rewritten with their notebook (issue 29): remove a name once its guide has a plan and a cut list.
+REWORKED = {"07_generative_models.ipynb"}
+SLOT = 80  # minutes: a session plans at most this, so the slack is stated, not found in class
+
+
+def planned(path):
+    """A notebook's guide, marked to fail until its rework lands when it is in REWORKED."""
+    marks = [pytest.mark.xfail(strict=True, reason="guide reworked with its notebook")] if path.name in REWORKED else []
+    return pytest.param(path, marks=marks, id=path.name)
+
+
+@pytest.mark.parametrize("path", [planned(p) for p in GUIDED])
+def test_each_session_is_planned_within_the_slot_with_what_to_cut(path):
+    text = guide.guide_path(path).read_text(encoding="utf-8")
+    minutes = [int(m) for m in re.findall(r"^\|[^|\n]+\|\s*(\d+)\s*\|", text, re.MULTILINE)]
+    assert minutes and sum(minutes) <= SLOT, f"the timing table plans {sum(minutes)} minutes; at most {SLOT}"
+    assert re.search(r"^\*\*Cut if late\*\*", text, re.MULTILINE), "a '**Cut if late**' list, in order"
+
+
+@pytest.mark.parametrize("path", GUIDED, ids=lambda p: p.name)
+def test_each_exercise_of_the_notebook_is_answered_in_the_guide(path):
+    text = guide.guide_path(path).read_text(encoding="utf-8")
+    numbers = [n for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"
+               for n in re.findall(r"\*\*Exercise (\d+(?:\.\d+)*)", cell.source)]
+    assert numbers == [] or re.search(r"^## .*Exercise|^- \*\*Answers?\b", text, re.MULTILINE | re.IGNORECASE)
+    assert [n for n in numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?!\d)", text)] == []
+
+
 def test_no_guide_without_a_notebook():
     assert guide.stray_guides(NOTEBOOKS[0].parent) == []
 

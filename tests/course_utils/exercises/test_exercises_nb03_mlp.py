@@ -12,7 +12,7 @@ from torch import nn
 from both_ways import both
 
 from course_utils.checks import CheckFailed
-from course_utils.exercises.nb03_mlp import check_bce, check_count_parameters, reference_count
+from course_utils.exercises.nb03_mlp import check_bce, check_count_parameters, reference_count_parameters
 
 
 def stub(*args):
@@ -27,7 +27,7 @@ def count_by_loop(sizes):
 
 
 @pytest.mark.parametrize("right", [
-    reference_count,
+    reference_count_parameters,
     count_by_loop,
     lambda s: int(np.dot(np.array(s[:-1]) + 1, s[1:])),
     lambda s: np.dot(np.array(s[:-1]) + 1, s[1:]),                # NumPy's int64 is an integer too
@@ -63,9 +63,9 @@ def count_with_pytorch(sizes):
 @pytest.mark.parametrize("wrong, match", [
     (lambda s: sum(a * b for a, b in zip(s[:-1], s[1:])), "weights only"),
     (lambda s: sum(a * b + a for a, b in zip(s[:-1], s[1:])), "n_in·n_out weights plus n_out biases"),
-    (lambda s: float(reference_count(s)), "returned float 54.0; it should return a Python int"),
-    (lambda s: torch.tensor(reference_count(s)), "returned a tensor; it should return a Python int"),
-    (lambda s: str(reference_count(s)), "returned str '54'"),
+    (lambda s: float(reference_count_parameters(s)), "returned float 54.0; it should return a Python int"),
+    (lambda s: torch.tensor(reference_count_parameters(s)), "returned a tensor; it should return a Python int"),
+    (lambda s: str(reference_count_parameters(s)), "returned str '54'"),
     (lambda s: 54, r"returned 54, expected 3"),
     (count_with_pytorch, "built PyTorch layers"),
 ])

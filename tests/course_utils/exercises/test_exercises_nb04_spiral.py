@@ -15,6 +15,7 @@ from both_ways import both
 from course_utils.checks import CheckFailed
 from course_utils.exercises.nb04_spiral import (check_early_stopping, check_spiral_net, reference_early_stopping,
                                                 reference_parameters)
+from course_utils.exercises.nb04_spiral import reference_SpiralNet as SequentialNet  # the notebook's solution
 
 
 def stub(*args, **kwargs):
@@ -22,21 +23,6 @@ def stub(*args, **kwargs):
 
 
 # ---------------------------------------------------------------- SpiralNet: right answers
-
-
-class SequentialNet(nn.Module):
-    """The notebook's solution: a loop that fills an nn.Sequential."""
-
-    def __init__(self, n_in, hidden, dropout=0.0):
-        super().__init__()
-        layers, size = [], n_in
-        for width in hidden:
-            layers += [nn.Linear(size, width), nn.Tanh()] + ([nn.Dropout(dropout)] if dropout else [])
-            size = width
-        self.layers = nn.Sequential(*layers, nn.Linear(size, 1))
-
-    def forward(self, x):
-        return self.layers(x)
 
 
 class ModuleListNet(nn.Module):

@@ -91,7 +91,7 @@ def variant(**options):
 
 
 def test_small_cnn_accepts_the_reference_and_other_ways_of_writing_it(capsys):
-    cnn.check_small_cnn(cnn.ReferenceSmallCNN)
+    cnn.check_small_cnn(cnn.reference_SmallCNN)
     cnn.check_small_cnn(variant())
     assert capsys.readouterr().out.count("✅ SmallCNN is correct") == 2
 
@@ -132,7 +132,7 @@ def test_small_cnn_says_what_is_missing():
 def test_the_relu_test_finds_the_bend_for_many_initialisations():
     for seed in range(5):
         torch.manual_seed(seed)
-        cnn.check_small_cnn(cnn.ReferenceSmallCNN)
+        cnn.check_small_cnn(cnn.reference_SmallCNN)
         torch.manual_seed(seed)
         with pytest.raises(CheckFailed, match="Add nn.ReLU"):
             cnn.check_small_cnn(variant(relu=False))
