@@ -26,18 +26,10 @@ def test_each_guide_fits_its_notebook(path):
     assert guide.problems(path) == []
 
 
-#: Guides being rewritten with their notebook (issue 29): remove a name once its guide has a plan and a cut list.
-REWORKED = {"07_generative_models.ipynb"}
 SLOT = 80  # minutes: a session plans at most this, so the slack is stated, not found in class
 
 
-def planned(path):
-    """A notebook's guide, marked to fail until its rework lands when it is in REWORKED."""
-    marks = [pytest.mark.xfail(strict=True, reason="guide reworked with its notebook")] if path.name in REWORKED else []
-    return pytest.param(path, marks=marks, id=path.name)
-
-
-@pytest.mark.parametrize("path", [planned(p) for p in GUIDED])
+@pytest.mark.parametrize("path", GUIDED, ids=lambda p: p.name)
 def test_each_session_is_planned_within_the_slot_with_what_to_cut(path):
     text = guide.guide_path(path).read_text(encoding="utf-8")
     minutes = [int(m) for m in re.findall(r"^\|[^|\n]+\|\s*(\d+)\s*\|", text, re.MULTILINE)]
