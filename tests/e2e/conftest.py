@@ -2,7 +2,10 @@
 
 `make test` and `make unit` still collect the cheap unit tests of their checks (test_e2e_checks.py).
 The one headless Chromium is shared by every browser test file (Playwright's synchronous API
-cannot be started twice in one process).
+cannot be started twice in one process). Under pytest-xdist (`make e2e` runs two workers with
+`--dist loadgroup`), each worker has its own Chromium and JupyterLab: the notebooks are dealt to two
+groups in turn, the decks and the slideshow are a group each, so a session fixture (a JupyterLab, a
+built site) is made once per group, not once per test.
 """
 
 import os
@@ -11,6 +14,25 @@ import pytest
 
 BROWSER_TESTS = ["test_jupyterlab.py", "test_rise.py", "test_slides_offline.py"]
 collect_ignore = [] if os.environ.get("COURSE_E2E") == "1" else BROWSER_TESTS
+
+
+
+def pytest_collection_modifyitems(items):
+    """Each browser test in a group (see the module docstring); the unit tests of the checks stay ungrouped."""
+    notebooks = sorted({item.callspec.params["notebook"] for item in items
+                        if item.originalname == "test_notebook_runs_in_jupyterlab"})
+    for item in items:
+        module = item.path.name
+        if item.originalname == "test_notebook_runs_in_jupyterlab":
+            group = f"lab-{notebooks.index(item.callspec.params['notebook']) % 2}"
+        elif module == "test_jupyterlab.py":
+            group = "lab-1"
+        elif module in BROWSER_TESTS:
+            group = module.removesuffix(".py")
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
+
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
