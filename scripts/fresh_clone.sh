@@ -7,7 +7,8 @@
 # anything without a reason; the checked cells it could not compare (they depend on photos the course
 # may not ship) are listed in the summary with the reason. Install and test times come from the
 # install stamp's time. Logs and a summary go to build/fresh-clone/<python>/ in this checkout; the
-# clone is deleted (KEEP=1 keeps it).
+# clone is deleted (KEEP=1 keeps it; WORK=folder clones into that empty folder, as
+# folder/pytorch-course, instead of a new temporary one).
 #
 #   scripts/fresh_clone.sh                                         # the default python3
 #   PYTHON=~/.pyenv/versions/3.12.1/bin/python3.12 scripts/fresh_clone.sh   # another Python
@@ -20,7 +21,9 @@ python="${PYTHON:-python3}"
 version="$("$python" -c 'import sys; print("python%d.%d.%d" % sys.version_info[:3])')"
 logs="$repo/build/fresh-clone/$version"
 mkdir -p "$logs"
-work="$(mktemp -d "${TMPDIR:-/tmp}/course-fresh-clone.XXXXXX")"
+work="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/course-fresh-clone.XXXXXX")}"
+mkdir -p "$work"
+if [ -n "$(ls -A "$work")" ]; then echo "WORK=$work is not empty: name an empty or new folder" >&2; exit 2; fi
 lab_pid=""
 cleanup() {
   if [ -n "$lab_pid" ]; then kill -- "-$lab_pid" 2>/dev/null || true; fi

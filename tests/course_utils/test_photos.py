@@ -13,7 +13,8 @@ from course_utils import photos
 from course_utils.images import find_class_folders
 from course_utils.petimages import photo_status
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets"
+# The maintainers' shared photo folders: beside the repository, or where SHARED_DATASETS says (CI, in a clone).
+SHARED = Path(os.environ.get("SHARED_DATASETS") or Path(__file__).resolve().parents[3] / "shared" / "datasets")
 
 
 @pytest.fixture(autouse=True)
