@@ -100,12 +100,16 @@ def run_notebook(notebook: Path, seed: int = 0, threads: int | None = None,
         cells.append(cell)
         if i in inserted:
             cells.append(_margin_cell(inserted[i]))
-    probe = nbformat.v4.new_code_cell('print("THREADS", __import__("torch").get_num_threads())')
-    cells.append(probe)
     if report:
         cells.append(nbformat.v4.new_code_cell(report))
+    # Right after the notebook's first code cell (which sets OMP_WAIT_POLICY before torch is imported):
+    # the thread count asked for, and what torch uses before the notebook itself may choose one thread
+    # (pick_faster_device does, where one thread is faster).
+    first = next(i for i, cell in enumerate(cells) if cell.cell_type == "code") + 1
+    probe = nbformat.v4.new_code_cell('print("THREADS", __import__("torch").get_num_threads())')
+    cells.insert(first, probe)
     if threads is not None:  # torch caps OMP_NUM_THREADS at the number of cores; set_num_threads does not
-        cells.insert(0, nbformat.v4.new_code_cell(f'__import__("torch").set_num_threads({threads})'))
+        cells.insert(first, nbformat.v4.new_code_cell(f'__import__("torch").set_num_threads({threads})'))
     nb.cells = cells
     env = dict(os.environ)
     if threads is not None:

@@ -17,6 +17,7 @@ collect_ignore = [] if os.environ.get("COURSE_E2E") == "1" else BROWSER_TESTS
 
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the marks
 def pytest_collection_modifyitems(items):
     """Each browser test in a group (see the module docstring); the unit tests of the checks stay ungrouped."""
     notebooks = sorted({item.callspec.params["notebook"] for item in items
@@ -32,6 +33,9 @@ def pytest_collection_modifyitems(items):
         else:
             continue
         item.add_marker(pytest.mark.xdist_group(group))
+    # The decks' group first: it builds both sites (running every notebook when the cache is cold), the
+    # longest part, while the other worker runs the notebooks in JupyterLab.
+    items.sort(key=lambda item: item.path.name != "test_slides_offline.py")
 
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
