@@ -28,8 +28,17 @@ from course_tools.guide import Guide, read_guide
 from course_tools.notebook_tools import build_dir
 from course_tools.student import BEGIN, END, has_solution, student_edition, student_version
 
-__all__ = ["Edited", "Secrets", "StudentEditionLeak", "check_student_edition", "edition_notebooks", "leaks",
-           "output_dir", "secrets_of", "visible_text"]
+__all__ = [
+    "Edited",
+    "Secrets",
+    "StudentEditionLeak",
+    "check_student_edition",
+    "edition_notebooks",
+    "leaks",
+    "output_dir",
+    "secrets_of",
+    "visible_text",
+]
 
 TEACHER_FOLDER = "teacher"
 TEACHER_LABEL = "Teacher's edition: solutions and teacher's guide, not for students"
@@ -47,8 +56,12 @@ class StudentEditionLeak(RuntimeError):
 class Secrets:
     """What the student edition of one notebook must not show (``secrets_of``)."""
 
-    code: list[str] = field(default_factory=list)  #: solution lines, white space made single spaces (``_code``)
-    sentences: list[str] = field(default_factory=list)  #: guide sentences as their words (``_words``)
+    code: list[str] = field(
+        default_factory=list
+    )  #: solution lines, white space made single spaces (``_code``)
+    sentences: list[str] = field(
+        default_factory=list
+    )  #: guide sentences as their words (``_words``)
 
 
 @dataclass
@@ -58,7 +71,9 @@ class Edited:
     path: Path  #: the course notebook
     nb: nbformat.NotebookNode  #: executed, as the edition shows it
     guide: Guide | None = None  #: the teacher's guide (teacher's edition only)
-    secrets: Secrets = field(default_factory=Secrets)  #: what it must not show (student edition only)
+    secrets: Secrets = field(
+        default_factory=Secrets
+    )  #: what it must not show (student edition only)
 
 
 def output_dir(name: str, teacher: bool) -> Path:
@@ -71,18 +86,26 @@ def output_dir(name: str, teacher: bool) -> Path:
     return build_dir(TEACHER_FOLDER) / name if teacher else build_dir(name)
 
 
-def edition_notebooks(paths: list[Path], jobs: int, cache_dir: str | Path, teacher: bool) -> list[Edited]:
+def edition_notebooks(
+    paths: list[Path], jobs: int, cache_dir: str | Path, teacher: bool
+) -> list[Edited]:
     """Run (or take from the cache) the notebooks at ``paths``; each as the chosen edition shows it.
 
     Example:
         >>> edition_notebooks([Path("notebooks/00_start_here.ipynb")], 1, "build/executed", False)  # doctest: +SKIP
         [Edited(path=PosixPath('notebooks/00_start_here.ipynb'), nb=..., guide=None, secrets=Secrets(...))]
     """
-    done = [(path, nbformat.read(copy, as_version=4)) for path, copy in zip(paths, execute_all(paths, jobs, cache_dir))]
+    done = [
+        (path, nbformat.read(copy, as_version=4))
+        for path, copy in zip(paths, execute_all(paths, jobs, cache_dir))
+    ]
     if teacher:
         return [Edited(path, nb, read_guide(path)) for path, nb in done]
     allowed = "\n".join(_allowed_text(nb) for _, nb in done)
-    return [Edited(path, student_edition(nb), None, secrets_of(nb, read_guide(path), allowed)) for path, nb in done]
+    return [
+        Edited(path, student_edition(nb), None, secrets_of(nb, read_guide(path), allowed))
+        for path, nb in done
+    ]
 
 
 def _words(text: str) -> str:
@@ -102,7 +125,11 @@ def _allowed_text(executed: nbformat.NotebookNode) -> str:
     for cell in executed.cells:
         for output in [] if has_solution(cell) else cell.get("outputs", []):
             parts.append(output.get("text", ""))
-            parts += [str(value) for mime, value in output.get("data", {}).items() if mime.startswith("text/")]
+            parts += [
+                str(value)
+                for mime, value in output.get("data", {}).items()
+                if mime.startswith("text/")
+            ]
     return "\n".join(parts)
 
 
@@ -133,9 +160,16 @@ def secrets_of(teacher: nbformat.NotebookNode, guide: Guide | None, allowed: str
     body = guide.text.split("\n", 1)[-1] if guide is not None else ""  # without the title line
     for sentence in _SENTENCE_END.split(_LINK_TARGET.sub("]", body)):
         words = _words(sentence)
-        if not sentence.lstrip().startswith("#") and len(words.split()) >= MIN_WORDS and words not in own_words:
+        if (
+            not sentence.lstrip().startswith("#")
+            and len(words.split()) >= MIN_WORDS
+            and words not in own_words
+        ):
             found.sentences.append(words)
-    found.code, found.sentences = list(dict.fromkeys(found.code)), list(dict.fromkeys(found.sentences))
+    found.code, found.sentences = (
+        list(dict.fromkeys(found.code)),
+        list(dict.fromkeys(found.sentences)),
+    )
     return found
 
 
@@ -175,13 +209,23 @@ def leaks(files: list[Path], notebooks: list[Edited]) -> list[str]:
         raw = file.read_text(encoding="utf-8", errors="replace")
         text = visible_text(raw)
         code, words = _code(text), _words(text)
-        found += [f"{file.name} shows a solution marker ({marker})" for marker in (BEGIN, END) if marker in raw]
+        found += [
+            f"{file.name} shows a solution marker ({marker})"
+            for marker in (BEGIN, END)
+            if marker in raw
+        ]
         for edited in notebooks:
             name = edited.path.name
-            found += [f"{file.name} shows {name}'s solution line {line!r}" for line in edited.secrets.code
-                      if line in code]
-            found += [f"{file.name} shows a sentence of {name}'s guide: {sentence.strip()!r}"
-                      for sentence in edited.secrets.sentences if sentence in words]
+            found += [
+                f"{file.name} shows {name}'s solution line {line!r}"
+                for line in edited.secrets.code
+                if line in code
+            ]
+            found += [
+                f"{file.name} shows a sentence of {name}'s guide: {sentence.strip()!r}"
+                for sentence in edited.secrets.sentences
+                if sentence in words
+            ]
     return found
 
 
@@ -193,7 +237,9 @@ def check_student_edition(folder: Path, written: list[Path], notebooks: list[Edi
     page an older ``make html`` put there), which is named for the teacher to delete.
     """
     assets = {folder / "mathjax", folder / "reveal.js"}
-    others = sorted(set(p for p in folder.glob("**/*.html") if not assets & set(p.parents)) - set(written))
+    others = sorted(
+        set(p for p in folder.glob("**/*.html") if not assets & set(p.parents)) - set(written)
+    )
     found = leaks(written, notebooks)
     left = leaks(others, notebooks)
     if not found and not left:
@@ -205,7 +251,18 @@ def check_student_edition(folder: Path, written: list[Path], notebooks: list[Edi
     more = f"\n  ... and {len(found) + len(left) - 20} more" if len(found) + len(left) > 20 else ""
     stale = sorted({line.split(" shows ")[0] for line in left})
     raise StudentEditionLeak(
-        "the students' edition would show what students must not see:\n  " + "\n  ".join(shown) + more
-        + ("\nThis build's files were deleted; please report this as a bug of the course tools." if found else "")
-        + (f"\nLeft in {folder} by an earlier build: {', '.join(stale)}. Delete them (or the whole folder) and build "
-           "again before you hand the folder out." if left else ""))
+        "the students' edition would show what students must not see:\n  "
+        + "\n  ".join(shown)
+        + more
+        + (
+            "\nThis build's files were deleted; please report this as a bug of the course tools."
+            if found
+            else ""
+        )
+        + (
+            f"\nLeft in {folder} by an earlier build: {', '.join(stale)}. Delete them (or the whole folder) and build "
+            "again before you hand the folder out."
+            if left
+            else ""
+        )
+    )

@@ -32,8 +32,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import nbformat
 
-__all__ = ["NOTEBOOK_TIMEOUT", "SUBMISSION_TIMEOUT", "RunStopped", "cache_key", "execute_all", "executed",
-           "run_file", "run_notebook"]
+__all__ = [
+    "NOTEBOOK_TIMEOUT",
+    "SUBMISSION_TIMEOUT",
+    "RunStopped",
+    "cache_key",
+    "execute_all",
+    "executed",
+    "run_file",
+    "run_notebook",
+]
 
 NOTEBOOK_TIMEOUT = 900  # seconds a course notebook may run in all (refresh, site, slides)
 SUBMISSION_TIMEOUT = 300  # seconds a submitted notebook may run in all (grading)
@@ -62,9 +70,14 @@ def run_notebook(nb: nbformat.NotebookNode, cwd: str | Path, timeout: float) -> 
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     sockets = tempfile.TemporaryDirectory(prefix="course-kernel-")  # private (0700), short paths
-    client = NotebookClient(nb, kernel_name="python3", timeout=int(timeout), startup_timeout=120,
-                            resources={"metadata": {"path": str(Path(cwd).resolve())}},
-                            config=_local_sockets(sockets.name))
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=int(timeout),
+        startup_timeout=120,
+        resources={"metadata": {"path": str(Path(cwd).resolve())}},
+        config=_local_sockets(sockets.name),
+    )
     outcome = ""
     try:
         with sockets, client.setup_kernel():
@@ -125,14 +138,17 @@ def _digest(*parts: bytes | str) -> str:
 def _photo_set() -> str:
     """The photos notebooks 05 and 06 would read (``course_utils.photos.photo_folders``: ``$CATS_DOGS_DIR``,
     else the shipped sample and the download), each folder's files by name, size and modification time."""
-    from course_utils.photos import photo_folders  # imports torch: only for the notebooks that read photos
+    from course_utils.photos import (
+        photo_folders,
+    )  # imports torch: only for the notebooks that read photos
 
     folders = photo_folders()
     listing = []
     for folder in folders:
         files = sorted(p for p in folder.rglob("*") if p.is_file())
-        listing += [f"{folder.resolve()}"] + [f"{p.relative_to(folder)} {p.stat().st_size} {p.stat().st_mtime_ns}"
-                                               for p in files]
+        listing += [f"{folder.resolve()}"] + [
+            f"{p.relative_to(folder)} {p.stat().st_size} {p.stat().st_mtime_ns}" for p in files
+        ]
     return f"{', '.join(map(str, folders))} ({_digest(*listing)})"
 
 
@@ -155,7 +171,12 @@ def cache_key(path: str | Path) -> dict[str, str]:
         helpers += [source.read_bytes() for source in sorted(Path(folder).rglob("*.py"))]
     # The installed packages, from site-packages only: what sys.path holds besides depends on what was imported.
     folders = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
-    packages = sorted({f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions(path=folders)})
+    packages = sorted(
+        {
+            f"{d.metadata['Name']}=={d.version}"
+            for d in importlib.metadata.distributions(path=folders)
+        }
+    )
     key = {
         "notebook": _digest(source),
         "course_utils": _digest(*helpers),

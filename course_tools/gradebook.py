@@ -32,7 +32,11 @@ from course_tools.grading.result import SYMBOLS
 __all__ = ["FORMATS", "check_points", "seed_note", "write_feedback", "write_gradebook"]
 
 FORMATS = ("plain", "moodle", "canvas")
-_FILES = {"plain": "gradebook.csv", "moodle": "gradebook_moodle.csv", "canvas": "gradebook_canvas.csv"}
+_FILES = {
+    "plain": "gradebook.csv",
+    "moodle": "gradebook_moodle.csv",
+    "canvas": "gradebook_canvas.csv",
+}
 
 
 def check_points(result: Any, label: str) -> tuple[float, float]:
@@ -85,8 +89,12 @@ def _columns(results: list[Any]) -> list[tuple[str, str, str, float]]:
     columns: list[tuple[str, str, str, float]] = []
     for notebook in sorted({r.notebook for r in results if r.student and r.notebook}):
         mine = [r for r in results if r.student and r.notebook == notebook]
-        plain = max(sum(check_points(r, label)[1] for label in r.checks if (notebook, label) not in itemised)
-                    for r in mine)
+        plain = max(
+            sum(
+                check_points(r, label)[1] for label in r.checks if (notebook, label) not in itemised
+            )
+            for r in mine
+        )
         columns += [(notebook, "", "", plain)] if plain else []
         items: dict[tuple[str, str], float] = {}
         for r in mine:
@@ -104,8 +112,9 @@ def _best(results: list[Any]) -> dict[str, dict[str, Any]]:
         if r.student and r.notebook:
             mine = best.setdefault(r.student, {})
             earned = sum(check_points(r, label)[0] for label in r.checks)
-            if r.notebook not in mine or earned >= sum(check_points(mine[r.notebook], label)[0]
-                                                       for label in mine[r.notebook].checks):
+            if r.notebook not in mine or earned >= sum(
+                check_points(mine[r.notebook], label)[0] for label in mine[r.notebook].checks
+            ):
                 mine[r.notebook] = r
     return best
 
@@ -113,7 +122,9 @@ def _best(results: list[Any]) -> dict[str, dict[str, Any]]:
 def _points(r: Any, label: str, what: str, itemised: set[tuple[str, str]]) -> float:
     """The points of one column (``_columns``) in the submission ``r``."""
     if not label:
-        return sum(check_points(r, name)[0] for name in r.checks if (r.notebook, name) not in itemised)
+        return sum(
+            check_points(r, name)[0] for name in r.checks if (r.notebook, name) not in itemised
+        )
     if r.checks.get(label) not in ("pass", "fail"):
         return 0.0
     return next((row[1] for row in r.items.get(label, []) if row[0] == what), 0.0)
@@ -141,7 +152,10 @@ def write_gradebook(results: list[Any], folder: Path, form: str = "plain", cell:
     if form not in FORMATS:
         raise ValueError(f"--gradebook takes one of {', '.join(FORMATS)}, not {form!r}")
     columns, best, itemised = _columns(results), _best(results), _itemised(results)
-    titles = [f"{_title(nb, label, what)} (of {_number(possible):g})" for nb, label, what, possible in columns]
+    titles = [
+        f"{_title(nb, label, what)} (of {_number(possible):g})"
+        for nb, label, what, possible in columns
+    ]
     path = folder / _FILES[form]
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -151,13 +165,23 @@ def write_gradebook(results: list[Any], folder: Path, form: str = "plain", cell:
         elif form == "moodle":
             writer.writerow(["ID number", *titles])
         else:
-            writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                             *(_title(nb, label, what) for nb, label, what, _ in columns)])
+            writer.writerow(
+                [
+                    "Student",
+                    "ID",
+                    "SIS User ID",
+                    "SIS Login ID",
+                    "Section",
+                    *(_title(nb, label, what) for nb, label, what, _ in columns),
+                ]
+            )
             writer.writerow(["Points Possible", "", "", "", "", *(_number(p) for *_, p in columns)])
         for student in sorted(best):
             mine = best[student]
-            values = [_number(_points(mine[nb], label, what, itemised)) if nb in mine else ""
-                      for nb, label, what, _ in columns]
+            values = [
+                _number(_points(mine[nb], label, what, itemised)) if nb in mine else ""
+                for nb, label, what, _ in columns
+            ]
             if form == "plain":
                 total = sum(check_points(r, label)[0] for r in mine.values() for label in r.checks)
                 notes = "; ".join(note for r in mine.values() if (note := seed_note(r)))
@@ -186,33 +210,68 @@ def write_feedback(results: list[Any], folder: Path, md: Any, plain: Any) -> lis
         for r in mine:
             earned = sum(check_points(r, label)[0] for label in r.checks)
             possible = sum(check_points(r, label)[1] for label in r.checks)
-            head = f"{r.notebook or 'not graded'}: {_number(earned):g} of {_number(possible):g} points"
-            lines += [f"## {md(head)}", "", f"File {md(r.submission)}, status {md(r.status)}"
-                      + (f": {md(r.detail)}" if r.detail else "") + ".", ""]
-            parts += [f"<h2>{html.escape(plain(head))}</h2>",
-                      f"<p>File {html.escape(plain(r.submission))}, status {html.escape(plain(r.status))}"
-                      + (f": {html.escape(plain(r.detail))}" if r.detail else "") + ".</p>"]
+            head = (
+                f"{r.notebook or 'not graded'}: {_number(earned):g} of {_number(possible):g} points"
+            )
+            lines += [
+                f"## {md(head)}",
+                "",
+                f"File {md(r.submission)}, status {md(r.status)}"
+                + (f": {md(r.detail)}" if r.detail else "")
+                + ".",
+                "",
+            ]
+            parts += [
+                f"<h2>{html.escape(plain(head))}</h2>",
+                f"<p>File {html.escape(plain(r.submission))}, status {html.escape(plain(r.status))}"
+                + (f": {html.escape(plain(r.detail))}" if r.detail else "")
+                + ".</p>",
+            ]
             rows = []
             for label, state in r.checks.items():
                 got, out_of = check_points(r, label)
-                rows.append((f"{SYMBOLS.get(state, '')} {state}", label, f"{_number(got):g}/{_number(out_of):g}",
-                             r.messages.get(label, "")))
-                rows += [("", f"{label} · {what}", f"{_number(e):g}/{_number(p):g}", "") for what, e, p in r.items.get(label, [])]
+                rows.append(
+                    (
+                        f"{SYMBOLS.get(state, '')} {state}",
+                        label,
+                        f"{_number(got):g}/{_number(out_of):g}",
+                        r.messages.get(label, ""),
+                    )
+                )
+                rows += [
+                    ("", f"{label} · {what}", f"{_number(e):g}/{_number(p):g}", "")
+                    for what, e, p in r.items.get(label, [])
+                ]
             if rows:
-                lines += ["| check | result | points | message |", "|---|---|---|---|",
-                          *(f"| {md(label)} | {md(state)} | {points} | {md(why)} |" for state, label, points, why in rows), ""]
-                parts += ["<table><tr><th>check</th><th>result</th><th>points</th><th>message</th></tr>",
-                          *(f"<tr><td>{html.escape(plain(label))}</td><td>{html.escape(plain(state))}</td><td>{points}</td>"
-                            f"<td>{html.escape(plain(why))}</td></tr>" for state, label, points, why in rows), "</table>"]
+                lines += [
+                    "| check | result | points | message |",
+                    "|---|---|---|---|",
+                    *(
+                        f"| {md(label)} | {md(state)} | {points} | {md(why)} |"
+                        for state, label, points, why in rows
+                    ),
+                    "",
+                ]
+                parts += [
+                    "<table><tr><th>check</th><th>result</th><th>points</th><th>message</th></tr>",
+                    *(
+                        f"<tr><td>{html.escape(plain(label))}</td><td>{html.escape(plain(state))}</td><td>{points}</td>"
+                        f"<td>{html.escape(plain(why))}</td></tr>"
+                        for state, label, points, why in rows
+                    ),
+                    "</table>",
+                ]
             if note := seed_note(r):
                 lines += [f"**Seed:** {md(note)}.", ""]
                 parts.append(f"<p><b>Seed:</b> {html.escape(plain(note))}.</p>")
         name = re.sub(r"[^A-Za-z0-9.@+\-]", "_", plain(student)).lstrip(".") or "student"
         (folder / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Feedback for "
-                f"{html.escape(plain(student))}</title><style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto}}"
-                "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;"
-                "vertical-align:top}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n")
+        page = (
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Feedback for '
+            f"{html.escape(plain(student))}</title><style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto}}"
+            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;"
+            "vertical-align:top}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n"
+        )
         (folder / f"{name}.html").write_text(page, encoding="utf-8")
         written += [folder / f"{name}.md", folder / f"{name}.html"]
     return written

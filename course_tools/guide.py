@@ -30,8 +30,18 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["FOLDER", "Guide", "GuideError", "guide_path", "notebook_headings", "parse_guide", "problems",
-           "read_guide", "stray_guides", "with_speaker_notes"]
+__all__ = [
+    "FOLDER",
+    "Guide",
+    "GuideError",
+    "guide_path",
+    "notebook_headings",
+    "parse_guide",
+    "problems",
+    "read_guide",
+    "stray_guides",
+    "with_speaker_notes",
+]
 
 FOLDER = "guide"
 _TITLE = re.compile(r"^# (\d\d) · \S.*: teacher's guide$")
@@ -55,7 +65,9 @@ class Guide:
     @property
     def text(self) -> str:
         """The whole guide as markdown (title, intro, sections)."""
-        parts = [self.title, self.intro] + [f"## {heading}\n{body}" for heading, body in self.sections]
+        parts = [self.title, self.intro] + [
+            f"## {heading}\n{body}" for heading, body in self.sections
+        ]
         return "\n\n".join(part.strip("\n") for part in parts if part.strip()) + "\n"
 
 
@@ -82,8 +94,11 @@ def parse_guide(text: str, path: Path | None = None) -> Guide:
     title = lines[0].rstrip("\n") if lines else ""
     headings = _heading_lines(text)
     starts = [number for number, _ in headings] + [len(lines)]
-    intro = "".join(lines[1:starts[0]])
-    sections = [(heading, "".join(lines[starts[i] + 1:starts[i + 1]])) for i, (_, heading) in enumerate(headings)]
+    intro = "".join(lines[1 : starts[0]])
+    sections = [
+        (heading, "".join(lines[starts[i] + 1 : starts[i + 1]]))
+        for i, (_, heading) in enumerate(headings)
+    ]
     return Guide(title, intro, sections, path)
 
 
@@ -111,7 +126,12 @@ def notebook_headings(nb: nbformat.NotebookNode) -> list[str]:
         >>> notebook_headings(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T\\n## 1. A")]))
         ['1. A']
     """
-    return [heading for cell in nb.cells if cell.cell_type == "markdown" for _, heading in _heading_lines(cell.source)]
+    return [
+        heading
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for _, heading in _heading_lines(cell.source)
+    ]
 
 
 def problems(notebook: str | Path) -> list[str]:
@@ -125,25 +145,35 @@ def problems(notebook: str | Path) -> list[str]:
     path = guide_path(notebook)
     shown = f"{FOLDER}/{path.name}"
     if not path.is_file():
-        return [f"{notebook.name}: no teacher's guide: write {shown} (its format: README, 'For teachers', "
-                "or course_tools/guide.py)"]
+        return [
+            f"{notebook.name}: no teacher's guide: write {shown} (its format: README, 'For teachers', "
+            "or course_tools/guide.py)"
+        ]
     guide = parse_guide(path.read_text(encoding="utf-8"), path)
     found = []
     number = notebook.name[:2]
     if not _TITLE.match(guide.title) or guide.title[2:4] != number:
-        found.append(f"{shown}: the first line must be \"# {number} · Title: teacher's guide\" "
-                     f"(found {guide.title[:60]!r})")
-    headings = notebook_headings(nbformat.read(notebook, as_version=4)) if notebook.is_file() else []
+        found.append(
+            f'{shown}: the first line must be "# {number} · Title: teacher\'s guide" '
+            f"(found {guide.title[:60]!r})"
+        )
+    headings = (
+        notebook_headings(nbformat.read(notebook, as_version=4)) if notebook.is_file() else []
+    )
     seen = set()
     for heading, _ in guide.sections:
         if heading in seen:
-            found.append(f"{shown}: '## {heading}' appears twice; give each section of the notebook one section")
+            found.append(
+                f"{shown}: '## {heading}' appears twice; give each section of the notebook one section"
+            )
         seen.add(heading)
         if heading not in headings:
             close = difflib.get_close_matches(heading, headings, n=1, cutoff=0.5)
             hint = f" (did you mean '## {close[0]}'?)" if close else ""
-            found.append(f"{shown}: '## {heading}' is no '## ' heading of {notebook.name}: each guide section "
-                         f"must copy a heading of the notebook exactly{hint}")
+            found.append(
+                f"{shown}: '## {heading}' is no '## ' heading of {notebook.name}: each guide section "
+                f"must copy a heading of the notebook exactly{hint}"
+            )
     return found
 
 
@@ -168,8 +198,10 @@ def stray_guides(notebooks_dir: str | Path) -> list[str]:
         if not _NAME.match(path.name):
             found.append(f"{FOLDER}/{path.name}: a guide is named like its notebook, NN_name.md")
         else:
-            found.append(f"{FOLDER}/{path.name}: no notebook {path.stem}.ipynb in {notebooks_dir.name}/ "
-                         "(renamed? rename the guide too)")
+            found.append(
+                f"{FOLDER}/{path.name}: no notebook {path.stem}.ipynb in {notebooks_dir.name}/ "
+                "(renamed? rename the guide too)"
+            )
     return found
 
 
@@ -205,9 +237,13 @@ def with_speaker_notes(nb: nbformat.NotebookNode, guide: Guide) -> nbformat.Note
     for heading, body in guide.sections:
         if heading not in where:
             name = guide.path.name if guide.path else "the guide"
-            raise GuideError(f"{name}: '## {heading}' is no '## ' heading of the notebook; run `course check`")
+            raise GuideError(
+                f"{name}: '## {heading}' is no '## ' heading of the notebook; run `course check`"
+            )
         if body.strip():
             inserts.append((where[heading], body))
-    for index, markdown in sorted(inserts, key=lambda item: item[0])[::-1]:  # from the end: indices hold
+    for index, markdown in sorted(inserts, key=lambda item: item[0])[
+        ::-1
+    ]:  # from the end: indices hold
         nb.cells.insert(index + 1, _notes_cell(markdown))
     return nb

@@ -67,11 +67,15 @@ def instructions(nb: nbformat.NotebookNode, name: str, timeout: float = SUBMISSI
     """
     section = homework_section(nb)
     if section is None:
-        raise ValueError(f"{name} has no markdown heading containing 'Homework', so it has no assignment.")
+        raise ValueError(
+            f"{name} has no markdown heading containing 'Homework', so it has no assignment."
+        )
     start, stop = section
     title = nb.cells[0].source.splitlines()[0].lstrip("# ").strip() if nb.cells else name
     # From the student version: a solution region in a markdown cell must not leak.
-    task = "\n\n".join(c.source.strip() for c in student_version(nb).cells[start:stop] if c.cell_type == "markdown")
+    task = "\n\n".join(
+        c.source.strip() for c in student_version(nb).cells[start:stop] if c.cell_type == "markdown"
+    )
     task = _HEADING.sub(lambda m: "#" * min(6, len(m.group(1)) + 1) + " " + m.group(2), task)
     found = find_exercises(nb)
     graded = [e for e in found if start <= e.solution_cell < stop] or found
@@ -79,47 +83,59 @@ def instructions(nb: nbformat.NotebookNode, name: str, timeout: float = SUBMISSI
     total = float(stated.group(1)) if stated else float(len(graded))
     checked = ", ".join(f"`{e.name}`" for e in graded)
     if not graded:
-        points = [f"**Total: {total:g} points.** The homework has no automatic checks: your teacher reads it."]
+        points = [
+            f"**Total: {total:g} points.** The homework has no automatic checks: your teacher reads it."
+        ]
     elif _POINTS.search(task.split("\n", 1)[-1]) or "points |" in task:
         # The task itself breaks the points down: refer to it rather than invent another split.
-        points = [f"**Total: {total:g} points**, broken down in the task above. `make grade` runs the checks "
-                  f"of {checked}; the items marked for the teacher are read by hand."]
+        points = [
+            f"**Total: {total:g} points**, broken down in the task above. `make grade` runs the checks "
+            f"of {checked}; the items marked for the teacher are read by hand."
+        ]
     else:
-        points = ["| exercise | what you write | points |", "|---|---|---|",
-                  *(f"| {e.number or '-'} | `{e.name}` | {total / len(graded):g} |" for e in graded),
-                  f"| | **total** | **{total:g}** |", "",
-                  "Each exercise earns its points when its check passes."]
-    return "\n".join([
-        f"# Homework: {title}",
-        "",
-        "## Task",
-        "",
-        task,
-        "",
-        "## What to submit",
-        "",
-        f"- The notebook `{name}` from this pack, with your code in the cells that say `# YOUR CODE HERE`",
-        "  (replace the `raise NotImplementedError()` line), renamed to start with your student id and",
-        f"  an underscore: `s1234567_{name}` (an id without `_`; the grader reads it from the name).",
-        "- Do not edit or delete the check cells: they are matched with the original notebook, and an",
-        "  edited check counts as missing.",
-        "- Before you hand it in: **Kernel → Restart Kernel and Run All Cells**, and read every check.",
-        "",
-        "## How it is checked",
-        "",
-        "Your notebook runs from top to bottom in a fresh kernel (`make grade`), with a time limit of",
-        f"{time_limit(timeout)}. A check earns its points when it prints ✅; a check",
-        "that fails prints what is wrong, the same message you see when you run it yourself.",
-        "Stored outputs are ignored: only what the notebook computes during grading counts.",
-        "",
-        "## Points",
-        "",
-        *points,
-        "",
-    ])
+        points = [
+            "| exercise | what you write | points |",
+            "|---|---|---|",
+            *(f"| {e.number or '-'} | `{e.name}` | {total / len(graded):g} |" for e in graded),
+            f"| | **total** | **{total:g}** |",
+            "",
+            "Each exercise earns its points when its check passes.",
+        ]
+    return "\n".join(
+        [
+            f"# Homework: {title}",
+            "",
+            "## Task",
+            "",
+            task,
+            "",
+            "## What to submit",
+            "",
+            f"- The notebook `{name}` from this pack, with your code in the cells that say `# YOUR CODE HERE`",
+            "  (replace the `raise NotImplementedError()` line), renamed to start with your student id and",
+            f"  an underscore: `s1234567_{name}` (an id without `_`; the grader reads it from the name).",
+            "- Do not edit or delete the check cells: they are matched with the original notebook, and an",
+            "  edited check counts as missing.",
+            "- Before you hand it in: **Kernel → Restart Kernel and Run All Cells**, and read every check.",
+            "",
+            "## How it is checked",
+            "",
+            "Your notebook runs from top to bottom in a fresh kernel (`make grade`), with a time limit of",
+            f"{time_limit(timeout)}. A check earns its points when it prints ✅; a check",
+            "that fails prints what is wrong, the same message you see when you run it yourself.",
+            "Stored outputs are ignored: only what the notebook computes during grading counts.",
+            "",
+            "## Points",
+            "",
+            *points,
+            "",
+        ]
+    )
 
 
-def build_pack(path: str | Path, out_dir: str | Path | None = None, timeout: float = SUBMISSION_TIMEOUT) -> Path:
+def build_pack(
+    path: str | Path, out_dir: str | Path | None = None, timeout: float = SUBMISSION_TIMEOUT
+) -> Path:
     """Write the homework zip for the assignment notebook ``path`` into ``out_dir`` (``build/homework``).
 
     Example:
@@ -132,7 +148,10 @@ def build_pack(path: str | Path, out_dir: str | Path | None = None, timeout: flo
     folder = f"{path.stem}_homework"
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{folder}.zip"
-    files = {f"{folder}/INSTRUCTIONS.md": text, f"{folder}/{path.name}": nbformat.writes(student_version(nb)) + "\n"}
+    files = {
+        f"{folder}/INSTRUCTIONS.md": text,
+        f"{folder}/{path.name}": nbformat.writes(student_version(nb)) + "\n",
+    }
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for arcname, content in files.items():
             info = zipfile.ZipInfo(arcname, date_time=_ZIP_TIME)
@@ -140,4 +159,3 @@ def build_pack(path: str | Path, out_dir: str | Path | None = None, timeout: flo
             info.external_attr = 0o644 << 16
             zf.writestr(info, content.encode("utf-8"))
     return target
-

@@ -34,9 +34,28 @@ from course_tools import photo_cells
 from course_utils.paths import atomic_write
 
 __all__ = [
-    "CHECK_MARKER", "KERNELSPEC", "LANGUAGE_INFO", "MAX_CELLS", "MAX_WORDS", "badge", "build_dir", "clean", "colab_install_line", "colab_url",
-    "course_notebooks", "is_checked", "notebook_size", "problems", "project_root", "refresh", "repository_url",
-    "seed_problems", "set_repository_links", "size_problems", "size_table", "write_notebook",
+    "CHECK_MARKER",
+    "KERNELSPEC",
+    "LANGUAGE_INFO",
+    "MAX_CELLS",
+    "MAX_WORDS",
+    "badge",
+    "build_dir",
+    "clean",
+    "colab_install_line",
+    "colab_url",
+    "course_notebooks",
+    "is_checked",
+    "notebook_size",
+    "problems",
+    "project_root",
+    "refresh",
+    "repository_url",
+    "seed_problems",
+    "set_repository_links",
+    "size_problems",
+    "size_table",
+    "write_notebook",
 ]
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
@@ -48,21 +67,30 @@ _INSTALL = re.compile(r'%pip install -q "course_utils @ git\+[^"]*"')
 #: One lab session (45–90 minutes in class): at most this many cells and words of markdown prose.
 MAX_CELLS = 50
 MAX_WORDS = 2500
-_WORD = re.compile(r"[^\W_]")  # a word holds a letter or a digit ("|", "---", "-" and "=" do not count)
+_WORD = re.compile(
+    r"[^\W_]"
+)  # a word holds a letter or a digit ("|", "---", "-" and "=" do not count)
 #: The one seed line of a notebook's setup cell (a comment may follow it).
 SEED_LINE = re.compile(r"^SEED = 0(?:\s+#.*)?$", re.MULTILINE)
 _SEED_ASSIGNED = re.compile(r"^\s*SEED\s*=", re.MULTILINE)
 #: A seed written as a number: manual_seed(1), seed_everything(0), np.random.seed(3), seed=0, random_state=42.
-_LITERAL_SEED = re.compile(r"(?:\bmanual_seed|\bseed_everything|\brandom\.seed|\bdefault_rng)\(\s*\d"
-                           r"|\b(?:seed|random_state)\s*(?::\s*int\s*)?=\s*\d")
+_LITERAL_SEED = re.compile(
+    r"(?:\bmanual_seed|\bseed_everything|\brandom\.seed|\bdefault_rng)\(\s*\d"
+    r"|\b(?:seed|random_state)\s*(?::\s*int\s*)?=\s*\d"
+)
 #: What JupyterLab stores when it opens a notebook on ipykernel's ``python3`` kernel: stored the same,
 #: an opened notebook stays unmodified (tests/e2e/test_jupyterlab.py opens, saves and compares each).
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 #: The kernel's language_info on the course's reference Python, 3.11.7; on another Python JupyterLab
 #: rewrites its version when the kernel starts (no stored value can match every Python).
 LANGUAGE_INFO = {
-    "codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py", "mimetype": "text/x-python",
-    "name": "python", "nbconvert_exporter": "python", "pygments_lexer": "ipython3", "version": "3.11.7",
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+    "version": "3.11.7",
 }
 
 
@@ -80,8 +108,10 @@ def project_root(start: str | Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "pyproject.toml").is_file() and (folder / "notebooks").is_dir():
             return folder
-    raise FileNotFoundError(f"No course checkout (a folder with pyproject.toml and notebooks/) at or above {here}: "
-                            "run the course tools inside the course's folder.")
+    raise FileNotFoundError(
+        f"No course checkout (a folder with pyproject.toml and notebooks/) at or above {here}: "
+        "run the course tools inside the course's folder."
+    )
 
 
 def build_dir(name: str) -> Path:
@@ -111,8 +141,10 @@ def colab_url(notebook: str | Path, repo_url: str | None = None, branch: str = "
     repo_url = (repo_url or repository_url()).rstrip("/")
     prefix = "https://github.com/"
     if not repo_url.startswith(prefix):
-        raise ValueError(f"Colab opens notebooks from GitHub; expected {prefix}OWNER/REPO, got {repo_url!r}")
-    path = repo_url[len(prefix):]
+        raise ValueError(
+            f"Colab opens notebooks from GitHub; expected {prefix}OWNER/REPO, got {repo_url!r}"
+        )
+    path = repo_url[len(prefix) :]
     return f"https://colab.research.google.com/github/{path}/blob/{branch}/notebooks/{Path(notebook).name}"
 
 
@@ -139,29 +171,39 @@ def problems(path: str | Path, repo_url: str | None = None) -> list[str]:
     found: list[str] = []
     match = NAME_PATTERN.match(path.name)
     if not match:
-        found.append(f"{path.name}: name must look like NN_short_name.ipynb (two digits, lower case, underscores)")
+        found.append(
+            f"{path.name}: name must look like NN_short_name.ipynb (two digits, lower case, underscores)"
+        )
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as err:  # noqa: BLE001 - any unreadable file is a problem to report
         return found + [f"{path.name}: not a readable notebook ({err})"]
     for key, wanted in (("kernelspec", KERNELSPEC), ("language_info", LANGUAGE_INFO)):
         if nb.metadata.get(key) != wanted:
-            found.append(f"{path.name}: metadata {key} must be what JupyterLab writes, {wanted}, found "
-                         f"{nb.metadata.get(key)!r} (run `course clean {path}`)")
+            found.append(
+                f"{path.name}: metadata {key} must be what JupyterLab writes, {wanted}, found "
+                f"{nb.metadata.get(key)!r} (run `course clean {path}`)"
+            )
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         if is_checked(cell):
             if not cell.outputs or cell.execution_count is None:
-                found.append(f"{path.name}: checked cell {i} needs stored outputs and an execution count "
-                             "(run `make refresh NB=...`)")
+                found.append(
+                    f"{path.name}: checked cell {i} needs stored outputs and an execution count "
+                    "(run `make refresh NB=...`)"
+                )
         else:
             if cell.outputs or cell.execution_count is not None:
-                found.append(f"{path.name}: code cell {i} has stored outputs or an execution count "
-                             "(run `make clean-notebooks`)")
+                found.append(
+                    f"{path.name}: code cell {i} has stored outputs or an execution count "
+                    "(run `make clean-notebooks`)"
+                )
             if any(tag.split(":")[0] == photo_cells.TAG for tag in cell.metadata.get("tags", [])):
-                found.append(f"{path.name}: code cell {i} is tagged {photo_cells.TAG} but is not checked "
-                             f"({CHECK_MARKER}): only a checked cell's output depends on the photos")
+                found.append(
+                    f"{path.name}: code cell {i} is tagged {photo_cells.TAG} but is not checked "
+                    f"({CHECK_MARKER}): only a checked cell's output depends on the photos"
+                )
     found += photo_cells.problems(nb, path.name)
     if not nb.cells or nb.cells[0].cell_type != "markdown":
         return found + [f"{path.name}: the first cell must be the markdown title cell"]
@@ -172,15 +214,21 @@ def problems(path: str | Path, repo_url: str | None = None) -> list[str]:
     badges = _BADGE.findall(first)
     expected = colab_url(path.name, repo_url)
     if badges != [expected]:
-        found.append(f"{path.name}: the first cell needs the Colab badge linking to {expected} "
-                     f"(found {badges or 'none'}; run `course badges`)")
+        found.append(
+            f"{path.name}: the first cell needs the Colab badge linking to {expected} "
+            f"(found {badges or 'none'}; run `course badges`)"
+        )
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     install = colab_install_line(repo_url)
     if not code or install not in code[0]:
-        found.append(f"{path.name}: the first code cell must install the helpers on Colab with {install}")
+        found.append(
+            f"{path.name}: the first code cell must install the helpers on Colab with {install}"
+        )
     if not re.search(r"(?i)learning goals", first):
         found.append(f"{path.name}: the first cell must list the learning goals")
-    sections = [m for c in nb.cells if c.cell_type == "markdown" for m in _SECTION.findall(c.source)]
+    sections = [
+        m for c in nb.cells if c.cell_type == "markdown" for m in _SECTION.findall(c.source)
+    ]
     if not sections or "summary" not in sections[-1].lower():
         last = sections[-1] if sections else "none"
         found.append(f"{path.name}: the last '##' section must be the summary (found {last!r})")
@@ -201,16 +249,22 @@ def seed_problems(nb: nbformat.NotebookNode, name: str = "notebook") -> list[str
     found = []
     setup = code[1] if len(code) > 1 else None
     if setup is None or len(SEED_LINE.findall(setup[1].source)) != 1:
-        found.append(f"{name}: the setup cell (the code cell after the Colab install) must hold one line "
-                     "`SEED = 0`, from which every seed of the notebook derives")
+        found.append(
+            f"{name}: the setup cell (the code cell after the Colab install) must hold one line "
+            "`SEED = 0`, from which every seed of the notebook derives"
+        )
     for i, cell in code:
         if setup is not None and i != setup[0] and _SEED_ASSIGNED.search(cell.source):
             found.append(f"{name}: code cell {i} sets SEED again: set it once, in the setup cell")
         for match in _LITERAL_SEED.finditer(cell.source):
             end = cell.source.find(")", match.end())
-            shown = cell.source[match.start():end + 1 if "(" in match.group() and end != -1 else match.end()]
-            found.append(f"{name}: code cell {i} writes a seed as a number ({shown}: derive it from SEED, "
-                         "e.g. SEED + 1)")
+            shown = cell.source[
+                match.start() : end + 1 if "(" in match.group() and end != -1 else match.end()
+            ]
+            found.append(
+                f"{name}: code cell {i} writes a seed as a number ({shown}: derive it from SEED, "
+                "e.g. SEED + 1)"
+            )
     return found
 
 
@@ -226,7 +280,13 @@ def notebook_size(nb: nbformat.NotebookNode) -> tuple[int, int]:
         >>> notebook_size(nb)
         (3, 5)
     """
-    words = sum(1 for c in nb.cells if c.cell_type == "markdown" for w in c.source.split() if _WORD.search(w))
+    words = sum(
+        1
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for w in c.source.split()
+        if _WORD.search(w)
+    )
     return len(nb.cells), words
 
 
@@ -244,11 +304,15 @@ def size_problems(path: str | Path) -> list[str]:
     cells, words = notebook_size(nbformat.read(path, as_version=4))
     found = []
     if cells > MAX_CELLS:
-        found.append(f"{path.name}: {cells} cells, over the limit of {MAX_CELLS} for one lab session "
-                     "(split the notebook, or merge small cells and move plumbing to course_utils)")
+        found.append(
+            f"{path.name}: {cells} cells, over the limit of {MAX_CELLS} for one lab session "
+            "(split the notebook, or merge small cells and move plumbing to course_utils)"
+        )
     if words > MAX_WORDS:
-        found.append(f"{path.name}: {words:,} words of markdown prose, over the limit of {MAX_WORDS:,} for one lab "
-                     "session (cut, or move background and evidence to the teacher's guide)")
+        found.append(
+            f"{path.name}: {words:,} words of markdown prose, over the limit of {MAX_WORDS:,} for one lab "
+            "session (cut, or move background and evidence to the teacher's guide)"
+        )
     return found
 
 
@@ -340,7 +404,8 @@ def course_notebooks(paths: list[str] | list[Path] | None = None) -> list[Path]:
     return sorted((project_root() / "notebooks").glob("*.ipynb"))
 
 
-
 if __name__ == "__main__":  # the entry point before `course` existed: say where the tools went
-    raise SystemExit("The tools are subcommands of `course` now: `course refresh NB...` (or "
-                     "`python -m course_tools refresh NB...`); `course --help` lists them all.")
+    raise SystemExit(
+        "The tools are subcommands of `course` now: `course refresh NB...` (or "
+        "`python -m course_tools refresh NB...`); `course --help` lists them all."
+    )

@@ -16,10 +16,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the pytest plugin imports this module in any environment: nbformat only where needed
+if (
+    TYPE_CHECKING
+):  # the pytest plugin imports this module in any environment: nbformat only where needed
     import nbformat
 
-__all__ = ["TAG", "photo_tag", "problems", "record_photo_set", "recorded_photo_set", "uncompared_reason"]
+__all__ = [
+    "TAG",
+    "photo_tag",
+    "problems",
+    "record_photo_set",
+    "recorded_photo_set",
+    "uncompared_reason",
+]
 
 TAG = "photo-set"
 
@@ -36,9 +45,11 @@ def photo_tag(cell: nbformat.NotebookNode) -> int | None:
         if tag == TAG:
             return 0
         if tag.startswith(TAG + ":"):
-            count = tag[len(TAG) + 1:]
+            count = tag[len(TAG) + 1 :]
             if not count.isdigit() or int(count) < 1:
-                raise ValueError(f"cell tag {tag!r}: write {TAG} (every photo folder) or {TAG}:N (the first N, N >= 1)")
+                raise ValueError(
+                    f"cell tag {tag!r}: write {TAG} (every photo folder) or {TAG}:N (the first N, N >= 1)"
+                )
             return int(count)
     return None
 
@@ -80,7 +91,12 @@ def uncompared_reason(need: int, recorded: str | None, current: list[str]) -> st
     if recorded is None:
         return "the notebook records no photo set for its stored outputs (run make refresh NB=...)"
     stored = recorded.split("+")
-    if need == 0 and current == stored or 0 < need <= len(stored) and current[:need] == stored[:need]:
+    if (
+        need == 0
+        and current == stored
+        or 0 < need <= len(stored)
+        and current[:need] == stored[:need]
+    ):
         return ""
     which = "" if need == 0 else f"its first {need} photo folder{'s' * (need > 1)} of "
     return f"made from {which}the photo set {recorded}, this run reads {'+'.join(current) or 'no photos'}"
@@ -98,8 +114,12 @@ def problems(nb: nbformat.NotebookNode, name: str) -> list[str]:
         except ValueError as err:
             found.append(f"{name}: cell {i}: {err}")
     if tagged and recorded_photo_set(nb) is None:
-        found.append(f"{name}: cells are tagged {TAG} but the notebook records no photo set "
-                     "(run make refresh NB=... with the photos its outputs should come from)")
+        found.append(
+            f"{name}: cells are tagged {TAG} but the notebook records no photo set "
+            "(run make refresh NB=... with the photos its outputs should come from)"
+        )
     if not tagged and recorded_photo_set(nb) is not None:
-        found.append(f"{name}: the notebook records a photo set but no cell is tagged {TAG} (run make refresh NB=...)")
+        found.append(
+            f"{name}: the notebook records a photo set but no cell is tagged {TAG} (run make refresh NB=...)"
+        )
     return found

@@ -50,7 +50,9 @@ REFERENCE = re.compile(r"(?i)(?<!\w)(sections?|exercises?|§)\s*(\d+(?:\.\d+)+)"
 #: What a section number is defined by: a heading "### 7.3 Title" or "**Exercise 11.2 · ...".
 DEFINITION = re.compile(r"(?im)^\s*(?:#+\s*|\*\*exercise\s+)(\d+(?:\.\d+)+)")
 #: Text that holds numbers which are not claims: link targets, bare URLs, heading numbers.
-NOT_PROSE = re.compile(r"\]\([^)]*\)|<?https?://\S+|`[^`\n]*`|^\s*#+\s*\d+(?:\.\d+)*\.?", re.MULTILINE)
+NOT_PROSE = re.compile(
+    r"\]\([^)]*\)|<?https?://\S+|`[^`\n]*`|^\s*#+\s*\d+(?:\.\d+)*\.?", re.MULTILINE
+)
 
 
 def _decimals(text: str) -> set[float]:
@@ -77,8 +79,11 @@ def _code_literals(source: str) -> set[float]:
     try:
         for tok in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
             if tok.type == tokenize.NUMBER and not tok.string.endswith(("j", "J")):
-                numbers.add(float(tok.string.replace("_", "")) if "." in tok.string or "e" in tok.string.lower()
-                            else float(int(tok.string, 0)))
+                numbers.add(
+                    float(tok.string.replace("_", ""))
+                    if "." in tok.string or "e" in tok.string.lower()
+                    else float(int(tok.string, 0))
+                )
     except (tokenize.TokenError, IndentationError, SyntaxError, ValueError):
         pass  # a cell that does not tokenise contributes the literals found before the error
     return numbers
@@ -98,8 +103,10 @@ def notebook_problems(nb: nbformat.NotebookNode) -> list[str]:
             defined |= {m.group(1) for m in DEFINITION.finditer(cell.source)}
     allowed = nb.metadata.get("course", {}).get("prose_allow", {})
     if not isinstance(allowed, dict):
-        raise ValueError('metadata "course"/"prose_allow" must map each number to its source, '
-                         'e.g. {"1.3": "ImageNet-1k training set size, image-net.org"}')
+        raise ValueError(
+            'metadata "course"/"prose_allow" must map each number to its source, '
+            'e.g. {"1.3": "ImageNet-1k training set size, image-net.org"}'
+        )
     known = printed | constants | {float(number) for number in allowed}
     problems = []
     for i, cell in enumerate(nb.cells):
@@ -109,16 +116,20 @@ def notebook_problems(nb: nbformat.NotebookNode) -> list[str]:
         references = list(REFERENCE.finditer(text))
         for m in references:
             if m.group(2) not in defined:
-                problems.append(f'cell {i}: "{m.group(1).lower()} {m.group(2)}" names no heading or '
-                                "exercise of this notebook")
+                problems.append(
+                    f'cell {i}: "{m.group(1).lower()} {m.group(2)}" names no heading or '
+                    "exercise of this notebook"
+                )
         for m in references[::-1]:
-            text = text[:m.start()] + " " + text[m.end():]
+            text = text[: m.start()] + " " + text[m.end() :]
         seen = set()
         for m in DECIMAL.finditer(text):
             if float(m.group()) not in known and m.group() not in seen:
                 seen.add(m.group())
-                problems.append(f"cell {i}: {m.group()} is not printed by any {CHECK_MARKER} cell "
-                                "and is no constant in the code")
+                problems.append(
+                    f"cell {i}: {m.group()} is not printed by any {CHECK_MARKER} cell "
+                    "and is no constant in the code"
+                )
     return problems
 
 

@@ -13,17 +13,25 @@ from __future__ import annotations
 
 from course_tools.photo_cells import photo_tag, recorded_photo_set, uncompared_reason
 
-__all__ = ["UNCOMPARED", "pytest_addoption", "pytest_collection_modifyitems", "pytest_runtest_makereport",
-           "pytest_terminal_summary"]
+__all__ = [
+    "UNCOMPARED",
+    "pytest_addoption",
+    "pytest_collection_modifyitems",
+    "pytest_runtest_makereport",
+    "pytest_terminal_summary",
+]
 
 UNCOMPARED = "photo set: not compared"  #: the key of the skipped report's user property (its value: the stored set)
 # The module imports nothing of pytest at its top, so that the teacher's tools import without the test extra.
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--require-photo-set", action="store_true",
-                     help="fail a checked notebook cell that depends on the photos when this run reads other photos "
-                          "than its stored output was made from (CI, with the pinned photos)")
+    parser.addoption(
+        "--require-photo-set",
+        action="store_true",
+        help="fail a checked notebook cell that depends on the photos when this run reads other photos "
+        "than its stored output was made from (CI, with the pinned photos)",
+    )
 
 
 def _current_photos() -> list[str]:
@@ -32,7 +40,10 @@ def _current_photos() -> list[str]:
 
     try:
         return photo_set().parts
-    except (OSError, ValueError) as err:  # the notebook fails on it too; say why nothing is compared
+    except (
+        OSError,
+        ValueError,
+    ) as err:  # the notebook fails on it too; say why nothing is compared
         return [f"unreadable photo folders ({err})"]
 
 
@@ -76,23 +87,38 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    stored = [value for report in terminalreporter.stats.get("skipped", [])
-              for key, value in report.user_properties if key == UNCOMPARED]
+    stored = [
+        value
+        for report in terminalreporter.stats.get("skipped", [])
+        for key, value in report.user_properties
+        if key == UNCOMPARED
+    ]
     if not stored:
         return
     from course_utils.photos import KNOWN_SETS, photo_set
 
     write = terminalreporter.write_line
     terminalreporter.section("photo sets")
-    write(f"{len(stored)} checked cell{'s' * (len(stored) != 1)} ran, but were not compared: their stored outputs were "
-          "made from other photos than this run reads (each is listed under SKIPPED below).")
+    write(
+        f"{len(stored)} checked cell{'s' * (len(stored) != 1)} ran, but were not compared: their stored outputs were "
+        "made from other photos than this run reads (each is listed under SKIPPED below)."
+    )
     try:
-        write("This run reads:\n" + "\n".join("  " + line for line in photo_set().describe().splitlines()))
+        write(
+            "This run reads:\n"
+            + "\n".join("  " + line for line in photo_set().describe().splitlines())
+        )
     except (OSError, ValueError) as err:
         write(f"This run's photo folders cannot be read: {err}")
     sets = sorted(set(stored) - {""})
     if sets:
-        write(f"Their outputs were made from {' and '.join(sets)}. To compare them, name those folders in CATS_DOGS_DIR, "
-              "in that order (README, \"Photos\"):")
-        for name in dict.fromkeys(part for name in sets for part in name.split("+")):  # in order, once each
-            write(f"  {name}: {KNOWN_SETS.get(name, 'not a known photo set: the photos of whoever ran make refresh')}")
+        write(
+            f"Their outputs were made from {' and '.join(sets)}. To compare them, name those folders in CATS_DOGS_DIR, "
+            'in that order (README, "Photos"):'
+        )
+        for name in dict.fromkeys(
+            part for name in sets for part in name.split("+")
+        ):  # in order, once each
+            write(
+                f"  {name}: {KNOWN_SETS.get(name, 'not a known photo set: the photos of whoever ran make refresh')}"
+            )

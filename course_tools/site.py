@@ -27,25 +27,52 @@ from pathlib import Path
 
 import nbformat
 
-from course_tools.editions import TEACHER_LABEL, Edited, check_student_edition, edition_notebooks, output_dir
+from course_tools.editions import (
+    TEACHER_LABEL,
+    Edited,
+    check_student_edition,
+    edition_notebooks,
+    output_dir,
+)
 from course_tools.guide import Guide
 from course_tools.notebook_tools import build_dir, colab_url, course_notebooks
 from course_tools.slides import render_deck
-from course_tools.web import MATHJAX_BLOCK, copy_mathjax, exporter_with_template, for_the_web, mathjax_scripts
+from course_tools.web import (
+    MATHJAX_BLOCK,
+    copy_mathjax,
+    exporter_with_template,
+    for_the_web,
+    mathjax_scripts,
+)
 
-__all__ = ["PAGE_TEMPLATE", "build_site", "index_page", "notebook_summary", "render_guide_page", "render_page"]
+__all__ = [
+    "PAGE_TEMPLATE",
+    "build_site",
+    "index_page",
+    "notebook_summary",
+    "render_guide_page",
+    "render_page",
+]
 
 # nbconvert's page template without what it loads from CDNs (RequireJS, the widget manager: the
 # pages have no kernel, so a widget cannot work there anyway).
-PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+PAGE_TEMPLATE = (
+    """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-""" + MATHJAX_BLOCK
+"""
+    + MATHJAX_BLOCK
+)
 _GOALS = re.compile(r"\*\*Learning goals\*\*\s*\n((?:\s*[-*] .*\n?)+)", re.IGNORECASE)
 
 
-def render_page(nb: nbformat.NotebookNode, target: Path, mathjax_url: str | None,
-                links: list[tuple[str, str]] | None = None, label: str | None = None) -> Path:
+def render_page(
+    nb: nbformat.NotebookNode,
+    target: Path,
+    mathjax_url: str | None,
+    links: list[tuple[str, str]] | None = None,
+    label: str | None = None,
+) -> Path:
     """Render one executed notebook to a stand-alone HTML page (images embedded).
 
     ``links`` (address, text) go into the bar at the top, after the link to the course index, and
@@ -56,13 +83,18 @@ def render_page(nb: nbformat.NotebookNode, target: Path, mathjax_url: str | None
     """
     from nbconvert import HTMLExporter
 
-    exporter = exporter_with_template(HTMLExporter, PAGE_TEMPLATE, exclude_input_prompt=True,
-                                      exclude_output_prompt=True)
+    exporter = exporter_with_template(
+        HTMLExporter, PAGE_TEMPLATE, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     if mathjax_url:
         exporter.mathjax_url = mathjax_url
-    body, _ = exporter.from_notebook_node(for_the_web(nb), resources={"metadata": {"name": target.stem}})
-    nav = [f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
-           for href, text in [("index.html", "← Course index"), *(links or [])]]
+    body, _ = exporter.from_notebook_node(
+        for_the_web(nb), resources={"metadata": {"name": target.stem}}
+    )
+    nav = [
+        f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+        for href, text in [("index.html", "← Course index"), *(links or [])]
+    ]
     if label:
         nav.append(f'<strong style="color:#a33">{html.escape(label)}</strong>')
     bar = f'<nav style="padding:0.5em 1em">{" · ".join(nav)}</nav>'
@@ -71,8 +103,14 @@ def render_page(nb: nbformat.NotebookNode, target: Path, mathjax_url: str | None
     return target
 
 
-def render_guide_page(guide: Guide, target: Path, mathjax_url: str | None, notebook_page: str,
-                      deck: str | None = None, label: str | None = None) -> Path:
+def render_guide_page(
+    guide: Guide,
+    target: Path,
+    mathjax_url: str | None,
+    notebook_page: str,
+    deck: str | None = None,
+    label: str | None = None,
+) -> Path:
     """Render a teacher's guide (``course_tools.guide``) as a page beside its notebook's page.
 
     Example:
@@ -80,7 +118,9 @@ def render_guide_page(guide: Guide, target: Path, mathjax_url: str | None, noteb
         ...                   None, "03_mlp.html")  # doctest: +SKIP
     """
     page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(guide.text)])
-    links = [(notebook_page, "the notebook")] + ([(deck, "its slides (press S for these notes)")] if deck else [])
+    links = [(notebook_page, "the notebook")] + (
+        [(deck, "its slides (press S for these notes)")] if deck else []
+    )
     return render_page(page, target, mathjax_url, links, label)
 
 
@@ -96,11 +136,17 @@ def notebook_summary(nb: nbformat.NotebookNode) -> tuple[str, list[str]]:
     first = nb.cells[0].source if nb.cells and nb.cells[0].cell_type == "markdown" else ""
     title = first.splitlines()[0].lstrip("# ").strip() if first else "untitled"
     match = _GOALS.search(first)
-    goals = [line.strip()[2:].strip() for line in match.group(1).splitlines() if line.strip()] if match else []
+    goals = (
+        [line.strip()[2:].strip() for line in match.group(1).splitlines() if line.strip()]
+        if match
+        else []
+    )
     return title, goals
 
 
-def index_page(edited: list[Edited], slides: bool, mathjax_url: str | None = None, teacher: bool = False) -> str:
+def index_page(
+    edited: list[Edited], slides: bool, mathjax_url: str | None = None, teacher: bool = False
+) -> str:
     """The index page: an opening sentence naming the notebooks (from their titles), then one table
     row per notebook with its learning goals (formulas typeset with MathJax from ``mathjax_url``)
     and links (the teacher's edition: the teacher's guide too).
@@ -125,13 +171,20 @@ def index_page(edited: list[Edited], slides: bool, mathjax_url: str | None = Non
         if e.guide is not None:
             links.append(f'<a href="{path.stem}.guide.html">teacher\'s guide</a>')
         links.append(f'<a href="{html.escape(colab_url(path.name))}">open in Colab</a>')
-        body.append(f'<tr><td><a href="{path.stem}.html">{html.escape(title)}</a></td>'
-                    f"<td>{goals_html}</td><td>{' · '.join(links)}</td></tr>")
+        body.append(
+            f'<tr><td><a href="{path.stem}.html">{html.escape(title)}</a></td>'
+            f"<td>{goals_html}</td><td>{' · '.join(links)}</td></tr>"
+        )
     count = f"{len(edited)} notebook{'' if len(edited) == 1 else 's'}"
-    edition = (f'</p>\n<p class="edition"><strong>{html.escape(TEACHER_LABEL)}.</strong> Give students the site '
-               "<code>make html</code> builds instead." if teacher else " The exercises are left for you to solve.")
+    edition = (
+        f'</p>\n<p class="edition"><strong>{html.escape(TEACHER_LABEL)}.</strong> Give students the site '
+        "<code>make html</code> builds instead."
+        if teacher
+        else " The exercises are left for you to solve."
+    )
     name = "Open PyTorch course" + (" · teacher's edition" if teacher else "")
-    return f"""<!DOCTYPE html>
+    return (
+        f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(name)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; line-height: 1.5; }}
@@ -147,11 +200,20 @@ td ul {{ margin: 0; padding-left: 1.2em; }} .edition {{ color: #a33; }}
 <code>make lab</code>) to run it yourself.{edition}</p>
 <table><thead><tr><th>notebook</th><th>learning goals</th><th>links</th></tr></thead>
 <tbody>
-""" + "\n".join(body) + "\n</tbody></table>\n</body></html>\n"
+"""
+        + "\n".join(body)
+        + "\n</tbody></table>\n</body></html>\n"
+    )
 
 
-def build_site(paths: list[Path] | None = None, out_dir: str | Path | None = None, jobs: int = 2,
-               cache_dir: str | Path | None = None, slides: bool = True, teacher: bool = False) -> Path:
+def build_site(
+    paths: list[Path] | None = None,
+    out_dir: str | Path | None = None,
+    jobs: int = 2,
+    cache_dir: str | Path | None = None,
+    slides: bool = True,
+    teacher: bool = False,
+) -> Path:
     """Run the notebooks (cached) and write the site (pages, decks, index) into ``out_dir``: the
     students' edition, or with ``teacher`` the teacher's (``course_tools.editions``); the index path.
 
@@ -174,12 +236,25 @@ def build_site(paths: list[Path] | None = None, out_dir: str | Path | None = Non
         stem = e.path.stem
         deck = f"slides/{stem}.slides.html" if slides else None
         guide_page = f"{stem}.guide.html" if e.guide is not None else None
-        written.append(render_page(e.nb, out_dir / f"{stem}.html", mathjax_url,
-                                   [(guide_page, "teacher's guide")] if guide_page else None, label))
+        written.append(
+            render_page(
+                e.nb,
+                out_dir / f"{stem}.html",
+                mathjax_url,
+                [(guide_page, "teacher's guide")] if guide_page else None,
+                label,
+            )
+        )
         if guide_page:
-            written.append(render_guide_page(e.guide, out_dir / guide_page, mathjax_url, f"{stem}.html", deck, label))
+            written.append(
+                render_guide_page(
+                    e.guide, out_dir / guide_page, mathjax_url, f"{stem}.html", deck, label
+                )
+            )
         if deck:
-            written.append(render_deck(e.nb, out_dir / deck, assets_dir=out_dir, guide=e.guide, label=label))
+            written.append(
+                render_deck(e.nb, out_dir / deck, assets_dir=out_dir, guide=e.guide, label=label)
+            )
     index = out_dir / "index.html"
     index.write_text(index_page(edited, slides, mathjax_url, teacher), encoding="utf-8")
     if not teacher:

@@ -49,12 +49,23 @@ import nbformat
 
 from course_tools.editions import TEACHER_LABEL, check_student_edition, edition_notebooks
 from course_tools.guide import Guide, with_speaker_notes
-from course_tools.web import (MATHJAX_BLOCK, MATHJAX_CONFIG, copy_mathjax, exporter_with_template,
-                              for_the_web)
+from course_tools.web import (
+    MATHJAX_BLOCK,
+    MATHJAX_CONFIG,
+    copy_mathjax,
+    exporter_with_template,
+    for_the_web,
+)
 
 __all__ = [
-    "OfflineAssetError", "apply_slide_metadata", "build_decks", "copy_deck_assets", "mismatches", "render_deck",
-    "slide_type", "split_at_headings",
+    "OfflineAssetError",
+    "apply_slide_metadata",
+    "build_decks",
+    "copy_deck_assets",
+    "mismatches",
+    "render_deck",
+    "slide_type",
+    "split_at_headings",
 ]
 
 KEPT = {"notes"}
@@ -69,17 +80,19 @@ REVEAL_FILES = {
     "dist/reveal.js": "46538b52db48724192f59bf46f5e851a18e302777c46f4a34c32709d010d6a29",
     "dist/reveal.css": "68f915a11ebf7203c0446576b7e952ff61c5dd02134a8a226ffaf62ed42136d2",
     "dist/theme/white.css": "97f64970ffd6c745ffab96ad26c504950f665e18fa851ac8864fc1851ce99780",
-    "dist/theme/fonts/source-sans-pro/source-sans-pro.css":
-        "5292b4fb38f4e609bf20cd98b3e5c039dbd7271d1c9174302305fbaaf42035cc",
+    "dist/theme/fonts/source-sans-pro/source-sans-pro.css": "5292b4fb38f4e609bf20cd98b3e5c039dbd7271d1c9174302305fbaaf42035cc",
     "plugin/notes/notes.js": "df1201d19d03241a2897d39c3d38768177df1cbd4bde06327b321cb83461ae89",
 }
 REVEAL_FONTS = "dist/theme/fonts/source-sans-pro"  # the white theme's font files, beside its CSS
 # nbconvert's reveal template without what it loads from CDNs (jQuery, RequireJS, Mermaid, the
 # widget manager): reveal.js and its speaker-notes plugin from the folder beside the deck.
-DECK_TEMPLATE = """{%- extends 'reveal/index.html.j2' -%}
+DECK_TEMPLATE = (
+    """{%- extends 'reveal/index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-""" + MATHJAX_BLOCK + """
+"""
+    + MATHJAX_BLOCK
+    + """
 {%- block html_head_css -%}
 <style type="text/css">
 /* Slides that fit (tests/e2e/test_slides_offline.py measures every slide). Code at a size that
@@ -153,6 +166,7 @@ Reveal.on('slidechanged', function (event) {
 </script>
 {% endblock footer_js %}
 """
+)
 
 
 class OfflineAssetError(RuntimeError):
@@ -169,20 +183,29 @@ def copy_deck_assets(out_dir: str | Path) -> Path:
     try:
         import sphinx_revealjs
     except ImportError:
-        raise OfflineAssetError("the decks take reveal.js from the sphinx-revealjs package, which is not installed: "
-                                "run `make setup` (or pip install -c constraints.txt -e '.[teach]')") from None
-    source, target = Path(sphinx_revealjs.__file__).parent / "_static" / "revealjs", Path(out_dir) / REVEAL_DIR
+        raise OfflineAssetError(
+            "the decks take reveal.js from the sphinx-revealjs package, which is not installed: "
+            "run `make setup` (or pip install -c constraints.txt -e '.[teach]')"
+        ) from None
+    source, target = (
+        Path(sphinx_revealjs.__file__).parent / "_static" / "revealjs",
+        Path(out_dir) / REVEAL_DIR,
+    )
     for name, digest in REVEAL_FILES.items():
         if hashlib.sha256((source / name).read_bytes()).hexdigest() != digest:
-            raise OfflineAssetError(f"{source / name} is not the reveal.js file the course checked (its SHA-256 "
-                                    "differs; a new sphinx-revealjs?): look at the new reveal.js, then update "
-                                    "REVEAL_FILES in course_tools/slides.py")
+            raise OfflineAssetError(
+                f"{source / name} is not the reveal.js file the course checked (its SHA-256 "
+                "differs; a new sphinx-revealjs?): look at the new reveal.js, then update "
+                "REVEAL_FILES in course_tools/slides.py"
+            )
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source / name, target / name)
     shutil.copytree(source / REVEAL_FONTS, target / REVEAL_FONTS, dirs_exist_ok=True)
     if copy_mathjax(Path(out_dir)) is None:
-        raise OfflineAssetError("the decks take MathJax from the jupyter-server-mathjax package, which is not "
-                                "installed: run `make setup` (or pip install -c constraints.txt -e '.[teach]')")
+        raise OfflineAssetError(
+            "the decks take MathJax from the jupyter-server-mathjax package, which is not "
+            "installed: run `make setup` (or pip install -c constraints.txt -e '.[teach]')"
+        )
     return Path(out_dir)
 
 
@@ -255,24 +278,39 @@ def split_at_headings(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:
         parts, fenced = [[]], False
         notes = cell.metadata.get("slideshow", {}).get("slide_type") in KEPT
-        for line in cell.source.splitlines(keepends=True) if cell.cell_type == "markdown" and not notes else []:
+        for line in (
+            cell.source.splitlines(keepends=True)
+            if cell.cell_type == "markdown" and not notes
+            else []
+        ):
             fenced ^= bool(_FENCE.match(line))
-            if not fenced and _FIRST_HEADING.match(line) and any(part.strip() for part in parts[-1]):
+            if (
+                not fenced
+                and _FIRST_HEADING.match(line)
+                and any(part.strip() for part in parts[-1])
+            ):
                 parts.append([])
             parts[-1].append(line)
         if len(parts) == 1:
             cells.append(cell)
             continue
         for k, part in enumerate(parts):
-            piece = nbformat.v4.new_markdown_cell("".join(part).strip("\n") + ("\n" if k < len(parts) - 1 else ""))
+            piece = nbformat.v4.new_markdown_cell(
+                "".join(part).strip("\n") + ("\n" if k < len(parts) - 1 else "")
+            )
             piece.id = cell.get("id", "cell") if k == 0 else f"{cell.get('id', 'cell')}-{k}"
             cells.append(piece)
     nb.cells = cells
     return nb
 
 
-def render_deck(nb: nbformat.NotebookNode, target: str | Path, assets_dir: str | Path | None = None,
-                guide: Guide | None = None, label: str | None = None) -> Path:
+def render_deck(
+    nb: nbformat.NotebookNode,
+    target: str | Path,
+    assets_dir: str | Path | None = None,
+    guide: Guide | None = None,
+    label: str | None = None,
+) -> Path:
     """Render ``nb`` (executed, for its outputs) as a reveal.js deck at ``target``.
 
     The deck loads reveal.js and MathJax from ``assets_dir`` (default: the deck's folder) by
@@ -296,17 +334,23 @@ def render_deck(nb: nbformat.NotebookNode, target: str | Path, assets_dir: str |
     if guide is not None:
         nb = for_the_web(with_speaker_notes(nb, guide))
     exporter = exporter_with_template(
-        SlidesExporter, DECK_TEMPLATE, reveal_theme="white",
-        reveal_url_prefix=f"{prefix}/{REVEAL_DIR}", mathjax_url=f"{prefix}/mathjax/{MATHJAX_CONFIG}",
-        exclude_input_prompt=True, exclude_output_prompt=True)
+        SlidesExporter,
+        DECK_TEMPLATE,
+        reveal_theme="white",
+        reveal_url_prefix=f"{prefix}/{REVEAL_DIR}",
+        mathjax_url=f"{prefix}/mathjax/{MATHJAX_CONFIG}",
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
     body, _ = exporter.from_notebook_node(nb, resources={"edition_label": label})
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(body, encoding="utf-8")
     return target
 
 
-def build_decks(paths: list[Path], out_dir: str | Path, jobs: int, cache_dir: str | Path,
-                teacher: bool = False) -> list[Path]:
+def build_decks(
+    paths: list[Path], out_dir: str | Path, jobs: int, cache_dir: str | Path, teacher: bool = False
+) -> list[Path]:
     """Run the notebooks (cached) and write one deck each into ``out_dir``: the students' edition, or
     with ``teacher`` the teacher's (solutions, the guide as speaker notes); the decks' paths.
 
@@ -317,8 +361,15 @@ def build_decks(paths: list[Path], out_dir: str | Path, jobs: int, cache_dir: st
         [PosixPath('.../build/slides/00_start_here.slides.html'), ...]
     """
     edited = edition_notebooks(paths, jobs, cache_dir, teacher)
-    decks = [render_deck(e.nb, Path(out_dir) / f"{e.path.stem}.slides.html", guide=e.guide,
-                         label=TEACHER_LABEL if teacher else None) for e in edited]
+    decks = [
+        render_deck(
+            e.nb,
+            Path(out_dir) / f"{e.path.stem}.slides.html",
+            guide=e.guide,
+            label=TEACHER_LABEL if teacher else None,
+        )
+        for e in edited
+    ]
     if not teacher:
         check_student_edition(Path(out_dir), decks, edited)
     return decks

@@ -44,8 +44,19 @@ from nbgrader.preprocessors import ClearSolutions
 
 from course_tools.notebook_tools import build_dir, is_checked
 
-__all__ = ["BEGIN", "END", "STUB", "STUCK", "Exercise", "find_exercises", "has_solution", "reference_import",
-           "student_edition", "student_version", "write_student_version"]
+__all__ = [
+    "BEGIN",
+    "END",
+    "STUB",
+    "STUCK",
+    "Exercise",
+    "find_exercises",
+    "has_solution",
+    "reference_import",
+    "student_edition",
+    "student_version",
+    "write_student_version",
+]
 
 BEGIN = "BEGIN SOLUTION"
 END = "END SOLUTION"
@@ -109,20 +120,28 @@ def find_exercises(nb: nbformat.NotebookNode) -> list[Exercise]:
         if cell.cell_type != "code" or not has_solution(cell):
             continue
         check = next((j for j in range(i + 1, len(nb.cells)) if is_checked(nb.cells[j])), None)
-        found.append(Exercise(_defined_name(cell.source, f"exercise_{len(found) + 1}"), number, i, check))
+        found.append(
+            Exercise(_defined_name(cell.source, f"exercise_{len(found) + 1}"), number, i, check)
+        )
     return found
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _references(number: str) -> tuple[str, frozenset[str]]:
     """The exercises module of notebook ``number`` and the names it has references for (("", {}) if none)."""
     import course_utils.exercises as exercises
 
-    found = [info.name for info in pkgutil.iter_modules(exercises.__path__) if info.name.startswith(f"nb{number}_")]
+    found = [
+        info.name
+        for info in pkgutil.iter_modules(exercises.__path__)
+        if info.name.startswith(f"nb{number}_")
+    ]
     if len(found) != 1:
         return "", frozenset()
     module = importlib.import_module(f"{exercises.__name__}.{found[0]}")
-    return module.__name__, frozenset(n.removeprefix("reference_") for n in vars(module) if n.startswith("reference_"))
+    return module.__name__, frozenset(
+        n.removeprefix("reference_") for n in vars(module) if n.startswith("reference_")
+    )
 
 
 def reference_import(nb: nbformat.NotebookNode, name: str) -> str:
@@ -146,7 +165,13 @@ def _binds(node: ast.stmt, name: str) -> bool:
     """Whether a top-level statement defines ``name`` (``def``, ``class``, or an assignment to it)."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return node.name == name
-    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    targets = (
+        node.targets
+        if isinstance(node, ast.Assign)
+        else [node.target]
+        if isinstance(node, ast.AnnAssign)
+        else []
+    )
     return any(isinstance(target, ast.Name) and target.id == name for target in targets)
 
 
@@ -185,8 +210,12 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         # from course_utils.exercises.nb07_generative import reference_vae_loss as vae_loss
         print(1)
     """
-    stuck = {e.solution_cell: (e.name, line) for e in find_exercises(nb)
-             for line in [reference_import(nb, e.name)] if line}
+    stuck = {
+        e.solution_cell: (e.name, line)
+        for e in find_exercises(nb)
+        for line in [reference_import(nb, e.name)]
+        if line
+    }
     nb = copy.deepcopy(nb)
     nb.metadata.setdefault("kernelspec", {}).setdefault("language", "python")
     clear = ClearSolutions(enforce_metadata=False, code_stub={"python": STUB})
@@ -222,8 +251,11 @@ def student_edition(executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
         [1, 0, 0]
     """
     shown = student_version(executed)
-    hidden = {i for exercise in find_exercises(executed)
-              for i in range(exercise.solution_cell, (exercise.check_cell or exercise.solution_cell) + 1)}
+    hidden = {
+        i
+        for exercise in find_exercises(executed)
+        for i in range(exercise.solution_cell, (exercise.check_cell or exercise.solution_cell) + 1)
+    }
     for i, (cell, done) in enumerate(zip(shown.cells, executed.cells)):
         if cell.cell_type == "code" and i not in hidden:
             cell.outputs, cell.execution_count = copy.deepcopy(done.outputs), done.execution_count
@@ -242,10 +274,11 @@ def write_student_version(path: str | Path, out_dir: str | Path | None = None) -
     """
     path, out_dir = Path(path), Path(out_dir or build_dir("student"))
     if out_dir.resolve() == path.parent.resolve():
-        raise ValueError(f"Refusing to write the student version over {path}: choose another out_dir.")
+        raise ValueError(
+            f"Refusing to write the student version over {path}: choose another out_dir."
+        )
     nb = nbformat.read(path, as_version=4)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / path.name
     target.write_text(nbformat.writes(student_version(nb)) + "\n", encoding="utf-8")
     return target
-

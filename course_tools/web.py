@@ -12,8 +12,14 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["MATHJAX_BLOCK", "MATHJAX_CONFIG", "copy_mathjax", "exporter_with_template", "for_the_web",
-           "mathjax_scripts"]
+__all__ = [
+    "MATHJAX_BLOCK",
+    "MATHJAX_CONFIG",
+    "copy_mathjax",
+    "exporter_with_template",
+    "for_the_web",
+    "mathjax_scripts",
+]
 
 MATHJAX_CONFIG = "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 # jupyter-server-mathjax ships MathJax 2 with the STIX-Web fonts only, not MathJax's default TeX
@@ -21,10 +27,14 @@ MATHJAX_CONFIG = "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 MATHJAX_FONTS = """<script type="text/x-mathjax-config">
 MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, imageFont: null, webFont: "STIX-Web"}});
 </script>"""
-MATHJAX_BLOCK = """{%- block html_head_js_mathjax -%}
-""" + MATHJAX_FONTS + """
+MATHJAX_BLOCK = (
+    """{%- block html_head_js_mathjax -%}
+"""
+    + MATHJAX_FONTS
+    + """
 {{ super() }}
 {%- endblock html_head_js_mathjax -%}"""
+)
 _LOCAL_LINK = re.compile(r"\]\((\d\d_[A-Za-z0-9_]+)\.ipynb(#[^)\s]*)?\)")
 _REMOTE_IMAGE = re.compile(r"!\[([^\]]*)\]\(https?://[^)\s]+\)")
 
@@ -45,11 +55,16 @@ def for_the_web(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb = nbformat.from_dict(nb)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cell.source = _LOCAL_LINK.sub(lambda m: f"]({m.group(1)}.html{m.group(2) or ''})", cell.source)
+            cell.source = _LOCAL_LINK.sub(
+                lambda m: f"]({m.group(1)}.html{m.group(2) or ''})", cell.source
+            )
             cell.source = _REMOTE_IMAGE.sub(r"\1", cell.source)
         elif cell.cell_type == "code":
-            cell.outputs = [out for out in cell.get("outputs", [])
-                            if not (out.get("output_type") == "display_data" and not out.get("data"))]
+            cell.outputs = [
+                out
+                for out in cell.get("outputs", [])
+                if not (out.get("output_type") == "display_data" and not out.get("data"))
+            ]
     return nb
 
 
@@ -93,5 +108,8 @@ def exporter_with_template(exporter_class: type, template: str, **traits):
     """
     from jinja2 import DictLoader
 
-    return exporter_class(extra_loaders=[DictLoader({"course.html.j2": template})], template_file="course.html.j2",
-                          **traits)
+    return exporter_class(
+        extra_loaders=[DictLoader({"course.html.j2": template})],
+        template_file="course.html.j2",
+        **traits,
+    )

@@ -44,7 +44,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from course_utils.device import DeviceNotAvailableError, available_devices, describe_device, get_device
+    from course_utils.device import (
+        DeviceNotAvailableError,
+        available_devices,
+        describe_device,
+        get_device,
+    )
     from course_utils.paths import data_dir
     from course_utils.plotting import CLASS_COLORS, COLORS, use_course_style
     from course_utils.reproducibility import seed_everything

@@ -20,7 +20,11 @@ from course_utils.images import load_image, write_atomically
 from course_utils.paths import data_dir
 
 __all__ = [
-    "CheckpointInfo", "classify_images", "default_checkpoint_path", "load_checkpoint", "save_checkpoint",
+    "CheckpointInfo",
+    "classify_images",
+    "default_checkpoint_path",
+    "load_checkpoint",
+    "save_checkpoint",
 ]
 
 FORMAT = "course_utils.checkpoint/1"
@@ -47,8 +51,16 @@ def default_checkpoint_path(name: str = "cats_dogs_cnn") -> Path:
     return data_dir() / "models" / f"{name}.pt"
 
 
-def save_checkpoint(model: nn.Module, path: str | Path | None = None, *, class_names: Sequence[str],
-                    image_size: int, mean: Sequence[float], std: Sequence[float], overwrite: bool = False) -> Path:
+def save_checkpoint(
+    model: nn.Module,
+    path: str | Path | None = None,
+    *,
+    class_names: Sequence[str],
+    image_size: int,
+    mean: Sequence[float],
+    std: Sequence[float],
+    overwrite: bool = False,
+) -> Path:
     """Save ``model``'s weights with its class names, input size and normalisation.
 
     Refuses to replace an existing file unless ``overwrite=True``. The write is atomic.
@@ -61,7 +73,9 @@ def save_checkpoint(model: nn.Module, path: str | Path | None = None, *, class_n
     """
     path = Path(path) if path is not None else default_checkpoint_path()
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists. Pass overwrite=True to replace it, or choose another path.")
+        raise FileExistsError(
+            f"{path} already exists. Pass overwrite=True to replace it, or choose another path."
+        )
     payload = {
         "format": FORMAT,
         "architecture": type(model).__name__,
@@ -89,36 +103,62 @@ def load_checkpoint(model: nn.Module, path: str | Path | None = None) -> Checkpo
     """
     path = Path(path) if path is not None else default_checkpoint_path()
     if not path.is_file():
-        raise FileNotFoundError(f"No checkpoint at {path}: save one first with save_checkpoint(...).")
+        raise FileNotFoundError(
+            f"No checkpoint at {path}: save one first with save_checkpoint(...)."
+        )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - torch.load raises many kinds of errors on foreign files
-        raise ValueError(f"{path} is not a checkpoint this course can load safely ({type(err).__name__}: "
-                         f"{str(err).splitlines()[0] if str(err) else 'unreadable'}).") from err
+        raise ValueError(
+            f"{path} is not a checkpoint this course can load safely ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else 'unreadable'})."
+        ) from err
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path} is a PyTorch file but not a course checkpoint (no '{FORMAT}' format tag): "
-                         "save models with course_utils.checkpoint.save_checkpoint.")
+        raise ValueError(
+            f"{path} is a PyTorch file but not a course checkpoint (no '{FORMAT}' format tag): "
+            "save models with course_utils.checkpoint.save_checkpoint."
+        )
     arch, state = payload["architecture"], payload["state_dict"]
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
-    reshaped = [f"{k}: saved {tuple(state[k].shape)}, model {tuple(v.shape)}"
-                for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    reshaped = [
+        f"{k}: saved {tuple(state[k].shape)}, model {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in state and state[k].shape != v.shape
+    ]
     if arch != type(model).__name__ or missing or unexpected or reshaped:
-        details = "; ".join(filter(None, [
-            f"saved from a {arch}, loading into a {type(model).__name__}" if arch != type(model).__name__ else "",
-            f"missing {missing[:3]}" if missing else "", f"unexpected {unexpected[:3]}" if unexpected else "",
-            f"different shapes {reshaped[:3]}" if reshaped else ""]))
-        raise ValueError(f"The checkpoint {path} does not fit this model ({details}). Build the model exactly "
-                         "as it was when saved (same class, same layer sizes, same image size).")
+        details = "; ".join(
+            filter(
+                None,
+                [
+                    f"saved from a {arch}, loading into a {type(model).__name__}"
+                    if arch != type(model).__name__
+                    else "",
+                    f"missing {missing[:3]}" if missing else "",
+                    f"unexpected {unexpected[:3]}" if unexpected else "",
+                    f"different shapes {reshaped[:3]}" if reshaped else "",
+                ],
+            )
+        )
+        raise ValueError(
+            f"The checkpoint {path} does not fit this model ({details}). Build the model exactly "
+            "as it was when saved (same class, same layer sizes, same image size)."
+        )
     model.load_state_dict(state)
-    return CheckpointInfo(arch, list(payload["class_names"]), int(payload["image_size"]),
-                          list(payload["mean"]), list(payload["std"]))
+    return CheckpointInfo(
+        arch,
+        list(payload["class_names"]),
+        int(payload["image_size"]),
+        list(payload["mean"]),
+        list(payload["std"]),
+    )
 
 
 @torch.no_grad()
-def classify_images(model: nn.Module, paths: Sequence[str | Path] | str | Path, info: CheckpointInfo
-                    ) -> list[tuple[Path, str, float]]:
+def classify_images(
+    model: nn.Module, paths: Sequence[str | Path] | str | Path, info: CheckpointInfo
+) -> list[tuple[Path, str, float]]:
     """Classify image files: (path, predicted class name, its probability) for each.
 
     The files are read exactly as the training data were (upright, RGB, centre crop,
@@ -136,8 +176,13 @@ def classify_images(model: nn.Module, paths: Sequence[str | Path] | str | Path, 
     batch = []
     for p in paths:
         if not Path(p).is_file():
-            raise FileNotFoundError(f"No image file at {p}: check the path (absolute, or relative to the notebook).")
+            raise FileNotFoundError(
+                f"No image file at {p}: check the path (absolute, or relative to the notebook)."
+            )
         batch.append((load_image(p, info.image_size).float() / 255 - mean) / std)
     model.eval()
     probs = torch.softmax(model(torch.stack(batch).to(device)).float(), dim=1).cpu()
-    return [(Path(p), info.class_names[int(k)], float(pr[k])) for p, pr, k in zip(paths, probs, probs.argmax(1))]
+    return [
+        (Path(p), info.class_names[int(k)], float(pr[k]))
+        for p, pr, k in zip(paths, probs, probs.argmax(1))
+    ]

@@ -60,8 +60,21 @@ import torch
 
 from course_utils.code_reading import read_answer
 
-__all__ = ["NOT_DONE", "RAW_ERRORS", "REFERENCES", "CheckFailed", "advise", "call_student", "check_close",
-           "check_tensor", "likely_cause", "passed", "rule_on_how", "runs_elsewhere", "shown"]
+__all__ = [
+    "NOT_DONE",
+    "RAW_ERRORS",
+    "REFERENCES",
+    "CheckFailed",
+    "advise",
+    "call_student",
+    "check_close",
+    "check_tensor",
+    "likely_cause",
+    "passed",
+    "rule_on_how",
+    "runs_elsewhere",
+    "shown",
+]
 
 #: The course's reference solutions: ``reference_NAME`` of a notebook's exercises module solves its exercise NAME.
 REFERENCES = "course_utils.exercises.*.reference_*"
@@ -69,47 +82,83 @@ NOT_DONE = "replace `raise NotImplementedError()` in the exercise cell with your
 
 #: PyTorch's errors that students meet most, each with its usual cause (a pattern of the message, a hint).
 RAW_ERRORS: tuple[tuple[str, str], ...] = (
-    (r"does not require grad and does not have a grad_fn",
-     "backward() was called on a tensor without a graph: it was computed under torch.no_grad(), after .detach() "
-     "or .item(), or from tensors that do not require grad. Compute the loss from the model's output with torch "
-     "operations"),
-    (r"mat1 and mat2 shapes cannot be multiplied",
-     "a matrix product got shapes that do not fit: (a × b) @ (c × d) needs b = c. Check the order of the operands, "
-     "which one to transpose (.T), and that a layer's input size is the size that reaches it"),
-    (r"masked_fill_? only supports boolean masks",
-     "the mask must be a bool tensor: make it with dtype=torch.bool, or add .bool()"),
-    (r"stack expects each tensor to be equal size",
-     "torch.stack needs tensors of one shape, and the last batch is usually smaller: join batches with torch.cat"),
-    (r"a leaf Variable that requires grad is being used in an in-place operation",
-     "a tensor that requires grad was changed in place (+=, -=, .add_(), x[...] = ...): compute a new tensor "
-     "instead, and change parameters only with optimizer.step() or inside torch.no_grad()"),
-    (r"modified by an inplace operation",
-     "a tensor was changed in place after autograd used it: write x = x * 2, not x *= 2 or x.mul_(2)"),
-    (r"backward through the graph a second time",
-     "backward() ran twice through one graph: compute the loss anew in every step, from that step's forward pass"),
-    (r"grad can be implicitly created only for (real )?scalar outputs",
-     "backward() was called on several numbers: reduce the loss to one number first (.mean())"),
-    (r"Expected all tensors to be on the same device",
-     "the tensors are on different devices: move them with .to(device)"),
-    (r"shape '\[.*\]' is invalid for input of size",
-     "a view or reshape with a size typed in: use -1 or the input's own sizes (x.shape[0], x.flatten(1))"),
-    (r"view size is not compatible with input tensor's size and stride",
-     "use .reshape() or .flatten(1) instead of .view() on a tensor that is not contiguous"),
-    (r"must match the size of tensor",
-     "two tensors whose shapes do not broadcast together: print their .shape where the operation combines them"),
-    (r"expected scalar type|expected both vectors to have same dtype|found dtype",
-     "tensors of different dtypes meet: convert with .float() or .to(other.dtype)"),
-    (r"Can't call numpy\(\) on Tensor that requires grad",
-     "call .detach() before .numpy(), or keep to torch operations"),
-    (r"expected input.* to have \d+ channels",
-     "a convolution got another number of channels than it was built for: in_channels must equal the input's "
-     "second dimension"),
-    (r"Boolean value of Tensor with more than one value is ambiguous",
-     "an if, and, or, or not on a tensor of several values: use torch.where(...), .all() or .any()"),
-    (r"Dimension out of range",
-     "a dim that the tensor does not have: check its number of dimensions (x.dim()) and the dim you pass"),
-    (r"'NoneType' object",
-     "a value is None: a function (forward?) that does not `return` its result"),
+    (
+        r"does not require grad and does not have a grad_fn",
+        "backward() was called on a tensor without a graph: it was computed under torch.no_grad(), after .detach() "
+        "or .item(), or from tensors that do not require grad. Compute the loss from the model's output with torch "
+        "operations",
+    ),
+    (
+        r"mat1 and mat2 shapes cannot be multiplied",
+        "a matrix product got shapes that do not fit: (a × b) @ (c × d) needs b = c. Check the order of the operands, "
+        "which one to transpose (.T), and that a layer's input size is the size that reaches it",
+    ),
+    (
+        r"masked_fill_? only supports boolean masks",
+        "the mask must be a bool tensor: make it with dtype=torch.bool, or add .bool()",
+    ),
+    (
+        r"stack expects each tensor to be equal size",
+        "torch.stack needs tensors of one shape, and the last batch is usually smaller: join batches with torch.cat",
+    ),
+    (
+        r"a leaf Variable that requires grad is being used in an in-place operation",
+        "a tensor that requires grad was changed in place (+=, -=, .add_(), x[...] = ...): compute a new tensor "
+        "instead, and change parameters only with optimizer.step() or inside torch.no_grad()",
+    ),
+    (
+        r"modified by an inplace operation",
+        "a tensor was changed in place after autograd used it: write x = x * 2, not x *= 2 or x.mul_(2)",
+    ),
+    (
+        r"backward through the graph a second time",
+        "backward() ran twice through one graph: compute the loss anew in every step, from that step's forward pass",
+    ),
+    (
+        r"grad can be implicitly created only for (real )?scalar outputs",
+        "backward() was called on several numbers: reduce the loss to one number first (.mean())",
+    ),
+    (
+        r"Expected all tensors to be on the same device",
+        "the tensors are on different devices: move them with .to(device)",
+    ),
+    (
+        r"shape '\[.*\]' is invalid for input of size",
+        "a view or reshape with a size typed in: use -1 or the input's own sizes (x.shape[0], x.flatten(1))",
+    ),
+    (
+        r"view size is not compatible with input tensor's size and stride",
+        "use .reshape() or .flatten(1) instead of .view() on a tensor that is not contiguous",
+    ),
+    (
+        r"must match the size of tensor",
+        "two tensors whose shapes do not broadcast together: print their .shape where the operation combines them",
+    ),
+    (
+        r"expected scalar type|expected both vectors to have same dtype|found dtype",
+        "tensors of different dtypes meet: convert with .float() or .to(other.dtype)",
+    ),
+    (
+        r"Can't call numpy\(\) on Tensor that requires grad",
+        "call .detach() before .numpy(), or keep to torch operations",
+    ),
+    (
+        r"expected input.* to have \d+ channels",
+        "a convolution got another number of channels than it was built for: in_channels must equal the input's "
+        "second dimension",
+    ),
+    (
+        r"Boolean value of Tensor with more than one value is ambiguous",
+        "an if, and, or, or not on a tensor of several values: use torch.where(...), .all() or .any()",
+    ),
+    (
+        r"Dimension out of range",
+        "a dim that the tensor does not have: check its number of dimensions (x.dim()) and the dim you pass",
+    ),
+    (
+        r"'NoneType' object",
+        "a value is None: a function (forward?) that does not `return` its result",
+    ),
 )
 
 
@@ -125,8 +174,9 @@ class CheckFailed(AssertionError):
         _register_with_ipython()
 
 
-def _show_only_the_message(shell: Any, etype: type, value: BaseException, tb: Any,
-                           tb_offset: int | None = None) -> list[str]:
+def _show_only_the_message(
+    shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None
+) -> list[str]:
     """IPython handler: a failed check shows its message, not a traceback into this module."""
     stb = [f"{etype.__name__}: {value}"]
     shell._showtraceback(etype, value, stb)
@@ -186,7 +236,9 @@ def call_student(fn: Callable[..., Any], *args: Any, name: str | None = None, **
     """
     name = name or getattr(fn, "__name__", "your function")
     if not callable(fn):
-        raise CheckFailed(f"{name} should be a function, but it is {type(fn).__name__}: define it with `def`.")
+        raise CheckFailed(
+            f"{name} should be a function, but it is {type(fn).__name__}: define it with `def`."
+        )
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
@@ -198,8 +250,10 @@ def call_student(fn: Callable[..., Any], *args: Any, name: str | None = None, **
         text = text if len(text) <= 300 else text[:297] + "..."
         cause = likely_cause(err)
         text = text.rstrip(".")
-        raise CheckFailed(f"{name} raised {type(err).__name__}: {text}" + (f". Likely cause: {cause}." if cause else ""))\
-            from err
+        raise CheckFailed(
+            f"{name} raised {type(err).__name__}: {text}"
+            + (f". Likely cause: {cause}." if cause else "")
+        ) from err
 
 
 def check_tensor(
@@ -222,23 +276,35 @@ def check_tensor(
     if actual is None:
         raise CheckFailed(f"{name} is still None: {NOT_DONE}.")
     if not isinstance(actual, torch.Tensor):
-        raise CheckFailed(f"{name} should be a torch.Tensor, but it is a {type(actual).__name__}. "
-                          "Use torch.tensor(...) or a torch function to build it.")
+        raise CheckFailed(
+            f"{name} should be a torch.Tensor, but it is a {type(actual).__name__}. "
+            "Use torch.tensor(...) or a torch function to build it."
+        )
     if actual.shape != expected.shape:
-        raise CheckFailed(f"{name} has shape {tuple(actual.shape)} but should have shape "
-                          f"{tuple(expected.shape)}. Check which dimensions you reduce, add or reshape.")
+        raise CheckFailed(
+            f"{name} has shape {tuple(actual.shape)} but should have shape "
+            f"{tuple(expected.shape)}. Check which dimensions you reduce, add or reshape."
+        )
     if check_dtype and actual.dtype != expected.dtype:
-        raise CheckFailed(f"{name} has dtype {actual.dtype} but should have {expected.dtype}. "
-                          f"Convert with .to({expected.dtype}) or create it with dtype={expected.dtype}.")
+        raise CheckFailed(
+            f"{name} has dtype {actual.dtype} but should have {expected.dtype}. "
+            f"Convert with .to({expected.dtype}) or create it with dtype={expected.dtype}."
+        )
     if check_device and actual.device.type != expected.device.type:
-        raise CheckFailed(f"{name} is on {actual.device} but should be on {expected.device}. "
-                          f"Move it with .to({str(expected.device)!r}).")
+        raise CheckFailed(
+            f"{name} is on {actual.device} but should be on {expected.device}. "
+            f"Move it with .to({str(expected.device)!r})."
+        )
     a = actual.detach().to("cpu", torch.float64)
     e = expected.detach().to("cpu", torch.float64)
     if not torch.allclose(a, e, atol=atol, rtol=rtol, equal_nan=True):
         diff = (a - e).abs()
         worst = int(diff.argmax()) if diff.numel() else 0
-        where = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), e.shape)) if e.dim() else ()
+        where = (
+            tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), e.shape))
+            if e.dim()
+            else ()
+        )
         raise CheckFailed(
             f"{name} has the right shape but wrong values: at index {where} it is "
             f"{a.flatten()[worst].item():.6g}, expected {e.flatten()[worst].item():.6g} "
@@ -248,8 +314,15 @@ def check_tensor(
         passed(name)
 
 
-def check_close(actual: Any, expected: float, *, name: str = "your answer",
-                atol: float = 1e-6, rtol: float = 1e-5, quiet: bool = False) -> None:
+def check_close(
+    actual: Any,
+    expected: float,
+    *,
+    name: str = "your answer",
+    atol: float = 1e-6,
+    rtol: float = 1e-5,
+    quiet: bool = False,
+) -> None:
     """Compare a number (Python float or one-element tensor) with the expected value.
 
     Example:
@@ -260,17 +333,23 @@ def check_close(actual: Any, expected: float, *, name: str = "your answer",
         raise CheckFailed(f"{name} is still None: {NOT_DONE}.")
     if isinstance(actual, torch.Tensor):
         if actual.numel() != 1:
-            raise CheckFailed(f"{name} should be a single number, but it is a tensor of shape "
-                              f"{tuple(actual.shape)}. Reduce it (e.g. .mean()) or take .item().")
+            raise CheckFailed(
+                f"{name} should be a single number, but it is a tensor of shape "
+                f"{tuple(actual.shape)}. Reduce it (e.g. .mean()) or take .item()."
+            )
         actual = actual.item()
     if isinstance(actual, bool) or not isinstance(actual, numbers.Real):
         raise CheckFailed(f"{name} should be a number, but it is a {type(actual).__name__}.")
     actual = float(actual)  # NumPy's float32 and float64 are numbers too
     if actual != actual:
-        raise CheckFailed(f"{name} is nan (not a number): look for a division by zero or a log of 0.")
+        raise CheckFailed(
+            f"{name} is nan (not a number): look for a division by zero or a log of 0."
+        )
     if abs(actual - expected) > atol + rtol * abs(expected):
-        raise CheckFailed(f"{name} is {actual:.6g}, expected {expected:.6g} "
-                          f"(off by {abs(actual - expected):.3g}; allowed {atol:g} + {rtol:g}·|expected|).")
+        raise CheckFailed(
+            f"{name} is {actual:.6g}, expected {expected:.6g} "
+            f"(off by {abs(actual - expected):.3g}; allowed {atol:g} + {rtol:g}·|expected|)."
+        )
     if not quiet:
         passed(name)
 
@@ -303,7 +382,8 @@ def _is_reference(imported: str, answer: Any) -> bool:
     whose handle is not the object, the import says it; it then earns no points there)."""
     module, _, attribute = imported.rpartition(".")
     return fnmatchcase(imported, REFERENCES) and (
-        runs_elsewhere(answer) or getattr(sys.modules.get(module), attribute, None) is answer)
+        runs_elsewhere(answer) or getattr(sys.modules.get(module), attribute, None) is answer
+    )
 
 
 def runs_elsewhere(answer: Any) -> bool:

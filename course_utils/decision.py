@@ -16,7 +16,13 @@ from matplotlib.ticker import MaxNLocator
 from course_utils.device import model_device
 from course_utils.plotting import CLASS_COLORS, DIVERGING_CMAP
 
-__all__ = ["grid_proba", "plot_decision_boundary", "plot_loss_curves", "plot_points", "predict_proba"]
+__all__ = [
+    "grid_proba",
+    "plot_decision_boundary",
+    "plot_loss_curves",
+    "plot_points",
+    "predict_proba",
+]
 
 FeatureMap = Callable[[torch.Tensor], torch.Tensor]
 
@@ -27,7 +33,9 @@ def _check_points(X: torch.Tensor, name: str = "X") -> None:
         raise ValueError(f"{name} must be a tensor of 2-D points with shape (N, 2), got {shape}")
 
 
-def predict_proba(model: torch.nn.Module, X: torch.Tensor, feature_fn: FeatureMap | None = None) -> torch.Tensor:
+def predict_proba(
+    model: torch.nn.Module, X: torch.Tensor, feature_fn: FeatureMap | None = None
+) -> torch.Tensor:
     """Probability of class 1 for points ``X`` (N, 2), returned on the CPU.
 
     The model must return one logit per point, shape (N,) or (N, 1), or two class logits (N, 2).
@@ -49,19 +57,26 @@ def predict_proba(model: torch.nn.Module, X: torch.Tensor, feature_fn: FeatureMa
         model.train(was_training)
     if not isinstance(out, torch.Tensor) or out.dim() not in (1, 2) or out.shape[0] != X.shape[0]:
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f"the model returned {got} for {X.shape[0]} points; it should return one logit "
-                         f"per point, shape ({X.shape[0]},) or ({X.shape[0]}, 1), or two class logits ({X.shape[0]}, 2)")
+        raise ValueError(
+            f"the model returned {got} for {X.shape[0]} points; it should return one logit "
+            f"per point, shape ({X.shape[0]},) or ({X.shape[0]}, 1), or two class logits ({X.shape[0]}, 2)"
+        )
     if out.dim() == 1 or out.shape[1] == 1:
         return torch.sigmoid(out.reshape(-1)).cpu()
     if out.shape[1] == 2:
         return torch.softmax(out, dim=1)[:, 1].cpu()
-    raise ValueError(f"the model returned {out.shape[1]} outputs per point; a binary decision boundary "
-                     "needs 1 (a logit) or 2 (class logits). Check the last layer's out_features.")
+    raise ValueError(
+        f"the model returned {out.shape[1]} outputs per point; a binary decision boundary "
+        "needs 1 (a logit) or 2 (class logits). Check the last layer's out_features."
+    )
 
 
-def grid_proba(model: torch.nn.Module, feature_fn: FeatureMap | None = None,
-               extent: tuple[float, float] = (-6.0, 6.0), resolution: int = 100
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def grid_proba(
+    model: torch.nn.Module,
+    feature_fn: FeatureMap | None = None,
+    extent: tuple[float, float] = (-6.0, 6.0),
+    resolution: int = 100,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Probability of class 1 on a ``resolution × resolution`` grid over ``extent`` (both axes).
 
     Returns ``xx, yy, proba``, each of shape (resolution, resolution), on the CPU.
@@ -73,7 +88,9 @@ def grid_proba(model: torch.nn.Module, feature_fn: FeatureMap | None = None,
     """
     lo, hi = extent
     if not lo < hi or resolution < 2:
-        raise ValueError(f"need extent (low, high) with low < high and resolution >= 2, got {extent}, {resolution}")
+        raise ValueError(
+            f"need extent (low, high) with low < high and resolution >= 2, got {extent}, {resolution}"
+        )
     axis = torch.linspace(lo, hi, resolution)
     yy, xx = torch.meshgrid(axis, axis, indexing="ij")
     proba = predict_proba(model, torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1), feature_fn)
@@ -95,16 +112,31 @@ def plot_points(ax: Axes, X: torch.Tensor, y: torch.Tensor, *, test: bool = Fals
     X, cls = X.detach().cpu().numpy(), (y.detach().cpu() > 0).numpy()
     for k in (0, 1):
         mask = cls == k
-        ax.scatter(X[mask, 0], X[mask, 1], s=22, color=CLASS_COLORS[k],
-                   edgecolors="black" if test else "white", linewidths=0.8,
-                   label=f"{'test' if test else 'train'}, class {k}")
+        ax.scatter(
+            X[mask, 0],
+            X[mask, 1],
+            s=22,
+            color=CLASS_COLORS[k],
+            edgecolors="black" if test else "white",
+            linewidths=0.8,
+            label=f"{'test' if test else 'train'}, class {k}",
+        )
 
 
-def plot_decision_boundary(model: torch.nn.Module, X_train: torch.Tensor, y_train: torch.Tensor,
-                           X_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None, *,
-                           feature_fn: FeatureMap | None = None, ax: Axes | None = None,
-                           title: str = "Decision boundary", extent: tuple[float, float] = (-6.0, 6.0),
-                           resolution: int = 100, colorbar: bool = True) -> Axes:
+def plot_decision_boundary(
+    model: torch.nn.Module,
+    X_train: torch.Tensor,
+    y_train: torch.Tensor,
+    X_test: torch.Tensor | None = None,
+    y_test: torch.Tensor | None = None,
+    *,
+    feature_fn: FeatureMap | None = None,
+    ax: Axes | None = None,
+    title: str = "Decision boundary",
+    extent: tuple[float, float] = (-6.0, 6.0),
+    resolution: int = 100,
+    colorbar: bool = True,
+) -> Axes:
     """Shade P(class 1) over the plane, draw the 0.5 contour and the train (and test) points.
 
     ``colorbar`` adds the colour key (probability of class 1, 0 to 1) beside the axes; the
@@ -117,10 +149,20 @@ def plot_decision_boundary(model: torch.nn.Module, X_train: torch.Tensor, y_trai
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 5) if colorbar else (5.5, 5))
     xx, yy, proba = grid_proba(model, feature_fn, extent, resolution)
-    shading = ax.contourf(xx, yy, proba, levels=[i / 20 for i in range(21)], cmap=DIVERGING_CMAP,
-                          vmin=0, vmax=1, alpha=0.7)
+    shading = ax.contourf(
+        xx,
+        yy,
+        proba,
+        levels=[i / 20 for i in range(21)],
+        cmap=DIVERGING_CMAP,
+        vmin=0,
+        vmax=1,
+        alpha=0.7,
+    )
     if colorbar:
-        key = ax.figure.colorbar(shading, ax=ax, ticks=[0, 0.25, 0.5, 0.75, 1], fraction=0.046, pad=0.04)
+        key = ax.figure.colorbar(
+            shading, ax=ax, ticks=[0, 0.25, 0.5, 0.75, 1], fraction=0.046, pad=0.04
+        )
         key.set_label("P(class 1)")
     if 0 < proba.min() < 0.5 < proba.max():
         ax.contour(xx, yy, proba, levels=[0.5], colors="black", linewidths=1.5)
@@ -131,9 +173,14 @@ def plot_decision_boundary(model: torch.nn.Module, X_train: torch.Tensor, y_trai
     return ax
 
 
-def plot_loss_curves(history: Mapping[str, Sequence[float]], *, ax: Axes | None = None,
-                     title: str = "Loss during training", ylabel: str = "loss",
-                     xlabel: str = "epoch") -> Axes:
+def plot_loss_curves(
+    history: Mapping[str, Sequence[float]],
+    *,
+    ax: Axes | None = None,
+    title: str = "Loss during training",
+    ylabel: str = "loss",
+    xlabel: str = "epoch",
+) -> Axes:
     """One line per named series, e.g. ``{"train": [...], "test": [...]}``.
 
     Example:
@@ -149,4 +196,3 @@ def plot_loss_curves(history: Mapping[str, Sequence[float]], *, ax: Axes | None 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.legend()
     return ax
-

@@ -12,8 +12,14 @@ import re
 
 import torch
 
-__all__ = ["ENV_VAR", "DeviceNotAvailableError", "available_devices", "describe_device", "get_device",
-           "model_device"]
+__all__ = [
+    "ENV_VAR",
+    "DeviceNotAvailableError",
+    "available_devices",
+    "describe_device",
+    "get_device",
+    "model_device",
+]
 
 ENV_VAR = "COURSE_DEVICE"
 _NAME = re.compile(r"^(auto|cpu|mps|cuda)(?::(\d+))?$")
@@ -69,8 +75,7 @@ def get_device(name: str | None = None) -> torch.device:
     if not present:
         raise DeviceNotAvailableError(
             f"You asked for device {wanted!r} (from the {source}), but this machine only has: "
-            f"{', '.join(here)}. "
-            + _how_to_fix(kind)
+            f"{', '.join(here)}. " + _how_to_fix(kind)
         )
     return torch.device(wanted)
 
@@ -118,4 +123,6 @@ def describe_device(device: torch.device | str) -> str:
         )
     if device.type == "mps":
         return f"Using mps: Apple-silicon GPU, {versions}"
-    return f"Using cpu: {torch.get_num_threads()} threads, {versions} (no GPU needed for this course)"
+    return (
+        f"Using cpu: {torch.get_num_threads()} threads, {versions} (no GPU needed for this course)"
+    )

@@ -19,9 +19,11 @@ from course_utils.splits import stratified_split
 
 __all__ = ["DigitsData", "load_digits_data", "plot_latent_codes", "plot_scores", "show_image_grid"]
 
-SOURCE = ("the UCI Optical Recognition of Handwritten Digits data set (E. Alpaydin and C. Kaynak, "
-          "Bogazici University, 1998; 43 writers): its 1,797 test images, as shipped inside "
-          "scikit-learn (sklearn.datasets.load_digits)")
+SOURCE = (
+    "the UCI Optical Recognition of Handwritten Digits data set (E. Alpaydin and C. Kaynak, "
+    "Bogazici University, 1998; 43 writers): its 1,797 test images, as shipped inside "
+    "scikit-learn (sklearn.datasets.load_digits)"
+)
 LICENCE = "CC BY 4.0 (Creative Commons Attribution 4.0 International)"
 URL = "https://archive.ics.uci.edu/dataset/80/optical+recognition+of+handwritten+digits"
 #: The raw pixels count ink in a 4 × 4 block of the original 32 × 32 bitmap: 0 to 16.
@@ -54,32 +56,51 @@ def load_digits_data(test_fraction: float = 0.2, seed: int = 0) -> DigitsData:
         >>> data.train_images.min().item(), data.train_images.max().item()
         (0.0, 1.0)
     """
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be a number between 0 and 1 (e.g. 0.2), got {test_fraction!r}")
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, (int, float))
+        or not 0 < test_fraction < 1
+    ):
+        raise ValueError(
+            f"test_fraction must be a number between 0 and 1 (e.g. 0.2), got {test_fraction!r}"
+        )
     try:
         from sklearn.datasets import load_digits
     except ModuleNotFoundError as err:
         raise ModuleNotFoundError(
             "the handwritten digits ship with scikit-learn, which is not installed here: run "
-            "`pip install scikit-learn` (or `make setup`, which installs the course's dependencies)") from err
+            "`pip install scikit-learn` (or `make setup`, which installs the course's dependencies)"
+        ) from err
     raw = load_digits()
     images = torch.tensor(raw.images, dtype=torch.float32).unsqueeze(1) / MAX_INK
     labels = torch.tensor(raw.target, dtype=torch.long)
     train, test, _ = stratified_split(labels, test_fraction, seed)
-    return DigitsData(images[train], labels[train], images[test], labels[test], SOURCE, LICENCE, URL)
+    return DigitsData(
+        images[train], labels[train], images[test], labels[test], SOURCE, LICENCE, URL
+    )
 
 
 def _check_images(images: torch.Tensor) -> None:
     if not isinstance(images, torch.Tensor):
-        raise TypeError(f"images must be a torch.Tensor of shape N × C × H × W, got {type(images).__name__}")
+        raise TypeError(
+            f"images must be a torch.Tensor of shape N × C × H × W, got {type(images).__name__}"
+        )
     if images.dim() != 4 or images.shape[1] not in (1, 3) or len(images) == 0:
-        raise ValueError(f"images must have shape N × C × H × W with N ≥ 1 and C = 1 or 3, got {tuple(images.shape)}; "
-                         "add a channel dimension with .unsqueeze(1), or .view(-1, 1, 8, 8) for flat digits")
+        raise ValueError(
+            f"images must have shape N × C × H × W with N ≥ 1 and C = 1 or 3, got {tuple(images.shape)}; "
+            "add a channel dimension with .unsqueeze(1), or .view(-1, 1, 8, 8) for flat digits"
+        )
 
 
-def show_image_grid(images: torch.Tensor, nrow: int = 10, *, title: str = "",
-                    row_labels: Sequence[str] | None = None,
-                    extent: tuple[float, float, float, float] | None = None, ax=None):
+def show_image_grid(
+    images: torch.Tensor,
+    nrow: int = 10,
+    *,
+    title: str = "",
+    row_labels: Sequence[str] | None = None,
+    extent: tuple[float, float, float, float] | None = None,
+    ax=None,
+):
     """Tile ``N × C × H × W`` images (values 0 to 1, ink = 1) into one picture, ``nrow`` per row.
 
     Ink is drawn dark on white. ``row_labels`` names each row on the left. ``extent`` =
@@ -99,23 +120,31 @@ def show_image_grid(images: torch.Tensor, nrow: int = 10, *, title: str = "",
         raise ValueError(f"nrow (images per row) must be a positive int, got {nrow!r}")
     rows = -(-len(images) // nrow)
     if row_labels is not None and len(row_labels) != rows:
-        raise ValueError(f"row_labels names {len(row_labels)} rows, but {len(images)} images at {nrow} per row "
-                         f"make {rows} rows")
+        raise ValueError(
+            f"row_labels names {len(row_labels)} rows, but {len(images)} images at {nrow} per row "
+            f"make {rows} rows"
+        )
     if extent is not None and len(extent) != 4:
         raise ValueError(f"extent must be (left, right, bottom, top), got {extent!r}")
-    canvas = make_grid(images.detach().float().cpu().clamp(0, 1), nrow=nrow, padding=1, pad_value=0.0)
+    canvas = make_grid(
+        images.detach().float().cpu().clamp(0, 1), nrow=nrow, padding=1, pad_value=0.0
+    )
     canvas = canvas[0] if images.shape[1] == 1 else canvas.permute(1, 2, 0)
     canvas = canvas[1:-1, 1:-1]  # no frame around the outside
     if ax is None:
         height, width = canvas.shape[:2]
-        _, ax = plt.subplots(figsize=(min(12.0, 0.13 * width + 1.5), min(12.0, 0.13 * height + 0.8)))
+        _, ax = plt.subplots(
+            figsize=(min(12.0, 0.13 * width + 1.5), min(12.0, 0.13 * height + 0.8))
+        )
     ax.imshow(canvas.numpy(), cmap="gray_r", vmin=0, vmax=1, extent=extent, interpolation="nearest")
     ax.grid(False)
     if extent is None:
         ax.set_xticks([])
         step = images.shape[2] + 1
-        ax.set_yticks([i * step + images.shape[2] / 2 - 0.5 for i in range(rows)] if row_labels else [],
-                      list(row_labels or []))
+        ax.set_yticks(
+            [i * step + images.shape[2] / 2 - 0.5 for i in range(rows)] if row_labels else [],
+            list(row_labels or []),
+        )
         ax.tick_params(length=0)
         for side in ax.spines.values():
             side.set_visible(False)
@@ -139,7 +168,9 @@ def plot_latent_codes(codes: torch.Tensor, labels: torch.Tensor, *, title: str =
         raise ValueError(f"codes must be an N × 2 tensor (a 2-D latent space), got {shape}")
     labels = torch.as_tensor(labels)
     if labels.shape != (len(codes),):
-        raise ValueError(f"labels must hold one digit per code ({len(codes)}), got shape {tuple(labels.shape)}")
+        raise ValueError(
+            f"labels must hold one digit per code ({len(codes)}), got shape {tuple(labels.shape)}"
+        )
     codes, labels = codes.detach().float().cpu(), labels.cpu()
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 6))
@@ -147,15 +178,33 @@ def plot_latent_codes(codes: torch.Tensor, labels: torch.Tensor, *, title: str =
     ax.scatter(codes[:, 0], codes[:, 1], c=[cmap(int(d) % 10) for d in labels], s=10, alpha=0.6)
     for digit in labels.unique().tolist():
         centre = codes[labels == digit].median(dim=0).values
-        ax.text(centre[0].item(), centre[1].item(), str(digit), fontsize=16, weight="bold", ha="center",
-                va="center", bbox={"boxstyle": "circle,pad=0.2", "facecolor": "white", "alpha": 0.85,
-                                   "edgecolor": cmap(int(digit) % 10)})
+        ax.text(
+            centre[0].item(),
+            centre[1].item(),
+            str(digit),
+            fontsize=16,
+            weight="bold",
+            ha="center",
+            va="center",
+            bbox={
+                "boxstyle": "circle,pad=0.2",
+                "facecolor": "white",
+                "alpha": 0.85,
+                "edgecolor": cmap(int(digit) % 10),
+            },
+        )
     ax.set(xlabel="$z_1$", ylabel="$z_2$", title=title)
     return ax
 
 
-def plot_scores(scores: Mapping[str, float], *, xlabel: str = "score", title: str = "",
-                highlight: Sequence[str] = (), ax=None):
+def plot_scores(
+    scores: Mapping[str, float],
+    *,
+    xlabel: str = "score",
+    title: str = "",
+    highlight: Sequence[str] = (),
+    ax=None,
+):
     """Horizontal bars, one per score (0 to 1), top to bottom in the given order, each with its value.
 
     All bars share one axis from 0 to 1, so the scores compare at a glance. Bars named in
@@ -171,17 +220,23 @@ def plot_scores(scores: Mapping[str, float], *, xlabel: str = "score", title: st
     from course_utils.plotting import COLORS
 
     if not isinstance(scores, Mapping) or not scores:
-        raise ValueError(f"scores must be a non-empty dict of name -> number between 0 and 1, got {scores!r}")
+        raise ValueError(
+            f"scores must be a non-empty dict of name -> number between 0 and 1, got {scores!r}"
+        )
     values = {}
     for name, value in scores.items():
         value = float(value)
         if not 0 <= value <= 1:
-            raise ValueError(f"score {name!r} is {value}, outside 0 to 1: plot_scores draws probabilities and "
-                             "shares; rescale other numbers first")
+            raise ValueError(
+                f"score {name!r} is {value}, outside 0 to 1: plot_scores draws probabilities and "
+                "shares; rescale other numbers first"
+            )
         values[str(name)] = value
     unknown = set(highlight) - set(values)
     if unknown:
-        raise ValueError(f"highlight names {sorted(unknown)}, which are not in scores: {list(values)}")
+        raise ValueError(
+            f"highlight names {sorted(unknown)}, which are not in scores: {list(values)}"
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.6 * len(values) + 1.2))
     names = list(values)

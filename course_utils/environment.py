@@ -38,15 +38,29 @@ def environment_report() -> list[tuple[str, str, str]]:
         'python'
     """
     py = platform.python_version()
-    rows = [("python", py, "ok" if sys.version_info >= (3, 11) else "the course needs Python 3.11 or newer")]
+    rows = [
+        (
+            "python",
+            py,
+            "ok" if sys.version_info >= (3, 11) else "the course needs Python 3.11 or newer",
+        )
+    ]
     for module, pip_name, minimum in REQUIRED:
         try:
             found = importlib.import_module(module).__version__
         except ImportError:
-            rows.append((module, "missing", f"install it: `make setup` here, or `%pip install {pip_name}` on Colab"))
+            rows.append(
+                (
+                    module,
+                    "missing",
+                    f"install it: `make setup` here, or `%pip install {pip_name}` on Colab",
+                )
+            )
             continue
         ok = _version_tuple(found) >= _version_tuple(minimum)
-        rows.append((module, found, "ok" if ok else f"too old: `pip install -U '{pip_name}>={minimum}'`"))
+        rows.append(
+            (module, found, "ok" if ok else f"too old: `pip install -U '{pip_name}>={minimum}'`")
+        )
     return rows
 
 

@@ -29,8 +29,15 @@ from torch.utils.data import Dataset
 from course_utils.paths import atomic_write, data_dir
 
 __all__ = [
-    "ImageFolderTensors", "TensorImageDataset", "cached_image_files", "cached_image_folder",
-    "decode_files", "find_class_folders", "folder_fingerprint", "load_image", "show_images",
+    "ImageFolderTensors",
+    "TensorImageDataset",
+    "cached_image_files",
+    "cached_image_folder",
+    "decode_files",
+    "find_class_folders",
+    "folder_fingerprint",
+    "load_image",
+    "show_images",
     "write_atomically",
 ]
 
@@ -38,7 +45,13 @@ __all__ = [
 CACHE_VERSION = 1
 CACHE_FOLDER = "image_cache"
 # Every error PIL raises for a file it cannot read as an image.
-_UNREADABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+_UNREADABLE = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    Image.DecompressionBombError,
+)
 
 
 def _check_size(size: int) -> None:
@@ -72,7 +85,12 @@ def load_image(path: str | Path, size: int) -> torch.Tensor:
                 im = ImageOps.fit(im, (size, size), Image.Resampling.BILINEAR)
     except _UNREADABLE as err:
         raise ValueError(f"{path} is not a readable image ({type(err).__name__}: {err})") from err
-    return torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8).view(size, size, 3).permute(2, 0, 1).contiguous()
+    return (
+        torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8)
+        .view(size, size, 3)
+        .permute(2, 0, 1)
+        .contiguous()
+    )
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -97,17 +115,23 @@ def find_class_folders(root: str | Path) -> tuple[list[str], list[tuple[Path, in
     """
     root = Path(root).expanduser()
     if not root.is_dir():
-        raise FileNotFoundError(f"Image folder {root} does not exist. Give the path of a folder with "
-                                "one sub-folder per class, e.g. cat/ and dog/.")
+        raise FileNotFoundError(
+            f"Image folder {root} does not exist. Give the path of a folder with "
+            "one sub-folder per class, e.g. cat/ and dog/."
+        )
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(classes) < 2:
-        raise ValueError(f"{root} needs at least two class sub-folders (e.g. cat/ and dog/), "
-                         f"found {classes or 'none'}.")
+        raise ValueError(
+            f"{root} needs at least two class sub-folders (e.g. cat/ and dog/), "
+            f"found {classes or 'none'}."
+        )
     files = []
     for index, name in enumerate(classes):
         for dirpath, dirnames, filenames in os.walk(root / name):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            files += [(Path(dirpath) / f, index) for f in sorted(filenames) if not f.startswith(".")]
+            files += [
+                (Path(dirpath) / f, index) for f in sorted(filenames) if not f.startswith(".")
+            ]
     return classes, files
 
 
@@ -116,7 +140,9 @@ def folder_fingerprint(root: Path, files: Sequence[tuple[Path, int]], size: int)
     digest = hashlib.sha256(f"v{CACHE_VERSION} size={size}\n".encode())
     for path, label in files:
         stat = path.stat()
-        digest.update(f"{path.relative_to(root).as_posix()}\t{label}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+        digest.update(
+            f"{path.relative_to(root).as_posix()}\t{label}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode()
+        )
     return digest.hexdigest()
 
 
@@ -132,8 +158,9 @@ class ImageFolderTensors:
     from_cache: bool  #: True when read from the cache, False when decoded now
 
 
-def cached_image_folder(root: str | Path, size: int = 64, cache_dir: str | Path | None = None,
-                        progress: bool = True) -> ImageFolderTensors:
+def cached_image_folder(
+    root: str | Path, size: int = 64, cache_dir: str | Path | None = None, progress: bool = True
+) -> ImageFolderTensors:
     """Decode every image of an ImageFolder-style folder once, then load it from a cache.
 
     Unreadable files are skipped with one warning that counts them. Nothing in ``root`` is
@@ -148,9 +175,14 @@ def cached_image_folder(root: str | Path, size: int = 64, cache_dir: str | Path 
     return cached_image_files(root, classes, files, size, cache_dir=cache_dir, progress=progress)
 
 
-def cached_image_files(root: str | Path, class_names: Sequence[str], files: Sequence[tuple[Path, int]],
-                       size: int = 64, cache_dir: str | Path | None = None, progress: bool = True
-                       ) -> ImageFolderTensors:
+def cached_image_files(
+    root: str | Path,
+    class_names: Sequence[str],
+    files: Sequence[tuple[Path, int]],
+    size: int = 64,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> ImageFolderTensors:
     """Like ``cached_image_folder`` for an explicit list of (file under ``root``, class index).
 
     Example:
@@ -166,27 +198,43 @@ def cached_image_files(root: str | Path, class_names: Sequence[str], files: Sequ
     target = cache_dir / f"{stem}-{folder_fingerprint(root, files, size)[:16]}.pt"
     cached = _read_cache(target)
     if cached is not None:
-        return ImageFolderTensors(cached["images"], cached["labels"], list(cached["class_names"]),
-                                  [root / f for f in cached["files"]], [root / f for f in cached["skipped"]], True)
+        return ImageFolderTensors(
+            cached["images"],
+            cached["labels"],
+            list(cached["class_names"]),
+            [root / f for f in cached["files"]],
+            [root / f for f in cached["skipped"]],
+            True,
+        )
     images, labels, kept, skipped = decode_files(files, size, progress=progress, what=root.name)
-    payload = {"images": images, "labels": labels, "class_names": list(class_names),
-               "files": [p.relative_to(root).as_posix() for p in kept],
-               "skipped": [p.relative_to(root).as_posix() for p in skipped]}
+    payload = {
+        "images": images,
+        "labels": labels,
+        "class_names": list(class_names),
+        "files": [p.relative_to(root).as_posix() for p in kept],
+        "skipped": [p.relative_to(root).as_posix() for p in skipped],
+    }
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         write_atomically(payload, target)
         for old in cache_dir.glob(f"{stem}-*.pt"):  # caches of an older state of the same folder
             if old != target:
                 old.unlink(missing_ok=True)
-    except OSError as err:  # read-only folder, disk full, ...: the images are decoded, use them anyway
-        warnings.warn(f"Could not write the image cache to {cache_dir} ({err.strerror or err}); the images are "
-                      "used from memory this time and decoded again next time. Free some disk space or set "
-                      "COURSE_DATA_DIR to a folder you can write to.", stacklevel=2)
+    except (
+        OSError
+    ) as err:  # read-only folder, disk full, ...: the images are decoded, use them anyway
+        warnings.warn(
+            f"Could not write the image cache to {cache_dir} ({err.strerror or err}); the images are "
+            "used from memory this time and decoded again next time. Free some disk space or set "
+            "COURSE_DATA_DIR to a folder you can write to.",
+            stacklevel=2,
+        )
     return ImageFolderTensors(images, labels, list(class_names), kept, skipped, False)
 
 
-def decode_files(files: Sequence[tuple[Path, int]], size: int, progress: bool = True, what: str = "images"
-                 ) -> tuple[torch.Tensor, torch.Tensor, list[Path], list[Path]]:
+def decode_files(
+    files: Sequence[tuple[Path, int]], size: int, progress: bool = True, what: str = "images"
+) -> tuple[torch.Tensor, torch.Tensor, list[Path], list[Path]]:
     """Decode (file, label) pairs into uint8 tensors; unreadable files are skipped and counted.
 
     Returns ``(images, labels, kept_files, skipped_files)`` and warns once if any was skipped.
@@ -211,9 +259,11 @@ def decode_files(files: Sequence[tuple[Path, int]], size: int, progress: bool = 
         bar.close()  # a live notebook showed the bar; nothing of it stays in the output
     if skipped:
         names = ", ".join(p.name for p in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
-        warnings.warn(f"Skipped {len(skipped)} of {len(files)} files that are not readable images "
-                      f"(corrupt, truncated, empty or not an image): {names}. The folder was not changed.",
-                      stacklevel=3)
+        warnings.warn(
+            f"Skipped {len(skipped)} of {len(files)} files that are not readable images "
+            f"(corrupt, truncated, empty or not an image): {names}. The folder was not changed.",
+            stacklevel=3,
+        )
     if not images:
         raise ValueError(f"No readable image among the {len(files)} files of {what}.")
     return torch.stack(images), torch.tensor(labels, dtype=torch.int64), kept, skipped
@@ -229,7 +279,10 @@ def _read_cache(path: Path) -> dict | None:
         return None
     try:
         cached = torch.load(path, map_location="cpu", weights_only=True)
-        if not (isinstance(cached, dict) and {"images", "labels", "class_names", "files"} <= cached.keys()):
+        if not (
+            isinstance(cached, dict)
+            and {"images", "labels", "class_names", "files"} <= cached.keys()
+        ):
             raise ValueError("unexpected content")
     except Exception as err:  # noqa: BLE001 - any unreadable cache is rebuilt
         warnings.warn(f"Rebuilding the unreadable image cache {path.name} ({err}).", stacklevel=3)
@@ -248,13 +301,22 @@ class TensorImageDataset(Dataset):
         (torch.Size([3, 8, 8]), 1)
     """
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform: Callable | None = None,
-                 files: Sequence[Path] | None = None) -> None:
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        transform: Callable | None = None,
+        files: Sequence[Path] | None = None,
+    ) -> None:
         if images.dim() != 4 or images.dtype != torch.uint8:
-            raise ValueError(f"images must be an N × C × H × W uint8 tensor, got {images.dtype} of shape "
-                             f"{tuple(images.shape)}")
+            raise ValueError(
+                f"images must be an N × C × H × W uint8 tensor, got {images.dtype} of shape "
+                f"{tuple(images.shape)}"
+            )
         if labels.shape != (len(images),):
-            raise ValueError(f"labels must have shape ({len(images)},) to match the images, got {tuple(labels.shape)}")
+            raise ValueError(
+                f"labels must have shape ({len(images)},) to match the images, got {tuple(labels.shape)}"
+            )
         if files is not None and len(files) != len(images):
             raise ValueError(f"got {len(files)} files for {len(images)} images")
         self.images, self.labels, self.transform = images, labels, transform
@@ -274,8 +336,13 @@ class TensorImageDataset(Dataset):
         return TensorImageDataset(self.images, self.labels, transform, self.files)
 
 
-def show_images(images: torch.Tensor | Sequence[torch.Tensor], titles: Sequence[str] | None = None, ncols: int = 8,
-                title: str = "", colors: Sequence[str] | None = None):
+def show_images(
+    images: torch.Tensor | Sequence[torch.Tensor],
+    titles: Sequence[str] | None = None,
+    ncols: int = 8,
+    title: str = "",
+    colors: Sequence[str] | None = None,
+):
     """Show uint8 (or 0–1 float) images, C × H × W each (sizes may differ), in a grid with titles.
 
     Example:
@@ -287,15 +354,21 @@ def show_images(images: torch.Tensor | Sequence[torch.Tensor], titles: Sequence[
         raise ValueError("no images to show")
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.9 * ncols, 2.1 * nrows + (0.4 if title else 0)), squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(1.9 * ncols, 2.1 * nrows + (0.4 if title else 0)), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
             img = images[i].detach().cpu()
             img = img.float() / 255 if img.dtype == torch.uint8 else img.float().clamp(0, 1)
-            ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray" if img.shape[0] == 1 else None)
+            ax.imshow(
+                img.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray" if img.shape[0] == 1 else None
+            )
             if titles is not None:
-                ax.set_title(titles[i], fontsize=11, color=colors[i] if colors is not None else "black")
+                ax.set_title(
+                    titles[i], fontsize=11, color=colors[i] if colors is not None else "black"
+                )
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -11,16 +11,23 @@ from collections.abc import Sequence
 import torch
 
 __all__ = [
-    "accuracy", "balanced_accuracy", "classification_report", "confusion_matrix", "majority_baseline",
-    "plot_confusion_matrix", "precision_recall_f1",
+    "accuracy",
+    "balanced_accuracy",
+    "classification_report",
+    "confusion_matrix",
+    "majority_baseline",
+    "plot_confusion_matrix",
+    "precision_recall_f1",
 ]
 
 
 def _as_labels(y: torch.Tensor | Sequence[int], name: str) -> torch.Tensor:
     y = torch.as_tensor(y)
     if y.dim() != 1 or y.dtype.is_floating_point:
-        raise ValueError(f"{name} must be a 1-D tensor of class indices (ints), got {y.dtype} of shape "
-                         f"{tuple(y.shape)}; for scores take .argmax(1) first")
+        raise ValueError(
+            f"{name} must be a 1-D tensor of class indices (ints), got {y.dtype} of shape "
+            f"{tuple(y.shape)}; for scores take .argmax(1) first"
+        )
     return y.cpu().long()
 
 
@@ -34,10 +41,14 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> torch.Te
     """
     y_true, y_pred = _as_labels(y_true, "y_true"), _as_labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}")
+        raise ValueError(
+            f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}"
+        )
     if num_classes is None:
         num_classes = int(max(y_true.max(), y_pred.max())) + 1 if len(y_true) else 0
-    if len(y_true) and (min(y_true.min(), y_pred.min()) < 0 or max(y_true.max(), y_pred.max()) >= num_classes):
+    if len(y_true) and (
+        min(y_true.min(), y_pred.min()) < 0 or max(y_true.max(), y_pred.max()) >= num_classes
+    ):
         raise ValueError(f"class indices must be between 0 and {num_classes - 1}")
     flat = torch.bincount(y_true * num_classes + y_pred, minlength=num_classes**2)
     return flat.reshape(num_classes, num_classes)
@@ -54,7 +65,9 @@ def accuracy(y_true, y_pred) -> float:
     return cm.diag().sum().item() / max(cm.sum().item(), 1)
 
 
-def precision_recall_f1(y_true, y_pred, num_classes: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def precision_recall_f1(
+    y_true, y_pred, num_classes: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per-class precision TP/(TP+FP), recall TP/(TP+FN) and F1 (their harmonic mean).
 
     Example:
@@ -92,8 +105,11 @@ def majority_baseline(y_train, y_eval) -> dict[str, float]:
     y_train, y_eval = _as_labels(y_train, "y_train"), _as_labels(y_eval, "y_eval")
     majority = int(torch.bincount(y_train).argmax())
     constant = torch.full_like(y_eval, majority)
-    return {"class": majority, "accuracy": accuracy(y_eval, constant),
-            "balanced_accuracy": balanced_accuracy(y_eval, constant)}
+    return {
+        "class": majority,
+        "accuracy": accuracy(y_eval, constant),
+        "balanced_accuracy": balanced_accuracy(y_eval, constant),
+    }
 
 
 def classification_report(y_true, y_pred, class_names: Sequence[str]) -> dict[str, float]:
@@ -105,13 +121,22 @@ def classification_report(y_true, y_pred, class_names: Sequence[str]) -> dict[st
     """
     n = len(class_names)
     p, r, f1 = precision_recall_f1(y_true, y_pred, n)
-    report = {"accuracy": accuracy(y_true, y_pred), "balanced accuracy": balanced_accuracy(y_true, y_pred, n)}
+    report = {
+        "accuracy": accuracy(y_true, y_pred),
+        "balanced accuracy": balanced_accuracy(y_true, y_pred, n),
+    }
     for i, name in enumerate(class_names):
-        report |= {f"precision {name}": p[i].item(), f"recall {name}": r[i].item(), f"F1 {name}": f1[i].item()}
+        report |= {
+            f"precision {name}": p[i].item(),
+            f"recall {name}": r[i].item(),
+            f"F1 {name}": f1[i].item(),
+        }
     return report
 
 
-def plot_confusion_matrix(cm: torch.Tensor, class_names: Sequence[str], ax=None, title: str = "Confusion matrix"):
+def plot_confusion_matrix(
+    cm: torch.Tensor, class_names: Sequence[str], ax=None, title: str = "Confusion matrix"
+):
     """Draw the confusion matrix with counts and row percentages. Returns the axes.
 
     Example:
@@ -121,16 +146,25 @@ def plot_confusion_matrix(cm: torch.Tensor, class_names: Sequence[str], ax=None,
 
     cm = torch.as_tensor(cm)
     if cm.shape != (len(class_names), len(class_names)):
-        raise ValueError(f"a confusion matrix for {len(class_names)} classes must be "
-                         f"{len(class_names)}×{len(class_names)}, got {tuple(cm.shape)}")
+        raise ValueError(
+            f"a confusion matrix for {len(class_names)} classes must be "
+            f"{len(class_names)}×{len(class_names)}, got {tuple(cm.shape)}"
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4))
     share = cm.float() / cm.sum(1, keepdim=True).clamp(min=1)
     ax.imshow(share.numpy(), cmap="Blues", vmin=0, vmax=1)
     for i in range(len(class_names)):
         for j in range(len(class_names)):
-            ax.text(j, i, f"{int(cm[i, j])}\n({share[i, j]:.0%})", ha="center", va="center", fontsize=14,
-                    color="white" if share[i, j] > 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                f"{int(cm[i, j])}\n({share[i, j]:.0%})",
+                ha="center",
+                va="center",
+                fontsize=14,
+                color="white" if share[i, j] > 0.6 else "black",
+            )
     ax.set_xticks(range(len(class_names)), class_names)
     ax.set_yticks(range(len(class_names)), class_names)
     ax.set(xlabel="predicted class", ylabel="true class", title=title)

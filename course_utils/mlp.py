@@ -23,8 +23,9 @@ FeatureMap = Callable[[torch.Tensor], torch.Tensor]
 OPTIMIZERS = ("sgd", "adam")
 
 
-def mlp(n_in: int, hidden: Sequence[int], activation: type[nn.Module] = nn.Tanh,
-        dropout: float = 0.0) -> nn.Sequential:
+def mlp(
+    n_in: int, hidden: Sequence[int], activation: type[nn.Module] = nn.Tanh, dropout: float = 0.0
+) -> nn.Sequential:
     """``n_in -> hidden[0] -> ... -> 1`` logit, ``activation`` (then dropout, if any) after each hidden layer.
 
     An empty ``hidden`` gives a linear model (logistic regression on the inputs).
@@ -43,9 +44,13 @@ def mlp(n_in: int, hidden: Sequence[int], activation: type[nn.Module] = nn.Tanh,
         raise ValueError(f"n_in is the number of inputs per point, a positive int; got {n_in!r}")
     hidden = list(hidden)
     if any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden):
-        raise ValueError(f"hidden lists the neurons per hidden layer, positive ints such as [16, 16]; got {hidden!r}")
+        raise ValueError(
+            f"hidden lists the neurons per hidden layer, positive ints such as [16, 16]; got {hidden!r}"
+        )
     if not 0 <= dropout < 1:
-        raise ValueError(f"dropout is the share of neurons switched off while training, 0 <= dropout < 1; got {dropout!r}")
+        raise ValueError(
+            f"dropout is the share of neurons switched off while training, 0 <= dropout < 1; got {dropout!r}"
+        )
     layers: list[nn.Module] = []
     sizes = [n_in, *hidden]
     for a, b in zip(sizes[:-1], sizes[1:]):
@@ -64,20 +69,40 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def _check_points(X: torch.Tensor, y: torch.Tensor, name: str) -> None:
-    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor) or X.dim() != 2 or y.shape != X.shape[:1]:
+    if (
+        not isinstance(X, torch.Tensor)
+        or not isinstance(y, torch.Tensor)
+        or X.dim() != 2
+        or y.shape != X.shape[:1]
+    ):
         got = [tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__ for t in (X, y)]
-        raise ValueError(f"{name}: expected points X of shape (N, d) and 0/1 labels y of shape (N,), got {got[0]} "
-                         f"and {got[1]}")
+        raise ValueError(
+            f"{name}: expected points X of shape (N, d) and 0/1 labels y of shape (N,), got {got[0]} "
+            f"and {got[1]}"
+        )
 
 
 def _logits(model: nn.Module, F: torch.Tensor) -> torch.Tensor:
     return model(F).reshape(-1)
 
 
-def train(model: nn.Module, X_train: torch.Tensor, y_train: torch.Tensor, X_val: torch.Tensor,
-          y_val: torch.Tensor, *, features: FeatureMap | None = None, epochs: int = 300, lr: float = 0.03,
-          batch_size: int | None = None, optimizer: str = "adam", momentum: float = 0.0, weight_decay: float = 0.0,
-          l1: float = 0.0, seed: int = 0) -> dict[str, list[float]]:
+def train(
+    model: nn.Module,
+    X_train: torch.Tensor,
+    y_train: torch.Tensor,
+    X_val: torch.Tensor,
+    y_val: torch.Tensor,
+    *,
+    features: FeatureMap | None = None,
+    epochs: int = 300,
+    lr: float = 0.03,
+    batch_size: int | None = None,
+    optimizer: str = "adam",
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    l1: float = 0.0,
+    seed: int = 0,
+) -> dict[str, list[float]]:
     """Train ``model`` on ``features(X_train)`` with ``BCEWithLogitsLoss``; return the loss per epoch.
 
     ``batch_size=None`` is the full batch (one step per epoch). ``momentum`` (SGD only) is
@@ -100,20 +125,31 @@ def train(model: nn.Module, X_train: torch.Tensor, y_train: torch.Tensor, X_val:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive int, or None for the full batch; got {batch_size!r}")
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
+        raise ValueError(
+            f"batch_size must be a positive int, or None for the full batch; got {batch_size!r}"
+        )
     if lr <= 0 or weight_decay < 0 or l1 < 0:
-        raise ValueError(f"need lr > 0, weight_decay >= 0 and l1 >= 0; got {lr!r}, {weight_decay!r}, {l1!r}")
+        raise ValueError(
+            f"need lr > 0, weight_decay >= 0 and l1 >= 0; got {lr!r}, {weight_decay!r}, {l1!r}"
+        )
     if not 0 <= momentum < 1 or (momentum and optimizer != "sgd"):
-        raise ValueError(f"momentum (0 <= momentum < 1) is an option of optimizer='sgd'; got {momentum!r} with "
-                         f"optimizer={optimizer!r}")
+        raise ValueError(
+            f"momentum (0 <= momentum < 1) is an option of optimizer='sgd'; got {momentum!r} with "
+            f"optimizer={optimizer!r}"
+        )
     phi = features or (lambda X: X)
     device = model_device(model)
     F_tr, t_tr = phi(X_train).to(device), y_train.float().to(device)
     F_val, t_val = phi(X_val).to(device), y_val.float().to(device)
     params = list(model.parameters())
-    opt = (torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay) if optimizer == "sgd" else
-           torch.optim.Adam(params, lr=lr, weight_decay=weight_decay))
+    opt = (
+        torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        if optimizer == "sgd"
+        else torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    )
     weights = [p for name, p in model.named_parameters() if "weight" in name]
     loss_fn = nn.BCEWithLogitsLoss()
     order = torch.Generator().manual_seed(seed)
@@ -121,14 +157,16 @@ def train(model: nn.Module, X_train: torch.Tensor, y_train: torch.Tensor, X_val:
     history: dict[str, list[float]] = {"train": [], "validation": []}
     for _ in range(epochs):
         model.train()
-        batches = torch.randperm(n, generator=order).split(batch_size) if batch_size else [slice(None)]
+        batches = (
+            torch.randperm(n, generator=order).split(batch_size) if batch_size else [slice(None)]
+        )
         for batch in batches:
-            loss = loss_fn(_logits(model, F_tr[batch]), t_tr[batch])   # 1. forward, 2. loss
+            loss = loss_fn(_logits(model, F_tr[batch]), t_tr[batch])  # 1. forward, 2. loss
             if l1:
                 loss = loss + l1 * sum(w.abs().sum() for w in weights)
-            opt.zero_grad()                                             # 3. clear old gradients
-            loss.backward()                                             # 4. backward
-            opt.step()                                                  # 5. update
+            opt.zero_grad()  # 3. clear old gradients
+            loss.backward()  # 4. backward
+            opt.step()  # 5. update
         model.eval()
         with torch.no_grad():
             history["train"].append(loss_fn(_logits(model, F_tr), t_tr).item())
@@ -136,7 +174,9 @@ def train(model: nn.Module, X_train: torch.Tensor, y_train: torch.Tensor, X_val:
     return history
 
 
-def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor, features: FeatureMap | None = None) -> float:
+def accuracy(
+    model: nn.Module, X: torch.Tensor, y: torch.Tensor, features: FeatureMap | None = None
+) -> float:
     """Share of points whose logit sign matches the 0/1 label (the model in eval mode).
 
     Example:

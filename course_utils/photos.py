@@ -29,8 +29,19 @@ from course_utils.images import find_class_folders
 from course_utils.paths import data_dir
 
 __all__ = [
-    "DOWNLOADED", "ENV_VAR", "KNOWN_SETS", "PhotoSet", "PhotoSource", "SAMPLE", "downloaded_folder",
-    "file_sha256", "identify_folder", "photo_folders", "photo_set", "read_manifest", "write_manifest",
+    "DOWNLOADED",
+    "ENV_VAR",
+    "KNOWN_SETS",
+    "PhotoSet",
+    "PhotoSource",
+    "SAMPLE",
+    "downloaded_folder",
+    "file_sha256",
+    "identify_folder",
+    "photo_folders",
+    "photo_set",
+    "read_manifest",
+    "write_manifest",
 ]
 
 ENV_VAR = "CATS_DOGS_DIR"
@@ -44,9 +55,9 @@ MANIFEST = "MANIFEST.sha256"
 KNOWN_SETS = {
     "oxford-pets-sample": "Oxford-IIIT Pet, CC BY-SA 4.0, shipped with the course",
     "kaggle-cats-dogs": "Kaggle's Dogs vs. Cats shelter photos, which may not be redistributed: CI reads the "
-                        "maintainers' copy in place, ../shared/datasets/kaggle-cats-dogs beside the repository",
+    "maintainers' copy in place, ../shared/datasets/kaggle-cats-dogs beside the repository",
     DOWNLOADED: "Microsoft's Kaggle Cats and Dogs Dataset, fetched online by "
-                "course_utils.petimages.download_petimages()",
+    "course_utils.petimages.download_petimages()",
 }
 
 
@@ -75,14 +86,17 @@ def photo_folders(folder: str | Path | Sequence[str | Path] | None = None) -> li
         named = [folder] if isinstance(folder, (str, Path)) else list(folder)
         origin = "the folder argument"
         if not named:
-            raise ValueError("name at least one photo folder, or pass folder=None for the default ones")
+            raise ValueError(
+                "name at least one photo folder, or pass folder=None for the default ones"
+            )
     paths = [Path(p).expanduser() for p in named]
     for path in paths:
         if not path.is_dir():
             raise FileNotFoundError(
                 f"{path} (from {origin}) is not a folder. Point it at a folder with cat/ and dog/ sub-folders "
                 f"(several folders: separate them with {os.pathsep!r}), or unset {ENV_VAR} to use the photos "
-                "shipped with the course.")
+                "shipped with the course."
+            )
     return paths
 
 
@@ -104,8 +118,10 @@ def read_manifest(path: str | Path) -> dict[str, str]:
 def write_manifest(path: str | Path, entries: dict[str, str], comment: str = "") -> None:
     """Write {path in the set: SHA-256} as a manifest that ``read_manifest`` and ``sha256sum -c`` read."""
     header = "".join(f"# {line}\n" for line in comment.splitlines())
-    Path(path).write_text(header + "".join(f"{digest}  {name}\n" for name, digest in sorted(entries.items())),
-                          encoding="utf-8")
+    Path(path).write_text(
+        header + "".join(f"{digest}  {name}\n" for name, digest in sorted(entries.items())),
+        encoding="utf-8",
+    )
 
 
 def _known_manifests() -> dict[str, Path]:
@@ -148,7 +164,9 @@ class PhotoSet:
         """One line per folder: its set, its photos, where it is and where it comes from."""
         lines = []
         for source in self.sources:
-            about = KNOWN_SETS.get(source.name, source.note or "not one of the course's known photo sets")
+            about = KNOWN_SETS.get(
+                source.name, source.note or "not one of the course's known photo sets"
+            )
             lines.append(f"{source.name}: {source.photos:,} photos in {source.folder} ({about})")
         return "\n".join(lines)
 
@@ -189,9 +207,13 @@ def _identify(root: Path, stamp: tuple, manifests: tuple[tuple[str, Path], ...])
         if contents == expected:
             return PhotoSource(root, name, len(contents))
         overlap = len(contents.keys() & expected.keys())
-        if overlap > nearest and 2 * overlap >= min(len(contents), len(expected)):  # most photos in common
+        if overlap > nearest and 2 * overlap >= min(
+            len(contents), len(expected)
+        ):  # most photos in common
             note, nearest = _differences(name, contents, expected), overlap
-    digest = hashlib.sha256("".join(f"{h}  {n}\n" for n, h in sorted(contents.items())).encode()).hexdigest()
+    digest = hashlib.sha256(
+        "".join(f"{h}  {n}\n" for n, h in sorted(contents.items())).encode()
+    ).hexdigest()
     return PhotoSource(root, f"other-{digest[:12]}", len(contents), note)
 
 
@@ -202,9 +224,13 @@ def _differences(name: str, contents: dict[str, str], expected: dict[str, str]) 
     missing = sorted(expected.keys() - contents.keys())
     changed = sorted(n for n in contents.keys() & expected.keys() if contents[n] != expected[n])
     extra = sorted(contents.keys() - expected.keys())
-    found = [f"{len(missing):,} of its {len(expected):,} photos missing ({some(missing)})" if missing else "",
-             f"{len(changed):,} changed ({some(changed)})" if changed else "",
-             f"{len(extra):,} photo{'s' * (len(extra) != 1)} not in it ({some(extra)})" if extra else ""]
+    found = [
+        f"{len(missing):,} of its {len(expected):,} photos missing ({some(missing)})"
+        if missing
+        else "",
+        f"{len(changed):,} changed ({some(changed)})" if changed else "",
+        f"{len(extra):,} photo{'s' * (len(extra) != 1)} not in it ({some(extra)})" if extra else "",
+    ]
     return f"close to {name}, but with " + "; ".join(part for part in found if part)
 
 

@@ -25,7 +25,9 @@ CLASS_COLORS: tuple[str, str] = (COLORS["orange"], COLORS["blue"])
 #: The colour map of decision surfaces, as in TensorFlow Playground: P(class 1) from class 0's orange through
 #: white to class 1's blue, each end mixed halfway with white so that the dots, in full colour, read on it.
 DIVERGING_CMAP = LinearSegmentedColormap.from_list(
-    "course_classes", [(np.array(to_rgb(c)) + 1) / 2 for c in (CLASS_COLORS[0], "white", CLASS_COLORS[1])])
+    "course_classes",
+    [(np.array(to_rgb(c)) + 1) / 2 for c in (CLASS_COLORS[0], "white", CLASS_COLORS[1])],
+)
 
 COURSE_STYLE: dict[str, object] = {
     "figure.figsize": (7.0, 4.5),

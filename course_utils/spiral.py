@@ -56,8 +56,9 @@ def spiral(n_samples: int, noise: float, g: torch.Generator) -> tuple[torch.Tens
     return torch.cat(parts), torch.cat(labels)
 
 
-def make_spiral(n_samples: int = 500, noise: float = 0.0,
-                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def make_spiral(
+    n_samples: int = 500, noise: float = 0.0, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Two interleaved spirals as TensorFlow Playground draws them: :func:`spiral`, for the notebooks.
 
     ``noise`` is the playground's Noise setting in percent (0–50): each coordinate moves by
@@ -70,11 +71,20 @@ def make_spiral(n_samples: int = 500, noise: float = 0.0,
         >>> X.shape, y_pm[:3].tolist(), y_pm[-1].item()
         (torch.Size([500, 2]), [1.0, 1.0, 1.0], -1.0)
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2 or n_samples % 2:
+    if (
+        isinstance(n_samples, bool)
+        or not isinstance(n_samples, int)
+        or n_samples < 2
+        or n_samples % 2
+    ):
         raise ValueError(f"n_samples must be an even int >= 2 (half per spiral), got {n_samples!r}")
     if not 0 <= noise <= MAX_NOISE:
-        raise ValueError(f"noise is the playground's slider in percent, 0 to {MAX_NOISE}; got {noise!r}")
-    X, y_pm = spiral(n_samples, noise / 100, torch.default_generator if generator is None else generator)
+        raise ValueError(
+            f"noise is the playground's slider in percent, 0 to {MAX_NOISE}; got {noise!r}"
+        )
+    X, y_pm = spiral(
+        n_samples, noise / 100, torch.default_generator if generator is None else generator
+    )
     return X.float(), y_pm.float()
 
 
@@ -93,7 +103,9 @@ def feature_map(names: Sequence[str]) -> Callable[[torch.Tensor], torch.Tensor]:
 
     def phi(X: torch.Tensor) -> torch.Tensor:
         if X.dim() != 2 or X.shape[1] != 2:
-            raise ValueError(f"features are computed from points of shape (N, 2), got {tuple(X.shape)}")
+            raise ValueError(
+                f"features are computed from points of shape (N, 2), got {tuple(X.shape)}"
+            )
         return torch.stack([FEATURES[n](X) for n in names], dim=1)
 
     phi.names = names  # type: ignore[attr-defined]

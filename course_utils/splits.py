@@ -15,8 +15,9 @@ import torch
 __all__ = ["split_by_percent", "stratified_split", "stratified_subset"]
 
 
-def split_by_percent(X: torch.Tensor, y: torch.Tensor, *percents: int,
-                     generator: torch.Generator | None = None) -> tuple[torch.Tensor, ...]:
+def split_by_percent(
+    X: torch.Tensor, y: torch.Tensor, *percents: int, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, ...]:
     """Shuffle the points once and cut them: the first ``percents[0]`` %, the next ``percents[1]`` %, …, the rest.
 
     A part holds ``⌊N·p/100⌋`` points, counted from the start, as TensorFlow Playground keeps
@@ -31,20 +32,28 @@ def split_by_percent(X: torch.Tensor, y: torch.Tensor, *percents: int,
         [10, 10, 5, 5, 5, 5]
     """
     if X.dim() != 2 or y.dim() != 1 or X.shape[0] != y.shape[0]:
-        raise ValueError(f"expected X of shape (N, d) and y of shape (N,), got {tuple(X.shape)} and {tuple(y.shape)}")
+        raise ValueError(
+            f"expected X of shape (N, d) and y of shape (N,), got {tuple(X.shape)} and {tuple(y.shape)}"
+        )
     if not all(isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in percents):
-        raise TypeError(f"percentages must be whole numbers such as 50, 25 (pass the generator as generator=…); "
-                        f"got {list(percents)}")
+        raise TypeError(
+            f"percentages must be whole numbers such as 50, 25 (pass the generator as generator=…); "
+            f"got {list(percents)}"
+        )
     if not percents or min(percents) <= 0 or sum(percents) >= 100:
-        raise ValueError(f"give one or more percentages above 0 that add up to less than 100 (the rest is the last "
-                         f"part), e.g. 50, 25 for 50 % train, 25 % validation, 25 % test; got {list(percents)}")
+        raise ValueError(
+            f"give one or more percentages above 0 that add up to less than 100 (the rest is the last "
+            f"part), e.g. 50, 25 for 50 % train, 25 % validation, 25 % test; got {list(percents)}"
+        )
     n = X.shape[0]
     order = torch.randperm(n, generator=generator)
-    cuts = [0, *(n * sum(percents[:i + 1]) // 100 for i in range(len(percents))), n]
+    cuts = [0, *(n * sum(percents[: i + 1]) // 100 for i in range(len(percents))), n]
     parts = [order[start:stop] for start, stop in zip(cuts[:-1], cuts[1:])]
     if any(len(part) == 0 for part in parts):
-        raise ValueError(f"{' % / '.join(map(str, percents))} % of {n} points leaves a part empty; "
-                         f"add points or change the percentages")
+        raise ValueError(
+            f"{' % / '.join(map(str, percents))} % of {n} points leaves a part empty; "
+            f"add points or change the percentages"
+        )
     return tuple(t for part in parts for t in (X[part], y[part]))
 
 
@@ -65,8 +74,9 @@ def stratified_subset(groups: torch.Tensor, n: int, seed: int = 0) -> torch.Tens
     return torch.cat(picked).sort().values
 
 
-def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0, test_fraction: float = 0.0
-                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def stratified_split(
+    labels: torch.Tensor, val_fraction: float, seed: int = 0, test_fraction: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Indices of a train, a validation and a test part in which every class keeps its share.
 
     Each class gives at least one image to training, and to validation (and to test, when
@@ -83,8 +93,12 @@ def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0, t
         idx = torch.nonzero(labels == c).flatten()
         idx = idx[torch.randperm(len(idx), generator=g)]
         n_val = min(max(1, round(val_fraction * len(idx))), len(idx) - 1) if len(idx) > 1 else 0
-        n_test = min(max(1, round(test_fraction * len(idx))), len(idx) - 1 - n_val) if test_fraction > 0 else 0
+        n_test = (
+            min(max(1, round(test_fraction * len(idx))), len(idx) - 1 - n_val)
+            if test_fraction > 0
+            else 0
+        )
         val.append(idx[:n_val])
-        test.append(idx[n_val:n_val + n_test])
-        train.append(idx[n_val + n_test:])
+        test.append(idx[n_val : n_val + n_test])
+        train.append(idx[n_val + n_test :])
     return tuple(torch.cat(part).sort().values for part in (train, val, test))

@@ -18,8 +18,9 @@ import torch
 __all__ = ["compare_devices", "median_time", "pick_faster_device"]
 
 
-def median_time(fn: Callable[[], Any], *, device: torch.device | str = "cpu",
-                repeats: int = 5, warmup: int = 1) -> float:
+def median_time(
+    fn: Callable[[], Any], *, device: torch.device | str = "cpu", repeats: int = 5, warmup: int = 1
+) -> float:
     """Median wall-clock time of ``fn()`` in seconds.
 
     ``warmup`` calls run first and are not timed (they pay for one-off costs such as
@@ -34,8 +35,10 @@ def median_time(fn: Callable[[], Any], *, device: torch.device | str = "cpu",
         True
     """
     if not callable(fn):
-        raise TypeError(f"fn must be a function taking no arguments, got {type(fn).__name__}; "
-                        "wrap your call in a lambda: median_time(lambda: a @ b)")
+        raise TypeError(
+            f"fn must be a function taking no arguments, got {type(fn).__name__}; "
+            "wrap your call in a lambda: median_time(lambda: a @ b)"
+        )
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive int, got {repeats!r}")
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
@@ -58,9 +61,13 @@ def median_time(fn: Callable[[], Any], *, device: torch.device | str = "cpu",
     return statistics.median(times)
 
 
-def compare_devices(make_step: Callable[[torch.device], Callable[[], Any]],
-                    devices: Sequence[torch.device | str] | None = None, *, repeats: int = 5,
-                    warmup: int = 2) -> dict[str, float]:
+def compare_devices(
+    make_step: Callable[[torch.device], Callable[[], Any]],
+    devices: Sequence[torch.device | str] | None = None,
+    *,
+    repeats: int = 5,
+    warmup: int = 2,
+) -> dict[str, float]:
     """Median seconds of one step on each device: ``{"cpu": 0.0012, "cuda": 0.0031}``.
 
     ``make_step(device)`` builds what the step needs on that device (model, optimiser, data)
@@ -80,8 +87,10 @@ def compare_devices(make_step: Callable[[torch.device], Callable[[], Any]],
     from course_utils.device import available_devices
 
     if not callable(make_step):
-        raise TypeError(f"make_step must be a function that takes a device and returns a step function, "
-                        f"got {type(make_step).__name__}")
+        raise TypeError(
+            f"make_step must be a function that takes a device and returns a step function, "
+            f"got {type(make_step).__name__}"
+        )
     if devices is None:
         devices = list(dict.fromkeys(name.split(":")[0] for name in available_devices()))
     if not devices:
@@ -91,14 +100,18 @@ def compare_devices(make_step: Callable[[torch.device], Callable[[], Any]],
         device = torch.device(device)
         step = make_step(device)
         if not callable(step):
-            raise TypeError(f"make_step({str(device)!r}) returned {type(step).__name__}, not a function to call: "
-                            "return the step itself, e.g. `return lambda: train_one_step(model, X, y)`")
+            raise TypeError(
+                f"make_step({str(device)!r}) returned {type(step).__name__}, not a function to call: "
+                "return the step itself, e.g. `return lambda: train_one_step(model, X, y)`"
+            )
         times[str(device)] = median_time(step, device=device, repeats=repeats, warmup=warmup)
     return times
 
 
-def pick_faster_device(make_step: Callable[[torch.device], Callable[[], Any]],
-                       devices: Sequence[torch.device | str] | None = None) -> torch.device:
+def pick_faster_device(
+    make_step: Callable[[torch.device], Callable[[], Any]],
+    devices: Sequence[torch.device | str] | None = None,
+) -> torch.device:
     """Time one step on each device, print the times in ms, and return the faster device.
 
     The CPU is timed with all of PyTorch's threads and, when it has several, once more on one
@@ -120,12 +133,18 @@ def pick_faster_device(make_step: Callable[[torch.device], Callable[[], Any]],
         times[f"cpu ({threads} threads)"] = times.pop("cpu")
         torch.set_num_threads(1)
         try:
-            times["cpu (1 thread)"] = median_time(make_step(torch.device("cpu")), repeats=5, warmup=2)
+            times["cpu (1 thread)"] = median_time(
+                make_step(torch.device("cpu")), repeats=5, warmup=2
+            )
         finally:
             torch.set_num_threads(threads)
     faster = min(times, key=times.get)
     if faster == "cpu (1 thread)":
         torch.set_num_threads(1)
-    print("one training step:", ", ".join(f"{name} {seconds * 1e3:.2f} ms" for name, seconds in times.items()),
-          "-> training on", faster)
+    print(
+        "one training step:",
+        ", ".join(f"{name} {seconds * 1e3:.2f} ms" for name, seconds in times.items()),
+        "-> training on",
+        faster,
+    )
     return torch.device(faster.split()[0])

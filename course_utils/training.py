@@ -31,7 +31,14 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from course_utils.device import model_device
 
 __all__ = [
-    "EarlyStopping", "History", "LivePlot", "fit", "make_loader", "plot_history", "predict", "run_epoch",
+    "EarlyStopping",
+    "History",
+    "LivePlot",
+    "fit",
+    "make_loader",
+    "plot_history",
+    "predict",
+    "run_epoch",
 ]
 
 
@@ -44,7 +51,9 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)  #: wall time of each epoch
-    best_epoch: int | None = None  #: 1-based epoch whose weights the model holds after early stopping
+    best_epoch: int | None = (
+        None  #: 1-based epoch whose weights the model holds after early stopping
+    )
     stopped_early: bool = False
 
     @property
@@ -71,9 +80,17 @@ class EarlyStopping:
             raise ValueError(f"patience must be at least 1 epoch, got {self.patience}")
 
 
-def make_loader(dataset: Dataset, batch_size: int, *, shuffle: bool = False, device: torch.device | str = "cpu",
-                generator: torch.Generator | None = None, sampler: Sampler | None = None,
-                num_workers: int = 0, pin_memory: bool = False) -> DataLoader:
+def make_loader(
+    dataset: Dataset,
+    batch_size: int,
+    *,
+    shuffle: bool = False,
+    device: torch.device | str = "cpu",
+    generator: torch.Generator | None = None,
+    sampler: Sampler | None = None,
+    num_workers: int = 0,
+    pin_memory: bool = False,
+) -> DataLoader:
     """A DataLoader for training on ``device``.
 
     ``pin_memory=True`` puts each batch in page-locked memory, which can speed up copies to a
@@ -88,11 +105,20 @@ def make_loader(dataset: Dataset, batch_size: int, *, shuffle: bool = False, dev
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if pin_memory and torch.device(device).type != "cuda":
-        raise ValueError(f"pin_memory=True only speeds up copies to a CUDA GPU, and device is {device}: "
-                         "pass device=device (a CUDA device) or leave pin_memory off")
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle and sampler is None, sampler=sampler,
-                      generator=generator, num_workers=num_workers,
-                      pin_memory=pin_memory, persistent_workers=num_workers > 0)
+        raise ValueError(
+            f"pin_memory=True only speeds up copies to a CUDA GPU, and device is {device}: "
+            "pass device=device (a CUDA device) or leave pin_memory off"
+        )
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle and sampler is None,
+        sampler=sampler,
+        generator=generator,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        persistent_workers=num_workers > 0,
+    )
 
 
 def _autocast(device: torch.device, enabled: bool):
@@ -108,9 +134,17 @@ def _to(batch: torch.Tensor, device: torch.device, channels_last: bool) -> torch
     return batch.to(device, non_blocking=True)
 
 
-def run_epoch(model: nn.Module, loader: DataLoader, loss_fn: Callable, device: torch.device,
-              optimizer: torch.optim.Optimizer | None = None, *, amp: bool = False,
-              channels_last: bool = False, scaler: torch.amp.GradScaler | None = None) -> tuple[float, float]:
+def run_epoch(
+    model: nn.Module,
+    loader: DataLoader,
+    loss_fn: Callable,
+    device: torch.device,
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    amp: bool = False,
+    channels_last: bool = False,
+    scaler: torch.amp.GradScaler | None = None,
+) -> tuple[float, float]:
     """One pass over ``loader``: trains if an optimizer is given, else only evaluates.
 
     Returns the mean loss and the accuracy. Losses are summed on the device and read once at
@@ -128,13 +162,13 @@ def run_epoch(model: nn.Module, loader: DataLoader, loss_fn: Callable, device: t
         for X, y in loader:
             X, y = _to(X, device, channels_last), y.to(device, non_blocking=True)
             with _autocast(device, amp):
-                y_hat = model(X)                      # 1. forward pass
-                loss = loss_fn(y_hat, y)              # 2. loss
+                y_hat = model(X)  # 1. forward pass
+                loss = loss_fn(y_hat, y)  # 2. loss
             if training:
                 optimizer.zero_grad(set_to_none=True)  # 3. zero the gradients
                 if scaler is not None:
-                    scaler.scale(loss).backward()      # 4. backward pass
-                    scaler.step(optimizer)             # 5. optimizer step
+                    scaler.scale(loss).backward()  # 4. backward pass
+                    scaler.step(optimizer)  # 5. optimizer step
                     scaler.update()
                 else:
                     loss.backward()
@@ -147,11 +181,21 @@ def run_epoch(model: nn.Module, loader: DataLoader, loss_fn: Callable, device: t
     return total_loss.item() / seen, correct.item() / seen
 
 
-def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None = None, *,
-        loss_fn: Callable, optimizer: torch.optim.Optimizer, epochs: int,
-        early_stopping: EarlyStopping | None = None, scheduler: object | None = None,
-        amp: bool = False, channels_last: bool = False,
-        progress: bool = True, live_plot: bool = False) -> History:
+def fit(
+    model: nn.Module,
+    train_loader: DataLoader,
+    val_loader: DataLoader | None = None,
+    *,
+    loss_fn: Callable,
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    early_stopping: EarlyStopping | None = None,
+    scheduler: object | None = None,
+    amp: bool = False,
+    channels_last: bool = False,
+    progress: bool = True,
+    live_plot: bool = False,
+) -> History:
     """Train ``model`` for up to ``epochs`` epochs on the device it lives on; return a History.
 
     ``early_stopping`` needs a ``val_loader``. ``live_plot`` redraws loss and accuracy after each
@@ -188,7 +232,9 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
     device = model_device(model)
     cuda = device.type == "cuda"
     if amp and not cuda:
-        raise ValueError(f"mixed precision (amp=True) is only used on CUDA here; the model is on {device}")
+        raise ValueError(
+            f"mixed precision (amp=True) is only used on CUDA here; the model is on {device}"
+        )
     if channels_last:
         model.to(memory_format=torch.channels_last)
     scaler = torch.amp.GradScaler("cuda") if amp and not torch.cuda.is_bf16_supported() else None
@@ -198,21 +244,39 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
     try:
         for epoch in bar:
             start = time.perf_counter()
-            loss, acc = run_epoch(model, train_loader, loss_fn, device, optimizer,
-                                  amp=amp, channels_last=channels_last, scaler=scaler)
+            loss, acc = run_epoch(
+                model,
+                train_loader,
+                loss_fn,
+                device,
+                optimizer,
+                amp=amp,
+                channels_last=channels_last,
+                scaler=scaler,
+            )
             history.train_loss.append(loss)
             history.train_acc.append(acc)
             if val_loader is not None:
-                val_loss, val_acc = run_epoch(model, val_loader, loss_fn, device, amp=amp,
-                                              channels_last=channels_last)
+                val_loss, val_acc = run_epoch(
+                    model, val_loader, loss_fn, device, amp=amp, channels_last=channels_last
+                )
                 history.val_loss.append(val_loss)
                 history.val_acc.append(val_acc)
             if scheduler is not None:
                 scheduler.step()
             history.seconds.append(time.perf_counter() - start)
-            bar.set_postfix({k: f"{v[-1]:.3f}" for k, v in (("loss", history.train_loss), ("acc", history.train_acc),
-                                                              ("val_loss", history.val_loss), ("val_acc", history.val_acc))
-                             if v})
+            bar.set_postfix(
+                {
+                    k: f"{v[-1]:.3f}"
+                    for k, v in (
+                        ("loss", history.train_loss),
+                        ("acc", history.train_acc),
+                        ("val_loss", history.val_loss),
+                        ("val_acc", history.val_acc),
+                    )
+                    if v
+                }
+            )
             if plot is not None:
                 plot.update(history)
             if early_stopping is not None:
@@ -235,7 +299,9 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader | Non
 
 
 @torch.no_grad()
-def predict(model: nn.Module, loader: DataLoader) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def predict(
+    model: nn.Module, loader: DataLoader
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Labels, predicted classes and class probabilities for every example of ``loader`` (on the CPU).
 
     Example:
@@ -264,8 +330,13 @@ def plot_history(history: History, axes=None, title: str = ""):
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(12, 4))
     epochs = range(1, history.epochs + 1)
-    for ax, (name, train, val) in zip(axes, (("loss", history.train_loss, history.val_loss),
-                                             ("accuracy", history.train_acc, history.val_acc))):
+    for ax, (name, train, val) in zip(
+        axes,
+        (
+            ("loss", history.train_loss, history.val_loss),
+            ("accuracy", history.train_acc, history.val_acc),
+        ),
+    ):
         ax.clear()
         ax.plot(epochs, train, color=COLORS["blue"], label="train")
         if val:

@@ -44,18 +44,30 @@ def plot_heads(weights: torch.Tensor, text: str, titles: Sequence[str], *, axes=
     """
     import matplotlib.pyplot as plt
 
-    if not isinstance(weights, torch.Tensor) or weights.dim() != 3 or weights.shape[1] != weights.shape[2]:
-        shape = tuple(weights.shape) if isinstance(weights, torch.Tensor) else type(weights).__name__
-        raise ValueError(f"weights must have shape (heads, time, time), got {shape}: for a model's "
-                         "weights of shape (batch, heads, time, time) pick one example, w[0]")
+    if (
+        not isinstance(weights, torch.Tensor)
+        or weights.dim() != 3
+        or weights.shape[1] != weights.shape[2]
+    ):
+        shape = (
+            tuple(weights.shape) if isinstance(weights, torch.Tensor) else type(weights).__name__
+        )
+        raise ValueError(
+            f"weights must have shape (heads, time, time), got {shape}: for a model's "
+            "weights of shape (batch, heads, time, time) pick one example, w[0]"
+        )
     if not isinstance(text, str) or len(text) != weights.shape[1]:
-        raise ValueError(f"text must have one character per position: {weights.shape[1]} positions, "
-                         f"got {len(text) if isinstance(text, str) else type(text).__name__} characters")
+        raise ValueError(
+            f"text must have one character per position: {weights.shape[1]} positions, "
+            f"got {len(text) if isinstance(text, str) else type(text).__name__} characters"
+        )
     if isinstance(titles, str) or len(titles) != len(weights):
         raise ValueError(f"titles needs one title per head: {len(weights)} heads, got {titles!r}")
     if axes is None:
         side = 0.13 * len(text) + 1.5
-        _, axes = plt.subplots(1, len(weights), figsize=(side * len(weights), side + 0.4), squeeze=False)
+        _, axes = plt.subplots(
+            1, len(weights), figsize=(side * len(weights), side + 0.4), squeeze=False
+        )
         axes = axes[0]
     labels = [show_char(c) for c in text]
     for ax, w, title in zip(axes, weights.detach().float().cpu(), titles):

@@ -58,7 +58,9 @@ def _kernel():
         config = Config()
         config.HistoryManager.hist_file = ":memory:"
         config.InteractiveShell.colors = "nocolor"
-        config.InteractiveShell.cache_size = 0  # no output cache: resetting it would run a full gc.collect()
+        config.InteractiveShell.cache_size = (
+            0  # no output cache: resetting it would run a full gc.collect()
+        )
         _SHELL.append(InteractiveShell.instance(config=config))
     InteractiveShell._instance = _SHELL[0]
     _SHELL[0].reset(new_session=True)
@@ -73,14 +75,20 @@ def notebook(check: str, cells: list[str]) -> tuple[str, str]:
     """The cells, then the check cell, run in an IPython shell: ``("pass", printed)`` or ``("fail", message)``."""
     printed = io.StringIO()
     with _kernel() as shell, contextlib.redirect_stdout(printed):
-        for cell in cells:  # as nbval runs them (Jupyter stores history, nbval does not: the reading needs neither)
+        for cell in (
+            cells
+        ):  # as nbval runs them (Jupyter stores history, nbval does not: the reading needs neither)
             result = shell.run_cell(cell, store_history=False)
-            assert result.success, f"a cell of the answer failed: {result.error_before_exec or result.error_in_exec}"
+            assert result.success, (
+                f"a cell of the answer failed: {result.error_before_exec or result.error_in_exec}"
+            )
         result = shell.run_cell(check, store_history=False)
     error = result.error_before_exec or result.error_in_exec
     if isinstance(error, CheckFailed):
         return "fail", _short(str(error))
-    assert error is None, f"the check crashed in the notebook: {type(error).__name__}: {error}\n{printed.getvalue()}"
+    assert error is None, (
+        f"the check crashed in the notebook: {type(error).__name__}: {error}\n{printed.getvalue()}"
+    )
     if "✅" not in printed.getvalue():
         return "fail", "the check printed no ✅"
     return "pass", printed.getvalue()
@@ -111,6 +119,8 @@ def both(check: str, cells: list[str] | str) -> tuple[str, str]:
     state, message = notebook(check, cells)
     graded_state, why = graded(check, cells)
     assert graded_state != "error", f"the check crashed in the grader: {why}"
-    assert (graded_state, why if state == "fail" else "") == (state, message if state == "fail" else ""), (
-        f"the notebook says {state}: {message!r}\nthe grader says {graded_state}: {why!r}")
+    assert (graded_state, why if state == "fail" else "") == (
+        state,
+        message if state == "fail" else "",
+    ), f"the notebook says {state}: {message!r}\nthe grader says {graded_state}: {why!r}"
     return state, message

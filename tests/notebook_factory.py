@@ -34,25 +34,37 @@ def course_notebook(number: str = "07", homework: bool = False) -> nbformat.Note
     nb.metadata["language_info"] = dict(nt.LANGUAGE_INFO)
     exercise_heading = "## 2. Homework" if homework else "## 2. Exercises"
     nb.cells = [
-        new_markdown_cell(f"# {number} · Example\n\n{nt.badge(f'{number}_example.ipynb', REPO)}\n\n"
-                          "You build a tiny thing.\n\n**Learning goals**\n- add numbers\n- double them\n"),
-        new_code_cell(f"import sys\nif 'google.colab' in sys.modules:\n    {nt.colab_install_line(REPO)}"),
+        new_markdown_cell(
+            f"# {number} · Example\n\n{nt.badge(f'{number}_example.ipynb', REPO)}\n\n"
+            "You build a tiny thing.\n\n**Learning goals**\n- add numbers\n- double them\n"
+        ),
+        new_code_cell(
+            f"import sys\nif 'google.colab' in sys.modules:\n    {nt.colab_install_line(REPO)}"
+        ),
         new_code_cell("import math\n\nSEED = 0"),
-        new_markdown_cell("## 1. A number\n\nThe area of the unit circle is $\\pi r^2$; see [next](08_next.ipynb)."),
+        new_markdown_cell(
+            "## 1. A number\n\nThe area of the unit circle is $\\pi r^2$; see [next](08_next.ipynb)."
+        ),
         new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(round(math.pi, 3))"),
         new_markdown_cell("It printed π."),
         new_markdown_cell(f"{exercise_heading}\n\n**Exercise 2.1.** Write `double(x)`."),
         new_code_cell(FUNCTION_EXERCISE),
         new_code_cell(FUNCTION_CHECK),
-        new_markdown_cell("**Exercise 2.2.** Set `total` to 0 + 1 + 2 + 3 + 4.\n\n"
-                          "Why?\n\n### BEGIN SOLUTION\nsecret-markdown-answer\n### END SOLUTION"),
+        new_markdown_cell(
+            "**Exercise 2.2.** Set `total` to 0 + 1 + 2 + 3 + 4.\n\n"
+            "Why?\n\n### BEGIN SOLUTION\nsecret-markdown-answer\n### END SOLUTION"
+        ),
         new_code_cell(VARIABLE_EXERCISE),
         new_code_cell(VARIABLE_CHECK),
         new_markdown_cell("## 3. Summary\n\n- learned"),
     ]
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i}"
-    for i, text in ((4, "3.142\n"), (8, "✅ double(21) is correct\n"), (11, "✅ total is correct\n")):
+    for i, text in (
+        (4, "3.142\n"),
+        (8, "✅ double(21) is correct\n"),
+        (11, "✅ total is correct\n"),
+    ):
         nb.cells[i].execution_count = i
         nb.cells[i].outputs = [new_output("stream", name="stdout", text=text)]
     return nb
@@ -67,12 +79,14 @@ def write(nb: nbformat.NotebookNode, path: Path) -> Path:
 def course_guide(number: str = "07", homework: bool = False) -> str:
     """The teacher's guide of ``course_notebook(number)``, in the format of course_tools.guide."""
     exercises = "2. Homework" if homework else "2. Exercises"
-    return (f"# {number} · Example: teacher's guide\n\n"
-            "A 45-minute session for beginners: guide-intro-marker.\n\n"
-            "| section | minutes | live in class |\n|---|---|---|\n| 1. A number | 10 | print π |\n\n"
-            "## 1. A number\n- **Demo live:** guide-demo-marker, run the checked cell.\n"
-            "- **Students often:** forget the radius.\n\n"
-            f"## {exercises}\n- **Evidence:** guide-evidence-marker, seeds 0–4: mean 0.864 ± 0.02.\n")
+    return (
+        f"# {number} · Example: teacher's guide\n\n"
+        "A 45-minute session for beginners: guide-intro-marker.\n\n"
+        "| section | minutes | live in class |\n|---|---|---|\n| 1. A number | 10 | print π |\n\n"
+        "## 1. A number\n- **Demo live:** guide-demo-marker, run the checked cell.\n"
+        "- **Students often:** forget the radius.\n\n"
+        f"## {exercises}\n- **Evidence:** guide-evidence-marker, seeds 0–4: mean 0.864 ± 0.02.\n"
+    )
 
 
 def write_guide(text: str, notebook: Path) -> Path:

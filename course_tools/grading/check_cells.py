@@ -20,7 +20,14 @@ import nbformat
 from course_tools.grading.handles import Namespace
 from course_tools.student import find_exercises
 
-__all__ = ["Check", "check_statements", "notebook_imports", "points_printed", "run_check", "teacher_checks"]
+__all__ = [
+    "Check",
+    "check_statements",
+    "notebook_imports",
+    "points_printed",
+    "run_check",
+    "teacher_checks",
+]
 
 
 @dataclass(frozen=True)
@@ -82,9 +89,12 @@ def check_statements(source: str) -> str:
     tree = ast.parse(code)
     last = -1
     for i, node in enumerate(tree.body):
-        if any(isinstance(n, ast.Call) and _called_name(n.func).startswith("check_") for n in ast.walk(node)):
+        if any(
+            isinstance(n, ast.Call) and _called_name(n.func).startswith("check_")
+            for n in ast.walk(node)
+        ):
             last = i
-    body = tree.body[:last + 1] if last >= 0 else tree.body
+    body = tree.body[: last + 1] if last >= 0 else tree.body
     return "\n".join(ast.get_source_segment(code, node) or ast.unparse(node) for node in body)
 
 
@@ -106,7 +116,9 @@ def run_check(source: str, namespace: Namespace) -> tuple[str, str]:
     from course_utils.checks import CheckFailed
 
     printed = io.StringIO()
-    namespace.printed = printed  # what the course's code printed: the points of a check that gives items
+    namespace.printed = (
+        printed  # what the course's code printed: the points of a check that gives items
+    )
     try:
         code = compile(check_statements(source), "<check cell>", "exec")
         with redirect_stdout(printed):
@@ -152,8 +164,10 @@ def notebook_imports(cells_source: list[str]) -> dict[str, tuple[str, str | None
 
 
 #: The line a check prints for each item that earns points: "✅ test RMSE within 10% of the closed form: 2/2".
-_ITEM = re.compile(r"^[✅❌]\s*(?P<what>[^\n]{1,120}?):\s+(?P<earned>\d+(?:\.\d+)?)/(?P<possible>\d+(?:\.\d+)?)\s*$",
-                   re.MULTILINE)
+_ITEM = re.compile(
+    r"^[✅❌]\s*(?P<what>[^\n]{1,120}?):\s+(?P<earned>\d+(?:\.\d+)?)/(?P<possible>\d+(?:\.\d+)?)\s*$",
+    re.MULTILINE,
+)
 
 
 def points_printed(text: str) -> list[list[Any]]:
@@ -163,5 +177,8 @@ def points_printed(text: str) -> list[list[Any]]:
         >>> points_printed("✅ answer's form: 1/1\\n❌ weights within 5% of the truth: 0/2\\nautomatic points: 1/7")
         [["answer's form", 1.0, 1.0], ['weights within 5% of the truth', 0.0, 2.0]]
     """
-    return [[m["what"].strip(), float(m["earned"]), float(m["possible"])] for m in _ITEM.finditer(text)
-            if float(m["earned"]) <= float(m["possible"])]
+    return [
+        [m["what"].strip(), float(m["earned"]), float(m["possible"])]
+        for m in _ITEM.finditer(text)
+        if float(m["earned"]) <= float(m["possible"])
+    ]

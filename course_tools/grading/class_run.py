@@ -25,8 +25,20 @@ from course_tools.grading.fingerprint import _fingerprint, _key, _previous, _run
 from course_tools.grading.one_submission import grade_one
 from course_tools.grading.reports import _plain, write_reports
 from course_tools.grading.result import Result
-from course_tools.grading.sandbox import CANNOT_ISOLATE, Limits, SandboxUnavailable, bwrap_path, isolation
-from course_tools.grading.submitted_files import _Invalid, _read_bytes, _Refused, _submissions, parse_name
+from course_tools.grading.sandbox import (
+    CANNOT_ISOLATE,
+    Limits,
+    SandboxUnavailable,
+    bwrap_path,
+    isolation,
+)
+from course_tools.grading.submitted_files import (
+    _Invalid,
+    _read_bytes,
+    _Refused,
+    _submissions,
+    parse_name,
+)
 from course_tools.notebook_tools import build_dir, course_notebooks
 
 __all__ = ["grade"]
@@ -76,11 +88,21 @@ def _worker(job: tuple[Any, ...], conn: Any) -> None:
 
 def _context() -> Any:
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods and sys.platform.startswith("linux") else "spawn")
+    return multiprocessing.get_context(
+        "fork" if "fork" in methods and sys.platform.startswith("linux") else "spawn"
+    )
 
 
-def _grade_all(todo: list[tuple[Path, bool]], root: Path, teachers: dict[str, Path], limits: Limits,
-               notebook: Path | None, isolate: bool, jobs: int, report: Any) -> list[Result]:
+def _grade_all(
+    todo: list[tuple[Path, bool]],
+    root: Path,
+    teachers: dict[str, Path],
+    limits: Limits,
+    notebook: Path | None,
+    isolate: bool,
+    jobs: int,
+    report: Any,
+) -> list[Result]:
     """Grade ``todo``, ``jobs`` at a time, each in a fresh process; ``report(result)`` as each ends."""
     from multiprocessing.connection import wait
 
@@ -100,7 +122,9 @@ def _grade_all(todo: list[tuple[Path, bool]], root: Path, teachers: dict[str, Pa
                 counts[teacher] = len(teacher_checks(nbformat.read(teacher, as_version=4)))
             except Exception:  # noqa: BLE001 - the worker reports an unreadable teacher notebook
                 counts[teacher] = 0
-        return 3 * (limits.startup_seconds + limits.seconds * (1 + counts.get(teacher, 0))) + 60  # waits for a CPU extend it
+        return (
+            3 * (limits.startup_seconds + limits.seconds * (1 + counts.get(teacher, 0))) + 60
+        )  # waits for a CPU extend it
 
     def finish(result: Result) -> None:
         results.append(result)
@@ -111,12 +135,21 @@ def _grade_all(todo: list[tuple[Path, bool]], root: Path, teachers: dict[str, Pa
             path, is_link = pending.pop(0)
             if is_link:
                 named = parse_name(path.relative_to(root).as_posix())
-                finish(Result(path.relative_to(root).as_posix(), status="refused", student=named[0] if named else "",
-                              detail="a link (to a file or folder outside the submissions, perhaps): not followed"))
+                finish(
+                    Result(
+                        path.relative_to(root).as_posix(),
+                        status="refused",
+                        student=named[0] if named else "",
+                        detail="a link (to a file or folder outside the submissions, perhaps): not followed",
+                    )
+                )
                 continue
             receive, send = context.Pipe(duplex=False)
-            process = context.Process(target=_worker, args=((path, root, teachers, limits, notebook, isolate), send),
-                                      daemon=True)
+            process = context.Process(
+                target=_worker,
+                args=((path, root, teachers, limits, notebook, isolate), send),
+                daemon=True,
+            )
             process.start()
             send.close()
             running[process.sentinel] = (process, receive, path, time.monotonic() + cap(path))
@@ -139,22 +172,35 @@ def _grade_all(todo: list[tuple[Path, bool]], root: Path, teachers: dict[str, Pa
                 if result is None:
                     relative = path.relative_to(root).as_posix()
                     named = parse_name(relative)
-                    result = Result(relative, status="time limit" if over else "answer limit",
-                                    student=named[0] if named else "",
-                                    detail="the grader's own work on it passed the time limit" if over else
-                                    f"the grader's process for it ended (exit {process.exitcode}): its answers "
-                                    f"needed more than {limits.grader_memory_mb} MB")
+                    result = Result(
+                        relative,
+                        status="time limit" if over else "answer limit",
+                        student=named[0] if named else "",
+                        detail="the grader's own work on it passed the time limit"
+                        if over
+                        else f"the grader's process for it ended (exit {process.exitcode}): its answers "
+                        f"needed more than {limits.grader_memory_mb} MB",
+                    )
                 receive.close()
                 del running[sentinel]
                 finish(result)
     return results
 
 
-def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: float = SUBMISSION_TIMEOUT,
-          notebook: str | Path | None = None, notebooks: list[Path] | None = None,
-          limits: Limits | None = None, isolate: bool = True, jobs: int | None = None,
-          shard: tuple[int, int] | None = None, progress: bool = True, reuse: bool = True,
-          gradebook: str = "plain") -> list[Result]:
+def grade(
+    submissions: str | Path,
+    out_dir: str | Path | None = None,
+    timeout: float = SUBMISSION_TIMEOUT,
+    notebook: str | Path | None = None,
+    notebooks: list[Path] | None = None,
+    limits: Limits | None = None,
+    isolate: bool = True,
+    jobs: int | None = None,
+    shard: tuple[int, int] | None = None,
+    progress: bool = True,
+    reuse: bool = True,
+    gradebook: str = "plain",
+) -> list[Result]:
     """Grade every ``*.ipynb`` under ``submissions``; write the reports into ``out_dir`` (``build/grades``).
 
     ``isolate=False`` runs submissions without the sandbox (the teacher's explicit, unsafe choice);
@@ -172,7 +218,9 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
     """
     root = Path(submissions)
     if not root.is_dir():
-        raise NotADirectoryError(f"SUBMISSIONS must be a folder of submitted notebooks; {root} is not a folder.")
+        raise NotADirectoryError(
+            f"SUBMISSIONS must be a folder of submitted notebooks; {root} is not a folder."
+        )
     if isolate and not bwrap_path():
         raise SandboxUnavailable(CANNOT_ISOLATE)
     teachers = {p.name[:2]: p for p in (notebooks or course_notebooks())}
@@ -187,7 +235,10 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
     previous = _previous(out) if reuse else {}
     prints: dict[Path, str] = {}
     keyed = []
-    for path, is_link in found:  # every submission, not only this shard's: the run's id names them all
+    for (
+        path,
+        is_link,
+    ) in found:  # every submission, not only this shard's: the run's id names them all
         relative = path.relative_to(root).as_posix()
         named = parse_name(relative)
         teacher = Path(notebook) if notebook else (teachers.get(named[1]) if named else None)
@@ -200,9 +251,12 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
             except (OSError, _Refused, _Invalid):
                 key = ""
         keyed.append((path, is_link, key))
-    run = {"id": _run_id([(path.relative_to(root).as_posix(), key) for path, _, key in keyed], n), "shard": [k, n]}
+    run = {
+        "id": _run_id([(path.relative_to(root).as_posix(), key) for path, _, key in keyed], n),
+        "shard": [k, n],
+    }
     keep, todo = [], []
-    for path, is_link, key in keyed[k - 1::n]:
+    for path, is_link, key in keyed[k - 1 :: n]:
         if key and key in previous:  # the key holds the path: the same student's same file
             keep.append(previous[key])
         else:
@@ -213,22 +267,42 @@ def grade(submissions: str | Path, out_dir: str | Path | None = None, timeout: f
     _preload()
     from tqdm import tqdm
 
-    tqdm.monitor_interval = 0  # no monitor thread: each submission's process is forked from this one
+    tqdm.monitor_interval = (
+        0  # no monitor thread: each submission's process is forked from this one
+    )
     keys = {path: key for path, _, key in todo}
-    bar = tqdm(total=len(todo), desc="grading", unit="notebook", file=sys.stderr, disable=not progress or not todo,
-               dynamic_ncols=True, mininterval=0.5)
+    bar = tqdm(
+        total=len(todo),
+        desc="grading",
+        unit="notebook",
+        file=sys.stderr,
+        disable=not progress or not todo,
+        dynamic_ncols=True,
+        mininterval=0.5,
+    )
 
     def report(result: Result) -> None:
         result.key = keys.get(root / result.submission, "")
         if result.status in ("time limit", "grader error", "answer limit") and result.key:
             result.key = ""  # a stop that may be the machine's: graded again next time
-        bar.write(f"{_plain(result.submission)}: {result.status}, {result.passed}/{len(result.checks)} checks passed"
-                  + (f" ({_plain(result.detail)[:160]})" if result.detail else ""), file=sys.stdout)
+        bar.write(
+            f"{_plain(result.submission)}: {result.status}, {result.passed}/{len(result.checks)} checks passed"
+            + (f" ({_plain(result.detail)[:160]})" if result.detail else ""),
+            file=sys.stdout,
+        )
         bar.update(1)
 
     try:
-        graded = _grade_all([(p, link) for p, link, _ in todo], root, teachers, limits,
-                            Path(notebook) if notebook else None, isolate, max(1, jobs or _default_jobs(limits)), report)
+        graded = _grade_all(
+            [(p, link) for p, link, _ in todo],
+            root,
+            teachers,
+            limits,
+            Path(notebook) if notebook else None,
+            isolate,
+            max(1, jobs or _default_jobs(limits)),
+            report,
+        )
     finally:
         bar.close()
     results = sorted([*keep, *graded], key=lambda r: r.submission)

@@ -27,8 +27,20 @@ __all__ = ["MAX_DEPTH", "MAX_NODES", "decode", "encode"]
 
 MAX_DEPTH = 32  # nesting of containers in one value
 MAX_NODES = 200_000  # items in one value (containers, numbers, tensors, ...)
-_TENSOR_DTYPES = ("float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8",
-                  "uint8", "bool", "complex64", "complex128")
+_TENSOR_DTYPES = (
+    "float64",
+    "float32",
+    "float16",
+    "bfloat16",
+    "int64",
+    "int32",
+    "int16",
+    "int8",
+    "uint8",
+    "bool",
+    "complex64",
+    "complex128",
+)
 _ARRAY_KINDS = "biufc"  # bool, int, uint, float, complex: never object arrays
 
 
@@ -36,7 +48,9 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def encode(value: Any, handle: Callable[[Any], dict[str, Any]] | None = None, depth: int = 0) -> Any:
+def encode(
+    value: Any, handle: Callable[[Any], dict[str, Any]] | None = None, depth: int = 0
+) -> Any:
     """``value`` as JSON-ready data; what is not plain data becomes ``handle(value)`` (or ``TypeError``).
 
     Runs in the sandbox. Tensors keep their ``requires_grad``, their ``.grad`` (a leaf's) and,
@@ -46,7 +60,10 @@ def encode(value: Any, handle: Callable[[Any], dict[str, Any]] | None = None, de
         >>> encode((1, "a", None, 2.5))
         {'t': 'tuple', 'v': [1, 'a', None, 2.5]}
     """
-    np, torch = sys.modules.get("numpy"), sys.modules.get("torch")  # never imported here: a value of theirs means they are
+    np, torch = (
+        sys.modules.get("numpy"),
+        sys.modules.get("torch"),
+    )  # never imported here: a value of theirs means they are
 
     def remote() -> Any:
         if handle is None:
@@ -60,28 +77,57 @@ def encode(value: Any, handle: Callable[[Any], dict[str, Any]] | None = None, de
     if type(value) is int:
         return value if abs(value) < 2**63 else {"t": "bigint", "v": str(value)[:4000]}
     if type(value) is float:
-        return value if value == value and abs(value) != float("inf") else {"t": "float", "v": repr(value)}
+        return (
+            value
+            if value == value and abs(value) != float("inf")
+            else {"t": "float", "v": repr(value)}
+        )
     if type(value) in (tuple, list):
         return {"t": type(value).__name__, "v": [encode(v, handle, depth + 1) for v in value]}
     if type(value) is dict or type(value) in (collections.OrderedDict, collections.defaultdict):
-        return {"t": "dict", "v": [[encode(k, None, depth + 1), encode(v, handle, depth + 1)] for k, v in value.items()]}
-    if isinstance(value, tuple) and _record_fields(type(value)):  # a NamedTuple: a tuple whose items have names
-        return {"t": "namedtuple", "name": type(value).__name__, "fields": list(type(value)._fields),
-                "v": [encode(v, handle, depth + 1) for v in tuple.__iter__(value)]}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type) and _field_name(type(value).__name__.lstrip("_")) \
-            and all(_field_name(f.name) for f in dataclasses.fields(value)):
+        return {
+            "t": "dict",
+            "v": [
+                [encode(k, None, depth + 1), encode(v, handle, depth + 1)] for k, v in value.items()
+            ],
+        }
+    if isinstance(value, tuple) and _record_fields(
+        type(value)
+    ):  # a NamedTuple: a tuple whose items have names
+        return {
+            "t": "namedtuple",
+            "name": type(value).__name__,
+            "fields": list(type(value)._fields),
+            "v": [encode(v, handle, depth + 1) for v in tuple.__iter__(value)],
+        }
+    if (
+        dataclasses.is_dataclass(value)
+        and not isinstance(value, type)
+        and _field_name(type(value).__name__.lstrip("_"))
+        and all(_field_name(f.name) for f in dataclasses.fields(value))
+    ):
         fields = [f.name for f in dataclasses.fields(value)]
-        return {"t": "dataclass", "name": type(value).__name__, "fields": fields,
-                "v": [encode(getattr(value, name), handle, depth + 1) for name in fields]}
+        return {
+            "t": "dataclass",
+            "name": type(value).__name__,
+            "fields": fields,
+            "v": [encode(getattr(value, name), handle, depth + 1) for name in fields],
+        }
     if torch is not None and type(value) in (torch.Tensor, torch.nn.Parameter):
         name = str(value.dtype).removeprefix("torch.")
         if name not in _TENSOR_DTYPES or value.layout != torch.strided or value.is_quantized:
             return remote()
         flat = value.detach().to("cpu").resolve_conj().resolve_neg().contiguous().reshape(-1)
         data = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
-        out = {"t": "tensor", "dtype": name, "shape": list(value.shape), "device": value.device.type,
-               "requires_grad": value.requires_grad, "parameter": type(value) is torch.nn.Parameter,
-               "data": _b64(data)}
+        out = {
+            "t": "tensor",
+            "dtype": name,
+            "shape": list(value.shape),
+            "device": value.device.type,
+            "requires_grad": value.requires_grad,
+            "parameter": type(value) is torch.nn.Parameter,
+            "data": _b64(data),
+        }
         if value.grad_fn is not None and handle is not None:
             out["graph"] = handle(("graph", value))["key"]
         if value.is_leaf and value.grad is not None and type(value.grad) is torch.Tensor:
@@ -90,10 +136,18 @@ def encode(value: Any, handle: Callable[[Any], dict[str, Any]] | None = None, de
     if np is not None and type(value) is np.ndarray:
         if value.dtype.kind not in _ARRAY_KINDS:
             return remote()
-        return {"t": "ndarray", "dtype": value.dtype.str, "shape": list(value.shape),
-                "data": _b64(np.ascontiguousarray(value).tobytes())}
-    if np is not None and isinstance(value, np.generic) and type(value).__module__ == "numpy" \
-            and value.dtype.kind in _ARRAY_KINDS:
+        return {
+            "t": "ndarray",
+            "dtype": value.dtype.str,
+            "shape": list(value.shape),
+            "data": _b64(np.ascontiguousarray(value).tobytes()),
+        }
+    if (
+        np is not None
+        and isinstance(value, np.generic)
+        and type(value).__module__ == "numpy"
+        and value.dtype.kind in _ARRAY_KINDS
+    ):
         return {"t": "npscalar", "dtype": value.dtype.str, "data": _b64(value.tobytes())}
     if torch is None:
         return remote()
@@ -111,8 +165,12 @@ def encode(value: Any, handle: Callable[[Any], dict[str, Any]] | None = None, de
 def _record_fields(cls: type) -> bool:
     """Whether ``cls`` is a named tuple whose names a record made in the grader may have."""
     fields = getattr(cls, "_fields", None)
-    return issubclass(cls, tuple) and type(fields) is tuple and _field_name(cls.__name__.lstrip("_")) \
+    return (
+        issubclass(cls, tuple)
+        and type(fields) is tuple
+        and _field_name(cls.__name__.lstrip("_"))
         and all(_field_name(f) for f in fields)
+    )
 
 
 def _field_name(name: Any) -> bool:
@@ -124,8 +182,13 @@ def _field_name(name: Any) -> bool:
     """
     import keyword
 
-    return type(name) is str and name.isidentifier() and not name.startswith("_") and not keyword.iskeyword(name) \
+    return (
+        type(name) is str
+        and name.isidentifier()
+        and not name.startswith("_")
+        and not keyword.iskeyword(name)
         and len(name) <= 60
+    )
 
 
 _RECORDS: dict[tuple[str, str, tuple[str, ...]], type] = {}
@@ -134,15 +197,23 @@ _RECORDS: dict[tuple[str, str, tuple[str, ...]], type] = {}
 def _record(kind: str, name: Any, fields: Any) -> type:
     """The grader's own named tuple or frozen dataclass for a record the sandbox described: only its
     name and field names are the student's (checked), none of its code."""
-    if type(name) is not str or not _field_name(name.lstrip("_")) or type(fields) is not list or len(fields) > 64 or len(set(fields)) != len(fields) \
-            or not all(_field_name(f) for f in fields):
+    if (
+        type(name) is not str
+        or not _field_name(name.lstrip("_"))
+        or type(fields) is not list
+        or len(fields) > 64
+        or len(set(fields)) != len(fields)
+        or not all(_field_name(f) for f in fields)
+    ):
         raise ProtocolError(f"a {kind} with bad names")
     key = (kind, name, tuple(fields))
     if key not in _RECORDS:
         if kind == "namedtuple":
             cls = collections.namedtuple(name, fields, module="student")
         else:
-            cls = dataclasses.make_dataclass(name, fields, frozen=True, namespace={"__module__": "student"})
+            cls = dataclasses.make_dataclass(
+                name, fields, frozen=True, namespace={"__module__": "student"}
+            )
         _RECORDS[key] = cls
     return _RECORDS[key]
 
@@ -159,8 +230,13 @@ class _Budget:
             raise ProtocolError(f"an answer with more than {MAX_NODES} items")
 
 
-def decode(data: Any, session: Any = None, link: tuple[Any, ...] = (), depth: int = 0,
-           budget: _Budget | None = None) -> Any:
+def decode(
+    data: Any,
+    session: Any = None,
+    link: tuple[Any, ...] = (),
+    depth: int = 0,
+    budget: _Budget | None = None,
+) -> Any:
     """The value ``encode`` described, checked field by field; ``ProtocolError`` if malformed.
 
     Handles become ``Remote`` proxies of ``session`` (the grader's ``handles.Session``); a tensor with a
@@ -242,7 +318,11 @@ def decode(data: Any, session: Any = None, link: tuple[Any, ...] = (), depth: in
             return torch.Size(_shape(v))
         if kind == "generator":
             state = decode(data["state"], None, (), depth + 1, budget)
-            if not isinstance(state, torch.Tensor) or state.dtype != torch.uint8 or state.dim() != 1:
+            if (
+                not isinstance(state, torch.Tensor)
+                or state.dtype != torch.uint8
+                or state.dim() != 1
+            ):
                 raise ProtocolError("a generator state should be bytes")
             return torch.Generator().set_state(state)
         if kind == "remote":
@@ -261,7 +341,11 @@ def _short(value: Any) -> str:
 
 
 def _shape(value: Any) -> list[int]:
-    if type(value) is not list or len(value) > 32 or not all(type(n) is int and 0 <= n < 2**40 for n in value):
+    if (
+        type(value) is not list
+        or len(value) > 32
+        or not all(type(n) is int and 0 <= n < 2**40 for n in value)
+    ):
         raise ProtocolError("a bad shape")
     return value
 
@@ -275,8 +359,9 @@ def _count(shape: list[int]) -> int:
     return n
 
 
-def _decode_tensor(data: dict[str, Any], session: Any, link: tuple[Any, ...], depth: int,
-                   budget: _Budget) -> Any:
+def _decode_tensor(
+    data: dict[str, Any], session: Any, link: tuple[Any, ...], depth: int, budget: _Budget
+) -> Any:
     import torch
 
     name = data.get("dtype")
@@ -288,12 +373,20 @@ def _decode_tensor(data: dict[str, Any], session: Any, link: tuple[Any, ...], de
     itemsize = torch.empty((), dtype=dtype).element_size()
     if _count(shape) * itemsize != len(raw):
         raise ProtocolError("a tensor whose data does not match its shape")
-    with torch._C.DisableTorchFunction():  # a check's torch function mode must not see the grader's own work
-        tensor = (torch.frombuffer(raw, dtype=torch.uint8).view(dtype) if raw else torch.empty(0, dtype=dtype)).reshape(shape)
+    with (
+        torch._C.DisableTorchFunction()
+    ):  # a check's torch function mode must not see the grader's own work
+        tensor = (
+            torch.frombuffer(raw, dtype=torch.uint8).view(dtype)
+            if raw
+            else torch.empty(0, dtype=dtype)
+        ).reshape(shape)
         if data.get("device") == "cuda" and torch.cuda.is_available():
             tensor = tensor.to("cuda")
         grad = data.get("grad")
-        wants_grad = data.get("requires_grad") is True and (tensor.is_floating_point() or tensor.is_complex())
+        wants_grad = data.get("requires_grad") is True and (
+            tensor.is_floating_point() or tensor.is_complex()
+        )
         if data.get("parameter") is True and wants_grad and data.get("graph") is None:
             tensor = torch.nn.Parameter(tensor)
         elif wants_grad and data.get("graph") is None:
@@ -304,7 +397,11 @@ def _decode_tensor(data: dict[str, Any], session: Any, link: tuple[Any, ...], de
         return _bridge().apply(tensor, (session, data["graph"], link), session.anchor, *link)
     if grad is not None:
         value = decode(grad, None, (), depth + 1, budget)
-        if not isinstance(value, torch.Tensor) or value.shape != tensor.shape or not tensor.requires_grad:
+        if (
+            not isinstance(value, torch.Tensor)
+            or value.shape != tensor.shape
+            or not tensor.requires_grad
+        ):
             raise ProtocolError("a .grad that does not fit its tensor")
         tensor.grad = value.to(tensor.dtype)
     return tensor
@@ -320,7 +417,9 @@ def _bridge() -> type:
             """An answer tensor computed in the sandbox; its backward runs there (``Session.backward``)."""
 
             @staticmethod
-            def forward(ctx: Any, value: Any, where: tuple[Any, ...], anchor: Any, *inputs: Any) -> Any:
+            def forward(
+                ctx: Any, value: Any, where: tuple[Any, ...], anchor: Any, *inputs: Any
+            ) -> Any:
                 ctx.where = where
                 return value.clone()
 
@@ -336,7 +435,9 @@ def _bridge() -> type:
 _BRIDGE: type | None = None
 
 
-def _mutables(value: Any, skip: Callable[[Any], bool], found: list[Any] | None = None, depth: int = 0) -> list[Any]:
+def _mutables(
+    value: Any, skip: Callable[[Any], bool], found: list[Any] | None = None, depth: int = 0
+) -> list[Any]:
     """The tensors and modules inside ``value`` (tuples, lists, dict values), in a fixed order, but
     not handles (``skip``: a ``Remote`` in the grader; an object a handle named, in the sandbox)."""
     torch = sys.modules.get("torch")  # not loaded: no tensor or module can be in ``value``

@@ -31,7 +31,12 @@ def deciding_sources() -> list[Path]:
     import course_utils
 
     packages = (Path(course_utils.__file__).parent, Path(course_tools.__file__).parent)
-    return sorted(p for package in packages for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return sorted(
+        p
+        for package in packages
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
 
 
 def _fingerprint(teacher: Path, limits: Limits, isolate: bool) -> str:
@@ -67,7 +72,9 @@ def _key(relative: str, data: bytes, fingerprint: str) -> str:
         True
     """
     name = relative.encode("utf-8", "surrogateescape")
-    return hashlib.sha256(b"%d:%s%s%s" % (len(name), name, hashlib.sha256(data).digest(), fingerprint.encode())).hexdigest()
+    return hashlib.sha256(
+        b"%d:%s%s%s" % (len(name), name, hashlib.sha256(data).digest(), fingerprint.encode())
+    ).hexdigest()
 
 
 def _previous(out: Path) -> dict[str, Result]:

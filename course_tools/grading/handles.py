@@ -34,8 +34,11 @@ class StudentError(Exception):
     """An exception the student's code raised in the sandbox, named like the original."""
 
 
-_BUILTIN_ERRORS = {name: obj for name, obj in vars(builtins).items()
-                   if isinstance(obj, type) and issubclass(obj, Exception) and not issubclass(obj, OSError)}
+_BUILTIN_ERRORS = {
+    name: obj
+    for name, obj in vars(builtins).items()
+    if isinstance(obj, type) and issubclass(obj, Exception) and not issubclass(obj, OSError)
+}
 _ERROR_TYPES: dict[str, type] = {}
 
 
@@ -58,14 +61,21 @@ class Session:
     as the sandbox reports them): what ``course_utils.code_reading`` reads for rules on how.
     """
 
-    def __init__(self, channel: Channel, deadline: Callable[[], float], poll: Callable[[], None] | None = None,
-                 sources: list[str] | None = None):
+    def __init__(
+        self,
+        channel: Channel,
+        deadline: Callable[[], float],
+        poll: Callable[[], None] | None = None,
+        sources: list[str] | None = None,
+    ):
         import torch
 
         self.channel, self.deadline, self.poll = channel, deadline, poll
         self.sources = list(sources or [])
         self.next_id = 0
-        self.anchor = torch.zeros((), requires_grad=True)  # makes every bridged answer differentiable
+        self.anchor = torch.zeros(
+            (), requires_grad=True
+        )  # makes every bridged answer differentiable
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
         self.next_id += 1
@@ -120,7 +130,9 @@ class Session:
                         raise ProtocolError("an argument's new value of another shape")
                     thing.copy_(value.to(thing.dtype))
                 else:
-                    if type(value) is not dict or not all(isinstance(v, torch.Tensor) for v in value.values()):
+                    if type(value) is not dict or not all(
+                        isinstance(v, torch.Tensor) for v in value.values()
+                    ):
                         raise ProtocolError("a module's new state that is not tensors")
                     own = thing.state_dict()
                     for name, tensor in value.items():
@@ -135,7 +147,9 @@ class Session:
         """Gradients, for ``inputs``, of the sandbox's graph ``key`` given the gradient of its output."""
         import torch
 
-        response = self.ask({"op": "backward", "graph": key, "grad": encode(grad.detach().to("cpu"))})
+        response = self.ask(
+            {"op": "backward", "graph": key, "grad": encode(grad.detach().to("cpu"))}
+        )
         grads = decode(response.get("value"))
         if type(grads) is not list or len(grads) != len(inputs):
             raise ProtocolError("gradients that do not match the inputs")
@@ -156,10 +170,16 @@ def _claim(mro: Any) -> type | None:
 
     for qualified in mro if type(mro) is list else []:
         module, _, name = str(qualified).rpartition(".")
-        if module.split(".")[0] not in _CLAIMABLE or module not in sys.modules or not name.isidentifier():
+        if (
+            module.split(".")[0] not in _CLAIMABLE
+            or module not in sys.modules
+            or not name.isidentifier()
+        ):
             continue
         cls = vars(sys.modules[module]).get(name)
-        if isinstance(cls, type) and not issubclass(cls, (torch.Tensor, np.ndarray, np.generic, BaseException)):
+        if isinstance(cls, type) and not issubclass(
+            cls, (torch.Tensor, np.ndarray, np.generic, BaseException)
+        ):
             return cls
     return None
 
@@ -183,8 +203,14 @@ class Remote:
     def __setattr__(self, name: str, value: Any) -> None:
         import cloudpickle
 
-        self._session.value({"op": "setattr", "remote": self._key, "name": name,
-                             "value": _b64(cloudpickle.dumps(value))})
+        self._session.value(
+            {
+                "op": "setattr",
+                "remote": self._key,
+                "name": name,
+                "value": _b64(cloudpickle.dumps(value)),
+            }
+        )
 
     @property  # type: ignore[misc]
     def __class__(self) -> type:  # noqa: D105 - isinstance() consults it
@@ -252,10 +278,16 @@ _CLASSES: dict[tuple[str, bool], type] = {}
 def _proxy_class(type_name: Any, is_callable: bool) -> type:
     """A subclass of ``Remote`` that only borrows the name of the student's type, so that a check's
     message says "it is a DataSource", not "it is a Remote"; it holds no code of the student's."""
-    name = type_name if type(type_name) is str and type_name.isidentifier() and len(type_name) <= 60 else "object"
+    name = (
+        type_name
+        if type(type_name) is str and type_name.isidentifier() and len(type_name) <= 60
+        else "object"
+    )
     if (name, is_callable) not in _CLASSES:
         base = _CallableRemote if is_callable else Remote
-        _CLASSES[(name, is_callable)] = type(name, (base,), {"__module__": "student", "__qualname__": name})
+        _CLASSES[(name, is_callable)] = type(
+            name, (base,), {"__module__": "student", "__qualname__": name}
+        )
     return _CLASSES[(name, is_callable)]
 
 
@@ -265,13 +297,21 @@ def _remote(session: Session, meta: dict[str, Any], name: str = "") -> Remote:
         raise ProtocolError("a malformed handle")
     proxy = object.__new__(_proxy_class(meta.get("type"), meta.get("callable") is True))
     mro = meta.get("mro", [])[:30]
-    if meta.get("is_class") is True:  # a class: isinstance(handle, type) holds, issubclass() reads __bases__
+    if (
+        meta.get("is_class") is True
+    ):  # a class: isinstance(handle, type) holds, issubclass() reads __bases__
         object.__setattr__(proxy, "__bases__", (_claim(mro[1:]) or object,))
         claimed: type | None = type
     else:
         claimed = _claim(mro)
-    for attribute, value in (("_session", session), ("_key", meta["key"]), ("_meta", meta), ("_claimed", claimed),
-                             ("_name", name), ("__name__", str(meta.get("name", "?"))[:200])):
+    for attribute, value in (
+        ("_session", session),
+        ("_key", meta["key"]),
+        ("_meta", meta),
+        ("_claimed", claimed),
+        ("_name", name),
+        ("__name__", str(meta.get("name", "?"))[:200]),
+    ):
         object.__setattr__(proxy, attribute, value)
     return proxy
 
@@ -280,7 +320,12 @@ class Namespace(dict):
     """The names a check cell sees in the grader: its own, the teacher notebook's imports,
     builtins, then (only then) the student's notebook in the sandbox."""
 
-    def __init__(self, session: Session, imports: dict[str, tuple[str, str | None]], own: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        session: Session,
+        imports: dict[str, tuple[str, str | None]],
+        own: dict[str, Any] | None = None,
+    ):
         super().__init__(own or {})
         self.session, self.imports = session, imports
         self.fetched: set[str] = set()

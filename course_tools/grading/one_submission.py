@@ -28,7 +28,13 @@ from course_tools.grading.check_cells import (
     teacher_checks,
 )
 from course_tools.grading.handles import Namespace, Remote, Session
-from course_tools.grading.protocol import AnswerTooLarge, Channel, ProtocolError, SandboxGone, TimeLimit
+from course_tools.grading.protocol import (
+    AnswerTooLarge,
+    Channel,
+    ProtocolError,
+    SandboxGone,
+    TimeLimit,
+)
 from course_tools.grading.references import reference_use
 from course_tools.grading.result import Result
 from course_tools.grading.sandbox import Limits, Sandbox, SandboxUnavailable
@@ -46,17 +52,30 @@ __all__ = ["grade_one"]
 
 
 #: Cell errors that mean a sandbox limit was reached, in a teacher's words (detail only).
-_LIMIT_ERRORS = {"MemoryError": "memory limit", "BlockingIOError": "process limit",
-                 "File too large": "file size limit", "No space left on device": "disk space limit"}
-_STOPPED = {"time limit": "still running after {seconds:.0f} s (and {startup_seconds:.0f} s to start)",
-            "memory limit": "used more than {memory_mb} MB of memory",
-            "process limit": "started more than {processes} processes and threads",
-            "output limit": "printed more than 20 MB", "crashed": "the sandbox ended before the notebook did",
-            "answer limit": "its answers needed more than {grader_memory_mb} MB in the grader"}
+_LIMIT_ERRORS = {
+    "MemoryError": "memory limit",
+    "BlockingIOError": "process limit",
+    "File too large": "file size limit",
+    "No space left on device": "disk space limit",
+}
+_STOPPED = {
+    "time limit": "still running after {seconds:.0f} s (and {startup_seconds:.0f} s to start)",
+    "memory limit": "used more than {memory_mb} MB of memory",
+    "process limit": "started more than {processes} processes and threads",
+    "output limit": "printed more than 20 MB",
+    "crashed": "the sandbox ended before the notebook did",
+    "answer limit": "its answers needed more than {grader_memory_mb} MB in the grader",
+}
 
 
-def grade_one(path: Path, root: Path, teachers: dict[str, Path], limits: Limits,
-              notebook: Path | None = None, isolate: bool = True) -> Result:
+def grade_one(
+    path: Path,
+    root: Path,
+    teachers: dict[str, Path],
+    limits: Limits,
+    notebook: Path | None = None,
+    isolate: bool = True,
+) -> Result:
     """Grade the submission ``path`` (never modified) against its teacher notebook, in this process.
 
     ``teachers`` maps a notebook number ("02") to the teacher notebook; ``notebook`` overrides it.
@@ -73,7 +92,10 @@ def grade_one(path: Path, root: Path, teachers: dict[str, Path], limits: Limits,
     try:
         _grade(path, named, result, teachers, limits, notebook, isolate)
     except MemoryError:
-        result.status, result.detail = "answer limit", _STOPPED["answer limit"].format(**vars(limits))
+        result.status, result.detail = (
+            "answer limit",
+            _STOPPED["answer limit"].format(**vars(limits)),
+        )
         result.checks = {k: "not run" if v == "pass" else v for k, v in result.checks.items()}
     except SandboxUnavailable:
         raise
@@ -85,8 +107,15 @@ def grade_one(path: Path, root: Path, teachers: dict[str, Path], limits: Limits,
     return result
 
 
-def _grade(path: Path, named: tuple[str, str] | None, result: Result, teachers: dict[str, Path], limits: Limits,
-           notebook: Path | None, isolate: bool) -> None:
+def _grade(
+    path: Path,
+    named: tuple[str, str] | None,
+    result: Result,
+    teachers: dict[str, Path],
+    limits: Limits,
+    notebook: Path | None,
+    isolate: bool,
+) -> None:
     teacher = notebook or (teachers.get(named[1]) if named else None)
     try:
         data = _read_bytes(path)
@@ -97,7 +126,10 @@ def _grade(path: Path, named: tuple[str, str] | None, result: Result, teachers: 
         result.status, result.detail = "invalid", str(why)
         data = None
     except OSError as err:
-        result.status, result.detail = "refused", f"cannot be opened as a plain file ({err.strerror}): not read"
+        result.status, result.detail = (
+            "refused",
+            f"cannot be opened as a plain file ({err.strerror}): not read",
+        )
         return
     if teacher is None:
         result.status = "unknown notebook"
@@ -114,10 +146,15 @@ def _grade(path: Path, named: tuple[str, str] | None, result: Result, teachers: 
     for check in checks:
         if check not in at.values():
             result.checks[check.label] = "missing"
-            result.messages[check.label] = "the check cell was deleted or edited; restore it from the original notebook"
+            result.messages[check.label] = (
+                "the check cell was deleted or edited; restore it from the original notebook"
+            )
     touched = tampering(nb, teacher_nb)
     if touched:
-        result.status, result.detail = "tampered", "; ".join(touched)[:500] + " (not run: no points)"
+        result.status, result.detail = (
+            "tampered",
+            "; ".join(touched)[:500] + " (not run: no points)",
+        )
         result.checks = {label: "tampered" for label in result.checks}
         result.messages.clear()
         return
@@ -133,32 +170,67 @@ def _sandbox_reads() -> list[Path]:
     """What the sandbox may read: the Python installation, the environment, the course packages, its data."""
     import course_utils
 
-    reads = [Path(sys.base_prefix), Path(sys.prefix), Path(course_utils.__file__).parent, Path(course_tools.__file__).parent,
-             Path(course_utils.__file__).parent.parent / "data"]
+    reads = [
+        Path(sys.base_prefix),
+        Path(sys.prefix),
+        Path(course_utils.__file__).parent,
+        Path(course_tools.__file__).parent,
+        Path(course_utils.__file__).parent.parent / "data",
+    ]
     reads += [Path(p) for p in os.environ.get("CATS_DOGS_DIR", "").split(os.pathsep) if p.strip()]
     return [p.resolve() for p in reads]
 
 
 def _sandbox_env() -> dict[str, str]:
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "JUPYTER_PLATFORM_DIRS": "1",
-           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+    }
     if os.environ.get("CATS_DOGS_DIR"):
-        env["CATS_DOGS_DIR"] = os.pathsep.join(str(Path(p).resolve()) for p in
-                                               os.environ["CATS_DOGS_DIR"].split(os.pathsep) if p.strip())
+        env["CATS_DOGS_DIR"] = os.pathsep.join(
+            str(Path(p).resolve())
+            for p in os.environ["CATS_DOGS_DIR"].split(os.pathsep)
+            if p.strip()
+        )
     return env
 
 
-def _run_and_judge(spec: Path, tmp: Path, code: list[tuple[int, str]], at: dict[int, Check],
-                   imports: dict[str, tuple[str, str | None]], limits: Limits, result: Result, isolate: bool) -> None:
+def _run_and_judge(
+    spec: Path,
+    tmp: Path,
+    code: list[tuple[int, str]],
+    at: dict[int, Check],
+    imports: dict[str, tuple[str, str | None]],
+    limits: Limits,
+    result: Result,
+    isolate: bool,
+) -> None:
     """Run the submission in the sandbox; at each check cell, run the check here against its answers."""
     requests_r, requests_w = os.pipe()
     events_r, events_w = os.pipe()
     work = Path("/submission") if isolate else tmp / "work"
-    argv = [sys.executable, "-I", "-m", "course_tools.grading.runner", str(work / "cells.json"), limits.to_json(),
-            str(requests_r), str(events_w)]
+    argv = [
+        sys.executable,
+        "-I",
+        "-m",
+        "course_tools.grading.runner",
+        str(work / "cells.json"),
+        limits.to_json(),
+        str(requests_r),
+        str(events_w),
+    ]
     try:
-        box = Sandbox(argv, work=work, files={"cells.json": spec}, read_only=_sandbox_reads(), env=_sandbox_env(),
-                      limits=limits, pass_fds=(requests_r, events_w), isolate=isolate)
+        box = Sandbox(
+            argv,
+            work=work,
+            files={"cells.json": spec},
+            read_only=_sandbox_reads(),
+            env=_sandbox_env(),
+            limits=limits,
+            pass_fds=(requests_r, events_w),
+            isolate=isolate,
+        )
     finally:
         os.close(requests_r)
         os.close(events_w)
@@ -167,13 +239,21 @@ def _run_and_judge(spec: Path, tmp: Path, code: list[tuple[int, str]], at: dict[
     try:
         follower.follow()
     except ProtocolError as err:
-        result.status, result.detail = "tampered", f"the sandbox sent what no honest notebook sends ({err})"
-        result.checks = {label: "tampered" if state in ("pass", "not run") else state
-                         for label, state in result.checks.items()}
+        result.status, result.detail = (
+            "tampered",
+            f"the sandbox sent what no honest notebook sends ({err})",
+        )
+        result.checks = {
+            label: "tampered" if state in ("pass", "not run") else state
+            for label, state in result.checks.items()
+        }
     except TimeLimit:
         result.status = "time limit"
     except AnswerTooLarge as err:
-        result.status, result.detail = "answer limit", f"the sandbox sent more than the grader takes ({err})"
+        result.status, result.detail = (
+            "answer limit",
+            f"the sandbox sent more than the grader takes ({err})",
+        )
     except (SandboxGone, BrokenPipeError):
         pass
     finally:
@@ -187,24 +267,47 @@ def _run_and_judge(spec: Path, tmp: Path, code: list[tuple[int, str]], at: dict[
     if box.stopped and result.status in ("ok", "time limit"):
         result.status = box.stopped
     if result.status in _STOPPED and not result.detail:
-        where = f" (in the check of {follower.in_check})" if follower.in_check else \
-            (f" (in cell {follower.cell})" if follower.cell is not None else "")
-        why = box.why if box.why and result.status == box.stopped else _STOPPED[result.status].format(**vars(limits))
+        where = (
+            f" (in the check of {follower.in_check})"
+            if follower.in_check
+            else (f" (in cell {follower.cell})" if follower.cell is not None else "")
+        )
+        why = (
+            box.why
+            if box.why and result.status == box.stopped
+            else _STOPPED[result.status].format(**vars(limits))
+        )
         result.detail = why + where
     elif result.status == "ok" and not follower.ended:
         why = box.exit_reason()
         result.status = why if why in ("time limit", "file size limit") else "crashed"
         tail = box.stderr_tail().strip()
-        result.detail = (f"{why}; " if why and why != result.status else "") + \
-            f"the sandbox ended in cell {follower.cell}" + (f"; {tail.splitlines()[-1][:200]}" if tail else "")
+        result.detail = (
+            (f"{why}; " if why and why != result.status else "")
+            + f"the sandbox ended in cell {follower.cell}"
+            + (f"; {tail.splitlines()[-1][:200]}" if tail else "")
+        )
 
 
 class _Follower:
     """Follows the sandbox's events, every one validated, and judges each check when its cell comes."""
 
-    def __init__(self, channel: Channel, box: Sandbox, code: list[tuple[int, str]], at: dict[int, Check],
-                 imports: dict[str, tuple[str, str | None]], result: Result):
-        self.channel, self.box, self.at, self.imports, self.result = channel, box, at, imports, result
+    def __init__(
+        self,
+        channel: Channel,
+        box: Sandbox,
+        code: list[tuple[int, str]],
+        at: dict[int, Check],
+        imports: dict[str, tuple[str, str | None]],
+        result: Result,
+    ):
+        self.channel, self.box, self.at, self.imports, self.result = (
+            channel,
+            box,
+            at,
+            imports,
+            result,
+        )
         self.code = code
         self.order = [i for i, _ in code]
         self.cell: int | None = None
@@ -218,7 +321,9 @@ class _Follower:
         first = self.receive()
         if first != {"event": "started"}:
             raise ProtocolError(f"expected the start, got {str(first)[:80]}")
-        self.box.deadline = time.monotonic() + self.box.limits.seconds  # started: the notebook's own time begins
+        self.box.deadline = (
+            time.monotonic() + self.box.limits.seconds
+        )  # started: the notebook's own time begins
         own: dict[str, Any] = {}
         position = 0
         while True:
@@ -230,10 +335,23 @@ class _Follower:
                 self.cell, position = event["cell"], position + 1
                 if self.cell in self.at:
                     own = self.judge(self.at[self.cell], own)
-            elif kind == "error" and set(event) == {"event", "cell", "name", "text"} and event["cell"] == self.cell \
-                    and type(event["name"]) is str and type(event["text"]) is str and len(event["name"]) <= 80 \
-                    and len(event["text"]) <= 200:
-                reason = next((why for key, why in _LIMIT_ERRORS.items() if key in f"{event['name']}: {event['text']}"), "")
+            elif (
+                kind == "error"
+                and set(event) == {"event", "cell", "name", "text"}
+                and event["cell"] == self.cell
+                and type(event["name"]) is str
+                and type(event["text"]) is str
+                and len(event["name"]) <= 80
+                and len(event["text"]) <= 200
+            ):
+                reason = next(
+                    (
+                        why
+                        for key, why in _LIMIT_ERRORS.items()
+                        if key in f"{event['name']}: {event['text']}"
+                    ),
+                    "",
+                )
                 if reason and not self.result.detail:
                     self.result.detail = f"{reason} reached in cell {self.cell} ({event['name']})"
             elif kind == "stopped" and event == {"event": "stopped", "reason": "output limit"}:
@@ -252,14 +370,26 @@ class _Follower:
         namespace = Namespace(session, self.imports, own)
         self.in_check = check.label
         started, notebook_deadline = time.monotonic(), self.box.deadline
-        self.box.deadline = started + self.box.limits.seconds  # a check has the notebook's time limit of its own
+        self.box.deadline = (
+            started + self.box.limits.seconds
+        )  # a check has the notebook's time limit of its own
         state, why = run_check(check.source, namespace)
-        self.box.deadline = notebook_deadline + (time.monotonic() - started)  # and does not use the notebook's
+        self.box.deadline = notebook_deadline + (
+            time.monotonic() - started
+        )  # and does not use the notebook's
         if state == "pass":
-            used = [found for name in sorted(namespace.fetched) if isinstance(namespace.get(name), Remote)
-                    for found in [reference_use(sources, name)] if found]
+            used = [
+                found
+                for name in sorted(namespace.fetched)
+                if isinstance(namespace.get(name), Remote)
+                for found in [reference_use(sources, name)]
+                if found
+            ]
             if used:
-                state, why = "reference", f"{used[0]}: the course's reference solution earns no points; write your own"
+                state, why = (
+                    "reference",
+                    f"{used[0]}: the course's reference solution earns no points; write your own",
+                )
         self.in_check = None
         items = points_printed(namespace.printed.getvalue())
         if items:

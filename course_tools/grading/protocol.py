@@ -16,7 +16,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MAX_MESSAGE", "AnswerTooLarge", "Channel", "GradingStop", "ProtocolError", "SandboxGone", "TimeLimit"]
+__all__ = [
+    "MAX_MESSAGE",
+    "AnswerTooLarge",
+    "Channel",
+    "GradingStop",
+    "ProtocolError",
+    "SandboxGone",
+    "TimeLimit",
+]
 
 
 MAX_MESSAGE = 64 * 2**20  # bytes in one message
@@ -62,17 +70,22 @@ class Channel:
         """Send one message already written as JSON (one line)."""
         view = memoryview(text.encode() + b"\n")
         while view:
-            view = view[os.write(self.write_fd, view):]
+            view = view[os.write(self.write_fd, view) :]
 
-    def receive(self, deadline: float | Callable[[], float] | None = None,
-                poll: Callable[[], None] | None = None) -> dict[str, Any]:
+    def receive(
+        self,
+        deadline: float | Callable[[], float] | None = None,
+        poll: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
         """The next message; ``poll()`` runs every 0.1 s while waiting (the grader's watchdog), which may move
         a ``deadline`` given as a function (the sandbox's, extended by the time it waited for a CPU)."""
         while (end := self._buffer.find(b"\n", self._searched)) < 0:
             self._searched = len(self._buffer)
             if len(self._buffer) > MAX_MESSAGE:
                 raise AnswerTooLarge(f"a message longer than {MAX_MESSAGE // 2**20} MB")
-            if deadline is not None and time.monotonic() > (deadline() if callable(deadline) else deadline):
+            if deadline is not None and time.monotonic() > (
+                deadline() if callable(deadline) else deadline
+            ):
                 raise TimeLimit("no answer before the time limit")
             ready, _, _ = select.select([self.read_fd], [], [], 0.1)
             if poll is not None:
@@ -86,7 +99,7 @@ class Channel:
                     raise AnswerTooLarge(f"answers larger than {self.budget // 2**20} MB in all")
                 self._buffer += chunk
         line = bytes(self._buffer[:end])
-        del self._buffer[:end + 1]
+        del self._buffer[: end + 1]
         self._searched = 0
         try:
             message = json.loads(line)

@@ -34,7 +34,11 @@ def reference_use(sources: list[str], name: str) -> str:
 
     reading = read_cells(sources, name)
     binding = reading.notebook.top.get(name)
-    if binding is not None and binding.kind == "import" and fnmatchcase(binding.imported, REFERENCES):
+    if (
+        binding is not None
+        and binding.kind == "import"
+        and fnmatchcase(binding.imported, REFERENCES)
+    ):
         return f"{name} is {binding.imported}"
     if reading.problem is None:
         found = reading.uses(REFERENCES)
@@ -50,8 +54,14 @@ def reference_use(sources: list[str], name: str) -> str:
 
 def _body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     """A function's statements without its docstring, as ``ast.dump`` writes them (names kept, places not)."""
-    body = node.body[1:] if node.body and isinstance(node.body[0], ast.Expr) and \
-        isinstance(node.body[0].value, ast.Constant) and isinstance(node.body[0].value.value, str) else node.body
+    body = (
+        node.body[1:]
+        if node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+        and isinstance(node.body[0].value.value, str)
+        else node.body
+    )
     return ast.dump(ast.Module(body=body, type_ignores=[]))
 
 
@@ -68,7 +78,11 @@ def _reference_bodies() -> dict[str, str]:
     for info in pkgutil.iter_modules(exercises.__path__):
         module = importlib.import_module(f"course_utils.exercises.{info.name}")
         for attribute, value in vars(module).items():
-            if attribute.startswith("reference_") and inspect.isfunction(value) and value.__module__ == module.__name__:
+            if (
+                attribute.startswith("reference_")
+                and inspect.isfunction(value)
+                and value.__module__ == module.__name__
+            ):
                 node = ast.parse(inspect.getsource(value)).body[0]
                 if sum(isinstance(n, ast.stmt) for n in ast.walk(node)) > _COPIED:
                     bodies[f"{module.__name__}.{attribute}"] = _body(node)

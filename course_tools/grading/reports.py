@@ -22,7 +22,9 @@ from course_tools.grading.sandbox import isolation
 __all__ = ["write_reports"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone half of a UTF-16 pair, or a file name's undecodable byte
+_SURROGATE = re.compile(
+    r"[\ud800-\udfff]"
+)  # a lone half of a UTF-16 pair, or a file name's undecodable byte
 _SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{0,15}):(?=//)|\b(www)\.(?=\S)")
 
 
@@ -64,12 +66,21 @@ def _md(text: Any) -> str:
         >>> print(_md("use `x[0]` | <b>"))
         use <code>x\\[0\\]</code> \\| &lt;b&gt;
     """
-    escaped = re.sub(r"([\\*\[\]|])", r"\\\1", html.escape(_inert(text), quote=False).replace("@", "@\u200b"))
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped).replace("`", "&#96;")  # `code` as code, never "\`"
+    escaped = re.sub(
+        r"([\\*\[\]|])", r"\\\1", html.escape(_inert(text), quote=False).replace("@", "@\u200b")
+    )
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped).replace(
+        "`", "&#96;"
+    )  # `code` as code, never "\`"
 
 
-def write_reports(results: list[Result], out_dir: Path, isolated: bool = True,
-                  run: dict[str, Any] | None = None, gradebook: str = "plain") -> tuple[Path, Path]:
+def write_reports(
+    results: list[Result],
+    out_dir: Path,
+    isolated: bool = True,
+    run: dict[str, Any] | None = None,
+    gradebook: str = "plain",
+) -> tuple[Path, Path]:
     """Write ``grades.csv``, ``grades.md``, ``gradebook.csv`` (and the ``gradebook`` format's file, see
     ``course_tools.gradebook``), ``feedback/STUDENT.md`` and ``.html``, and ``results.json`` into
     ``out_dir``; the paths of the first two. Every name and message is escaped for its format.
@@ -86,40 +97,97 @@ def write_reports(results: list[Result], out_dir: Path, isolated: bool = True,
     csv_path, md_path = out_dir / "grades.csv", out_dir / "grades.md"
     with open(csv_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["submission", "student", "notebook", "status", "passed", "total",
-                         *(f"check:{label}" for label in labels), "detail", "seconds"])
+        writer.writerow(
+            [
+                "submission",
+                "student",
+                "notebook",
+                "status",
+                "passed",
+                "total",
+                *(f"check:{label}" for label in labels),
+                "detail",
+                "seconds",
+            ]
+        )
         for r in results:
             problems = "; ".join(f"{label}: {why}" for label, why in r.messages.items())
             detail = "; ".join(part for part in (r.detail, problems) if part)
-            writer.writerow([_csv_cell(v) for v in (r.submission, r.student, r.notebook, r.status, r.passed,
-                                                    len(r.checks), *(r.checks.get(label, "") for label in labels),
-                                                    detail, round(r.seconds, 1))])
+            writer.writerow(
+                [
+                    _csv_cell(v)
+                    for v in (
+                        r.submission,
+                        r.student,
+                        r.notebook,
+                        r.status,
+                        r.passed,
+                        len(r.checks),
+                        *(r.checks.get(label, "") for label in labels),
+                        detail,
+                        round(r.seconds, 1),
+                    )
+                ]
+            )
     md_path.write_text(_grades_md(results, isolated), encoding="utf-8")
     for form in dict.fromkeys(("plain", gradebook)):
         write_gradebook(results, out_dir, form, _csv_cell)
     write_feedback(results, out_dir / "feedback", _md, _inert)
-    (out_dir / "results.json").write_text(json.dumps(
-        {"isolated": isolated, "run": run, "results": [_stored(asdict(r)) for r in results]}, indent=1, ensure_ascii=True), encoding="utf-8")
+    (out_dir / "results.json").write_text(
+        json.dumps(
+            {"isolated": isolated, "run": run, "results": [_stored(asdict(r)) for r in results]},
+            indent=1,
+            ensure_ascii=True,
+        ),
+        encoding="utf-8",
+    )
     return csv_path, md_path
 
 
 def _grades_md(results: list[Result], isolated: bool) -> str:
     """grades.md: a table per notebook (its own checks only), each followed by its problems."""
-    lines = ["# Grades", "", f"Submissions: {_md(isolation(isolated))}.", "",
-             "Legend: " + ", ".join(f"{s} {name}" for name, s in SYMBOLS.items()) + ". Points: see gradebook.csv; "
-             "each student's checks and messages: feedback/STUDENT.md.", ""]
+    lines = [
+        "# Grades",
+        "",
+        f"Submissions: {_md(isolation(isolated))}.",
+        "",
+        "Legend: "
+        + ", ".join(f"{s} {name}" for name, s in SYMBOLS.items())
+        + ". Points: see gradebook.csv; "
+        "each student's checks and messages: feedback/STUDENT.md.",
+        "",
+    ]
     for notebook in sorted({r.notebook for r in results}, key=lambda nb: (nb == "", nb)):
         mine = [r for r in results if r.notebook == notebook]
         labels = list(dict.fromkeys(label for r in mine for label in r.checks))
-        lines += [f"## {_md(notebook or 'Not graded')} ({len(mine)} submission{'s' * (len(mine) != 1)})", "",
-                  "| submission | student | status | passed | " + "".join(f"{_md(label)} | " for label in labels),
-                  "|---|---|---|---|" + "---|" * len(labels)]
-        lines += [f"| {_md(r.submission)} | {_md(r.student)} | {_md(r.status)} | {r.passed}/{len(r.checks)} | "
-                  + "".join(f"{SYMBOLS.get(r.checks.get(label, ''), '')} | " for label in labels) for r in mine]
-        problems = [f"- **{_md(r.submission)}**: {_md(r.status)}: {_md(r.detail)}" for r in mine if r.detail]
-        problems += [f"- **{_md(r.submission)}**, {_md(label)} ({_md(r.checks.get(label, ''))}): {_md(why)}"
-                     for r in mine for label, why in r.messages.items()]
-        lines += ["", *(["Problems:", "", *problems, ""] if problems else ["No problems: every check passed.", ""])]
+        lines += [
+            f"## {_md(notebook or 'Not graded')} ({len(mine)} submission{'s' * (len(mine) != 1)})",
+            "",
+            "| submission | student | status | passed | "
+            + "".join(f"{_md(label)} | " for label in labels),
+            "|---|---|---|---|" + "---|" * len(labels),
+        ]
+        lines += [
+            f"| {_md(r.submission)} | {_md(r.student)} | {_md(r.status)} | {r.passed}/{len(r.checks)} | "
+            + "".join(f"{SYMBOLS.get(r.checks.get(label, ''), '')} | " for label in labels)
+            for r in mine
+        ]
+        problems = [
+            f"- **{_md(r.submission)}**: {_md(r.status)}: {_md(r.detail)}" for r in mine if r.detail
+        ]
+        problems += [
+            f"- **{_md(r.submission)}**, {_md(label)} ({_md(r.checks.get(label, ''))}): {_md(why)}"
+            for r in mine
+            for label, why in r.messages.items()
+        ]
+        lines += [
+            "",
+            *(
+                ["Problems:", "", *problems, ""]
+                if problems
+                else ["No problems: every check passed.", ""]
+            ),
+        ]
     return "\n".join(lines)
 
 

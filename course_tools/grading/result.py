@@ -8,7 +8,15 @@ from typing import Any
 
 __all__ = ["SYMBOLS", "Result"]
 
-SYMBOLS = {"pass": "✅", "fail": "❌", "error": "💥", "not run": "⏭", "missing": "❓", "tampered": "🚫", "reference": "📖"}
+SYMBOLS = {
+    "pass": "✅",
+    "fail": "❌",
+    "error": "💥",
+    "not run": "⏭",
+    "missing": "❓",
+    "tampered": "🚫",
+    "reference": "📖",
+}
 
 
 @dataclass
@@ -19,12 +27,18 @@ class Result:
     notebook: str = ""
     status: str = "ok"
     detail: str = ""
-    checks: dict[str, str] = field(default_factory=dict)  # label -> pass/fail/error/not run/missing/tampered
+    checks: dict[str, str] = field(
+        default_factory=dict
+    )  # label -> pass/fail/error/not run/missing/tampered
     messages: dict[str, str] = field(default_factory=dict)  # label -> why it did not pass
     seconds: float = 0.0
     student: str = ""
-    key: str = ""  # the submission's bytes and the course's checks, hashed: unchanged -> not graded again
-    items: dict[str, list[list[Any]]] = field(default_factory=dict)  # label -> [what, earned, possible] a check printed
+    key: str = (
+        ""  # the submission's bytes and the course's checks, hashed: unchanged -> not graded again
+    )
+    items: dict[str, list[list[Any]]] = field(
+        default_factory=dict
+    )  # label -> [what, earned, possible] a check printed
     seed: str = ""  # the homework's MY_SEED as the notebook set it, when its check used it
 
     @property
@@ -41,11 +55,23 @@ class Result:
         result.seconds = float(known.get("seconds") or 0.0)
         for name in ("checks", "messages"):
             value = known.get(name) or {}
-            setattr(result, name, {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {})
+            setattr(
+                result,
+                name,
+                {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {},
+            )
         items = known.get("items") if isinstance(known.get("items"), dict) else {}
-        result.items = {str(label): [[str(what), float(earned), float(possible)] for what, earned, possible in rows]
-                        for label, rows in items.items() if isinstance(rows, list) and all(
-                            isinstance(row, list) and len(row) == 3 and all(isinstance(x, (int, float)) and
-                                                                             not isinstance(x, bool) for x in row[1:])
-                            for row in rows)}
+        result.items = {
+            str(label): [
+                [str(what), float(earned), float(possible)] for what, earned, possible in rows
+            ]
+            for label, rows in items.items()
+            if isinstance(rows, list)
+            and all(
+                isinstance(row, list)
+                and len(row) == 3
+                and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in row[1:])
+                for row in rows
+            )
+        }
         return result

@@ -46,10 +46,20 @@ class _Server:
             return {"key": key}
         self.objects[key] = value
         cls = value if isinstance(value, type) else type(value)
-        mro = [_true_name(c) for c in type.__dict__["__mro__"].__get__(cls)] if isinstance(cls, type) else []
-        return {"t": "remote", "key": key, "name": str(getattr(value, "__name__", type(value).__name__))[:200],
-                "type": str(type(value).__name__)[:60], "callable": callable(value), "is_class": isinstance(value, type),
-                "mro": mro[:30]}
+        mro = (
+            [_true_name(c) for c in type.__dict__["__mro__"].__get__(cls)]
+            if isinstance(cls, type)
+            else []
+        )
+        return {
+            "t": "remote",
+            "key": key,
+            "name": str(getattr(value, "__name__", type(value).__name__))[:200],
+            "type": str(type(value).__name__)[:60],
+            "callable": callable(value),
+            "is_class": isinstance(value, type),
+            "mro": mro[:30],
+        }
 
     def reply(self, value: Any) -> Any:
         return encode(value, self.handle)
@@ -65,7 +75,9 @@ def _true_name(cls: type) -> str:
         >>> _true_name(collections.OrderedDict), _true_name(type("Dataset", (), {"__module__": "torch.utils.data"}))
         ('collections.OrderedDict', 'student.?')
     """
-    module, qualname = (type.__dict__[name].__get__(cls) for name in ("__module__", "__qualname__"))  # not a metaclass's
+    module, qualname = (
+        type.__dict__[name].__get__(cls) for name in ("__module__", "__qualname__")
+    )  # not a metaclass's
     found: Any = sys.modules.get(module) if type(module) is str else None
     for part in qualname.split(".") if type(qualname) is str else ["?"]:
         found = vars(found).get(part) if found is not None and hasattr(found, "__dict__") else None
@@ -88,8 +100,12 @@ def _versions(things: list[Any]) -> list[Any]:
     def version(t: Any) -> int:
         return t._version
 
-    return [version(t) if isinstance(t, torch.Tensor) else
-            tuple(version(p) for p in [*t.parameters(), *t.buffers()]) for t in things]
+    return [
+        version(t)
+        if isinstance(t, torch.Tensor)
+        else tuple(version(p) for p in [*t.parameters(), *t.buffers()])
+        for t in things
+    ]
 
 
 def _changed(things: list[Any], before: list[Any], server: _Server) -> list[Any]:
@@ -125,7 +141,9 @@ def serve(channel: Channel, user_ns: dict[str, Any]) -> None:
         try:
             if op == "lookup":
                 name = request["name"]
-                response = {"value": server.reply(user_ns[name])} if name in user_ns else {"missing": True}
+                response = (
+                    {"value": server.reply(user_ns[name])} if name in user_ns else {"missing": True}
+                )
             elif op == "call":
                 server.resolved.clear()
                 args, kwargs = cloudpickle.loads(base64.b64decode(request["args"]))
@@ -139,21 +157,34 @@ def serve(channel: Channel, user_ns: dict[str, Any]) -> None:
                     server.inputs = []
                 response["after"] = _changed(things, before, server)
             elif op == "getattr":
-                response = {"value": server.reply(getattr(server.objects[request["remote"]], request["name"]))}
+                response = {
+                    "value": server.reply(
+                        getattr(server.objects[request["remote"]], request["name"])
+                    )
+                }
             elif op == "setattr":
                 value = cloudpickle.loads(base64.b64decode(request["value"]))
                 setattr(server.objects[request["remote"]], request["name"], value)
                 response = {"value": None}
             elif op == "builtin":
                 target, name = server.objects[request["remote"]], request["name"]
-                args = cloudpickle.loads(base64.b64decode(request["args"])) if request.get("args") else ()
+                args = (
+                    cloudpickle.loads(base64.b64decode(request["args"]))
+                    if request.get("args")
+                    else ()
+                )
                 if name == "next":
                     try:
                         response = {"value": server.reply(next(target))}
                     except StopIteration:
                         response = {"stop": True}
                 else:
-                    call = {"len": len, "getitem": lambda t, k: t[k], "iter": iter, "contains": lambda t, k: k in t}[name]
+                    call = {
+                        "len": len,
+                        "getitem": lambda t, k: t[k],
+                        "iter": iter,
+                        "contains": lambda t, k: k in t,
+                    }[name]
                     response = {"value": server.reply(call(target, *args))}
             elif op == "backward":
                 import torch
@@ -163,7 +194,9 @@ def serve(channel: Channel, user_ns: dict[str, Any]) -> None:
                 for t in inputs:
                     t.grad = None
                 torch.autograd.backward([out], [grad], retain_graph=True)
-                response = {"value": encode([None if t.grad is None else t.grad.detach() for t in inputs])}
+                response = {
+                    "value": encode([None if t.grad is None else t.grad.detach() for t in inputs])
+                }
                 for t in inputs:
                     t.grad = None
             else:
@@ -177,7 +210,10 @@ def serve(channel: Channel, user_ns: dict[str, Any]) -> None:
             response = {"id": rid, **_error(err)}
             data = json.dumps(response)
         if len(data) > MAX_MESSAGE:
-            response = {"id": rid, **_error(MemoryError(f"the answer is larger than {MAX_MESSAGE // 2**20} MB"))}
+            response = {
+                "id": rid,
+                **_error(MemoryError(f"the answer is larger than {MAX_MESSAGE // 2**20} MB")),
+            }
             data = json.dumps(response)
         channel.send_text(data)
 
@@ -217,7 +253,10 @@ def run(cells_file: str, limits_json: str, read_fd: int, write_fd: int) -> int:
     from course_tools.grading.sandbox import Limits, apply_limits
 
     apply_limits(Limits.from_json(limits_json))
-    for fd in (read_fd, write_fd):  # the student's child processes do not inherit the grader's pipes
+    for fd in (
+        read_fd,
+        write_fd,
+    ):  # the student's child processes do not inherit the grader's pipes
         os.set_inheritable(fd, False)
     channel = Channel(read_fd, write_fd)
     with open(cells_file, encoding="utf-8") as f:
@@ -241,8 +280,14 @@ def run(cells_file: str, limits_json: str, read_fd: int, write_fd: int) -> int:
         result = shell.run_cell(source, store_history=True)
         error = result.error_before_exec or result.error_in_exec
         if error is not None:
-            channel.send({"event": "error", "cell": index, "name": type(error).__name__[:80],
-                          "text": str(error)[:200]})
+            channel.send(
+                {
+                    "event": "error",
+                    "cell": index,
+                    "name": type(error).__name__[:80],
+                    "text": str(error)[:200],
+                }
+            )
     channel.send({"event": "end"})
     return 0
 
@@ -253,7 +298,9 @@ def _shell() -> Any:
     from traitlets.config import Config
 
     class GradingShell(InteractiveShell):
-        def enable_gui(self, gui: str | None = None) -> None:  # %matplotlib inline: no event loop to start
+        def enable_gui(
+            self, gui: str | None = None
+        ) -> None:  # %matplotlib inline: no event loop to start
             pass
 
     config = Config()
@@ -263,6 +310,11 @@ def _shell() -> Any:
     return GradingShell.instance(config=config)
 
 
-if __name__ == "__main__":  # run from the module itself, not from __main__: handles unpickle into its _SERVER
-    sys.exit(importlib.import_module("course_tools.grading.runner").run(sys.argv[1], sys.argv[2], int(sys.argv[3]),
-                                                                           int(sys.argv[4])))
+if (
+    __name__ == "__main__"
+):  # run from the module itself, not from __main__: handles unpickle into its _SERVER
+    sys.exit(
+        importlib.import_module("course_tools.grading.runner").run(
+            sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        )
+    )

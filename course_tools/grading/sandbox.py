@@ -47,12 +47,35 @@ from typing import Any
 
 import psutil
 
-__all__ = ["CANNOT_ISOLATE", "Limits", "Sandbox", "SandboxUnavailable", "apply_limits", "bwrap_command", "bwrap_path", "describe",
-           "isolation", "time_limit"]
+__all__ = [
+    "CANNOT_ISOLATE",
+    "Limits",
+    "Sandbox",
+    "SandboxUnavailable",
+    "apply_limits",
+    "bwrap_command",
+    "bwrap_path",
+    "describe",
+    "isolation",
+    "time_limit",
+]
 
 #: Files of /etc a Python process needs (dynamic linker, users, time zone, fonts); no secrets.
-_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "hosts", "passwd",
-        "group", "fonts", "ssl", "mime.types", "alternatives", "matplotlibrc")
+_ETC = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "nsswitch.conf",
+    "hosts",
+    "passwd",
+    "group",
+    "fonts",
+    "ssl",
+    "mime.types",
+    "alternatives",
+    "matplotlibrc",
+)
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt/conda")
 
 
@@ -68,7 +91,9 @@ class Limits:
     disk_mb: int = 256  # each of its writable folders (/tmp, home, work folder), held in memory
     shm_mb: int = 64  # /dev/shm (shared memory for DataLoader workers), held in memory
     grader_memory_mb: int = 2048  # what the grader itself may use for one submission's answers
-    cpu_share: float = 2.0  # CPU time of all its processes together, in multiples of its time (cells and start)
+    cpu_share: float = (
+        2.0  # CPU time of all its processes together, in multiples of its time (cells and start)
+    )
 
     @property
     def cpu_seconds(self) -> float:
@@ -98,15 +123,20 @@ def bwrap_path() -> str | None:
     path = shutil.which("bwrap")
     if path is None or not sys.platform.startswith("linux"):
         return None
-    probe = subprocess.run([path, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
-                           capture_output=True, timeout=30)
+    probe = subprocess.run(
+        [path, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
+        capture_output=True,
+        timeout=30,
+    )
     return path if probe.returncode == 0 else None
 
 
 #: Why grading refuses to run where bubblewrap cannot make a sandbox.
-CANNOT_ISOLATE = ("CANNOT ISOLATE: bubblewrap is missing or user namespaces are off, so submissions are not run. "
-                  "Install it (sudo apt-get install bubblewrap), or pass --unsafe-no-sandbox to run them with "
-                  "your own rights")
+CANNOT_ISOLATE = (
+    "CANNOT ISOLATE: bubblewrap is missing or user namespaces are off, so submissions are not run. "
+    "Install it (sudo apt-get install bubblewrap), or pass --unsafe-no-sandbox to run them with "
+    "your own rights"
+)
 
 
 def isolation(wanted: bool = True) -> str:
@@ -120,9 +150,11 @@ def isolation(wanted: bool = True) -> str:
         return "isolated: each submission runs in a bubblewrap sandbox (no network, read-only course, private /tmp)"
     if wanted:
         return CANNOT_ISOLATE
-    return ("NOT ISOLATED: you turned the sandbox off (--unsafe-no-sandbox), so submissions run with your "
-            "own rights (they can read and change your files); only time, memory and process limits "
-            "apply. Install bubblewrap to grade safely: sudo apt-get install bubblewrap")
+    return (
+        "NOT ISOLATED: you turned the sandbox off (--unsafe-no-sandbox), so submissions run with your "
+        "own rights (they can read and change your files); only time, memory and process limits "
+        "apply. Install bubblewrap to grade safely: sudo apt-get install bubblewrap"
+    )
 
 
 def apply_limits(limits: Limits) -> None:
@@ -136,7 +168,9 @@ def apply_limits(limits: Limits) -> None:
         "RLIMIT_DATA": limits.memory_mb * mb,
         "RLIMIT_NPROC": limits.processes,
         "RLIMIT_FSIZE": limits.file_mb * mb,
-        "RLIMIT_CPU": int((limits.seconds + limits.startup_seconds) * 4),  # a backstop; the wall clock stops it first
+        "RLIMIT_CPU": int(
+            (limits.seconds + limits.startup_seconds) * 4
+        ),  # a backstop; the wall clock stops it first
         "RLIMIT_CORE": 0,
     }
     for name, value in wanted.items():
@@ -155,8 +189,15 @@ def _existing(paths: list[Path]) -> list[Path]:
     return [p for p in dict.fromkeys(Path(p) for p in paths) if p.exists()]
 
 
-def bwrap_command(bwrap: str, argv: list[str], work: Path, read_only: list[Path], env: dict[str, str],
-                  limits: Limits, files: dict[str, Path] | None = None) -> list[str]:
+def bwrap_command(
+    bwrap: str,
+    argv: list[str],
+    work: Path,
+    read_only: list[Path],
+    env: dict[str, str],
+    limits: Limits,
+    files: dict[str, Path] | None = None,
+) -> list[str]:
     """The ``bwrap`` command line that runs ``argv`` in ``work`` (a fresh tmpfs) with ``read_only`` visible.
 
     The in-memory folders come first, so read-only paths under ``/tmp`` (a checkout, a virtual
@@ -169,12 +210,40 @@ def bwrap_command(bwrap: str, argv: list[str], work: Path, read_only: list[Path]
         True
     """
     size = str(limits.disk_mb * 2**20)
-    cmd = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-           "--hostname", "sandbox", "--clearenv", "--proc", "/proc", "--dev", "/dev"]
+    cmd = [
+        bwrap,
+        "--unshare-all",
+        "--unshare-user",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "sandbox",
+        "--clearenv",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
     for dev in sorted(Path("/dev").glob("nvidia*")):  # a GPU, when the teacher grades on one
         cmd += ["--dev-bind", str(dev), str(dev)]
-    cmd += ["--size", str(limits.shm_mb * 2**20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
-            "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/home/student"]
+    cmd += [
+        "--size",
+        str(limits.shm_mb * 2**20),
+        "--tmpfs",
+        "/dev/shm",
+        "--remount-ro",
+        "/dev",
+        "--size",
+        size,
+        "--tmpfs",
+        "/tmp",
+        "--size",
+        size,
+        "--tmpfs",
+        "/home/student",
+    ]
     for system in _SYSTEM:
         path = Path(system)
         if path.is_symlink():
@@ -231,8 +300,18 @@ class Sandbox:
     ``pass_fds`` are inherited (the pipes to the grader).
     """
 
-    def __init__(self, argv: list[str], *, work: Path, files: dict[str, Path], read_only: list[Path],
-                 env: dict[str, str], limits: Limits, pass_fds: tuple[int, ...] = (), isolate: bool = True):
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        work: Path,
+        files: dict[str, Path],
+        read_only: list[Path],
+        env: dict[str, str],
+        limits: Limits,
+        pass_fds: tuple[int, ...] = (),
+        isolate: bool = True,
+    ):
         self.limits = limits
         self.work = work
         self.stopped = ""  # "memory limit", "time limit", ... when the watchdog stopped it
@@ -242,20 +321,34 @@ class Sandbox:
         self.bwrap = bwrap_path() if isolate else None
         if isolate and not self.bwrap:
             raise SandboxUnavailable(CANNOT_ISOLATE)
-        env = {"HOME": "/home/student", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
-               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", **env}
+        env = {
+            "HOME": "/home/student",
+            "TMPDIR": "/tmp",
+            "LANG": "C.UTF-8",
+            "MPLBACKEND": "Agg",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1",
+            **env,
+        }
         if self.bwrap:
             cmd = bwrap_command(self.bwrap, argv, work, read_only, env, limits, files)
             split = cmd.index("--")
-            with tempfile.TemporaryFile() as options:  # bwrap's options travel out of its /proc/1/cmdline
+            with (
+                tempfile.TemporaryFile() as options
+            ):  # bwrap's options travel out of its /proc/1/cmdline
                 options.write(b"".join(arg.encode() + b"\0" for arg in cmd[1:split]))
                 options.flush()
                 options.seek(0)
                 fd = options.fileno()
-                self.process = subprocess.Popen([self.bwrap, "--args", str(fd), *cmd[split:]], env={},
-                                                pass_fds=(*pass_fds, fd), stdin=subprocess.DEVNULL,
-                                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                                start_new_session=True)
+                self.process = subprocess.Popen(
+                    [self.bwrap, "--args", str(fd), *cmd[split:]],
+                    env={},
+                    pass_fds=(*pass_fds, fd),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                )
         else:
             work.mkdir(parents=True, exist_ok=True)
             for name, source in files.items():
@@ -263,12 +356,21 @@ class Sandbox:
             home = work.parent / "home"
             home.mkdir(exist_ok=True)
             env = {**os.environ, **env, "HOME": str(home), "TMPDIR": str(work.parent)}
-            self.process = subprocess.Popen(argv, cwd=work, env=env, pass_fds=pass_fds, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                argv,
+                cwd=work,
+                env=env,
+                pass_fds=pass_fds,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
         self._errors = b""
         self._next_watch = 0.0
-        self.cpu = 0.0  # CPU seconds its processes used together (the most seen: exited ones count too)
+        self.cpu = (
+            0.0  # CPU seconds its processes used together (the most seen: exited ones count too)
+        )
         self.waited = 0.0  # seconds it waited for a CPU that others held: added to its deadline
         os.set_blocking(self.process.stderr.fileno(), False)
 
@@ -299,7 +401,9 @@ class Sandbox:
             return
         memory = threads = 0
         tree = self._tree()
-        for proc in tree:  # resident memory first (cheap); shared pages are split only when it matters
+        for (
+            proc
+        ) in tree:  # resident memory first (cheap); shared pages are split only when it matters
             try:
                 memory += proc.memory_info().rss
                 threads += proc.num_threads()
@@ -310,7 +414,9 @@ class Sandbox:
             memory += stored
         else:
             stored = 0
-        if memory > self.limits.memory_mb * 2**20:  # forked children share pages: count each once (PSS)
+        if (
+            memory > self.limits.memory_mb * 2**20
+        ):  # forked children share pages: count each once (PSS)
             memory = stored
             for proc in tree:
                 try:
@@ -330,7 +436,9 @@ class Sandbox:
         time together stays under ``Limits.cpu_seconds``, and the time it waited for a CPU that others
         held is added to its deadline (a busy neighbour cannot push it over its time)."""
         session, cpu, waited = None, 0.0, 0.0
-        for proc in tree[1:] if self.bwrap else tree:  # bwrap itself, outside, is in a session of its own
+        for proc in (
+            tree[1:] if self.bwrap else tree
+        ):  # bwrap itself, outside, is in a session of its own
             try:
                 times = proc.cpu_times()
                 cpu += times.user + times.system + times.children_user + times.children_system
@@ -350,7 +458,9 @@ class Sandbox:
             self.waited = waited
         if self.cpu > self.limits.cpu_seconds:
             self.stop("time limit")
-            self.why = f"its processes used more than {self.limits.cpu_seconds:.0f} s of CPU time together"
+            self.why = (
+                f"its processes used more than {self.limits.cpu_seconds:.0f} s of CPU time together"
+            )
 
     def stop(self, reason: str = "") -> None:
         """Kill everything inside (SIGKILL: a process ignoring SIGTERM goes too); keep the first reason."""
@@ -377,8 +487,12 @@ class Sandbox:
         code = self.process.poll()
         if code is None or code == 0:
             return ""
-        signals = {signal.SIGXCPU: "time limit", signal.SIGXFSZ: "file size limit",
-                   signal.SIGKILL: "killed", signal.SIGSEGV: "crashed (segmentation fault)"}
+        signals = {
+            signal.SIGXCPU: "time limit",
+            signal.SIGXFSZ: "file size limit",
+            signal.SIGKILL: "killed",
+            signal.SIGSEGV: "crashed (segmentation fault)",
+        }
         if code < 0:
             return signals.get(-code, f"killed by signal {-code}")
         return f"exited with code {code}"
@@ -411,8 +525,13 @@ def describe(limits: Limits) -> dict[str, Any]:
         >>> describe(Limits())["memory"]
         '4096 MB'
     """
-    return {"time": time_limit(limits.seconds, limits.startup_seconds),
-            "CPU time": f"{limits.cpu_seconds:.0f} s, all processes together", "memory": f"{limits.memory_mb} MB",
-            "processes and threads": str(limits.processes), "largest file": f"{limits.file_mb} MB",
-            "each writable folder": f"{limits.disk_mb} MB", "/dev/shm": f"{limits.shm_mb} MB",
-            "the grader, per submission": f"{limits.grader_memory_mb} MB"}
+    return {
+        "time": time_limit(limits.seconds, limits.startup_seconds),
+        "CPU time": f"{limits.cpu_seconds:.0f} s, all processes together",
+        "memory": f"{limits.memory_mb} MB",
+        "processes and threads": str(limits.processes),
+        "largest file": f"{limits.file_mb} MB",
+        "each writable folder": f"{limits.disk_mb} MB",
+        "/dev/shm": f"{limits.shm_mb} MB",
+        "the grader, per submission": f"{limits.grader_memory_mb} MB",
+    }

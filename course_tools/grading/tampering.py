@@ -16,17 +16,47 @@ __all__ = ["tampering"]
 
 
 #: Modules whose functions the checks rely on: a submission that replaces one is reported as tampered.
-_GUARDED = ("course_utils", "course_tools", "torch", "numpy", "builtins", "math", "IPython", "nbformat", "sys")
+_GUARDED = (
+    "course_utils",
+    "course_tools",
+    "torch",
+    "numpy",
+    "builtins",
+    "math",
+    "IPython",
+    "nbformat",
+    "sys",
+)
 #: Module settings honest notebooks change (``torch.backends.cudnn.deterministic = True``).
-_HARMLESS = ("deterministic", "benchmark", "allow_tf32", "printoptions", "dont_write_bytecode", "rcParams",
-             "recursionlimit")
+_HARMLESS = (
+    "deterministic",
+    "benchmark",
+    "allow_tf32",
+    "printoptions",
+    "dont_write_bytecode",
+    "rcParams",
+    "recursionlimit",
+)
 #: Attributes of functions whose replacement swaps their code.
-_FUNCTION_PARTS = ("__code__", "__globals__", "__defaults__", "__kwdefaults__", "__closure__", "__builtins__")
+_FUNCTION_PARTS = (
+    "__code__",
+    "__globals__",
+    "__defaults__",
+    "__kwdefaults__",
+    "__closure__",
+    "__builtins__",
+)
 #: Calls that reach the checking machinery's frames, objects or pipes.
-_REACHING = {"sys._getframe": "reads the caller's frames", "inspect.currentframe": "reads the caller's frames",
-             "inspect.stack": "reads the caller's frames", "gc.get_objects": "searches the interpreter's objects",
-             "gc.get_referrers": "searches the interpreter's objects", "os.write": "writes to a raw file descriptor",
-             "os.dup2": "rewires a file descriptor", "os.fdopen": "opens a raw file descriptor"}
+_REACHING = {
+    "sys._getframe": "reads the caller's frames",
+    "inspect.currentframe": "reads the caller's frames",
+    "inspect.stack": "reads the caller's frames",
+    "gc.get_objects": "searches the interpreter's objects",
+    "gc.get_referrers": "searches the interpreter's objects",
+    "os.write": "writes to a raw file descriptor",
+    "os.dup2": "rewires a file descriptor",
+    "os.fdopen": "opens a raw file descriptor",
+}
 
 
 def _dotted(node: ast.AST) -> str:
@@ -47,10 +77,16 @@ def _cell_trees(source: str) -> list[ast.AST]:
         return []
     trees = [tree]
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _dotted(node.func).endswith(("run_line_magic", "run_cell_magic")):
+        if isinstance(node, ast.Call) and _dotted(node.func).endswith(
+            ("run_line_magic", "run_cell_magic")
+        ):
             for arg in node.args[1:]:
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    text = arg.value.split(None, 1)[-1] if arg.value.lstrip().startswith("-") else arg.value
+                    text = (
+                        arg.value.split(None, 1)[-1]
+                        if arg.value.lstrip().startswith("-")
+                        else arg.value
+                    )
                     trees += _cell_trees(text)
     return trees
 
@@ -71,10 +107,17 @@ def tampering(nb: nbformat.NotebookNode, teacher: nbformat.NotebookNode) -> list
         ['cell 0 replaces torch.allclose']
     """
     teachers = {_normalised(c.source) for c in teacher.cells if c.cell_type == "code"}
-    check_names = set(notebook_imports([c.source for c in teacher.cells if c.cell_type == "code"
-                                        and "check_" in c.source]))
-    check_names = {n for n in check_names if n.startswith("check_") or n in ("CheckFailed", "passed", "call_student",
-                                                                              "check_close", "check_tensor")}
+    check_names = set(
+        notebook_imports(
+            [c.source for c in teacher.cells if c.cell_type == "code" and "check_" in c.source]
+        )
+    )
+    check_names = {
+        n
+        for n in check_names
+        if n.startswith("check_")
+        or n in ("CheckFailed", "passed", "call_student", "check_close", "check_tensor")
+    }
     found: list[str] = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or _normalised(cell.source) in teachers:
@@ -89,15 +132,27 @@ def _scan(tree: ast.AST, index: int, check_names: set[str]) -> list[str]:
     modules = {"builtins", "__builtins__"}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            modules |= {a.asname or a.name.split(".")[0] for a in node.names if a.name.split(".")[0] in _GUARDED}
-            found += [f"cell {index} imports ctypes" for a in node.names if a.name.split(".")[0] == "ctypes"]
+            modules |= {
+                a.asname or a.name.split(".")[0]
+                for a in node.names
+                if a.name.split(".")[0] in _GUARDED
+            }
+            found += [
+                f"cell {index} imports ctypes"
+                for a in node.names
+                if a.name.split(".")[0] == "ctypes"
+            ]
         elif isinstance(node, ast.ImportFrom):
             if (node.module or "").split(".")[0] in _GUARDED:
                 modules |= {a.asname or a.name for a in node.names}
             if (node.module or "").split(".")[0] == "ctypes":
                 found.append(f"cell {index} imports ctypes")
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
-                _dotted(node.value.func) in ("importlib.import_module", "__import__", "import_module"):
+        elif (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and _dotted(node.value.func)
+            in ("importlib.import_module", "__import__", "import_module")
+        ):
             modules |= {t.id for t in node.targets if isinstance(t, ast.Name)}
     modules |= set(_GUARDED)
     for node in ast.walk(tree):
@@ -106,30 +161,51 @@ def _scan(tree: ast.AST, index: int, check_names: set[str]) -> list[str]:
             targets = list(node.targets)
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
             targets = [node.target]
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in check_names:
+        elif (
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and node.name in check_names
+        ):
             found.append(f"cell {index} defines its own {node.name}")
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            found += [f"cell {index} binds {a.asname} to another import" for a in node.names
-                      if a.asname in check_names]
+            found += [
+                f"cell {index} binds {a.asname} to another import"
+                for a in node.names
+                if a.asname in check_names
+            ]
         elif isinstance(node, ast.Call):
             name = _dotted(node.func)
-            if isinstance(node.func, ast.Name) and name in ("setattr", "delattr") and node.args \
-                    and _dotted(node.args[0]).split(".")[0] in modules:
+            if (
+                isinstance(node.func, ast.Name)
+                and name in ("setattr", "delattr")
+                and node.args
+                and _dotted(node.args[0]).split(".")[0] in modules
+            ):
                 found.append(f"cell {index} calls {name} on {_dotted(node.args[0])}")
             elif name.endswith(("set_custom_exc", "events.register")):
                 found.append(f"cell {index} hooks IPython ({name})")
-            elif name in ("exec", "eval", "compile") and not (node.args and isinstance(node.args[0], ast.Constant)):
+            elif name in ("exec", "eval", "compile") and not (
+                node.args and isinstance(node.args[0], ast.Constant)
+            ):
                 found.append(f"cell {index} runs code the grader cannot read ({name})")
             elif name in _REACHING:
                 found.append(f"cell {index} {_REACHING[name]} ({name})")
         for target in targets:
             if isinstance(target, ast.Name) and target.id in check_names:
                 found.append(f"cell {index} replaces {target.id}")
-            if isinstance(target, ast.Subscript) and _dotted(target.value) in ("sys.modules", "__builtins__"):
+            if isinstance(target, ast.Subscript) and _dotted(target.value) in (
+                "sys.modules",
+                "__builtins__",
+            ):
                 found.append(f"cell {index} writes into {_dotted(target.value)}")
             name = _dotted(target) if isinstance(target, ast.Attribute) else ""
-            if "()" in name and name.split(".")[-1] in ("showtraceback", "_showtraceback", "showsyntaxerror",
-                                                        "display_pub", "displayhook", "run_cell"):
+            if "()" in name and name.split(".")[-1] in (
+                "showtraceback",
+                "_showtraceback",
+                "showsyntaxerror",
+                "display_pub",
+                "displayhook",
+                "run_cell",
+            ):
                 found.append(f"cell {index} hooks IPython ({name})")
             elif isinstance(target, ast.Attribute) and target.attr in _FUNCTION_PARTS:
                 found.append(f"cell {index} replaces {name or target.attr}")

@@ -12,6 +12,7 @@ from course_utils.code_reading.syntax import _Binding
 
 __all__: list[str] = []
 
+
 def _cells_run(shell: Any) -> dict[str, str]:
     """The code of each cell IPython ran, by the file name it compiled it under, in the order first run; also
     where history is off (nbval runs cells with ``store_history=False``)."""
@@ -52,14 +53,22 @@ def _locate(tree: ast.Module | None, answer: Any, code: Any, name: str) -> _Bind
     candidates = []
     for node in ast.walk(tree):
         if is_class and isinstance(node, ast.ClassDef):
-            if node.name == answer.__name__ and node.lineno <= code.co_firstlineno <= (node.end_lineno or 0):
+            if node.name == answer.__name__ and node.lineno <= code.co_firstlineno <= (
+                node.end_lineno or 0
+            ):
                 candidates.append(node)
         elif is_class:
             continue
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name:
+        elif (
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name
+        ):
             if min([node.lineno, *(d.lineno for d in node.decorator_list)]) == code.co_firstlineno:
                 candidates.append(node)
-        elif isinstance(node, ast.Lambda) and code.co_name == "<lambda>" and node.lineno == code.co_firstlineno:
+        elif (
+            isinstance(node, ast.Lambda)
+            and code.co_name == "<lambda>"
+            and node.lineno == code.co_firstlineno
+        ):
             candidates.append(node)
     if len(candidates) > 1:
         candidates = [n for n in candidates if _same_code(n, code)] or candidates
@@ -78,5 +87,7 @@ def _same_code(node: ast.AST, code: Any) -> bool:
         compiled = compile(tree, "<check>", "eval" if isinstance(node, ast.Lambda) else "exec")
     except (SyntaxError, ValueError, TypeError):
         return False
-    return any(getattr(c, "co_code", None) == code.co_code and c.co_names == code.co_names
-               for c in compiled.co_consts)
+    return any(
+        getattr(c, "co_code", None) == code.co_code and c.co_names == code.co_names
+        for c in compiled.co_consts
+    )

@@ -10,8 +10,21 @@ from typing import Any
 __all__ = ["canonical"]
 
 #: Libraries whose objects a reading may look up (never a student's module): to name what an alias is.
-_LIBRARIES = ("torch", "numpy", "scipy", "sklearn", "math", "functools", "itertools", "operator", "builtins",
-              "course_utils", "torchvision", "copy", "statistics")
+_LIBRARIES = (
+    "torch",
+    "numpy",
+    "scipy",
+    "sklearn",
+    "math",
+    "functools",
+    "itertools",
+    "operator",
+    "builtins",
+    "course_utils",
+    "torchvision",
+    "copy",
+    "statistics",
+)
 
 
 def canonical(qualified: str) -> str | None:
@@ -27,7 +40,11 @@ def canonical(qualified: str) -> str | None:
     obj = _lookup(tuple(parts)) if parts[0] in _LIBRARIES else None
     module = getattr(obj, "__module__", None)
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
-    return f"{module}.{name}" if obj is not None and isinstance(module, str) and isinstance(name, str) else None
+    return (
+        f"{module}.{name}"
+        if obj is not None and isinstance(module, str) and isinstance(name, str)
+        else None
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -47,8 +64,12 @@ def _lookup(parts: tuple[str, ...]) -> Any:
 def _library(obj: Any) -> bool:
     """Whether ``obj`` is a library's function or class (named by where it is defined), not a student's."""
     module, name = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
-    return isinstance(module, str) and isinstance(name, str) and module.split(".")[0] in _LIBRARIES and \
-        _lookup((*module.split("."), *name.split("."))) is obj
+    return (
+        isinstance(module, str)
+        and isinstance(name, str)
+        and module.split(".")[0] in _LIBRARIES
+        and _lookup((*module.split("."), *name.split("."))) is obj
+    )
 
 
 def _names(resolved: set[str]) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 __all__ = ["as_python"]
 
+
 def as_python(source: str) -> str:
     """A cell's source as plain Python: IPython's magics and ``!`` commands as the calls they are.
 
@@ -69,11 +70,15 @@ def _nodes(root: ast.AST, dead: bool = False) -> Iterator[tuple[ast.AST, bool]]:
 
 def _dead_branch(node: ast.AST, field_name: str) -> bool:
     """Whether the ``field_name`` branch of an ``if``/``while`` with a constant test never runs."""
-    if not isinstance(node, (ast.If, ast.While, ast.IfExp)) or not isinstance(node.test, ast.Constant):
+    if not isinstance(node, (ast.If, ast.While, ast.IfExp)) or not isinstance(
+        node.test, ast.Constant
+    ):
         return False
     if field_name == "body":
         return not node.test.value
-    return field_name == "orelse" and bool(node.test.value) and isinstance(node, (ast.If, ast.IfExp))
+    return (
+        field_name == "orelse" and bool(node.test.value) and isinstance(node, (ast.If, ast.IfExp))
+    )
 
 
 def _is_reference(node: ast.AST) -> bool:
@@ -81,7 +86,8 @@ def _is_reference(node: ast.AST) -> bool:
     if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
         return False
     return isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) and not isinstance(
-        getattr(node, "_parent", None), ast.Attribute)
+        getattr(node, "_parent", None), ast.Attribute
+    )
 
 
 def _written(node: ast.AST) -> str:
@@ -110,7 +116,9 @@ def _pairs(targets: list[ast.AST], value: ast.AST) -> Iterator[tuple[str, ast.AS
         if isinstance(target, ast.Name):
             yield target.id, value
         elif isinstance(target, (ast.Tuple, ast.List)):
-            paired = isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
+            paired = isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(
+                target.elts
+            )
             for i, inner in enumerate(target.elts):
                 yield from _pairs([inner], value.elts[i] if paired else ast.Constant(...))
         elif isinstance(target, ast.Starred):
@@ -161,9 +169,13 @@ def _bindings(statement: ast.AST) -> Iterator[_Binding]:
     elif isinstance(statement, ast.Import):
         for alias in statement.names:
             top = alias.name.split(".")[0]
-            yield _Binding(alias.asname or top, alias, statement, "import", alias.name if alias.asname else top)
+            yield _Binding(
+                alias.asname or top, alias, statement, "import", alias.name if alias.asname else top
+            )
     elif isinstance(statement, ast.ImportFrom):
         module = "." * statement.level + (statement.module or "")
         for alias in statement.names:
             if alias.name != "*":
-                yield _Binding(alias.asname or alias.name, alias, statement, "import", f"{module}.{alias.name}")
+                yield _Binding(
+                    alias.asname or alias.name, alias, statement, "import", f"{module}.{alias.name}"
+                )

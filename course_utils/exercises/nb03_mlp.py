@@ -13,18 +13,41 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_utils.checks import CheckFailed, call_student, check_close, passed, rule_on_how, shown
-from course_utils.probes import behaves_affinely, build_model, count, gradients, raw_scores_problem, scores, set_mode
+from course_utils.probes import (
+    behaves_affinely,
+    build_model,
+    count,
+    gradients,
+    raw_scores_problem,
+    scores,
+    set_mode,
+)
 
-__all__ = ["XOR_X", "XOR_Y", "check_bce", "check_count_parameters", "check_train", "check_xor_mlp",
-           "reference_count_parameters"]
+__all__ = [
+    "XOR_X",
+    "XOR_Y",
+    "check_bce",
+    "check_count_parameters",
+    "check_train",
+    "check_xor_mlp",
+    "reference_count_parameters",
+]
 
 _NETWORKS = ([3, 5, 4, 2], [2, 1], [784, 128, 10])
 #: What builds layers: any module class of torch.nn, and the course's own mlp().
 _LAYERS = ("torch.nn.modules.*", "course_utils.mlp.*")
 #: PyTorch's own losses: the exercise asks for the formula.
-_TORCH_LOSSES = ("torch.*binary_cross_entropy*", "torch.*BCELoss", "torch.*BCEWithLogitsLoss", "torch.*nll_loss",
-                 "torch.*NLLLoss", "torch.*cross_entropy", "torch.*CrossEntropyLoss", "torch.distributions.*",
-                 "torch.*kl_div")
+_TORCH_LOSSES = (
+    "torch.*binary_cross_entropy*",
+    "torch.*BCELoss",
+    "torch.*BCEWithLogitsLoss",
+    "torch.*nll_loss",
+    "torch.*NLLLoss",
+    "torch.*cross_entropy",
+    "torch.*CrossEntropyLoss",
+    "torch.distributions.*",
+    "torch.*kl_div",
+)
 
 
 def reference_count_parameters(sizes: list[int]) -> int:
@@ -45,23 +68,42 @@ def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> None
         >>> check_count_parameters(reference_count_parameters)
         ✅ count_parameters is correct
     """
-    rule_on_how(count_parameters, "count_parameters", "count_parameters built PyTorch layers to count their "
-                "parameters ({use}); the exercise asks for the formula of section 4: each layer has (n_in + 1)·n_out "
-                "parameters.", *_LAYERS)
+    rule_on_how(
+        count_parameters,
+        "count_parameters",
+        "count_parameters built PyTorch layers to count their "
+        "parameters ({use}); the exercise asks for the formula of section 4: each layer has (n_in + 1)·n_out "
+        "parameters.",
+        *_LAYERS,
+    )
     for sizes in _NETWORKS:
         actual = call_student(count_parameters, list(sizes), name="count_parameters")
-        if isinstance(actual, torch.Tensor) or isinstance(actual, bool) or not isinstance(actual, numbers.Integral):
-            kind = "a tensor" if isinstance(actual, torch.Tensor) else f"{type(actual).__name__} {shown(actual)}"
-            raise CheckFailed(f"count_parameters({sizes}) returned {kind}; it should return a Python int "
-                              "(convert with int(...) or .item()).")
+        if (
+            isinstance(actual, torch.Tensor)
+            or isinstance(actual, bool)
+            or not isinstance(actual, numbers.Integral)
+        ):
+            kind = (
+                "a tensor"
+                if isinstance(actual, torch.Tensor)
+                else f"{type(actual).__name__} {shown(actual)}"
+            )
+            raise CheckFailed(
+                f"count_parameters({sizes}) returned {kind}; it should return a Python int "
+                "(convert with int(...) or .item())."
+            )
         expected = reference_count_parameters(sizes)
         if actual == expected:
             continue
         weights_only = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-        hint = ("that is the number of weights only: every neuron also has a bias"
-                if actual == weights_only else
-                "a layer from n_in to n_out neurons has n_in·n_out weights plus n_out biases")
-        raise CheckFailed(f"count_parameters({sizes}) returned {actual}, expected {expected}: {hint}.")
+        hint = (
+            "that is the number of weights only: every neuron also has a bias"
+            if actual == weights_only
+            else "a layer from n_in to n_out neurons has n_in·n_out weights plus n_out biases"
+        )
+        raise CheckFailed(
+            f"count_parameters({sizes}) returned {actual}, expected {expected}: {hint}."
+        )
     passed("count_parameters")
 
 
@@ -80,38 +122,59 @@ def check_bce(bce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None
     p = torch.tensor([0.9, 0.2, 0.6, 0.3])
     y = torch.tensor([1.0, 0.0, 0.0, 1.0])
     expected = _reference_bce(p, y).item()
-    rule_on_how(bce, "bce", "bce calls PyTorch's own loss ({use}); the exercise asks for the formula: "
-                "−mean(y·log p + (1−y)·log(1−p)).", *_TORCH_LOSSES)
+    rule_on_how(
+        bce,
+        "bce",
+        "bce calls PyTorch's own loss ({use}); the exercise asks for the formula: "
+        "−mean(y·log p + (1−y)·log(1−p)).",
+        *_TORCH_LOSSES,
+    )
     p_in = p.clone().requires_grad_()
     actual = call_student(bce, p_in, y.clone(), name="bce")
     if not isinstance(actual, torch.Tensor):
         if isinstance(actual, numbers.Real) and not isinstance(actual, bool):
-            raise CheckFailed(f"bce returned a {type(actual).__name__}; return the tensor itself (no .item(), no "
-                              "NumPy), so that loss.backward() can compute gradients from it.")
-        raise CheckFailed(f"bce returned a {type(actual).__name__}; it should return a one-element tensor.")
+            raise CheckFailed(
+                f"bce returned a {type(actual).__name__}; return the tensor itself (no .item(), no "
+                "NumPy), so that loss.backward() can compute gradients from it."
+            )
+        raise CheckFailed(
+            f"bce returned a {type(actual).__name__}; it should return a one-element tensor."
+        )
     if actual.numel() == 1:
         value = actual.item()
         if abs(value - len(p) * expected) < 1e-4:
-            raise CheckFailed(f"bce returned the sum over the {len(p)} examples ({value:.4f}); take the mean.")
+            raise CheckFailed(
+                f"bce returned the sum over the {len(p)} examples ({value:.4f}); take the mean."
+            )
         if abs(value + expected) < 1e-4:
-            raise CheckFailed("bce has the wrong sign: log p is negative, so the loss is −mean(y·log p + (1−y)·log(1−p)).")
+            raise CheckFailed(
+                "bce has the wrong sign: log p is negative, so the loss is −mean(y·log p + (1−y)·log(1−p))."
+            )
         if abs(value - (-(y * p.log()).mean().item())) < 1e-4:
-            raise CheckFailed("bce only counts the examples with y = 1: add the (1 − y)·log(1 − p) term for y = 0.")
+            raise CheckFailed(
+                "bce only counts the examples with y = 1: add the (1 − y)·log(1 − p) term for y = 0."
+            )
     check_close(actual, expected, name="bce(p, y)", atol=1e-5, quiet=True)
     _check_gradient(actual, p_in, p, y)
     passed("bce")
 
 
-def _check_gradient(actual: torch.Tensor, p_in: torch.Tensor, p: torch.Tensor, y: torch.Tensor) -> None:
+def _check_gradient(
+    actual: torch.Tensor, p_in: torch.Tensor, p: torch.Tensor, y: torch.Tensor
+) -> None:
     if actual.grad_fn is None:
-        raise CheckFailed("bce has the right value but no gradient: it was computed outside autograd (NumPy, "
-                          ".item(), .detach() or torch.tensor(...) of a number); use torch operations on p.")
+        raise CheckFailed(
+            "bce has the right value but no gradient: it was computed outside autograd (NumPy, "
+            ".item(), .detach() or torch.tensor(...) of a number); use torch operations on p."
+        )
     (grad,) = torch.autograd.grad(actual.sum(), p_in, allow_unused=True)
     p_ref = p.clone().requires_grad_()
     (expected,) = torch.autograd.grad(_reference_bce(p_ref, y), p_ref)
     if grad is None or not torch.allclose(grad, expected, atol=1e-5):
-        raise CheckFailed("bce has the right value but the wrong gradient with respect to p: compute it from p "
-                          "with torch operations, without constants or detached parts.")
+        raise CheckFailed(
+            "bce has the right value but the wrong gradient with respect to p: compute it from p "
+            "with torch operations, without constants or detached parts."
+        )
 
 
 # ---------------------------------------------------------------- exercise 8.3: build XOR's network and its loop
@@ -155,23 +218,31 @@ def check_xor_mlp(cls: type) -> None:
     for hidden in (4, 16):
         counts[hidden] = count(_build(cls, hidden), _name(cls, hidden))
         if counts[hidden] == 0:
-            raise CheckFailed(f"{_name(cls, hidden)} has no parameters PyTorch can see: create the layers in __init__ as "
-                              "attributes, self.hidden = nn.Linear(2, hidden) (layers made in forward or kept in a plain "
-                              "Python list are invisible to the optimizer).")
+            raise CheckFailed(
+                f"{_name(cls, hidden)} has no parameters PyTorch can see: create the layers in __init__ as "
+                "attributes, self.hidden = nn.Linear(2, hidden) (layers made in forward or kept in a plain "
+                "Python list are invisible to the optimizer)."
+            )
     expected = {hidden: 4 * hidden + 1 for hidden in counts}
     if counts != expected:
         if counts[4] == counts[16]:
-            raise CheckFailed(f"XorMLP(4) and XorMLP(16) both have {counts[4]} parameters: use the argument "
-                              "`hidden` for the size of the hidden layer, nn.Linear(2, hidden) then nn.Linear(hidden, 1).")
-        raise CheckFailed(f"XorMLP(4) has {counts[4]} parameters, expected {expected[4]} = (2 + 1)·4 + (4 + 1)·1: "
-                          "one hidden layer nn.Linear(2, hidden), then nn.Linear(hidden, 1), both with biases.")
+            raise CheckFailed(
+                f"XorMLP(4) and XorMLP(16) both have {counts[4]} parameters: use the argument "
+                "`hidden` for the size of the hidden layer, nn.Linear(2, hidden) then nn.Linear(hidden, 1)."
+            )
+        raise CheckFailed(
+            f"XorMLP(4) has {counts[4]} parameters, expected {expected[4]} = (2 + 1)·4 + (4 + 1)·1: "
+            "one hidden layer nn.Linear(2, hidden), then nn.Linear(hidden, 1), both with biases."
+        )
     for hidden in (4, 16):
         model = _build(cls, hidden)
         name = _name(cls, hidden)
         first = scores(model, X, name)
         if not torch.allclose(first, scores(model, X, name), atol=1e-6):
-            raise CheckFailed(f"{name} gave different outputs for the same input twice: create the layers once, in "
-                              "__init__, and use no randomness in forward.")
+            raise CheckFailed(
+                f"{name} gave different outputs for the same input twice: create the layers once, in "
+                "__init__, and use no randomness in forward."
+            )
     _check_not_linear(cls)
     model = set_mode(_build(cls, 16), False, _name(cls, 16))
     problem = raw_scores_problem(model, X, _name(cls, 16), 1, "BCEWithLogitsLoss")
@@ -190,23 +261,31 @@ def _check_not_linear(cls: type) -> None:
         if not behaves_affinely(lambda Z: scores(model, Z, name), A, B):  # noqa: B023 - used at once
             return
     if torch.allclose(scores(model, A, name), scores(model, B, name), atol=1e-6):
-        raise CheckFailed(f"{name} gives the same output whatever the input: forward must compute from its argument "
-                          "x, return self.output(torch.tanh(self.hidden(x))).")
-    raise CheckFailed("XorMLP is a linear function of its input: two nn.Linear layers with nothing between them "
-                      "are one linear map, and no straight line separates XOR. Put an activation between them, "
-                      "e.g. torch.tanh(self.hidden(x)).")
+        raise CheckFailed(
+            f"{name} gives the same output whatever the input: forward must compute from its argument "
+            "x, return self.output(torch.tanh(self.hidden(x)))."
+        )
+    raise CheckFailed(
+        "XorMLP is a linear function of its input: two nn.Linear layers with nothing between them "
+        "are one linear map, and no straight line separates XOR. Put an activation between them, "
+        "e.g. torch.tanh(self.hidden(x))."
+    )
 
 
 def _check_gradients(model: nn.Module, X: torch.Tensor, name: str) -> None:
     """Every parameter must get a gradient that is not all zero: else training cannot change it."""
     for key, grad in gradients(model, X, name).items():
         if grad is None:
-            raise CheckFailed(f"{name}'s parameter {key} gets no gradient: use every layer in forward, and no "
-                              ".detach() or torch.no_grad() inside it.")
+            raise CheckFailed(
+                f"{name}'s parameter {key} gets no gradient: use every layer in forward, and no "
+                ".detach() or torch.no_grad() inside it."
+            )
         if not grad.abs().max() > 0:
-            raise CheckFailed(f"{name}'s parameter {key} gets a gradient of 0 everywhere, so training can never "
-                              "change it: the activation has no slope (torch.sign, torch.round, (x > 0).float() are "
-                              "flat); use torch.tanh, torch.relu or torch.sigmoid.")
+            raise CheckFailed(
+                f"{name}'s parameter {key} gets a gradient of 0 everywhere, so training can never "
+                "change it: the activation has no slope (torch.sign, torch.round, (x > 0).float() are "
+                "flat); use torch.tanh, torch.relu or torch.sigmoid."
+            )
 
 
 #: The (steps, lr) each run of check_train uses: two, so that a number typed into train shows.
@@ -228,8 +307,18 @@ def _start_network() -> nn.Module:
     return model
 
 
-def _loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, steps: int, lr: float, *, zero_grad: bool = True,
-          step: bool = True, fresh_optimizer: bool = False, optimizer: type = torch.optim.Adam) -> list[float]:
+def _loop(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+    lr: float,
+    *,
+    zero_grad: bool = True,
+    step: bool = True,
+    fresh_optimizer: bool = False,
+    optimizer: type = torch.optim.Adam,
+) -> list[float]:
     """A training loop, right by default; each flag makes one of the typical mistakes."""
     opt = optimizer(model.parameters(), lr=lr)
     losses = []
@@ -249,21 +338,35 @@ def _loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, steps: int, lr: fl
 @functools.lru_cache(maxsize=32)
 def _expected(steps: int, lr: float, **flags: Any) -> tuple[float, ...]:
     """The losses of ``_loop`` from the check's start network on XOR (computed once per session)."""
-    return tuple(_loop(_start_network(), torch.tensor(XOR_X), torch.tensor(XOR_Y), steps, lr, **flags))
+    return tuple(
+        _loop(_start_network(), torch.tensor(XOR_X), torch.tensor(XOR_Y), steps, lr, **flags)
+    )
 
 
 def _first_loss_mistake(first: float, logits: torch.Tensor, y: torch.Tensor) -> str | None:
     """What a wrong first loss computed instead of BCEWithLogitsLoss, if it is a typical mistake."""
     p = torch.sigmoid(logits)
     candidates = (
-        (F.binary_cross_entropy_with_logits(p, y), "the loss applies the sigmoid twice: BCEWithLogitsLoss takes the "
-         "raw scores model(X).squeeze(1), without torch.sigmoid (it applies the sigmoid itself)"),
-        (F.binary_cross_entropy_with_logits(logits, y, reduction="sum"), "that is the sum of the losses over the "
-         "examples; take the mean (the default reduction)"),
-        (F.mse_loss(logits, y), "that is the mean squared error of the scores; use the binary cross-entropy, "
-         "F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)"),
-        (F.mse_loss(p, y), "that is the mean squared error of the probabilities; use the binary cross-entropy, "
-         "F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)"),
+        (
+            F.binary_cross_entropy_with_logits(p, y),
+            "the loss applies the sigmoid twice: BCEWithLogitsLoss takes the "
+            "raw scores model(X).squeeze(1), without torch.sigmoid (it applies the sigmoid itself)",
+        ),
+        (
+            F.binary_cross_entropy_with_logits(logits, y, reduction="sum"),
+            "that is the sum of the losses over the "
+            "examples; take the mean (the default reduction)",
+        ),
+        (
+            F.mse_loss(logits, y),
+            "that is the mean squared error of the scores; use the binary cross-entropy, "
+            "F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)",
+        ),
+        (
+            F.mse_loss(p, y),
+            "that is the mean squared error of the probabilities; use the binary cross-entropy, "
+            "F.binary_cross_entropy_with_logits(model(X).squeeze(1), y)",
+        ),
     )
     for value, why in candidates:
         if abs(first - value.item()) < 1e-4:
@@ -303,11 +406,15 @@ def _check_run(train: Callable[..., Any], steps: int, lr: float) -> None:
     X, y = torch.tensor(XOR_X), torch.tensor(XOR_Y)
     start = _start_network()
     try:
-        losses = call_student(train, copy.deepcopy(start), X.clone(), y.clone(), steps, lr, name="train")
+        losses = call_student(
+            train, copy.deepcopy(start), X.clone(), y.clone(), steps, lr, name="train"
+        )
     except CheckFailed as err:
         if "must be the same as input size" in str(err):
-            raise CheckFailed(f"{err} — model(X) has shape (N, 1) and y has shape (N,): compare "
-                              "model(X).squeeze(1) with y.") from None
+            raise CheckFailed(
+                f"{err} — model(X) has shape (N, 1) and y has shape (N,): compare "
+                "model(X).squeeze(1) with y."
+            ) from None
         raise
     call = f"train(..., steps={steps}, lr={lr})"
     losses = _as_floats(losses, steps, call)
@@ -316,60 +423,95 @@ def _check_run(train: Callable[..., Any], steps: int, lr: float) -> None:
     expected = _expected(steps, lr)
     why = None if abs(losses[0] - expected[0]) < 1e-4 else _first_loss_mistake(losses[0], logits, y)
     if why:
-        raise CheckFailed(f"train's first loss is {losses[0]:.4f}, expected {expected[0]:.4f}: {why}.")
+        raise CheckFailed(
+            f"train's first loss is {losses[0]:.4f}, expected {expected[0]:.4f}: {why}."
+        )
     if _same(losses, expected):
         return
     if _same(losses[:-1], expected[1:]):
-        raise CheckFailed("train's losses are one step late: record loss.item() of the loss you called backward on, "
-                          "in the same step (before the parameters change).")
+        raise CheckFailed(
+            "train's losses are one step late: record loss.item() of the loss you called backward on, "
+            "in the same step (before the parameters change)."
+        )
     if abs(losses[0] - expected[0]) >= 1e-4:
-        raise CheckFailed(f"train's first loss is {losses[0]:.4f}, but the loss of the network it was given is "
-                          f"{expected[0]:.4f}: train the model passed in, and compute "
-                          "F.binary_cross_entropy_with_logits(model(X).squeeze(1), y) before its first step.")
+        raise CheckFailed(
+            f"train's first loss is {losses[0]:.4f}, but the loss of the network it was given is "
+            f"{expected[0]:.4f}: train the model passed in, and compute "
+            "F.binary_cross_entropy_with_logits(model(X).squeeze(1), y) before its first step."
+        )
     if max(losses) - min(losses) < 1e-7:
-        raise CheckFailed("train's loss never changes: the parameters are not updated. Call optimizer.step() after "
-                          "loss.backward(), and optimizer.zero_grad() before loss.backward() (zero_grad between "
-                          "backward and step wipes the gradients that step needs).")
+        raise CheckFailed(
+            "train's loss never changes: the parameters are not updated. Call optimizer.step() after "
+            "loss.backward(), and optimizer.zero_grad() before loss.backward() (zero_grad between "
+            "backward and step wipes the gradients that step needs)."
+        )
     variants = (
-        (dict(zero_grad=False), "train's losses are those of a loop without optimizer.zero_grad(): the gradients "
-         "add up over the steps. Call optimizer.zero_grad() in every step, before loss.backward()."),
-        (dict(fresh_optimizer=True), "train's losses are those of a loop that creates a new optimizer in every step, "
-         "which forgets Adam's running averages: create it once, before the loop."),
-        (dict(optimizer=torch.optim.SGD), "train's losses are those of torch.optim.SGD: the exercise asks for "
-         "torch.optim.Adam(model.parameters(), lr=lr)."),
+        (
+            dict(zero_grad=False),
+            "train's losses are those of a loop without optimizer.zero_grad(): the gradients "
+            "add up over the steps. Call optimizer.zero_grad() in every step, before loss.backward().",
+        ),
+        (
+            dict(fresh_optimizer=True),
+            "train's losses are those of a loop that creates a new optimizer in every step, "
+            "which forgets Adam's running averages: create it once, before the loop.",
+        ),
+        (
+            dict(optimizer=torch.optim.SGD),
+            "train's losses are those of torch.optim.SGD: the exercise asks for "
+            "torch.optim.Adam(model.parameters(), lr=lr).",
+        ),
     )
     for flags, message in variants:
         if _same(losses, _expected(steps, lr, **flags)):
             raise CheckFailed(message)
     typed = [other_lr for _, other_lr in _RUNS if other_lr != lr]
     if any(_same(losses, _expected(steps, other)) for other in typed):
-        raise CheckFailed(f"{call} trained with another learning rate than lr={lr}: pass the argument lr to the "
-                          "optimizer, torch.optim.Adam(model.parameters(), lr=lr), instead of a number.")
-    k = next(i for i, (a, b) in enumerate(zip(losses, expected)) if abs(a - b) > 1e-4 + 1e-4 * abs(b))
-    raise CheckFailed(f"{call}: the loss at step {k} is {losses[k]:.4f}, a correct loop's is {expected[k]:.4f}: create "
-                      "torch.optim.Adam(model.parameters(), lr=lr) once, then in each step: forward, loss, "
-                      "optimizer.zero_grad(), loss.backward(), optimizer.step(), and record loss.item().")
+        raise CheckFailed(
+            f"{call} trained with another learning rate than lr={lr}: pass the argument lr to the "
+            "optimizer, torch.optim.Adam(model.parameters(), lr=lr), instead of a number."
+        )
+    k = next(
+        i for i, (a, b) in enumerate(zip(losses, expected)) if abs(a - b) > 1e-4 + 1e-4 * abs(b)
+    )
+    raise CheckFailed(
+        f"{call}: the loss at step {k} is {losses[k]:.4f}, a correct loop's is {expected[k]:.4f}: create "
+        "torch.optim.Adam(model.parameters(), lr=lr) once, then in each step: forward, loss, "
+        "optimizer.zero_grad(), loss.backward(), optimizer.step(), and record loss.item()."
+    )
 
 
 def _as_floats(losses: Any, steps: int, call: str) -> list[float]:
     if losses is None:
-        raise CheckFailed("train returned None: return the list of losses, one float per step (losses.append(loss.item())).")
+        raise CheckFailed(
+            "train returned None: return the list of losses, one float per step (losses.append(loss.item()))."
+        )
     if isinstance(losses, torch.Tensor):
-        raise CheckFailed("train returned a tensor; return a Python list with one float per step "
-                          "(losses.append(loss.item())).")
+        raise CheckFailed(
+            "train returned a tensor; return a Python list with one float per step "
+            "(losses.append(loss.item()))."
+        )
     if not isinstance(losses, (list, tuple)):
-        raise CheckFailed(f"train returned a {type(losses).__name__}; return a list with one float per step.")
+        raise CheckFailed(
+            f"train returned a {type(losses).__name__}; return a list with one float per step."
+        )
     if len(losses) != steps:
-        raise CheckFailed(f"{call} returned {len(losses)} losses; return one per step, {steps}: loop "
-                          "`for _ in range(steps):` over the argument steps, not a number typed in.")
+        raise CheckFailed(
+            f"{call} returned {len(losses)} losses; return one per step, {steps}: loop "
+            "`for _ in range(steps):` over the argument steps, not a number typed in."
+        )
     if any(isinstance(v, torch.Tensor) for v in losses):
-        raise CheckFailed("train's losses are tensors; append loss.item() (a float): a stored tensor keeps the whole "
-                          "graph of its step in memory.")
+        raise CheckFailed(
+            "train's losses are tensors; append loss.item() (a float): a stored tensor keeps the whole "
+            "graph of its step in memory."
+        )
     if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in losses):
         raise CheckFailed("train's losses should be numbers: append loss.item() in every step.")
     values = [float(v) for v in losses]
     if any(v != v for v in values):
-        raise CheckFailed("train's losses contain nan: look for a log of 0 (use BCEWithLogitsLoss on the raw scores).")
+        raise CheckFailed(
+            "train's losses contain nan: look for a log of 0 (use BCEWithLogitsLoss on the raw scores)."
+        )
     return values
 
 

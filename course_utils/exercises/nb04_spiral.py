@@ -21,18 +21,34 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_utils.checks import CheckFailed, call_student, passed
-from course_utils.mlp import mlp
-from course_utils.probes import (FixedDropout, behaves_affinely, build_model, count, load_weights, raw_scores_problem,
-                                 scores, set_mode, weights)
+from course_utils.probes import (
+    FixedDropout,
+    behaves_affinely,
+    build_model,
+    count,
+    load_weights,
+    raw_scores_problem,
+    scores,
+    set_mode,
+    weights,
+)
 
-__all__ = ["check_early_stopping", "check_spiral_net", "reference_SpiralNet", "reference_early_stopping",
-           "reference_parameters", "reference_train_early_stopping"]
+__all__ = [
+    "check_early_stopping",
+    "check_spiral_net",
+    "reference_SpiralNet",
+    "reference_early_stopping",
+    "reference_parameters",
+    "reference_train_early_stopping",
+]
 
 
 # ---------------------------------------------------------------- exercise 3.1: SpiralNet
 
 
-class reference_SpiralNet(nn.Module):  # named reference_<answer>, as every reference solution of the course
+class reference_SpiralNet(
+    nn.Module
+):  # named reference_<answer>, as every reference solution of the course
     """Exercise 3.1: ``n_in`` inputs -> one ``nn.Linear`` + tanh (+ dropout) per entry of ``hidden`` -> 1 logit.
 
     Example:
@@ -44,7 +60,9 @@ class reference_SpiralNet(nn.Module):  # named reference_<answer>, as every refe
         super().__init__()
         layers, size = [], n_in
         for width in hidden:
-            layers += [nn.Linear(size, width), nn.Tanh()] + ([nn.Dropout(dropout)] if dropout else [])
+            layers += [nn.Linear(size, width), nn.Tanh()] + (
+                [nn.Dropout(dropout)] if dropout else []
+            )
             size = width
         self.layers = nn.Sequential(*layers, nn.Linear(size, 1))
 
@@ -64,7 +82,9 @@ def reference_parameters(n_in: int, hidden: Sequence[int]) -> int:
 
 
 def _name(cls: Any, *args: Any) -> str:
-    shown = ", ".join(repr(a) for a in args[:2]) + (f", dropout={args[2]!r}" if len(args) > 2 else "")
+    shown = ", ".join(repr(a) for a in args[:2]) + (
+        f", dropout={args[2]!r}" if len(args) > 2 else ""
+    )
     return f"{getattr(cls, '__name__', 'SpiralNet')}({shown})"
 
 
@@ -75,8 +95,10 @@ def _build(cls: Any, *args: Any) -> nn.Module:
     except CheckFailed as err:
         text = str(err)
         if args[1:2] == ([],) and any(e in text for e in ("IndexError", "list index")):
-            raise CheckFailed(f"{text.rstrip('.')}. With hidden = [] the network is one nn.Linear(n_in, 1): a "
-                              "linear model. Loop over the sizes in hidden instead of indexing hidden[0].") from None
+            raise CheckFailed(
+                f"{text.rstrip('.')}. With hidden = [] the network is one nn.Linear(n_in, 1): a "
+                "linear model. Loop over the sizes in hidden instead of indexing hidden[0]."
+            ) from None
         raise
 
 
@@ -103,23 +125,33 @@ def _check_counts(cls: Any) -> None:
         name = _name(cls, n_in, list(hidden))
         sizes = " → ".join(str(s) for s in [n_in, *hidden, 1])
         if got == 0:
-            raise CheckFailed(f"{name} has no parameters PyTorch can see: create the layers in __init__ and keep them "
-                              "in an nn.Sequential or nn.ModuleList attribute (layers in a plain Python list, or made "
-                              "in forward, are invisible to .parameters() and to the optimizer).")
+            raise CheckFailed(
+                f"{name} has no parameters PyTorch can see: create the layers in __init__ and keep them "
+                "in an nn.Sequential or nn.ModuleList attribute (layers in a plain Python list, or made "
+                "in forward, are invisible to .parameters() and to the optimizer)."
+            )
         if hidden and got == (hidden[-1] + 1):
-            raise CheckFailed(f"{name}: .parameters() finds only the output layer ({got} parameters, expected "
-                              f"{expected}): the hidden layers sit in a plain Python list. Keep them in "
-                              "nn.ModuleList(...) or nn.Sequential(...), so that PyTorch registers them.")
+            raise CheckFailed(
+                f"{name}: .parameters() finds only the output layer ({got} parameters, expected "
+                f"{expected}): the hidden layers sit in a plain Python list. Keep them in "
+                "nn.ModuleList(...) or nn.Sequential(...), so that PyTorch registers them."
+            )
         if got == expected - sum([*hidden, 1]):
-            raise CheckFailed(f"{name} has {got} parameters, the weights only (expected {expected}): keep the biases "
-                              "(nn.Linear's default bias=True).")
+            raise CheckFailed(
+                f"{name} has {got} parameters, the weights only (expected {expected}): keep the biases "
+                "(nn.Linear's default bias=True)."
+            )
         if first_right:
-            raise CheckFailed(f"{name} has {got} parameters, expected {expected} for layers {sizes} (two hidden "
-                              "layers of 16 were right): build one hidden layer per entry of hidden, in a loop over "
-                              "hidden, each from the previous size (n_in for the first) to this entry; with hidden = "
-                              "[] only the last nn.Linear(n_in, 1) remains.")
-        raise CheckFailed(f"{name} has {got} parameters, expected {expected} for layers {sizes}: each hidden layer "
-                          "nn.Linear(previous, width), then a last nn.Linear(previous, 1), all with biases.")
+            raise CheckFailed(
+                f"{name} has {got} parameters, expected {expected} for layers {sizes} (two hidden "
+                "layers of 16 were right): build one hidden layer per entry of hidden, in a loop over "
+                "hidden, each from the previous size (n_in for the first) to this entry; with hidden = "
+                "[] only the last nn.Linear(n_in, 1) remains."
+            )
+        raise CheckFailed(
+            f"{name} has {got} parameters, expected {expected} for layers {sizes}: each hidden layer "
+            "nn.Linear(previous, width), then a last nn.Linear(previous, 1), all with biases."
+        )
 
 
 def _check_not_linear(cls: Any) -> None:
@@ -128,9 +160,11 @@ def _check_not_linear(cls: Any) -> None:
         model = set_mode(_build(cls, 2, hidden), False, _name(cls, 2, hidden))
         if not behaves_affinely(lambda Z: _outputs(model, Z, _name(cls, 2, hidden)), A, B):  # noqa: B023 - used at once
             return
-    raise CheckFailed("SpiralNet is a linear function of its input: linear layers with nothing between them are one "
-                      "linear map, and no straight line separates the spirals. Put nn.Tanh() after every hidden "
-                      "nn.Linear (not after the last one).")
+    raise CheckFailed(
+        "SpiralNet is a linear function of its input: linear layers with nothing between them are one "
+        "linear map, and no straight line separates the spirals. Put nn.Tanh() after every hidden "
+        "nn.Linear (not after the last one)."
+    )
 
 
 def _probe_path(model: nn.Module, name: str, sizes: list[int], out_bias: float = 0.0) -> bool:
@@ -141,12 +175,17 @@ def _probe_path(model: nn.Module, name: str, sizes: list[int], out_bias: float =
     params = weights(model, name)
     values = {}
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        matrix = [k for k, v in params.items() if v.dim() == 2 and sorted(v.shape) == sorted((n_in, n_out))]
+        matrix = [
+            k
+            for k, v in params.items()
+            if v.dim() == 2 and sorted(v.shape) == sorted((n_in, n_out))
+        ]
         vector = [k for k, v in params.items() if v.dim() == 1 and v.numel() == n_out]
         if len(matrix) != 1 or len(vector) != 1:
             return False
-        values[matrix[0]] = torch.zeros_like(params[matrix[0]]).index_put_((torch.tensor(0), torch.tensor(0)),
-                                                                          torch.tensor(1.0))
+        values[matrix[0]] = torch.zeros_like(params[matrix[0]]).index_put_(
+            (torch.tensor(0), torch.tensor(0)), torch.tensor(1.0)
+        )
         values[vector[0]] = torch.full_like(params[vector[0]], out_bias if n_out == 1 else 0.0)
     if len(values) != len(params):
         return False
@@ -181,9 +220,11 @@ def _check_activation(cls: Any) -> None:
             if what.startswith("tanh after each"):
                 return
             raise CheckFailed(f"{name} uses {what}.")
-    raise CheckFailed(f"{name}'s hidden activation is not tanh: with its weights set to keep one path, it maps "
-                      f"1 to {got[8].item():.4f} where tanh after each of its two hidden layers gives "
-                      f"{t.tanh().tanh()[8].item():.4f}. Put nn.Tanh() after every hidden nn.Linear.")
+    raise CheckFailed(
+        f"{name}'s hidden activation is not tanh: with its weights set to keep one path, it maps "
+        f"1 to {got[8].item():.4f} where tanh after each of its two hidden layers gives "
+        f"{t.tanh().tanh()[8].item():.4f}. Put nn.Tanh() after every hidden nn.Linear."
+    )
 
 
 def _check_dropout(cls: Any) -> None:
@@ -192,26 +233,34 @@ def _check_dropout(cls: Any) -> None:
     name = _name(cls, 2, [32, 32])
     set_mode(plain, True, name)
     if not torch.equal(_outputs(plain, X, name), _outputs(plain, X, name)):
-        raise CheckFailed(f"{name} (no dropout) gave two different outputs for the same points: use no randomness "
-                          "in forward, and add dropout only when dropout > 0.")
+        raise CheckFailed(
+            f"{name} (no dropout) gave two different outputs for the same points: use no randomness "
+            "in forward, and add dropout only when dropout > 0."
+        )
     p = 0.25
     model = _build(cls, 2, [32, 32], p)
     name = _name(cls, 2, [32, 32], p)
     n = count(model, name)
     if n != reference_parameters(2, [32, 32]):
-        raise CheckFailed(f"{name} has {n} parameters, expected {reference_parameters(2, [32, 32])}, the same as "
-                          "without dropout: dropout adds no weights, only nn.Dropout(dropout) after each hidden "
-                          "activation.")
+        raise CheckFailed(
+            f"{name} has {n} parameters, expected {reference_parameters(2, [32, 32])}, the same as "
+            "without dropout: dropout adds no weights, only nn.Dropout(dropout) after each hidden "
+            "activation."
+        )
     set_mode(model, True, name)
     first, second = _outputs(model, X, name), _outputs(model, X, name)
     if torch.equal(first, second):
-        raise CheckFailed(f"{name} in training mode gave the same output twice: add nn.Dropout(dropout) after each "
-                          "hidden layer's activation (it switches neurons off at random while training).")
+        raise CheckFailed(
+            f"{name} in training mode gave the same output twice: add nn.Dropout(dropout) after each "
+            "hidden layer's activation (it switches neurons off at random while training)."
+        )
     set_mode(model, False, name)
     if not torch.equal(_outputs(model, X, name), _outputs(model, X, name)):
-        raise CheckFailed(f"{name} in evaluation mode (model.eval()) still gives a different output each time: use "
-                          "nn.Dropout, which switches itself off in eval mode (F.dropout(x, p) without "
-                          "training=self.training, or a mask of your own, does not).")
+        raise CheckFailed(
+            f"{name} in evaluation mode (model.eval()) still gives a different output each time: use "
+            "nn.Dropout, which switches itself off in eval mode (F.dropout(x, p) without "
+            "training=self.training, or a mask of your own, does not)."
+        )
     _check_dropout_place(cls, p)
 
 
@@ -228,18 +277,24 @@ def _check_dropout_place(cls: Any, p: float) -> None:
         got = _outputs(model, _along(torch.ones(256)), name)[:, 0]
     one, k = torch.tensor(1.0, dtype=torch.float64), 1 / (1 - p)
     if (got.abs() < 1e-6).float().mean() > 0.1:
-        raise CheckFailed(f"{name} sets many outputs to exactly 0 in training mode: dropout acts on the logit. Put "
-                          "nn.Dropout after the hidden activations only, not after the last nn.Linear.")
+        raise CheckFailed(
+            f"{name} sets many outputs to exactly 0 in training mode: dropout acts on the logit. Put "
+            "nn.Dropout after the hidden activations only, not after the last nn.Linear."
+        )
     places = {
         "": (one.tanh() * k).tanh() * k,
-        "only after the first hidden layer: put nn.Dropout(dropout) after every hidden activation":
-            (one.tanh() * k).tanh(),
-        "only after the last hidden layer: put nn.Dropout(dropout) after every hidden activation":
-            one.tanh().tanh() * k,
-        "before the activations (or on the input): put it after each tanh, nn.Linear → nn.Tanh → nn.Dropout":
-            (((one * k).tanh()) * k).tanh(),
-        f"at another rate than dropout={p}: pass the argument, nn.Dropout(dropout), not a number":
-            (one.tanh() * 2).tanh() * 2,
+        "only after the first hidden layer: put nn.Dropout(dropout) after every hidden activation": (
+            one.tanh() * k
+        ).tanh(),
+        "only after the last hidden layer: put nn.Dropout(dropout) after every hidden activation": one.tanh().tanh()
+        * k,
+        "before the activations (or on the input): put it after each tanh, nn.Linear → nn.Tanh → nn.Dropout": (
+            ((one * k).tanh()) * k
+        ).tanh(),
+        f"at another rate than dropout={p}: pass the argument, nn.Dropout(dropout), not a number": (
+            one.tanh() * 2
+        ).tanh()
+        * 2,
     }
     kept = got.max() - 1
     for where, value in places.items():
@@ -247,9 +302,11 @@ def _check_dropout_place(cls: Any, p: float) -> None:
             if not where:
                 return
             raise CheckFailed(f"{name} applies dropout {where}.")
-    raise CheckFailed(f"{name} in training mode does not act like nn.Dropout({p}) after each hidden tanh: with its "
-                      f"weights set to keep one path, a kept path gives {kept.item():.4f}, expected "
-                      f"{places[''].item():.4f}.")
+    raise CheckFailed(
+        f"{name} in training mode does not act like nn.Dropout({p}) after each hidden tanh: with its "
+        f"weights set to keep one path, a kept path gives {kept.item():.4f}, expected "
+        f"{places[''].item():.4f}."
+    )
 
 
 def check_spiral_net(cls: type) -> None:
@@ -277,8 +334,10 @@ def check_spiral_net(cls: type) -> None:
     X = _points(7, 10)
     first = _outputs(model, X, name)
     if not torch.allclose(first, _outputs(model, X, name), atol=1e-6):
-        raise CheckFailed(f"{name} gave two different outputs for the same points in eval mode: create the layers "
-                          "once, in __init__, and use no randomness in forward.")
+        raise CheckFailed(
+            f"{name} gave two different outputs for the same points in eval mode: create the layers "
+            "once, in __init__, and use no randomness in forward."
+        )
     _outputs(_build(cls, 2, []), X, _name(cls, 2, []))
     _check_not_linear(cls)
     model = set_mode(_build(cls, 2, [16]), False, _name(cls, 2, [16]))
@@ -312,17 +371,36 @@ def _es_problem() -> tuple[nn.Module, torch.Tensor, torch.Tensor, torch.Tensor, 
     y = (X[:, 0] * X[:, 1] >= 0).float()
     y_train = y[:60].clone()
     y_train[:15] = 1 - y_train[:15]
-    model = nn.Sequential(nn.Linear(2, 32), nn.BatchNorm1d(32), nn.Tanh(), FixedDropout(0.2), nn.Linear(32, 32),
-                          nn.Tanh(), nn.Linear(32, 1))
+    model = nn.Sequential(
+        nn.Linear(2, 32),
+        nn.BatchNorm1d(32),
+        nn.Tanh(),
+        FixedDropout(0.2),
+        nn.Linear(32, 32),
+        nn.Tanh(),
+        nn.Linear(32, 1),
+    )
     with torch.no_grad():
         for param in model.parameters():
-            param.copy_(torch.randn(param.shape, generator=gen) / (param.shape[-1] ** 0.5 if param.dim() > 1 else 4))
+            param.copy_(
+                torch.randn(param.shape, generator=gen)
+                / (param.shape[-1] ** 0.5 if param.dim() > 1 else 4)
+            )
     return model, X[:60], y_train, X[60:], y[60:]
 
 
-def reference_early_stopping(model: nn.Module, X_train: torch.Tensor, y_train: torch.Tensor, X_val: torch.Tensor,
-                             y_val: torch.Tensor, patience: int = 30, max_epochs: int = 400, lr: float = 0.02, *,
-                             mistake: str = "") -> tuple[nn.Module, list[float]]:
+def reference_early_stopping(
+    model: nn.Module,
+    X_train: torch.Tensor,
+    y_train: torch.Tensor,
+    X_val: torch.Tensor,
+    y_val: torch.Tensor,
+    patience: int = 30,
+    max_epochs: int = 400,
+    lr: float = 0.02,
+    *,
+    mistake: str = "",
+) -> tuple[nn.Module, list[float]]:
     """Full-batch Adam, in training mode; after each epoch the validation loss in evaluation mode;
     keep a copy of the best weights, stop after ``patience`` epochs without a new best, restore the
     best; return the model and the losses. ``mistake`` makes one typical mistake: ``"no eval"``
@@ -351,7 +429,11 @@ def reference_early_stopping(model: nn.Module, X_train: torch.Tensor, y_train: t
         with torch.no_grad():
             val_losses.append(loss_fn(model(X_val).squeeze(1), y_val).item())
         if val_losses[-1] < best_loss:
-            best_loss, best_epoch, best_state = val_losses[-1], epoch, copy.deepcopy(model.state_dict())
+            best_loss, best_epoch, best_state = (
+                val_losses[-1],
+                epoch,
+                copy.deepcopy(model.state_dict()),
+            )
         elif epoch - best_epoch >= patience:
             break
     model.load_state_dict(best_state)
@@ -364,18 +446,26 @@ reference_train_early_stopping = reference_early_stopping
 
 def _as_losses(value: Any) -> list[float]:
     if isinstance(value, torch.Tensor):
-        raise CheckFailed("train_early_stopping returned the validation losses as a tensor; return a list of Python "
-                          "floats, one per epoch (append loss.item()).")
+        raise CheckFailed(
+            "train_early_stopping returned the validation losses as a tensor; return a list of Python "
+            "floats, one per epoch (append loss.item())."
+        )
     try:
         items = list(value)
     except Exception:  # noqa: BLE001 - whatever it is, it is not a list of losses
-        raise CheckFailed(f"train_early_stopping returned {type(value).__name__} as the validation losses; return a "
-                          "list with one float per epoch.") from None
+        raise CheckFailed(
+            f"train_early_stopping returned {type(value).__name__} as the validation losses; return a "
+            "list with one float per epoch."
+        ) from None
     if not items:
-        raise CheckFailed("train_early_stopping returned an empty list of validation losses: append the validation "
-                          "loss after every epoch.")
+        raise CheckFailed(
+            "train_early_stopping returned an empty list of validation losses: append the validation "
+            "loss after every epoch."
+        )
     if any(isinstance(v, torch.Tensor) for v in items):
-        raise CheckFailed("the validation losses are tensors; append loss.item(), a Python float, after each epoch.")
+        raise CheckFailed(
+            "the validation losses are tensors; append loss.item(), a Python float, after each epoch."
+        )
     if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in items):
         raise CheckFailed("the validation losses should be numbers, one float per epoch.")
     return [float(v) for v in items]
@@ -383,12 +473,16 @@ def _as_losses(value: Any) -> list[float]:
 
 def _val_loss(model: Any, X: torch.Tensor, y: torch.Tensor, name: str) -> float:
     if not isinstance(model, nn.Module):
-        raise CheckFailed(f"{name} is a {type(model).__name__}, not the network: `return model, val_losses`.")
+        raise CheckFailed(
+            f"{name} is a {type(model).__name__}, not the network: `return model, val_losses`."
+        )
     set_mode(model, False, name)
     with torch.no_grad():
         out = call_student(model, X.clone(), name=name)
     if not isinstance(out, torch.Tensor) or out.numel() != len(y):
-        raise CheckFailed(f"{name} did not return one logit per point: return the model you trained.")
+        raise CheckFailed(
+            f"{name} did not return one logit per point: return the model you trained."
+        )
     return F.binary_cross_entropy_with_logits(out.detach().reshape(-1).double(), y.double()).item()
 
 
@@ -412,81 +506,116 @@ def check_early_stopping(train_early_stopping: Callable[..., Any]) -> None:
     """
     for patience, max_epochs, lr in _RUNS:
         _check_run(train_early_stopping, patience, max_epochs, lr)
-    passed("train_early_stopping", "the same validation losses, stopped `patience` epochs after the best, "
-           "best weights restored")
+    passed(
+        "train_early_stopping",
+        "the same validation losses, stopped `patience` epochs after the best, "
+        "best weights restored",
+    )
 
 
 @functools.lru_cache(maxsize=16)
 def _expected(patience: int, max_epochs: int, lr: float, mistake: str = "") -> tuple[float, ...]:
     """The validation losses of ``reference_early_stopping`` on the check's problem (computed once per session)."""
     start, *data = _es_problem()
-    return tuple(reference_early_stopping(start, *data, patience, max_epochs, lr, mistake=mistake)[1])
+    return tuple(
+        reference_early_stopping(start, *data, patience, max_epochs, lr, mistake=mistake)[1]
+    )
 
 
-def _check_run(train_early_stopping: Callable[..., Any], patience: int, max_epochs: int, lr: float) -> None:
+def _check_run(
+    train_early_stopping: Callable[..., Any], patience: int, max_epochs: int, lr: float
+) -> None:
     start, X_tr, y_tr, X_val, y_val = _es_problem()
     data = (X_tr, y_tr, X_val, y_val)
     settings = f"patience={patience}, max_epochs={max_epochs}, lr={lr}"
     expected = _expected(patience, max_epochs, lr)
     best_epoch = expected.index(min(expected)) + 1
-    result = call_student(train_early_stopping, copy.deepcopy(start), *(t.clone() for t in data), patience=patience,
-                          max_epochs=max_epochs, lr=lr, name="train_early_stopping")
+    result = call_student(
+        train_early_stopping,
+        copy.deepcopy(start),
+        *(t.clone() for t in data),
+        patience=patience,
+        max_epochs=max_epochs,
+        lr=lr,
+        name="train_early_stopping",
+    )
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailed(f"train_early_stopping returned {type(result).__name__}; return two things, "
-                          "`return model, val_losses`.")
+        raise CheckFailed(
+            f"train_early_stopping returned {type(result).__name__}; return two things, "
+            "`return model, val_losses`."
+        )
     model, losses = result
     losses = _as_losses(losses)
-    first = next((epoch for epoch, (got, want) in enumerate(zip(losses, expected), start=1) if not _same(got, want)),
-                 None)
+    first = next(
+        (
+            epoch
+            for epoch, (got, want) in enumerate(zip(losses, expected), start=1)
+            if not _same(got, want)
+        ),
+        None,
+    )
     if first is not None:
         for mistake, message in _MODE_MISTAKES.items():
             wrong = _expected(patience, max_epochs, lr, mistake)
             if all(_same(got, want) for got, want in zip(losses, wrong)):
                 raise CheckFailed(message)
     if first == 1:
-        raise CheckFailed(f"with {settings}, " + _first_loss_problem(losses[0], expected[0], start, data, lr))
+        raise CheckFailed(
+            f"with {settings}, " + _first_loss_problem(losses[0], expected[0], start, data, lr)
+        )
     if first is not None:
-        raise CheckFailed(f"with {settings}, the validation loss after epoch {first} is {losses[first - 1]:.4f}, "
-                          f"expected {expected[first - 1]:.4f} (the epochs before were right): create the optimizer "
-                          "once, before the loop, with lr=lr, and call zero_grad() every epoch, so that each step "
-                          "uses only this epoch's gradient.")
+        raise CheckFailed(
+            f"with {settings}, the validation loss after epoch {first} is {losses[first - 1]:.4f}, "
+            f"expected {expected[first - 1]:.4f} (the epochs before were right): create the optimizer "
+            "once, before the loop, with lr=lr, and call zero_grad() every epoch, so that each step "
+            "uses only this epoch's gradient."
+        )
     if len(losses) != len(expected):
         if len(losses) == max_epochs:
-            raise CheckFailed(f"with {settings}, train_early_stopping never stopped: it ran all {max_epochs} epochs, "
-                              f"but the best was epoch {best_epoch}, so it should stop after epoch {len(expected)}. "
-                              "Stop once `patience` (the argument) epochs have passed without a new best.")
-        raise CheckFailed(f"with {settings}, train_early_stopping stopped after epoch {len(losses)}, expected "
-                          f"{len(expected)}: the best validation loss was at epoch {best_epoch}, and "
-                          f"patience={patience} means stopping when epoch − best_epoch reaches {patience} (or when "
-                          "the epochs run out).")
+            raise CheckFailed(
+                f"with {settings}, train_early_stopping never stopped: it ran all {max_epochs} epochs, "
+                f"but the best was epoch {best_epoch}, so it should stop after epoch {len(expected)}. "
+                "Stop once `patience` (the argument) epochs have passed without a new best."
+            )
+        raise CheckFailed(
+            f"with {settings}, train_early_stopping stopped after epoch {len(losses)}, expected "
+            f"{len(expected)}: the best validation loss was at epoch {best_epoch}, and "
+            f"patience={patience} means stopping when epoch − best_epoch reaches {patience} (or when "
+            "the epochs run out)."
+        )
     got = _val_loss(model, X_val, y_val, "the model train_early_stopping returned")
     if abs(got - min(expected)) > 1e-4:
         last = "its last epoch's" if abs(got - expected[-1]) < 1e-4 else "another"
-        raise CheckFailed(f"the returned model has {last} validation loss ({got:.4f}), not the best one "
-                          f"({min(expected):.4f} at epoch {best_epoch}): save a copy of the best weights, "
-                          "best_state = copy.deepcopy(model.state_dict()) (state_dict() alone returns the live "
-                          "tensors, which keep training), and call model.load_state_dict(best_state) before returning.")
+        raise CheckFailed(
+            f"the returned model has {last} validation loss ({got:.4f}), not the best one "
+            f"({min(expected):.4f} at epoch {best_epoch}): save a copy of the best weights, "
+            "best_state = copy.deepcopy(model.state_dict()) (state_dict() alone returns the live "
+            "tensors, which keep training), and call model.load_state_dict(best_state) before returning."
+        )
 
 
 _MODE_MISTAKES = {
     "no eval": "the validation losses are those of the network in training mode: call model.eval() before computing "
-               "the validation loss (dropout off, BatchNorm's stored statistics), and model.train() before each "
-               "training step.",
+    "the validation loss (dropout off, BatchNorm's stored statistics), and model.train() before each "
+    "training step.",
     "no train": "after the first epoch the network trains in evaluation mode: call model.train() at the start of "
-                "every epoch, before the training step (model.eval() for the validation loss stays on otherwise).",
+    "every epoch, before the training step (model.eval() for the validation loss stays on otherwise).",
 }
 
 
-def _first_loss_problem(first: float, expected: float, start: nn.Module, data: tuple[torch.Tensor, ...],
-                        lr: float) -> str:
+def _first_loss_problem(
+    first: float, expected: float, start: nn.Module, data: tuple[torch.Tensor, ...], lr: float
+) -> str:
     """What the first recorded loss is, when it is not the validation loss after one step."""
     X_tr, y_tr, X_val, y_val = data
     untrained = copy.deepcopy(start).eval()
     with torch.no_grad():
         before = F.binary_cross_entropy_with_logits(untrained(X_val).squeeze(1), y_val).item()
     if _same(first, before):
-        return ("the first validation loss is the one before any training: record it after the epoch's step "
-                "(forward, loss, zero_grad, backward, step, then evaluate).")
+        return (
+            "the first validation loss is the one before any training: record it after the epoch's step "
+            "(forward, loss, zero_grad, backward, step, then evaluate)."
+        )
     once = copy.deepcopy(start).train()
     optimizer = torch.optim.Adam(once.parameters(), lr=lr)
     F.binary_cross_entropy_with_logits(once(X_tr).squeeze(1), y_tr).backward()
@@ -496,6 +625,8 @@ def _first_loss_problem(first: float, expected: float, start: nn.Module, data: t
         on_train = F.binary_cross_entropy_with_logits(once(X_tr).squeeze(1), y_tr).item()
     if _same(first, on_train):
         return "the losses you record are training losses: evaluate the model on X_val and y_val after each epoch."
-    return (f"the validation loss after epoch 1 is {first:.4f}, expected {expected:.4f}: one full-batch step per "
-            f"epoch with torch.optim.Adam(model.parameters(), lr=lr) on BCEWithLogitsLoss of "
-            "model(X_train).squeeze(1), then the loss on the validation points.")
+    return (
+        f"the validation loss after epoch 1 is {first:.4f}, expected {expected:.4f}: one full-batch step per "
+        f"epoch with torch.optim.Adam(model.parameters(), lr=lr) on BCEWithLogitsLoss of "
+        "model(X_train).squeeze(1), then the loss on the validation points."
+    )

@@ -26,7 +26,14 @@ from course_utils.spiral import spiral
 from course_utils.splits import split_by_percent
 
 __all__ = [
-    "Split", "check_own_data", "circle", "gauss", "make_split", "reg_gauss", "reg_plane", "xor",
+    "Split",
+    "check_own_data",
+    "circle",
+    "gauss",
+    "make_split",
+    "reg_gauss",
+    "reg_plane",
+    "xor",
 ]
 
 Generator = Callable[[int, float, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
@@ -44,12 +51,14 @@ def circle(n_samples: int, noise: float, g: torch.Generator) -> tuple[torch.Tens
     """
     parts, labels = [], []
     for r_low, r_high in ((0.0, 2.5), (3.5, 5.0)):
-        u = torch.rand(n_samples // 2, 4, generator=g, dtype=torch.float64)  # r, angle, noise x, noise y
+        u = torch.rand(
+            n_samples // 2, 4, generator=g, dtype=torch.float64
+        )  # r, angle, noise x, noise y
         r = r_low + (r_high - r_low) * u[:, 0]
         angle = 2 * math.pi * u[:, 1]
         x, y = r * torch.sin(angle), r * torch.cos(angle)
         moved_x, moved_y = x + (10 * u[:, 2] - 5) * noise, y + (10 * u[:, 3] - 5) * noise
-        inside = torch.sqrt(moved_x ** 2 + moved_y ** 2) < 2.5
+        inside = torch.sqrt(moved_x**2 + moved_y**2) < 2.5
         parts.append(torch.stack([x, y], dim=1))
         labels.append(torch.where(inside, 1.0, -1.0).double())
     return torch.cat(parts), torch.cat(labels)
@@ -82,23 +91,25 @@ def gauss(n_samples: int, noise: float, g: torch.Generator) -> tuple[torch.Tenso
         ([2.0, 2.0], [-2.0, -2.0])
     """
     variance = 0.5 + noise * (4 - 0.5) / 0.5
-    needed = 2 * n_samples                       # x then y for every point
+    needed = 2 * n_samples  # x then y for every point
     accepted = torch.empty(0, 2, dtype=torch.float64)
-    while len(accepted) < needed:                # rejection: keep pairs inside the unit disc
+    while len(accepted) < needed:  # rejection: keep pairs inside the unit disc
         v = 2 * torch.rand(needed + 64, 2, generator=g, dtype=torch.float64) - 1
-        s = (v ** 2).sum(1)
+        s = (v**2).sum(1)
         accepted = torch.cat([accepted, v[(s <= 1) & (s > 0)]])
     v = accepted[:needed]
-    s = (v ** 2).sum(1)
+    s = (v**2).sum(1)
     normal = (torch.sqrt(-2 * torch.log(s) / s) * v[:, 0]).reshape(n_samples, 2)
     centres = torch.tensor([2.0, 2.0], dtype=torch.float64).repeat(n_samples, 1)
-    centres[n_samples // 2:] = -2.0
+    centres[n_samples // 2 :] = -2.0
     labels = torch.ones(n_samples, dtype=torch.float64)
-    labels[n_samples // 2:] = -1.0
+    labels[n_samples // 2 :] = -1.0
     return centres + math.sqrt(variance) * normal, labels
 
 
-def reg_plane(n_samples: int, noise: float, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def reg_plane(
+    n_samples: int, noise: float, g: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Regression: points in [-6, 6]², target ``(x + y)/10`` computed after noise ``U(-6, 6)·noise``.
 
     Example:
@@ -112,7 +123,9 @@ def reg_plane(n_samples: int, noise: float, g: torch.Generator) -> tuple[torch.T
     return xy, moved.sum(1) / 10
 
 
-def reg_gauss(n_samples: int, noise: float, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def reg_gauss(
+    n_samples: int, noise: float, g: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Regression: six bumps of height ±1 and radius 2; a point takes the bump largest in size.
 
     Example:
@@ -124,7 +137,14 @@ def reg_gauss(n_samples: int, noise: float, g: torch.Generator) -> tuple[torch.T
     xy = 12 * u[:, :2] - 6
     moved = xy + (12 * u[:, 2:] - 6) * noise
     label = torch.zeros(n_samples, dtype=torch.float64)
-    for cx, cy, sign in ((-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1)):
+    for cx, cy, sign in (
+        (-4, 2.5, 1),
+        (0, 2.5, -1),
+        (4, 2.5, 1),
+        (-4, -2.5, -1),
+        (0, -2.5, 1),
+        (4, -2.5, -1),
+    ):
         distance = torch.sqrt((moved[:, 0] - cx) ** 2 + (moved[:, 1] - cy) ** 2)
         candidate = sign * (1 - distance / 2).clamp(0, 1)
         label = torch.where(candidate.abs() > label.abs(), candidate, label)
@@ -132,7 +152,12 @@ def reg_gauss(n_samples: int, noise: float, g: torch.Generator) -> tuple[torch.T
 
 
 #: Name shown in the playground -> generator, as ``state.ts`` lists them.
-CLASSIFICATION: dict[str, Generator] = {"circle": circle, "xor": xor, "gauss": gauss, "spiral": spiral}
+CLASSIFICATION: dict[str, Generator] = {
+    "circle": circle,
+    "xor": xor,
+    "gauss": gauss,
+    "spiral": spiral,
+}
 REGRESSION: dict[str, Generator] = {"reg-plane": reg_plane, "reg-gauss": reg_gauss}
 DATASETS: dict[str, Generator] = {**CLASSIFICATION, **REGRESSION}
 NUM_SAMPLES = {"classification": 500, "regression": 1200}  # playground.ts: NUM_SAMPLES_*
@@ -154,8 +179,14 @@ class Split:
     n_classes: int
 
     @classmethod
-    def shuffled(cls, X: torch.Tensor, y: torch.Tensor, train_percent: int, g: torch.Generator,
-                 n_classes: int) -> Split:
+    def shuffled(
+        cls,
+        X: torch.Tensor,
+        y: torch.Tensor,
+        train_percent: int,
+        g: torch.Generator,
+        n_classes: int,
+    ) -> Split:
         """Shuffle once and keep the first ``⌊N·train_percent/100⌋`` points for training (``generateData``).
 
         Example:
@@ -168,8 +199,13 @@ class Split:
         return cls(*(t.double().numpy() for t in parts), n_classes)
 
 
-def make_split(name: str, noise_percent: int, train_percent: int, seed: int,
-               own: tuple[object, object, bool] | None = None) -> Split:
+def make_split(
+    name: str,
+    noise_percent: int,
+    train_percent: int,
+    seed: int,
+    own: tuple[object, object, bool] | None = None,
+) -> Split:
     """One of the web version's data sets, generated and split from ``seed`` (noise in percent).
 
     The data set ``"own data"`` is your points ``own = (X, y, regression)`` (:func:`check_own_data`).
@@ -190,7 +226,9 @@ def make_split(name: str, noise_percent: int, train_percent: int, seed: int,
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; choose one of {list(DATASETS)}")
     if not 0 <= noise_percent <= 50:
-        raise ValueError(f"noise is the playground's slider in percent, 0 to 50; got {noise_percent!r}")
+        raise ValueError(
+            f"noise is the playground's slider in percent, 0 to 50; got {noise_percent!r}"
+        )
     task = "classification" if name in CLASSIFICATION else "regression"
     X, y = DATASETS[name](NUM_SAMPLES[task], noise_percent / 100, g)
     if task == "classification":
@@ -198,7 +236,9 @@ def make_split(name: str, noise_percent: int, train_percent: int, seed: int,
     return Split.shuffled(X, y, train_percent, g, 0)
 
 
-def check_own_data(X: object, y: object, regression: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+def check_own_data(
+    X: object, y: object, regression: bool = False
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Validate your own points: ``X`` (N, 2) numbers, ``y`` class indices 0…K−1 (or targets).
 
     Returns float64 copies and the number of classes (0 for regression).
@@ -210,16 +250,21 @@ def check_own_data(X: object, y: object, regression: bool = False) -> tuple[np.n
     """
     X, y = np.array(X, dtype=float), np.array(y, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
-        raise ValueError(f"own data: X must have shape (N, 2) and y shape (N,), got {X.shape} and {y.shape}")
+        raise ValueError(
+            f"own data: X must have shape (N, 2) and y shape (N,), got {X.shape} and {y.shape}"
+        )
     if not (np.isfinite(X).all() and np.isfinite(y).all()):
         raise ValueError("own data: X and y must be finite numbers (found NaN or inf)")
     if len(X) < 4:
-        raise ValueError(f"own data: give at least 4 points (some to train, some to test), got {len(X)}")
+        raise ValueError(
+            f"own data: give at least 4 points (some to train, some to test), got {len(X)}"
+        )
     if regression:
         return X, y, 0
     classes = np.unique(y)
     if not np.array_equal(classes, np.arange(len(classes))) or len(classes) < 2:
-        raise ValueError(f"own data: labels must be class numbers 0, 1, …, K−1 (K ≥ 2, every class present); "
-                         f"got {classes.tolist()}. For a regression target pass regression=True.")
+        raise ValueError(
+            f"own data: labels must be class numbers 0, 1, …, K−1 (K ≥ 2, every class present); "
+            f"got {classes.tolist()}. For a regression target pass regression=True."
+        )
     return X, y, len(classes)
-

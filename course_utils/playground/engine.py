@@ -29,13 +29,23 @@ import torch
 from torch import nn
 
 __all__ = [
-    "Network", "Trainer", "activate", "activation_derivative", "loss_and_gradient", "loss_for", "output_picture",
+    "Network",
+    "Trainer",
+    "activate",
+    "activation_derivative",
+    "loss_and_gradient",
+    "loss_for",
+    "output_picture",
     "readings",
 ]
 
 ACTIVATION_NAMES = ("tanh", "relu", "sigmoid", "linear")
-TORCH_ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
-                                                 "linear": nn.Identity}
+TORCH_ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "linear": nn.Identity,
+}
 LOSSES = ("tf", "bce", "ce", "mse")
 REGULARIZATIONS = ("none", "L1", "L2")
 
@@ -96,7 +106,9 @@ def loss_and_gradient(loss: str, z: np.ndarray, y: np.ndarray) -> tuple[float, n
     n = len(y)
     if loss == "tf":
         out, target = np.tanh(z[:, 0]), 2 * y - 1
-        return float(np.mean(0.5 * (out - target) ** 2)), ((out - target) * (1 - out * out) / n)[:, None]
+        return float(np.mean(0.5 * (out - target) ** 2)), ((out - target) * (1 - out * out) / n)[
+            :, None
+        ]
     if loss == "bce":
         zz = z[:, 0]
         value = np.mean(np.maximum(zz, 0) - zz * y + np.log1p(np.exp(-np.abs(zz))))
@@ -108,7 +120,7 @@ def loss_and_gradient(loss: str, z: np.ndarray, y: np.ndarray) -> tuple[float, n
         return float(value), p / n
     if loss == "mse":
         diff = z[:, 0] - y
-        return float(np.mean(0.5 * diff ** 2)), (diff / n)[:, None]
+        return float(np.mean(0.5 * diff**2)), (diff / n)[:, None]
     raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
 
 
@@ -134,10 +146,16 @@ def readings(loss: str, z: np.ndarray, y: np.ndarray) -> dict[str, float]:
     if loss == "mse":
         return {"TF": loss_and_gradient("mse", z, y)[0]}
     if loss == "ce":
-        return {"CE": loss_and_gradient("ce", z, y)[0], "accuracy": float(np.mean(z.argmax(1) == y))}
+        return {
+            "CE": loss_and_gradient("ce", z, y)[0],
+            "accuracy": float(np.mean(z.argmax(1) == y)),
+        }
     # Binary: the web version's reading (tanh of z) and PyTorch's (z as a logit), both always.
-    return {"TF": loss_and_gradient("tf", z, y)[0], "BCE": loss_and_gradient("bce", z, y)[0],
-            "accuracy": float(np.mean((z[:, 0] > 0) == (y > 0.5)))}
+    return {
+        "TF": loss_and_gradient("tf", z, y)[0],
+        "BCE": loss_and_gradient("bce", z, y)[0],
+        "accuracy": float(np.mean((z[:, 0] > 0) == (y > 0.5))),
+    }
 
 
 def output_picture(loss: str, z: np.ndarray) -> np.ndarray:
@@ -174,18 +192,28 @@ class Network:
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATION_NAMES:
-            raise ValueError(f"activation must be one of {list(ACTIVATION_NAMES)}, got {self.activation!r}")
+            raise ValueError(
+                f"activation must be one of {list(ACTIVATION_NAMES)}, got {self.activation!r}"
+            )
         if not self.dead:
             self.dead = [np.zeros(w.shape, dtype=bool) for w in self.weights]
         self.has_dead = any(d.any() for d in self.dead)
 
     @classmethod
-    def initial(cls, n_inputs: int, hidden: list[int], n_outputs: int, activation: str,
-                generator: torch.Generator) -> Network:
+    def initial(
+        cls,
+        n_inputs: int,
+        hidden: list[int],
+        n_outputs: int,
+        activation: str,
+        generator: torch.Generator,
+    ) -> Network:
         """Weights ``U(−0.5, 0.5)`` drawn layer by layer, row by row (as ``torch.rand(n_out, n_in)``), biases 0.1."""
         sizes = [n_inputs, *hidden, n_outputs]
-        weights = [(torch.rand(n_out, n_in, generator=generator, dtype=torch.float64) - 0.5).numpy()
-                   for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        weights = [
+            (torch.rand(n_out, n_in, generator=generator, dtype=torch.float64) - 0.5).numpy()
+            for n_in, n_out in zip(sizes[:-1], sizes[1:])
+        ]
         return cls(weights, [np.full(n_out, 0.1) for n_out in sizes[1:]], activation)
 
     @property
@@ -209,7 +237,9 @@ class Network:
         """The last layer's ``z`` (N, n_outputs)."""
         return self.forward(F)[0][-1]
 
-    def gradients(self, F: np.ndarray, y: np.ndarray, loss: str) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
+    def gradients(
+        self, F: np.ndarray, y: np.ndarray, loss: str
+    ) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
         """Mean batch loss and its gradients for every weight matrix and bias (backpropagation)."""
         zs, outs = self.forward(F)
         value, delta = loss_and_gradient(loss, zs[-1], y)
@@ -218,7 +248,9 @@ class Network:
             grad_w.append(delta.T @ outs[i])
             grad_b.append(delta.sum(0))
             if i:
-                delta = (delta @ self.weights[i]) * activation_derivative(self.activation, zs[i - 1], outs[i])
+                delta = (delta @ self.weights[i]) * activation_derivative(
+                    self.activation, zs[i - 1], outs[i]
+                )
         return value, grad_w[::-1], grad_b[::-1]
 
     def to_torch(self) -> nn.Sequential:
@@ -242,8 +274,15 @@ class Network:
                 linear.bias.copy_(torch.from_numpy(b))
         return torch_net
 
-    def sgd_step(self, F: np.ndarray, y: np.ndarray, loss: str, learning_rate: float,
-                 regularization: str = "none", regularization_rate: float = 0.0) -> float:
+    def sgd_step(
+        self,
+        F: np.ndarray,
+        y: np.ndarray,
+        loss: str,
+        learning_rate: float,
+        regularization: str = "none",
+        regularization_rate: float = 0.0,
+    ) -> float:
         """One update on a batch, with the web version's regularisation step; returns the batch loss."""
         value, grad_w, grad_b = self.gradients(F, y, loss)
         regularize = regularization != "none" and regularization_rate != 0

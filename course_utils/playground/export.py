@@ -19,16 +19,34 @@ __all__ = ["export_pytorch"]
 
 #: Each playground feature as PyTorch code on points ``X`` (N, 2).
 FEATURE_CODE: dict[str, str] = {
-    "x1": "X[:, 0]", "x2": "X[:, 1]", "x1^2": "X[:, 0] ** 2", "x2^2": "X[:, 1] ** 2",
-    "x1*x2": "X[:, 0] * X[:, 1]", "sin(x1)": "torch.sin(X[:, 0])", "sin(x2)": "torch.sin(X[:, 1])",
+    "x1": "X[:, 0]",
+    "x2": "X[:, 1]",
+    "x1^2": "X[:, 0] ** 2",
+    "x2^2": "X[:, 1] ** 2",
+    "x1*x2": "X[:, 0] * X[:, 1]",
+    "sin(x1)": "torch.sin(X[:, 0])",
+    "sin(x2)": "torch.sin(X[:, 1])",
 }
-ACTIVATION_CODE = {"tanh": "nn.Tanh()", "relu": "nn.ReLU()", "sigmoid": "nn.Sigmoid()", "linear": "nn.Identity()"}
+ACTIVATION_CODE = {
+    "tanh": "nn.Tanh()",
+    "relu": "nn.ReLU()",
+    "sigmoid": "nn.Sigmoid()",
+    "linear": "nn.Identity()",
+}
 LOSS_CODE = {
-    "tf": ("TF Playground's loss: output tanh(z), targets ±1, mean of ½(output − target)²",
-           "(0.5 * (torch.tanh(z[:, 0]) - (2 * y - 1)) ** 2).mean()"),
-    "bce": ("BCEWithLogitsLoss on the logit z", "nn.functional.binary_cross_entropy_with_logits(z[:, 0], y)"),
+    "tf": (
+        "TF Playground's loss: output tanh(z), targets ±1, mean of ½(output − target)²",
+        "(0.5 * (torch.tanh(z[:, 0]) - (2 * y - 1)) ** 2).mean()",
+    ),
+    "bce": (
+        "BCEWithLogitsLoss on the logit z",
+        "nn.functional.binary_cross_entropy_with_logits(z[:, 0], y)",
+    ),
     "ce": ("softmax + cross-entropy over the classes", "nn.functional.cross_entropy(z, y.long())"),
-    "mse": ("regression: linear output, mean of ½(z − target)²", "(0.5 * (z[:, 0] - y) ** 2).mean()"),
+    "mse": (
+        "regression: linear output, mean of ½(z − target)²",
+        "(0.5 * (z[:, 0] - y) ** 2).mean()",
+    ),
 }
 REGULARIZATION_CODE = {
     "L1": """
@@ -55,8 +73,15 @@ def _array_code(name: str, values: np.ndarray) -> str:
     return f"{name} = torch.tensor([\n    {rows},\n])"
 
 
-def export_pytorch(settings: dict, *, seed: int, epochs: int, learning_rates: dict[int, float],
-                   n_classes: int, own_data: tuple[np.ndarray, np.ndarray] | None = None) -> str:
+def export_pytorch(
+    settings: dict,
+    *,
+    seed: int,
+    epochs: int,
+    learning_rates: dict[int, float],
+    n_classes: int,
+    own_data: tuple[np.ndarray, np.ndarray] | None = None,
+) -> str:
     """PyTorch code that builds and trains the network ``settings`` describes, for ``epochs`` epochs.
 
     ``settings`` is :meth:`Playground.settings`; ``learning_rates`` maps the epoch from which a
@@ -79,26 +104,42 @@ def export_pytorch(settings: dict, *, seed: int, epochs: int, learning_rates: di
         regularization, before = "", ""
     n_outputs = n_classes if n_classes > 2 else 1
     if own_data is not None:
-        data = (f"{_array_code('X', own_data[0])}\n{_array_code('y', own_data[1])}\n"
-                "g = torch.Generator().manual_seed(SEED)")
+        data = (
+            f"{_array_code('X', own_data[0])}\n{_array_code('y', own_data[1])}\n"
+            "g = torch.Generator().manual_seed(SEED)"
+        )
     else:
         generator = DATASETS[s["dataset"]]
         n = NUM_SAMPLES["regression" if s["dataset"] in REGRESSION else "classification"]
-        data = (f"{inspect.getsource(generator).rstrip()}\n\n\n"
-                f"g = torch.Generator().manual_seed(SEED)\n"
-                f"X, y = {generator.__name__}({n}, {s['noise'] / 100!r}, g)")
+        data = (
+            f"{inspect.getsource(generator).rstrip()}\n\n\n"
+            f"g = torch.Generator().manual_seed(SEED)\n"
+            f"X, y = {generator.__name__}({n}, {s['noise'] / 100!r}, g)"
+        )
         if n_classes:
             data += "\ny = (y > 0).double()  # TF Playground's labels -1/+1 as classes 0/1"
     features = ", ".join(FEATURE_CODE[f] for f in s["features"])
-    summary = (f"{s.get('dataset', 'own data')}, features {', '.join(s['features'])}, hidden {s['hidden']}, "
-               f"{s['activation']}, batch {s['batch_size']}, {s['train_percent']} % train, noise {s['noise']}")
-    dead = ("dead = [torch.zeros_like(linear.weight, dtype=torch.bool) for linear in linears]"
-            if regularization and s["regularization"] == "L1" else "")
-    mask = ("\n        for linear, frozen in zip(linears, dead):\n"
-            "            linear.weight.grad[frozen] = 0.0  # frozen by L1" if dead else "")
-    accuracy = ("" if not n_classes else
-                "\n        hit = (z.argmax(1) == y) if z.shape[1] > 1 else ((z[:, 0] > 0) == (y > 0.5))"
-                "\n        print(f\"{name} accuracy: {hit.double().mean().item():.6f}\")")
+    summary = (
+        f"{s.get('dataset', 'own data')}, features {', '.join(s['features'])}, hidden {s['hidden']}, "
+        f"{s['activation']}, batch {s['batch_size']}, {s['train_percent']} % train, noise {s['noise']}"
+    )
+    dead = (
+        "dead = [torch.zeros_like(linear.weight, dtype=torch.bool) for linear in linears]"
+        if regularization and s["regularization"] == "L1"
+        else ""
+    )
+    mask = (
+        "\n        for linear, frozen in zip(linears, dead):\n"
+        "            linear.weight.grad[frozen] = 0.0  # frozen by L1"
+        if dead
+        else ""
+    )
+    accuracy = (
+        ""
+        if not n_classes
+        else "\n        hit = (z.argmax(1) == y) if z.shape[1] > 1 else ((z[:, 0] > 0) == (y > 0.5))"
+        '\n        print(f"{name} accuracy: {hit.double().mean().item():.6f}")'
+    )
     return f'''"""Exported from the course playground: {summary}.
 
 Plain PyTorch (float64, like the playground): rebuilds the data, the network and its training,

@@ -20,15 +20,30 @@ from course_utils.playground.engine import Network, output_picture
 from course_utils.plotting import CLASS_COLORS, COLORS
 
 __all__ = [
-    "NetworkPicture", "class_tile", "colorize", "colorize_classes", "link_color", "link_width", "node_grids",
+    "NetworkPicture",
+    "class_tile",
+    "colorize",
+    "colorize_classes",
+    "link_color",
+    "link_width",
+    "node_grids",
     "node_names",
 ]
 
 #: Orange (−1, class 0), light grey (0), blue (+1, class 1): TF Playground's scale in the course's colours.
-PLAYGROUND_CMAP = LinearSegmentedColormap.from_list("playground", [CLASS_COLORS[0], "#e8eaeb", CLASS_COLORS[1]])
+PLAYGROUND_CMAP = LinearSegmentedColormap.from_list(
+    "playground", [CLASS_COLORS[0], "#e8eaeb", CLASS_COLORS[1]]
+)
 #: Colours of classes 0, 1, 2, … for three or more classes.
-MULTI_CLASS_COLORS = (*CLASS_COLORS, COLORS["green"], COLORS["vermillion"], COLORS["purple"], COLORS["sky"],
-                      COLORS["yellow"], COLORS["black"])
+MULTI_CLASS_COLORS = (
+    *CLASS_COLORS,
+    COLORS["green"],
+    COLORS["vermillion"],
+    COLORS["purple"],
+    COLORS["sky"],
+    COLORS["yellow"],
+    COLORS["black"],
+)
 TILE, ROW_GAP, COLUMN_GAP, MARGIN, LABEL_WIDTH = 34, 12, 84, 18, 58
 MAX_LINK_WIDTH = 7
 _LUT = (PLAYGROUND_CMAP(np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
@@ -104,11 +119,16 @@ def node_names(features: list[str], hidden: list[int], n_outputs: int) -> list[l
         [['x1', 'x2'], ['h1.1', 'h1.2'], ['output']]
     """
     outputs = ["output"] if n_outputs == 1 else [f"class {k}" for k in range(n_outputs)]
-    return [list(features), *[[f"h{l + 1}.{i + 1}" for i in range(n)] for l, n in enumerate(hidden)], outputs]
+    return [
+        list(features),
+        *[[f"h{l + 1}.{i + 1}" for i in range(n)] for l, n in enumerate(hidden)],
+        outputs,
+    ]
 
 
-def node_grids(network: Network, grid: np.ndarray, loss: str, resolution: int
-               ) -> tuple[list[np.ndarray], np.ndarray | None]:
+def node_grids(
+    network: Network, grid: np.ndarray, loss: str, resolution: int
+) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Every neuron's output over the plane, in [−1, 1], one (res, res, n) array per layer, inputs first,
     for the network's inputs ``grid`` (res², n_inputs); and the class probabilities (res, res, K) when
     ``loss`` is "ce" (else ``None``).
@@ -140,12 +160,14 @@ class NetworkPicture:
     def __init__(self, names: list[list[str]]) -> None:
         self.names = names
         tallest = max(len(layer) for layer in names)
-        self.size = (LABEL_WIDTH + len(names) * TILE + (len(names) - 1) * COLUMN_GAP + MARGIN,
-                     2 * MARGIN + tallest * TILE + (tallest - 1) * ROW_GAP)
+        self.size = (
+            LABEL_WIDTH + len(names) * TILE + (len(names) - 1) * COLUMN_GAP + MARGIN,
+            2 * MARGIN + tallest * TILE + (tallest - 1) * ROW_GAP,
+        )
         self.positions: dict[str, tuple[int, int]] = {}
         for column, layer in enumerate(names):
             x = LABEL_WIDTH + column * (TILE + COLUMN_GAP)
-            top = MARGIN + (tallest - len(layer)) * (TILE + ROW_GAP) // 2   # centre each column
+            top = MARGIN + (tallest - len(layer)) * (TILE + ROW_GAP) // 2  # centre each column
             for row, name in enumerate(layer):
                 self.positions[name] = (x, top + row * (TILE + ROW_GAP))
         self._background = PIL.Image.new("RGB", self.size, "white")
@@ -158,27 +180,44 @@ class NetworkPicture:
             title = "output" if column == len(names) - 1 else f"layer {column}"
             draw.text((x, y - MARGIN + 4), title, fill="black")
 
-    def render(self, grids: list[np.ndarray], weights: list[np.ndarray], selected: str | None = None,
-               discretize: bool = False, class_grid: np.ndarray | None = None) -> bytes:
+    def render(
+        self,
+        grids: list[np.ndarray],
+        weights: list[np.ndarray],
+        selected: str | None = None,
+        discretize: bool = False,
+        class_grid: np.ndarray | None = None,
+    ) -> bytes:
         """One frame: ``grids[l]`` (H, W, n_l) holds layer ``l``'s outputs in [−1, 1] over the plane,
         ``weights[l]`` (n_{l+1}, n_l) the weights into layer ``l + 1``. With ``class_grid`` (H, W, K)
         the output neurons show class probabilities in their class colours. Returns JPEG bytes.
         """
-        if len(grids) != len(self.names) or any(g.shape[-1] != len(n) for g, n in zip(grids, self.names)):
-            raise ValueError("grids must hold one (H, W, n) array per layer, matching the network's layers")
+        if len(grids) != len(self.names) or any(
+            g.shape[-1] != len(n) for g, n in zip(grids, self.names)
+        ):
+            raise ValueError(
+                "grids must hold one (H, W, n) array per layer, matching the network's layers"
+            )
         image = self._background.copy()
         draw = PIL.ImageDraw.Draw(image)
-        for l, w in enumerate(weights):           # links first, tiles on top
+        for l, w in enumerate(weights):  # links first, tiles on top
             colors = _LUT[np.round((np.clip(w, -1, 1) + 1) * 127.5).astype(np.intp)].tolist()
-            widths = np.round(1 + (MAX_LINK_WIDTH - 1) * np.minimum(np.abs(w), 5.0) / 5.0).astype(int).tolist()
+            widths = (
+                np.round(1 + (MAX_LINK_WIDTH - 1) * np.minimum(np.abs(w), 5.0) / 5.0)
+                .astype(int)
+                .tolist()
+            )
             for j, dest in enumerate(self.names[l + 1]):
                 x1, y1 = self.positions[dest]
                 for i, source in enumerate(self.names[l]):
                     x0, y0 = self.positions[source]
-                    draw.line([(x0 + TILE, y0 + TILE // 2), (x1, y1 + TILE // 2)],
-                              fill=tuple(colors[j][i]), width=widths[j][i])
+                    draw.line(
+                        [(x0 + TILE, y0 + TILE // 2), (x1, y1 + TILE // 2)],
+                        fill=tuple(colors[j][i]),
+                        width=widths[j][i],
+                    )
         for l, layer in enumerate(self.names):
-            layer_rgb = colorize(grids[l], discretize)          # (H, W, n, 3), all neurons at once
+            layer_rgb = colorize(grids[l], discretize)  # (H, W, n, 3), all neurons at once
             for i, name in enumerate(layer):
                 if class_grid is not None and l == len(self.names) - 1:
                     rgb = class_tile(class_grid, i, discretize)
@@ -188,9 +227,13 @@ class NetworkPicture:
                 x, y = self.positions[name]
                 image.paste(tile, (x, y))
                 if name == selected:
-                    draw.rectangle([x - 3, y - 3, x + TILE + 2, y + TILE + 2], outline="black", width=3)
+                    draw.rectangle(
+                        [x - 3, y - 3, x + TILE + 2, y + TILE + 2], outline="black", width=3
+                    )
                 else:
-                    draw.rectangle([x - 1, y - 1, x + TILE, y + TILE], outline=(160, 160, 160), width=1)
+                    draw.rectangle(
+                        [x - 1, y - 1, x + TILE, y + TILE], outline=(160, 160, 160), width=1
+                    )
         buffer = io.BytesIO()
         image.save(buffer, format="jpeg", quality=90)  # PNG would take 30 ms a frame
         return buffer.getvalue()

@@ -39,15 +39,24 @@ class Run:
         (5, 'tf', True)
     """
 
-    def __init__(self, config: dict, phi: Callable[[torch.Tensor], torch.Tensor], data: Split,
-                 generator: torch.Generator) -> None:
+    def __init__(
+        self,
+        config: dict,
+        phi: Callable[[torch.Tensor], torch.Tensor],
+        data: Split,
+        generator: torch.Generator,
+    ) -> None:
         self.config = {**config, "loss": loss_for(data.n_classes, config["objective"])}
         self.phi, self.data, self.epoch = phi, data, 0
-        self.features = {"train": self.features_of(data.X_train), "test": self.features_of(data.X_test)}
+        self.features = {
+            "train": self.features_of(data.X_train),
+            "test": self.features_of(data.X_test),
+        }
         self.targets = {"train": data.y_train, "test": data.y_test}
         n_outputs = data.n_classes if data.n_classes > 2 else 1
-        self.network = Network.initial(len(config["features"]), config["hidden"], n_outputs, config["activation"],
-                                       generator)
+        self.network = Network.initial(
+            len(config["features"]), config["hidden"], n_outputs, config["activation"], generator
+        )
         self.trainer = Trainer(min(config["batch_size"], len(data.y_train)))
         self.learning_rates = {0: config["learning_rate"]}
         self.history: dict[str, list[float]] = {}
@@ -73,7 +82,13 @@ class Run:
         F, y = self.features["train"], self.targets["train"]
         c = self.config
         for batch in self.trainer.epoch_batches(len(y)):
-            self.network.sgd_step(F[batch], y[batch], c["loss"], c["learning_rate"], c["regularization"],
-                                  c["regularization_rate"])
+            self.network.sgd_step(
+                F[batch],
+                y[batch],
+                c["loss"],
+                c["learning_rate"],
+                c["regularization"],
+                c["regularization_rate"],
+            )
         self.epoch += 1
         self._record()

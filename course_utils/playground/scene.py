@@ -18,8 +18,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from course_utils.playground.network import (MULTI_CLASS_COLORS, NetworkPicture, colorize, colorize_classes,
-                                             node_grids, node_names)
+from course_utils.playground.network import (
+    MULTI_CLASS_COLORS,
+    NetworkPicture,
+    colorize,
+    colorize_classes,
+    node_grids,
+    node_names,
+)
 from course_utils.playground.run import Run
 from course_utils.plotting import COLORS
 
@@ -28,8 +34,13 @@ __all__ = ["Scene", "plane_picture"]
 EXTENT = (-6.0, 6.0)  # the playground's plotted square
 
 
-def plane_picture(grids: list[np.ndarray], classes: np.ndarray | None, names: list[list[str]], shown: str,
-                  discretize: bool = False) -> np.ndarray:
+def plane_picture(
+    grids: list[np.ndarray],
+    classes: np.ndarray | None,
+    names: list[list[str]],
+    shown: str,
+    discretize: bool = False,
+) -> np.ndarray:
     """RGB (row 0 at the top) of what *show* chose: the output, or the neuron named ``shown``, over the plane.
 
     ``grids[l]`` (H, W, n_l) holds layer ``l``'s outputs in [−1, 1]; ``classes`` (H, W, K) the class
@@ -90,7 +101,9 @@ class Scene:
         ax = self.ax_output
         ax.clear()
         title = "network output" if shown == "output" else f"neuron {shown}"
-        ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", xlim=EXTENT, ylim=EXTENT, aspect="equal")
+        ax.set(
+            title=title, xlabel="$x_1$", ylabel="$x_2$", xlim=EXTENT, ylim=EXTENT, aspect="equal"
+        )
         ax.grid(False)
         for other in (self.ax_loss, self.ax_accuracy):
             other.clear()
@@ -99,10 +112,22 @@ class Scene:
             test, accuracy = name.startswith("test"), name.endswith("accuracy")
             style = "--" if accuracy else ("-" if name.split()[1] in ("TF", "CE") else ":")
             target = self.ax_accuracy if accuracy else self.ax_loss
-            self._curves[name] = target.plot([], [], label=name, linestyle=style, animated=True,
-                                             color=COLORS["black" if test else "sky"], linewidth=1.8)[0]
-        self.ax_loss.set(title="loss (left), accuracy (right, dashed)", xlabel="epoch", ylabel="loss", xlim=(0, 16),
-                         ylim=(0, 1.1 * max(history[n][0] for n in _loss_names(history))))
+            self._curves[name] = target.plot(
+                [],
+                [],
+                label=name,
+                linestyle=style,
+                animated=True,
+                color=COLORS["black" if test else "sky"],
+                linewidth=1.8,
+            )[0]
+        self.ax_loss.set(
+            title="loss (left), accuracy (right, dashed)",
+            xlabel="epoch",
+            ylabel="loss",
+            xlim=(0, 16),
+            ylim=(0, 1.1 * max(history[n][0] for n in _loss_names(history))),
+        )
         self.ax_accuracy.set(ylim=(0, 1.02))
         self.ax_accuracy.grid(False)
         self.ax_loss.legend(handles=list(self._curves.values()), fontsize=8, loc="center right")
@@ -113,7 +138,7 @@ class Scene:
         self._background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
         height = self.figure.canvas.get_width_height()[1]
         x0, y0, x1, y1 = np.round(self.ax_output.get_window_extent().extents).astype(int)
-        self.plane_box = (x0, height - y1, x1, height - y0)   # left, top, right, bottom in pixels
+        self.plane_box = (x0, height - y1, x1, height - y0)  # left, top, right, bottom in pixels
         # The points, drawn once on a transparent layer the size of the axes; each frame lays it on top.
         self._dots = PIL.Image.new("RGBA", (x1 - x0, y1 - y0), (0, 0, 0, 0))
         draw = PIL.ImageDraw.Draw(self._dots)
@@ -135,8 +160,9 @@ class Scene:
         """The network picture (neuron ``shown`` framed) and the plane-and-curves picture now, as JPEG bytes."""
         run = self.run
         grids, classes = node_grids(run.network, self._grid, run.config["loss"], self.resolution)
-        network = self.picture.render(grids, run.network.weights, selected=shown, discretize=discretize,
-                                      class_grid=classes)
+        network = self.picture.render(
+            grids, run.network.weights, selected=shown, discretize=discretize, class_grid=classes
+        )
         plane = plane_picture(grids, classes, self.names, shown, discretize)
         return network, self._frame(plane, run.history, run.epoch)
 
@@ -154,11 +180,17 @@ class Scene:
         canvas.restore_region(self._background)
         for line in self._curves.values():
             line.axes.draw_artist(line)
-        image = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        image = PIL.Image.frombuffer(
+            "RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+        )
         image = image.convert("RGB")
         left, top, right, bottom = self.plane_box
-        image.paste(PIL.Image.fromarray(plane).resize((right - left, bottom - top), PIL.Image.Resampling.BILINEAR),
-                    (left, top))
+        image.paste(
+            PIL.Image.fromarray(plane).resize(
+                (right - left, bottom - top), PIL.Image.Resampling.BILINEAR
+            ),
+            (left, top),
+        )
         image.paste(self._dots, (left, top), mask=self._dots)
         buffer = io.BytesIO()
         image.save(buffer, format="jpeg", quality=90)

@@ -44,8 +44,15 @@ class Playground(Controls):
         1
     """
 
-    def __init__(self, *, seed: int = 0, resolution: int = 50, max_play_epochs: int = 2000,
-                 frame_delay: float = 0.01, dataset: str = "spiral") -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        resolution: int = 50,
+        max_play_epochs: int = 2000,
+        frame_delay: float = 0.01,
+        dataset: str = "spiral",
+    ) -> None:
         self.seed = seed
         self.max_play_epochs, self.frame_delay = max_play_epochs, frame_delay
         self._task: asyncio.Task | None = None
@@ -53,16 +60,21 @@ class Playground(Controls):
         self.own_points: tuple[np.ndarray, np.ndarray, bool] | None = None
         self.error: str | None = None
         self._resetting = False
-        self._holding = False   # configure() sets several controls, then resets once
+        self._holding = False  # configure() sets several controls, then resets once
         super().__init__(dataset)
         self.play_button.on_click(lambda _: self.pause() if self.playing else self.play())
         self.step_button.on_click(lambda _: self.step())
         self.reset_button.on_click(lambda _: self.reset())
         self.export_button.on_click(lambda _: self._show_export())
         self.add_point_button.on_click(
-            lambda _: self.add_point(self.point_x1.value, self.point_x2.value, self.point_class.value))
+            lambda _: self.add_point(
+                self.point_x1.value, self.point_x2.value, self.point_class.value
+            )
+        )
         for name, control in [*self.settings_controls.items(), *self.feature_boxes.items()]:
-            if name != "learning_rate":  # as on the web, a new learning rate applies without a reset
+            if (
+                name != "learning_rate"
+            ):  # as on the web, a new learning rate applies without a reset
                 control.observe(lambda _: self.reset(), names="value")
         self.learning_rate.observe(self._set_learning_rate, names="value")
         self.show_test.observe(lambda _: self._draw_scene(), names="value")
@@ -90,7 +102,13 @@ class Playground(Controls):
     def state(self) -> dict:
         """Settings, epoch, the latest readings (``"train TF"``, ``"test accuracy"``, …) and whether it plays."""
         latest = {name: values[-1] for name, values in self.run.history.items()}
-        return {**self.run.config, "epoch": self.run.epoch, "playing": self.playing, "error": self.error, **latest}
+        return {
+            **self.run.config,
+            "epoch": self.run.epoch,
+            "playing": self.playing,
+            "error": self.error,
+            **latest,
+        }
 
     # --- data -------------------------------------------------------------------------------
     def use_own_data(self, X: object, y: object, *, regression: bool = False) -> None:
@@ -131,8 +149,13 @@ class Playground(Controls):
         try:
             config = self.settings()
             phi = feature_map(config["features"])
-            data = make_split(config["dataset"], config["noise"], config["train_percent"], self.seed,
-                              self.own_points)
+            data = make_split(
+                config["dataset"],
+                config["noise"],
+                config["train_percent"],
+                self.seed,
+                self.own_points,
+            )
         except ValueError as err:
             self._show_error(str(err))
             return
@@ -142,7 +165,7 @@ class Playground(Controls):
         self.scene.new_run(self.run)
         options = ["output", *(name for layer in self.scene.names[:-1] for name in layer)]
         if self.show.options != tuple(options):
-            self._resetting = True      # each change of show would draw; draw once, below
+            self._resetting = True  # each change of show would draw; draw once, below
             self.show.options = options
             self.show.value = "output"
             self._resetting = False
@@ -171,8 +194,14 @@ class Playground(Controls):
             raise ValueError(f"nothing to export: {self.error}")
         run = self.run
         own = self.own_points[:2] if run.config["dataset"] == OWN else None
-        return export_pytorch(run.config, seed=self.seed, epochs=run.epoch, learning_rates=run.learning_rates,
-                              n_classes=run.data.n_classes, own_data=own)
+        return export_pytorch(
+            run.config,
+            seed=self.seed,
+            epochs=run.epoch,
+            learning_rates=run.learning_rates,
+            n_classes=run.data.n_classes,
+            own_data=own,
+        )
 
     def _show_export(self) -> None:
         try:
@@ -193,9 +222,12 @@ class Playground(Controls):
         """Update the network picture, the chosen neuron over the plane, the curves and the status."""
         if self.error is not None:
             return
-        self.network_image.value, self.image.value = self.scene.frames(self.show.value, self.discretize.value)
+        self.network_image.value, self.image.value = self.scene.frames(
+            self.show.value, self.discretize.value
+        )
         self.status.value = f"epoch <b>{self.run.epoch:07,d}</b> · " + " · ".join(
-            f"{name} {values[-1]:.3f}" for name, values in self.run.history.items())
+            f"{name} {values[-1]:.3f}" for name, values in self.run.history.items()
+        )
 
     # --- playing ------------------------------------------------------------------------------
     def play(self) -> asyncio.Task:
@@ -208,8 +240,10 @@ class Playground(Controls):
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            raise RuntimeError("play() needs a running event loop (Jupyter has one); "
-                               "in a script call step(epochs) instead") from None
+            raise RuntimeError(
+                "play() needs a running event loop (Jupyter has one); "
+                "in a script call step(epochs) instead"
+            ) from None
         self.playing = True
         self.play_button.description = "⏸ Pause"
         self._task = loop.create_task(self._play_loop())

@@ -68,8 +68,7 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "loss at step 199 within 0.001 of the minimum": "0.001 - (losses_gd[-1] - loss_ls)",
         },
         "small, good, large = (runs[name][1] for name in rates)": {
-            "Taylor within 5 % of the loss after one step of lr 0.01 (relative)":
-                '0.05 - abs(taylor["too small"] - small[1]) / small[1]',
+            "Taylor within 5 % of the loss after one step of lr 0.01 (relative)": '0.05 - abs(taylor["too small"] - small[1]) / small[1]',
             "Taylor negative after one step of lr 0.1": '-taylor["good"]',
             "Taylor negative after one step of lr 0.18": '-taylor["too large"]',
             "lr 0.01: 0.05+ above the minimum after 40 steps": "small[-1] - (loss_ls + 0.05)",
@@ -81,8 +80,7 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "autograd GD within 1e-4 of hand GD": "1e-4 - max(abs(w_ag - w_gd), abs(b_ag - b_gd))",
         },
         "w_nn, b_nn = model.weight.item(), model.bias.item()": {
-            "last epoch's mean mini-batch loss within 0.05 of the noise variance":
-                "0.05 - abs(last_epoch.mean().item() - NOISE**2)",
+            "last epoch's mean mini-batch loss within 0.05 of the noise variance": "0.05 - abs(last_epoch.mean().item() - NOISE**2)",
             "nn.Linear + SGD within 0.1 of the truth": "TOL - max(abs(w_nn - TRUE_W), abs(b_nn - TRUE_B))",
         },
         "m_full, _ = train_sgd(": {
@@ -126,11 +124,9 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "each class 40 to 60 % of the training points": "0.1 - abs(y_train.mean().item() - 0.5)",
         },
         "acc = {name: result[2] for name, result in feature_runs.items()}": {
-            "linear model below 0.7 on x1, x2 and on the 7 features":
-                '0.7 - max(acc["linear, x1 and x2"], acc["linear, 7 features"])',
-            "linear model on the unrolled angle: smallest logit on the right side, off the centre":
-                '(feature_runs["linear, unrolled angle"][0](unroll(X_val[off_centre]).to(device)).squeeze(1).detach().cpu()'
-                ' * (2 * y_val[off_centre] - 1)).min()',
+            "linear model below 0.7 on x1, x2 and on the 7 features": '0.7 - max(acc["linear, x1 and x2"], acc["linear, 7 features"])',
+            "linear model on the unrolled angle: smallest logit on the right side, off the centre": '(feature_runs["linear, unrolled angle"][0](unroll(X_val[off_centre]).to(device)).squeeze(1).detach().cpu()'
+            " * (2 * y_val[off_centre] - 1)).min()",
             "8 neurons below 0.9 on x1, x2": '0.9 - acc["8 neurons, x1 and x2"]',
             "8 neurons at least 0.9 on the 7 features": 'acc["8 neurons, 7 features"] - 0.9',
         },
@@ -151,12 +147,18 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "its validation loss ends above 1.5 times its minimum (ratio - 1.5)": "val_loss[-1] / min(val_loss) - 1.5",
         },
         'for name in ("L2 0.01", "L1 0.003", "dropout 0.5"):': {
-            **{f"{name}: learns under half of the wrong labels":
-               f'0.5 - accuracy(variants["{name}"][0], Xa[wrong], ya_noisy[wrong])' for name in ("L2 0.01", "L1 0.003", "dropout 0.5")},
-            **{f"{name}: validation accuracy 0.05+ above none": f'scores["{name}"] - scores["none"] - 0.05'
-               for name in ("L2 0.01", "L1 0.003", "dropout 0.5")},
-            **{f"{name}: lower last validation loss than none": f'last_val_loss["none"] - last_val_loss["{name}"]'
-               for name in ("L2 0.01", "L1 0.003", "dropout 0.5")},
+            **{
+                f"{name}: learns under half of the wrong labels": f'0.5 - accuracy(variants["{name}"][0], Xa[wrong], ya_noisy[wrong])'
+                for name in ("L2 0.01", "L1 0.003", "dropout 0.5")
+            },
+            **{
+                f"{name}: validation accuracy 0.05+ above none": f'scores["{name}"] - scores["none"] - 0.05'
+                for name in ("L2 0.01", "L1 0.003", "dropout 0.5")
+            },
+            **{
+                f"{name}: lower last validation loss than none": f'last_val_loss["none"] - last_val_loss["{name}"]'
+                for name in ("L2 0.01", "L1 0.003", "dropout 0.5")
+            },
             "L2 0.1: validation accuracy below 0.6": '0.6 - scores["L2 0.1"]',
         },
         "check_early_stopping(train_early_stopping)": {
@@ -166,16 +168,22 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "the model chosen on validation beats none on test by 0.05+": 'test[chosen] - test["none"] - 0.05',
         },
         "alive = spread[name][-1] > 0.1 and first_grad[name] > 0.01": {
-            **{f"{name}: dead (layer 20 below 0.1 or gradient below 0.01; orders of magnitude)":
-               f'max({orders("0.1", f"spread[{name!r}][-1]")}, {orders("0.01", f"first_grad[{name!r}]")})'
-               for name in ("small (std 0.05)", "PyTorch default")},
-            **{f"{name}: alive (layer 20 above 0.1, gradient above 0.01; orders of magnitude)":
-               f'min({orders(f"spread[{name!r}][-1]", "0.1")}, {orders(f"first_grad[{name!r}]", "0.01")})'
-               for name in ("Xavier", "default + BatchNorm")},
-            **{f"{name}: validation accuracy after 50 epochs not over 0.85": f"0.85 - deep_runs[{name!r}][1]"
-               for name in ("small (std 0.05)", "PyTorch default")},
-            **{f"{name}: validation accuracy after 50 epochs over 0.85": f"deep_runs[{name!r}][1] - 0.85"
-               for name in ("Xavier", "default + BatchNorm")},
+            **{
+                f"{name}: dead (layer 20 below 0.1 or gradient below 0.01; orders of magnitude)": f"max({orders('0.1', f'spread[{name!r}][-1]')}, {orders('0.01', f'first_grad[{name!r}]')})"
+                for name in ("small (std 0.05)", "PyTorch default")
+            },
+            **{
+                f"{name}: alive (layer 20 above 0.1, gradient above 0.01; orders of magnitude)": f"min({orders(f'spread[{name!r}][-1]', '0.1')}, {orders(f'first_grad[{name!r}]', '0.01')})"
+                for name in ("Xavier", "default + BatchNorm")
+            },
+            **{
+                f"{name}: validation accuracy after 50 epochs not over 0.85": f"0.85 - deep_runs[{name!r}][1]"
+                for name in ("small (std 0.05)", "PyTorch default")
+            },
+            **{
+                f"{name}: validation accuracy after 50 epochs over 0.85": f"deep_runs[{name!r}][1] - 0.85"
+                for name in ("Xavier", "default + BatchNorm")
+            },
         },
     },
     "05_cnn_cats_vs_dogs": {
@@ -195,8 +203,7 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "validation loss lower with augmentation": "val_plain - val_aug",
         },
         'print("the weighted loss finds more cats:"': {
-            "the weighted loss's cat recall 0.1+ above the plain loss's":
-                'recalls["weighted loss"]["recall cat"] - recalls["plain loss"]["recall cat"] - 0.1',
+            "the weighted loss's cat recall 0.1+ above the plain loss's": 'recalls["weighted loss"]["recall cat"] - recalls["plain loss"]["recall cat"] - 0.1',
             "cats drawn by the sampler within 45-55 %": "0.05 - abs(cat_share - 0.5)",
         },
         "score_kept, score_last = sure_when_wrong.values()": {
@@ -204,10 +211,8 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "wrong answers' mean score 0.05+ higher at the last epoch": "score_last - score_kept - 0.05",
         },
         "plain, stopped, augmented = (test_scores[": {
-            "augmented OurCNN: test balanced accuracy 0.15+ above the majority baseline":
-                'augmented["balanced accuracy"] - test_baseline["balanced_accuracy"] - 0.15',
-            "early stopping and augmentation: test loss below the plain CNN's last epoch":
-                'plain["loss"] - max(stopped["loss"], augmented["loss"])',
+            "augmented OurCNN: test balanced accuracy 0.15+ above the majority baseline": 'augmented["balanced accuracy"] - test_baseline["balanced_accuracy"] - 0.15',
+            "early stopping and augmentation: test loss below the plain CNN's last epoch": 'plain["loss"] - max(stopped["loss"], augmented["loss"])',
         },
     },
     "06_transfer_learning": {
@@ -215,8 +220,7 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "ImageNet names the right species for over half of the validation images": "right_species.float().mean() - 0.5",
         },
         "drifting = copy.deepcopy(embed).train()": {
-            "train mode, batches of 32: balanced accuracy below eval mode's":
-                'scores["eval mode"] - scores["train mode, batches of 32"]',
+            "train mode, batches of 32: balanced accuracy below eval mode's": 'scores["eval mode"] - scores["train mode, batches of 32"]',
             "train mode, one photo at a time: at most 0.6": '0.6 - scores["train mode, one photo at a time"]',
         },
         'print("both pretrained models reach at least 0.95 test balanced accuracy:"': {
@@ -225,14 +229,11 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
         },
         'print("on photos of another source, the kept model\'s balanced accuracy is at least 0.9:"': {
             "another source: the kept model's balanced accuracy at least 0.9": "other_score - 0.9",
-            "another source: both pretrained models 0.15+ above the CNN from scratch":
-                'min(other_scores["feature extraction"], other_scores["fine-tuning"]) - other_scores["CNN from scratch"] - 0.15',
+            "another source: both pretrained models 0.15+ above the CNN from scratch": 'min(other_scores["feature extraction"], other_scores["fine-tuning"]) - other_scores["CNN from scratch"] - 0.15',
         },
-        'mislabelled = next(f for f in other.files': {
-            "another source: cats called dog minus twice the dogs called cat":
-                'leans["class-weighted loss", "other"][0] - 2 * leans["class-weighted loss", "other"][1] - 0.5',
-            "plain loss calls at least as many cats dog (count)":
-                'leans["plain loss", "other"][0] - leans["class-weighted loss", "other"][0] + 0.5',
+        "mislabelled = next(f for f in other.files": {
+            "another source: cats called dog minus twice the dogs called cat": 'leans["class-weighted loss", "other"][0] - 2 * leans["class-weighted loss", "other"][1] - 0.5',
+            "plain loss calls at least as many cats dog (count)": 'leans["plain loss", "other"][0] - leans["class-weighted loss", "other"][0] + 0.5',
         },
     },
     "07_generative_models": {
@@ -241,12 +242,10 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
         },
         "ae8 = autoencoders[8]": {
             "k = 8: test loss below 20 nats": "20 - test_loss[8]",
-            "the smaller the bottleneck, the larger the test loss (smallest gap, nats)":
-                "min(test_loss[2] - test_loss[8], test_loss[8] - test_loss[32])",
+            "the smaller the bottleneck, the larger the test loss (smallest gap, nats)": "min(test_loss[2] - test_loss[8], test_loss[8] - test_loss[32])",
         },
         "closed_form = kl_to_standard_normal(": {
-            "Monte Carlo within 3 standard errors (in standard errors)":
-                "3 - abs(log_ratio.mean() - closed_form).item() / standard_error.item()",
+            "Monte Carlo within 3 standard errors (in standard errors)": "3 - abs(log_ratio.mean() - closed_form).item() / standard_error.item()",
         },
         "vae2, vae8 = train_vae(latent_dim=2), train_vae(latent_dim=8)": {
             "2-D VAE: test loss below 28 nats": "28 - sum(terms[2])",
@@ -263,25 +262,20 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
         "accuracy, confident_accuracy = right.double().mean()": {
             "the judge is right on over 90 % of the test digits": "accuracy - 0.9",
             "surer of real digits than of blurred or blended ones by over 0.2": 'references["real test digits"] - 0.2 - '
-                'max(references["test digits, blurred"], references["two test digits blended"])',
+            'max(references["test digits, blurred"], references["two test digits blended"])',
             "over 80 % of real test digits read confidently": 'cleared["real test digits"] - 0.8',
             "right on over 98 % of the real digits read confidently": "confident_accuracy - 0.98",
-            "under half of blurred or blended digits read confidently":
-                '0.5 - max(cleared["test digits, blurred"], cleared["two test digits blended"])',
+            "under half of blurred or blended digits read confidently": '0.5 - max(cleared["test digits, blurred"], cleared["two test digits blended"])',
         },
         'print("codes:", tuple(steps.shape)': {
             "digits read confidently in each 2-D grid, above 4": "min(len(d) for _, d in readings.values()) - 4",
             "digits read confidently in each 2-D grid, below 10": "10 - max(len(d) for _, d in readings.values())",
         },
         "generated = [scores[name] for name in new_digits]": {
-            "the judge is less sure of every generator than of real digits, by over 0.1":
-                'scores["real test digits"] - 0.1 - max(generated)',
-            "the VAE's digits more digit-like than the autoencoder's (fitted Gaussians)":
-                'scores["VAE, fitted Gaussian"] - scores["autoencoder, fitted Gaussian"]',
-            "more of the VAE's digits read confidently (fitted Gaussians)":
-                'shares["VAE, fitted Gaussian"] - shares["autoencoder, fitted Gaussian"]',
-            "the VAE's prior within 0.05 of a fitted Gaussian":
-                '0.05 - abs(scores["VAE, prior N(0, I)"] - scores["VAE, fitted Gaussian"])',
+            "the judge is less sure of every generator than of real digits, by over 0.1": 'scores["real test digits"] - 0.1 - max(generated)',
+            "the VAE's digits more digit-like than the autoencoder's (fitted Gaussians)": 'scores["VAE, fitted Gaussian"] - scores["autoencoder, fitted Gaussian"]',
+            "more of the VAE's digits read confidently (fitted Gaussians)": 'shares["VAE, fitted Gaussian"] - shares["autoencoder, fitted Gaussian"]',
+            "the VAE's prior within 0.05 of a fitted Gaussian": '0.05 - abs(scores["VAE, prior N(0, I)"] - scores["VAE, fitted Gaussian"])',
             "digits read confidently in each generated set, above 8": "min(len(s) for _, s in confident.values()) - 8",
             "code numbers the VAE uses, below 9": "9 - (kl_per_number > 0.1).sum().item()",
         },
@@ -303,8 +297,10 @@ def sweep(name: str, seeds=SEEDS, threads=THREADS, verbose: bool = False) -> lis
 
 def describe(run: dict) -> str:
     """One run in a few lines: seed, threads, time, error, changed cells (stored and got), margins."""
-    lines = [f"seed {run['seed']}, {run['threads'] or 'default'} threads (torch {run['torch threads']}): {run['seconds']:.0f} s"
-             + (f", ERROR {run['error']}" if run["error"] else "")]
+    lines = [
+        f"seed {run['seed']}, {run['threads'] or 'default'} threads (torch {run['torch threads']}): {run['seconds']:.0f} s"
+        + (f", ERROR {run['error']}" if run["error"] else "")
+    ]
     for index, (stored, got) in run["changed"].items():
         lines.append(f"  cell {index} changed:\n    stored {stored}\n    got    {got}")
     lines += [f"  {value:+.4g}  {claim}" for claim, value in run["margins"].items()]
@@ -316,12 +312,21 @@ def rows(name: str, runs: list[dict]) -> list[dict]:
     where = lambda run: f"seed {run['seed']}/{run['threads'] or 'default'} threads"  # noqa: E731
     changed = sorted({i for run in runs for i in run["changed"]})
     failed = [f"{where(run)}: {run['error']}" for run in runs if run["error"]]
-    note = "; ".join(f"{where(run)}: cells {sorted(run['changed'])}" for run in runs if run["changed"]) or "none"
-    out = [{"benchmark": "checked lines", "metric": f"{name}: checked cells that printed something else",
-            "value": len(changed) + len(failed), "unit": "cells",
+    note = (
+        "; ".join(f"{where(run)}: cells {sorted(run['changed'])}" for run in runs if run["changed"])
+        or "none"
+    )
+    out = [
+        {
+            "benchmark": "checked lines",
+            "metric": f"{name}: checked cells that printed something else",
+            "value": len(changed) + len(failed),
+            "unit": "cells",
             "note": f"{len(runs)} runs (seeds {sorted({r['seed'] for r in runs})} × threads "
-                    f"{sorted({r['threads'] or 'default' for r in runs}, key=str)}); changed: {note}"
-                    + (f"; errors: {'; '.join(failed)}" if failed else "")}]
+            f"{sorted({r['threads'] or 'default' for r in runs}, key=str)}); changed: {note}"
+            + (f"; errors: {'; '.join(failed)}" if failed else ""),
+        }
+    ]
     for claim in CLAIMS.get(name, {}).values():
         for label in claim:
             values = [(run["margins"][label], run) for run in runs if label in run["margins"]]
@@ -330,13 +335,27 @@ def rows(name: str, runs: list[dict]) -> list[dict]:
             worst, run = min(values, key=lambda pair: pair[0])
             margins = [v for v, _ in values]
             sd = f"; sd {statistics.stdev(margins):.2g}" if len(margins) > 1 else ""
-            out.append({"benchmark": "checked lines", "metric": f"{name}: {label}: worst margin", "value": worst,
-                        "unit": "", "note": f"at {where(run)}; median {statistics.median(margins):.4g}{sd}; "
-                        f"holds on {sum(v > 0 for v in margins)}/{len(margins)} runs"})
+            out.append(
+                {
+                    "benchmark": "checked lines",
+                    "metric": f"{name}: {label}: worst margin",
+                    "value": worst,
+                    "unit": "",
+                    "note": f"at {where(run)}; median {statistics.median(margins):.4g}{sd}; "
+                    f"holds on {sum(v > 0 for v in margins)}/{len(margins)} runs",
+                }
+            )
     for t in sorted({r["threads"] for r in runs}, key=str):
         seconds = [r["seconds"] for r in runs if r["threads"] == t]
-        out.append({"benchmark": "checked lines", "metric": f"{name}: wall time, {t or 'default'} threads", "unit": "s",
-                    "value": statistics.median(seconds), "note": "median; " + ", ".join(f"{s:.0f}" for s in seconds)})
+        out.append(
+            {
+                "benchmark": "checked lines",
+                "metric": f"{name}: wall time, {t or 'default'} threads",
+                "unit": "s",
+                "value": statistics.median(seconds),
+                "note": "median; " + ", ".join(f"{s:.0f}" for s in seconds),
+            }
+        )
     return out
 
 
@@ -344,8 +363,15 @@ def run() -> list[dict]:
     out = []
     for name in sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb") if p.stem[:2] <= "07"):
         if name in NEEDS_PHOTOS and not os.environ.get("CATS_DOGS_DIR"):
-            out.append({"benchmark": "checked lines", "metric": f"{name}: skipped", "value": float("nan"), "unit": "",
-                        "note": "no $CATS_DOGS_DIR: its stored outputs come from the shared photos"})
+            out.append(
+                {
+                    "benchmark": "checked lines",
+                    "metric": f"{name}: skipped",
+                    "value": float("nan"),
+                    "unit": "",
+                    "note": "no $CATS_DOGS_DIR: its stored outputs come from the shared photos",
+                }
+            )
             continue
         out += rows(name, sweep(name))
     return out
@@ -353,14 +379,23 @@ def run() -> list[dict]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("notebooks", nargs="*", help="notebook numbers or names (default: all of 00-07)")
+    parser.add_argument(
+        "notebooks", nargs="*", help="notebook numbers or names (default: all of 00-07)"
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=SEEDS)
-    parser.add_argument("--threads", type=lambda t: None if t == "default" else int(t), nargs="+", default=THREADS,
-                        help="thread counts; 'default' leaves torch's own (one per core)")
+    parser.add_argument(
+        "--threads",
+        type=lambda t: None if t == "default" else int(t),
+        nargs="+",
+        default=THREADS,
+        help="thread counts; 'default' leaves torch's own (one per core)",
+    )
     args = parser.parse_args()
     if None in args.threads:
         os.environ.pop("OMP_NUM_THREADS", None)  # torch's default: one thread per core
     every = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
-    for name in [n for n in every if not args.notebooks or any(n.startswith(a) for a in args.notebooks)]:
+    for name in [
+        n for n in every if not args.notebooks or any(n.startswith(a) for a in args.notebooks)
+    ]:
         for row in rows(name, sweep(name, args.seeds, args.threads, verbose=True)):
             print(f"{row['metric']}: {row['value']:.4g} {row['unit']}  ({row['note']})")

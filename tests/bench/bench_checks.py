@@ -33,22 +33,49 @@ def _answers() -> dict[str, tuple[str, list[str]]]:
     import test_exercises_nb08_sequences as t08
 
     return {
-        "pairwise_sq_distances (01)": (t01.PAIRWISE_CHECK, [t01.HEAD, "def pairwise_sq_distances(A, B):\n"
-                                                                      "    return ((A[:, None] - B[None]) ** 2).sum(-1)"]),
-        "derivative (01)": (t01.DERIVATIVE_CHECK, [t01.HEAD, "def derivative(f, x0):\n    x = torch.tensor(x0, "
-                                                             "requires_grad=True)\n    f(x).backward()\n"
-                                                             "    return x.grad.item()"]),
+        "pairwise_sq_distances (01)": (
+            t01.PAIRWISE_CHECK,
+            [
+                t01.HEAD,
+                "def pairwise_sq_distances(A, B):\n"
+                "    return ((A[:, None] - B[None]) ** 2).sum(-1)",
+            ],
+        ),
+        "derivative (01)": (
+            t01.DERIVATIVE_CHECK,
+            [
+                t01.HEAD,
+                "def derivative(f, x0):\n    x = torch.tensor(x0, "
+                "requires_grad=True)\n    f(x).backward()\n"
+                "    return x.grad.item()",
+            ],
+        ),
         "train_sgd (02)": (t02.LOOP_CHECK, [t02.HEAD, t02.TRAIN_SGD]),
         "homework (02)": (t02.HOMEWORK_CHECK, t02.homework(t02.HW_FIT, epochs=18)),
-        "bce (03)": (t03.BCE_CHECK, [t03.HEAD, "def bce(p, y):\n    return -(y * p.log() + (1 - y) * (1 - p).log()).mean()"]),
-        "XorMLP (03)": (t03.XOR_CHECK, t03.xor_mlp(t03.LINEAR, "return self.output(torch.tanh(self.hidden(x)))")),
+        "bce (03)": (
+            t03.BCE_CHECK,
+            [
+                t03.HEAD,
+                "def bce(p, y):\n    return -(y * p.log() + (1 - y) * (1 - p).log()).mean()",
+            ],
+        ),
+        "XorMLP (03)": (
+            t03.XOR_CHECK,
+            t03.xor_mlp(t03.LINEAR, "return self.output(torch.tanh(self.hidden(x)))"),
+        ),
         "train (03)": (t03.TRAIN_CHECK, [t03.HEAD, t03.TRAIN_RIGHT]),
         "SpiralNet (04)": (t04.SPIRAL_CHECK, t04.spiral_net(t04.LOOP, "return self.layers(x)")),
         "train_early_stopping (04)": (t04.ES_CHECK, [t04.ES_HEAD, t04.ES]),
         "SmallCNN (05)": (t05.CNN_CHECK, [t05.HEAD, t05.SMALL_CNN]),
         "frozen_features (06)": (t06.CHECK, [t06.HEAD, t06.RIGHT]),
-        "reparameterise (07)": (t07.REPARAMETERISE_CHECK, [t07.HEAD, "def reparameterise(mu, logvar, eps):\n"
-                                                                    "    return mu + torch.exp(0.5 * logvar) * eps"]),
+        "reparameterise (07)": (
+            t07.REPARAMETERISE_CHECK,
+            [
+                t07.HEAD,
+                "def reparameterise(mu, logvar, eps):\n"
+                "    return mu + torch.exp(0.5 * logvar) * eps",
+            ],
+        ),
         "vae_loss (07)": (t07.VAE_CHECK, [t07.HEAD, t07.VAE]),
         "lstm_step (08)": (t08.LSTM_CHECK, [t08.HEAD, t08.LSTM]),
         "causal_attention_weights (08)": (t08.CAUSAL_CHECK, [t08.HEAD, t08.CAUSAL]),
@@ -79,6 +106,13 @@ def run() -> list[dict]:
     for name, (check, cells) in answers.items():
         for mode, runner in (("notebook", notebook), ("grader, no sandbox", graded)):
             first, again = _seconds(runner, check, cells)
-            rows.append({"benchmark": "checks", "metric": f"{name}, {mode}", "value": again, "unit": "s",
-                         "note": f"{load}; first run {first:.2f} s"})
+            rows.append(
+                {
+                    "benchmark": "checks",
+                    "metric": f"{name}, {mode}",
+                    "value": again,
+                    "unit": "s",
+                    "note": f"{load}; first run {first:.2f} s",
+                }
+            )
     return rows

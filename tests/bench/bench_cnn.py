@@ -38,28 +38,74 @@ def run() -> list[dict]:
     reports = [run_with_seed(NOTEBOOK, seed, REPORT) for seed in SEEDS]
     note = f"notebook 05, seeds {list(SEEDS)}, mean ± sd; data: {reports[0]['source'][:160]}"
     rows = score_rows("cnn", reports, note)
-    margins = [r["test"]["OurCNN, augmented photos"]["balanced accuracy"] - r["majority"] for r in reports]
-    rows.append({"benchmark": "cnn", "metric": "OurCNN, augmented photos: test balanced accuracy above the majority baseline",
-                 "value": min(margins), "unit": "", "note": f"minimum over seeds; {spread(margins)}"})
+    margins = [
+        r["test"]["OurCNN, augmented photos"]["balanced accuracy"] - r["majority"] for r in reports
+    ]
+    rows.append(
+        {
+            "benchmark": "cnn",
+            "metric": "OurCNN, augmented photos: test balanced accuracy above the majority baseline",
+            "value": min(margins),
+            "unit": "",
+            "note": f"minimum over seeds; {spread(margins)}",
+        }
+    )
     for what in ("gap", "val loss"):
         for name in ("plain", "augmented"):
             values = [r[what][name] for r in reports]
-            rows.append({"benchmark": "cnn", "metric": f"{name}: validation {what}" if what == "gap" else f"{name}: {what}",
-                         "value": statistics.mean(values), "unit": "", "note": f"section 7, {spread(values)}"})
+            rows.append(
+                {
+                    "benchmark": "cnn",
+                    "metric": f"{name}: validation {what}" if what == "gap" else f"{name}: {what}",
+                    "value": statistics.mean(values),
+                    "unit": "",
+                    "note": f"section 7, {spread(values)}",
+                }
+            )
     for name in reports[0]["cat recall"]:
         values = [r["cat recall"][name] for r in reports]
-        rows.append({"benchmark": "cnn", "metric": f"average colour, {name}: validation cat recall",
-                     "value": statistics.mean(values), "unit": "", "note": f"section 8, {spread(values)}"})
-    rows.append({"benchmark": "cnn", "metric": "early stopping (patience 3): epoch kept", "unit": "",
-                 "value": statistics.median(r["kept epoch"] for r in reports),
-                 "note": "median; " + ", ".join(f"seed {s}: kept {r['kept epoch']} of {r['stopped after']} trained"
-                                                for s, r in zip(SEEDS, reports))})
+        rows.append(
+            {
+                "benchmark": "cnn",
+                "metric": f"average colour, {name}: validation cat recall",
+                "value": statistics.mean(values),
+                "unit": "",
+                "note": f"section 8, {spread(values)}",
+            }
+        )
+    rows.append(
+        {
+            "benchmark": "cnn",
+            "metric": "early stopping (patience 3): epoch kept",
+            "unit": "",
+            "value": statistics.median(r["kept epoch"] for r in reports),
+            "note": "median; "
+            + ", ".join(
+                f"seed {s}: kept {r['kept epoch']} of {r['stopped after']} trained"
+                for s, r in zip(SEEDS, reports)
+            ),
+        }
+    )
     for which in ("kept", "last"):
         values = [r["score when wrong"][which] for r in reports]
-        rows.append({"benchmark": "cnn", "metric": f"plain CNN, {which} epoch: validation mean score of wrong answers",
-                     "value": statistics.mean(values), "unit": "", "note": f"section 7, {spread(values)}"})
-    rows.append({"benchmark": "cnn", "metric": "test balanced accuracy per seed", "value": float("nan"), "unit": "",
-                 "note": "; ".join(f"seed {s}: {r['per seed']}" for s, r in zip(SEEDS, reports))})
+        rows.append(
+            {
+                "benchmark": "cnn",
+                "metric": f"plain CNN, {which} epoch: validation mean score of wrong answers",
+                "value": statistics.mean(values),
+                "unit": "",
+                "note": f"section 7, {spread(values)}",
+            }
+        )
+    rows.append(
+        {
+            "benchmark": "cnn",
+            "metric": "test balanced accuracy per seed",
+            "value": float("nan"),
+            "unit": "",
+            "note": "; ".join(f"seed {s}: {r['per seed']}" for s, r in zip(SEEDS, reports)),
+        }
+    )
     rows.append(checked_cells_row("cnn", "notebook 05", reports, SEEDS))
     rows.append(wall_time_row("cnn", "notebook 05", reports))
     return rows

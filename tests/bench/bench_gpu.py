@@ -41,13 +41,23 @@ class OurCNN(nn.Module):
     def __init__(self, image_size: int = 64, num_classes: int = 2) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(3, 18, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(18, 32, kernel_size=3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(3, 18, kernel_size=5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(18, 32, kernel_size=3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         with torch.no_grad():
             n_flat = self.features(torch.zeros(1, 3, image_size, image_size)).numel()
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(n_flat, 120), nn.ReLU(),
-                                        nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, num_classes))
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(n_flat, 120),
+            nn.ReLU(),
+            nn.Linear(120, 84),
+            nn.ReLU(),
+            nn.Linear(84, num_classes),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x))
@@ -55,7 +65,9 @@ class OurCNN(nn.Module):
 
 def tiny_mlp() -> nn.Module:
     """Notebook 04's network for the spiral: 2 inputs, two hidden layers of 16, two classes."""
-    return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 2))
+    return nn.Sequential(
+        nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 2)
+    )
 
 
 def efficientnet() -> tuple[nn.Module, str]:
@@ -74,7 +86,13 @@ def efficientnet() -> tuple[nn.Module, str]:
 MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...], int, int, bool]] = {
     "tiny MLP (notebook 04)": (tiny_mlp, (2,), 8192, 250, False),
     "OurCNN 64 px (notebook 05)": (OurCNN, (3, 64, 64), 4096, 32, True),
-    "EfficientNet-Lite0 128 px (notebook 06)": (lambda: efficientnet()[0], (3, 128, 128), 1024, 64, True),
+    "EfficientNet-Lite0 128 px (notebook 06)": (
+        lambda: efficientnet()[0],
+        (3, 128, 128),
+        1024,
+        64,
+        True,
+    ),
 }
 
 
@@ -96,13 +114,17 @@ def throughput(epoch: Callable[[], object], n: int, device: torch.device) -> flo
 def measure_model(name: str, device: torch.device) -> list[dict]:
     build, shape, n, batch, cnn = MODELS[name]
     g = torch.Generator().manual_seed(0)
-    data = TensorDataset(torch.randn(n, *shape, generator=g), torch.randint(0, 2, (n,), generator=g))
+    data = TensorDataset(
+        torch.randn(n, *shape, generator=g), torch.randint(0, 2, (n,), generator=g)
+    )
     loss_fn = nn.CrossEntropyLoss()
     note = f"{n} random examples of shape {tuple(shape)}, batch {batch}, Adam, median of {REPEATS} epochs"
 
     def fit_epoch(model: nn.Module, loader, **options) -> Callable[[], object]:
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        return lambda: fit(model, loader, loss_fn=loss_fn, optimizer=optimizer, epochs=1, progress=False, **options)
+        return lambda: fit(
+            model, loader, loss_fn=loss_fn, optimizer=optimizer, epochs=1, progress=False, **options
+        )
 
     def bare_epoch(model: nn.Module, batches) -> Callable[[], None]:
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -115,83 +137,156 @@ def measure_model(name: str, device: torch.device) -> list[dict]:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+
         return run
 
     def fresh() -> nn.Module:
         torch.manual_seed(0)
         return build().to(device)
 
-    loader = make_loader(data, batch, shuffle=True, device=device, generator=torch.Generator().manual_seed(0))
+    loader = make_loader(
+        data, batch, shuffle=True, device=device, generator=torch.Generator().manual_seed(0)
+    )
     X_gpu, y_gpu = data.tensors[0].to(device), data.tensors[1].to(device)
-    on_gpu = lambda: ((X_gpu[i:i + batch], y_gpu[i:i + batch]) for i in range(0, n, batch))  # noqa: E731
+    on_gpu = lambda: ((X_gpu[i : i + batch], y_gpu[i : i + batch]) for i in range(0, n, batch))  # noqa: E731
     speeds = {
         "bare loop, data already on the GPU": throughput(bare_epoch(fresh(), on_gpu), n, device),
-        "bare loop, fed by the same loader as fit": throughput(bare_epoch(fresh(), lambda: loader), n, device),
+        "bare loop, fed by the same loader as fit": throughput(
+            bare_epoch(fresh(), lambda: loader), n, device
+        ),
         "fit, defaults": throughput(fit_epoch(fresh(), loader), n, device),
         "fit, amp=True": throughput(fit_epoch(fresh(), loader, amp=True), n, device),
     }
     if cnn:
-        speeds["fit, channels_last=True"] = throughput(fit_epoch(fresh(), loader, channels_last=True), n, device)
+        speeds["fit, channels_last=True"] = throughput(
+            fit_epoch(fresh(), loader, channels_last=True), n, device
+        )
         speeds["fit, amp=True and channels_last=True"] = throughput(
-            fit_epoch(fresh(), loader, amp=True, channels_last=True), n, device)
-    pinned = make_loader(data, batch, shuffle=True, device=device, generator=torch.Generator().manual_seed(0),
-                         pin_memory=True)
-    speeds["fit, pinned memory (make_loader pin_memory=True)"] = throughput(fit_epoch(fresh(), pinned), n, device)
+            fit_epoch(fresh(), loader, amp=True, channels_last=True), n, device
+        )
+    pinned = make_loader(
+        data,
+        batch,
+        shuffle=True,
+        device=device,
+        generator=torch.Generator().manual_seed(0),
+        pin_memory=True,
+    )
+    speeds["fit, pinned memory (make_loader pin_memory=True)"] = throughput(
+        fit_epoch(fresh(), pinned), n, device
+    )
     if cnn:
         with cudnn_benchmark(True):
-            speeds["fit, torch.backends.cudnn.benchmark = True"] = throughput(fit_epoch(fresh(), loader), n, device)
-    rows = [{"benchmark": "gpu", "metric": f"{name}: {what}", "value": value, "unit": "examples/s", "note": note}
-            for what, value in speeds.items()]
+            speeds["fit, torch.backends.cudnn.benchmark = True"] = throughput(
+                fit_epoch(fresh(), loader), n, device
+            )
+    rows = [
+        {
+            "benchmark": "gpu",
+            "metric": f"{name}: {what}",
+            "value": value,
+            "unit": "examples/s",
+            "note": note,
+        }
+        for what, value in speeds.items()
+    ]
     default = speeds["fit, defaults"]
-    rows.append({"benchmark": "gpu", "metric": f"{name}: fit ÷ bare loop (same loader)", "unit": "×",
-                 "value": default / speeds["bare loop, fed by the same loader as fit"],
-                 "note": "1.0 = fit adds no overhead"})
+    rows.append(
+        {
+            "benchmark": "gpu",
+            "metric": f"{name}: fit ÷ bare loop (same loader)",
+            "unit": "×",
+            "value": default / speeds["bare loop, fed by the same loader as fit"],
+            "note": "1.0 = fit adds no overhead",
+        }
+    )
     for what, value in speeds.items():
         if what.startswith("fit, ") and what != "fit, defaults":
-            rows.append({"benchmark": "gpu", "metric": f"{name}: fit default ÷ {what[5:]}", "unit": "×",
-                         "value": default / value,
-                         "note": "above 1: the default is faster; below 1: the option is faster, "
-                                 "consider making it fit's default (course_utils/training.py)"})
+            rows.append(
+                {
+                    "benchmark": "gpu",
+                    "metric": f"{name}: fit default ÷ {what[5:]}",
+                    "unit": "×",
+                    "value": default / value,
+                    "note": "above 1: the default is faster; below 1: the option is faster, "
+                    "consider making it fit's default (course_utils/training.py)",
+                }
+            )
     return rows
 
 
 def mlp_step_on_each_device() -> list[dict]:
     """One full-batch training step of notebook 04's MLP on 250 points, on the CPU and on the GPU."""
+
     def make_step(device: torch.device) -> Callable[[], None]:
         torch.manual_seed(0)
-        model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 1)).to(device)
+        model = nn.Sequential(
+            nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 1)
+        ).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
-        X, y = torch.randn(250, 2, device=device), torch.randint(0, 2, (250,), device=device).float()
+        X, y = (
+            torch.randn(250, 2, device=device),
+            torch.randint(0, 2, (250,), device=device).float(),
+        )
 
         def step() -> None:
             loss = nn.functional.binary_cross_entropy_with_logits(model(X).squeeze(1), y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+
         return step
 
     times = compare_devices(make_step, ["cpu", "cuda"], repeats=50, warmup=10)
     note = f"compare_devices, median of 50 steps, CPU threads: {torch.get_num_threads()}"
     return [
-        {"benchmark": "gpu", "metric": "tiny MLP step on the CPU", "value": times["cpu"] * 1e3, "unit": "ms", "note": note},
-        {"benchmark": "gpu", "metric": "tiny MLP step on the GPU", "value": times["cuda"] * 1e3, "unit": "ms", "note": note},
-        {"benchmark": "gpu", "metric": "tiny MLP step: GPU time ÷ CPU time", "value": times["cuda"] / times["cpu"],
-         "unit": "×", "note": "above 1: the CPU is faster for this model, as notebooks 03 and 04 expect"},
+        {
+            "benchmark": "gpu",
+            "metric": "tiny MLP step on the CPU",
+            "value": times["cpu"] * 1e3,
+            "unit": "ms",
+            "note": note,
+        },
+        {
+            "benchmark": "gpu",
+            "metric": "tiny MLP step on the GPU",
+            "value": times["cuda"] * 1e3,
+            "unit": "ms",
+            "note": note,
+        },
+        {
+            "benchmark": "gpu",
+            "metric": "tiny MLP step: GPU time ÷ CPU time",
+            "value": times["cuda"] / times["cpu"],
+            "unit": "×",
+            "note": "above 1: the CPU is faster for this model, as notebooks 03 and 04 expect",
+        },
     ]
 
 
 def skipped(reason: str) -> list[dict]:
     """One note row per claim, so a CPU-only report says what it did not measure."""
-    claims = ["tiny MLP step: GPU time ÷ CPU time"] + [f"{name}: fit default vs each GPU option, and vs a bare loop"
-                                                      for name in MODELS]
-    return [{"benchmark": "gpu", "metric": claim, "value": math.nan, "unit": "",
-             "note": f"SKIPPED: {reason}"} for claim in claims]
+    claims = ["tiny MLP step: GPU time ÷ CPU time"] + [
+        f"{name}: fit default vs each GPU option, and vs a bare loop" for name in MODELS
+    ]
+    return [
+        {
+            "benchmark": "gpu",
+            "metric": claim,
+            "value": math.nan,
+            "unit": "",
+            "note": f"SKIPPED: {reason}",
+        }
+        for claim in claims
+    ]
 
 
 def run() -> list[dict]:
     if not torch.cuda.is_available():
-        return skipped("no CUDA GPU on this machine (torch.cuda.is_available() is False); run `make gpu-check` "
-                       "where there is one")
+        return skipped(
+            "no CUDA GPU on this machine (torch.cuda.is_available() is False); run `make gpu-check` "
+            "where there is one"
+        )
     device = torch.device("cuda")
     start = time.perf_counter()
     rows = mlp_step_on_each_device()
@@ -200,14 +295,25 @@ def run() -> list[dict]:
     weights = efficientnet()[1]
     gpu = torch.cuda.get_device_name(0)
     for row in rows:
-        row["note"] = f"{row['note']}; {gpu}, torch {torch.__version__}, CUDA {torch.version.cuda}" + (
-            f", EfficientNet-Lite0 {weights}" if "EfficientNet" in row["metric"] else "")
-    rows.append({"benchmark": "gpu", "metric": "bench_gpu wall time", "value": time.perf_counter() - start,
-                 "unit": "s", "note": gpu})
+        row["note"] = (
+            f"{row['note']}; {gpu}, torch {torch.__version__}, CUDA {torch.version.cuda}"
+            + (f", EfficientNet-Lite0 {weights}" if "EfficientNet" in row["metric"] else "")
+        )
+    rows.append(
+        {
+            "benchmark": "gpu",
+            "metric": "bench_gpu wall time",
+            "value": time.perf_counter() - start,
+            "unit": "s",
+            "note": gpu,
+        }
+    )
     return rows
 
 
-if __name__ == "__main__":  # python tests/bench/bench_gpu.py [--json rows.json] (scripts/gpu_check.py uses it)
+if (
+    __name__ == "__main__"
+):  # python tests/bench/bench_gpu.py [--json rows.json] (scripts/gpu_check.py uses it)
     import argparse
     import json
     from pathlib import Path

@@ -74,7 +74,14 @@ def _graded(path: Path, folder: Path) -> float:
 
 def _class(jobs: int, folder: Path, out: Path) -> float:
     start = time.perf_counter()
-    results = grade(folder, out, notebooks=[NOTEBOOKS / "00_start_here.ipynb"], jobs=jobs, progress=False, reuse=False)
+    results = grade(
+        folder,
+        out,
+        notebooks=[NOTEBOOKS / "00_start_here.ipynb"],
+        jobs=jobs,
+        progress=False,
+        reuse=False,
+    )
     took = time.perf_counter() - start
     if any(r.status != "ok" or r.passed != len(r.checks) for r in results):
         raise RuntimeError(f"every copy should pass: {results}")
@@ -83,8 +90,15 @@ def _class(jobs: int, folder: Path, out: Path) -> float:
 
 def run() -> list[dict]:
     if bwrap_path() is None:
-        return [{"benchmark": "grading", "metric": "grading overhead", "value": float("nan"), "unit": "%",
-                 "note": "bubblewrap unavailable here: grading refuses to run"}]
+        return [
+            {
+                "benchmark": "grading",
+                "metric": "grading overhead",
+                "value": float("nan"),
+                "unit": "%",
+                "note": "bubblewrap unavailable here: grading refuses to run",
+            }
+        ]
     load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -102,12 +116,27 @@ def run() -> list[dict]:
             overhead = [100 * (g - a) / a for a, g in zip(alone, graded)]
             note = f"median of {RUNS}, alternating; {load}"
             rows += [
-                {"benchmark": "grading", "metric": f"{name[:2]} run alone (fresh kernel)", "value": statistics.median(alone),
-                 "unit": "s", "note": note + "; runs: " + ", ".join(f"{t:.1f}" for t in alone)},
-                {"benchmark": "grading", "metric": f"{name[:2]} graded (sandbox + checks)", "value": statistics.median(graded),
-                 "unit": "s", "note": note + "; runs: " + ", ".join(f"{t:.1f}" for t in graded)},
-                {"benchmark": "grading", "metric": f"{name[:2]} grading overhead", "value": statistics.median(overhead),
-                 "unit": "%", "note": "budget < 10 % (median of the paired differences)"},
+                {
+                    "benchmark": "grading",
+                    "metric": f"{name[:2]} run alone (fresh kernel)",
+                    "value": statistics.median(alone),
+                    "unit": "s",
+                    "note": note + "; runs: " + ", ".join(f"{t:.1f}" for t in alone),
+                },
+                {
+                    "benchmark": "grading",
+                    "metric": f"{name[:2]} graded (sandbox + checks)",
+                    "value": statistics.median(graded),
+                    "unit": "s",
+                    "note": note + "; runs: " + ", ".join(f"{t:.1f}" for t in graded),
+                },
+                {
+                    "benchmark": "grading",
+                    "metric": f"{name[:2]} grading overhead",
+                    "value": statistics.median(overhead),
+                    "unit": "%",
+                    "note": "budget < 10 % (median of the paired differences)",
+                },
             ]
         subs = folder / "class"
         subs.mkdir()
@@ -121,12 +150,27 @@ def run() -> list[dict]:
     one, two = statistics.median(ones), statistics.median(twos)
     note = f"{CLASS} copies of 00, median of {CLASS_RUNS} alternating; {load}"
     rows += [
-        {"benchmark": "grading", "metric": f"class of {CLASS}, --jobs 1", "value": one, "unit": "s",
-         "note": note + "; runs: " + ", ".join(f"{t:.1f}" for t in ones)},
-        {"benchmark": "grading", "metric": f"class of {CLASS}, --jobs 2", "value": two, "unit": "s",
-         "note": note + "; runs: " + ", ".join(f"{t:.1f}" for t in twos)},
-        {"benchmark": "grading", "metric": "--jobs 2 speed-up", "value": one / two, "unit": "x",
-         "note": "budget >= 1.6x on 2 cores"},
+        {
+            "benchmark": "grading",
+            "metric": f"class of {CLASS}, --jobs 1",
+            "value": one,
+            "unit": "s",
+            "note": note + "; runs: " + ", ".join(f"{t:.1f}" for t in ones),
+        },
+        {
+            "benchmark": "grading",
+            "metric": f"class of {CLASS}, --jobs 2",
+            "value": two,
+            "unit": "s",
+            "note": note + "; runs: " + ", ".join(f"{t:.1f}" for t in twos),
+        },
+        {
+            "benchmark": "grading",
+            "metric": "--jobs 2 speed-up",
+            "value": one / two,
+            "unit": "x",
+            "note": "budget >= 1.6x on 2 cores",
+        },
     ]
     return rows
 
@@ -141,20 +185,44 @@ def _fair_share(subs: Path, folder: Path, load: str) -> list[dict]:
         hogged = folder / f"hogged-{own_session}"
         shutil.copytree(subs, hogged)
         nb = nbformat.read(teacher, as_version=4)
-        nb.cells.insert(1, nbformat.v4.new_code_cell(HOG_CELL.format(count=HOG, own_session=own_session,
-                                                                     seconds=HOG_SECONDS)))
-        nbformat.write(nb, hogged / "hog_00_start_here.ipynb")  # graded first: "hog" sorts before "s0"
-        results = {r.student: r for r in grade(hogged, folder / f"report-{own_session}", notebooks=[teacher], jobs=2,
-                                                progress=False, reuse=False)}
+        nb.cells.insert(
+            1,
+            nbformat.v4.new_code_cell(
+                HOG_CELL.format(count=HOG, own_session=own_session, seconds=HOG_SECONDS)
+            ),
+        )
+        nbformat.write(
+            nb, hogged / "hog_00_start_here.ipynb"
+        )  # graded first: "hog" sorts before "s0"
+        results = {
+            r.student: r
+            for r in grade(
+                hogged,
+                folder / f"report-{own_session}",
+                notebooks=[teacher],
+                jobs=2,
+                progress=False,
+                reuse=False,
+            )
+        }
         hog = results.pop("hog")
         if any(r.status != "ok" or r.passed != len(r.checks) for r in results.values()):
-            raise RuntimeError(f"every honest copy should pass beside the hog: {list(results.values())}")
+            raise RuntimeError(
+                f"every honest copy should pass beside the hog: {list(results.values())}"
+            )
         worst = max(r.seconds for r in results.values()) / typical
         where = "each in a session of its own" if own_session else "in the notebook's session"
-        rows.append({"benchmark": "grading", "metric": f"beside a hog ({where}): slowest honest copy / alone",
-                     "value": worst, "unit": "x",
-                     "note": f"budget <= 2x; {HOG} busy processes for {HOG_SECONDS} s, {where}, graded as "
-                             f"{hog.status!r} in {hog.seconds:.0f} s; {CLASS} copies of 00 with --jobs 2, a copy "
-                             f"alone {typical:.1f} s (median), beside it: "
-                             + ", ".join(f"{r.seconds:.1f}" for r in results.values()) + f" s; {load}"})
+        rows.append(
+            {
+                "benchmark": "grading",
+                "metric": f"beside a hog ({where}): slowest honest copy / alone",
+                "value": worst,
+                "unit": "x",
+                "note": f"budget <= 2x; {HOG} busy processes for {HOG_SECONDS} s, {where}, graded as "
+                f"{hog.status!r} in {hog.seconds:.0f} s; {CLASS} copies of 00 with --jobs 2, a copy "
+                f"alone {typical:.1f} s (median), beside it: "
+                + ", ".join(f"{r.seconds:.1f}" for r in results.values())
+                + f" s; {load}",
+            }
+        )
     return rows

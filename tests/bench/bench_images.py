@@ -41,16 +41,48 @@ def run() -> list[dict]:
         start = time.perf_counter()
         cached_image_folder(root, SIZE, cache_dir=cache, progress=False)
         load_s = time.perf_counter() - start
-    fast = make_loader(TensorImageDataset(cached.images, cached.labels, v2.Compose(normalise)), BATCH)
-    slow = make_loader(datasets.ImageFolder(root, v2.Compose([v2.PILToTensor(), v2.Resize(SIZE, antialias=True),
-                                                                v2.CenterCrop(SIZE), *normalise])), BATCH)
+    fast = make_loader(
+        TensorImageDataset(cached.images, cached.labels, v2.Compose(normalise)), BATCH
+    )
+    slow = make_loader(
+        datasets.ImageFolder(
+            root,
+            v2.Compose(
+                [v2.PILToTensor(), v2.Resize(SIZE, antialias=True), v2.CenterCrop(SIZE), *normalise]
+            ),
+        ),
+        BATCH,
+    )
     fast_ips, slow_ips = images_per_second(fast), images_per_second(slow)
     note = f"{len(cached.images)} images from {root.name}, {SIZE}px, batch {BATCH}, CPU, median of {RUNS} epochs"
     return [
-        {"benchmark": "images", "metric": "cached tensors", "value": fast_ips, "unit": "images/s", "note": note},
-        {"benchmark": "images", "metric": "ImageFolder + PIL", "value": slow_ips, "unit": "images/s", "note": note},
-        {"benchmark": "images", "metric": "cache speed-up", "value": fast_ips / slow_ips, "unit": "×",
-         "note": "cached images/s ÷ ImageFolder images/s"},
-        {"benchmark": "images", "metric": "cache build (decode once)", "value": build_s, "unit": "s", "note": note},
+        {
+            "benchmark": "images",
+            "metric": "cached tensors",
+            "value": fast_ips,
+            "unit": "images/s",
+            "note": note,
+        },
+        {
+            "benchmark": "images",
+            "metric": "ImageFolder + PIL",
+            "value": slow_ips,
+            "unit": "images/s",
+            "note": note,
+        },
+        {
+            "benchmark": "images",
+            "metric": "cache speed-up",
+            "value": fast_ips / slow_ips,
+            "unit": "×",
+            "note": "cached images/s ÷ ImageFolder images/s",
+        },
+        {
+            "benchmark": "images",
+            "metric": "cache build (decode once)",
+            "value": build_s,
+            "unit": "s",
+            "note": note,
+        },
         {"benchmark": "images", "metric": "cache load", "value": load_s, "unit": "s", "note": note},
     ]

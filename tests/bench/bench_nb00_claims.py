@@ -18,8 +18,15 @@ def run() -> list[dict]:
     rows = []
     for x0, where in [(0.0, "edge (x = 0)"), (10.0, "beyond the data (x = 10)")]:
         ratio = (1 / 40 + (x0 - x.mean()) ** 2 / sxx).sqrt().item() / (1 / 40) ** 0.5
-        rows.append({"benchmark": "nb00_claims", "metric": f"prediction spread, {where} / middle (x = 2.5), theory",
-                     "value": ratio, "unit": "", "note": "least squares, 40 points on [0, 5]"})
+        rows.append(
+            {
+                "benchmark": "nb00_claims",
+                "metric": f"prediction spread, {where} / middle (x = 2.5), theory",
+                "value": ratio,
+                "unit": "",
+                "note": "least squares, 40 points on [0, 5]",
+            }
+        )
     return rows
 
 

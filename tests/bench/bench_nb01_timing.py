@@ -25,22 +25,58 @@ def run() -> list[dict]:
             cpu.append(median_time(lambda: a @ b, repeats=9))
     finally:
         torch.set_num_threads(threads)
-    rows = [{"benchmark": "nb01_timing", "metric": f"CPU 1 thread, n = {n}", "value": 1e6 * t, "unit": "µs",
-             "note": "median of 9"} for n, t in zip(SIZES, cpu)]
-    rows.append({"benchmark": "nb01_timing", "metric": "CPU time factor n 512 -> 1024 (operations x 8)",
-                 "value": cpu[-1] / cpu[-2], "unit": "x", "note": ""})
-    rows.append({"benchmark": "nb01_timing", "metric": "CPU time factor n 16 -> 32 (operations x 8)",
-                 "value": cpu[1] / cpu[0], "unit": "x", "note": ""})
+    rows = [
+        {
+            "benchmark": "nb01_timing",
+            "metric": f"CPU 1 thread, n = {n}",
+            "value": 1e6 * t,
+            "unit": "µs",
+            "note": "median of 9",
+        }
+        for n, t in zip(SIZES, cpu)
+    ]
+    rows.append(
+        {
+            "benchmark": "nb01_timing",
+            "metric": "CPU time factor n 512 -> 1024 (operations x 8)",
+            "value": cpu[-1] / cpu[-2],
+            "unit": "x",
+            "note": "",
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "nb01_timing",
+            "metric": "CPU time factor n 16 -> 32 (operations x 8)",
+            "value": cpu[1] / cpu[0],
+            "unit": "x",
+            "note": "",
+        }
+    )
     if torch.cuda.is_available():
         device = torch.device("cuda")
         for n, t_cpu in zip(SIZES, cpu):
             a, b = torch.rand(n, n, device=device), torch.rand(n, n, device=device)
             t = median_time(lambda: a @ b, device=device, repeats=9)
-            rows.append({"benchmark": "nb01_timing", "metric": f"GPU, n = {n}", "value": 1e6 * t, "unit": "µs",
-                         "note": f"CPU (1 thread) / GPU = {t_cpu / t:.1f}"})
+            rows.append(
+                {
+                    "benchmark": "nb01_timing",
+                    "metric": f"GPU, n = {n}",
+                    "value": 1e6 * t,
+                    "unit": "µs",
+                    "note": f"CPU (1 thread) / GPU = {t_cpu / t:.1f}",
+                }
+            )
     else:
-        rows.append({"benchmark": "nb01_timing", "metric": "GPU rows", "value": float("nan"), "unit": "",
-                     "note": "skipped: no CUDA GPU on this machine"})
+        rows.append(
+            {
+                "benchmark": "nb01_timing",
+                "metric": "GPU rows",
+                "value": float("nan"),
+                "unit": "",
+                "note": "skipped: no CUDA GPU on this machine",
+            }
+        )
     return rows
 
 

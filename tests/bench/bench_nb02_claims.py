@@ -52,13 +52,24 @@ def run() -> list[dict]:
         add("s5 divergence limit 2 / lambda_max", 2 / lam_max)
         add("s5 fastest constant lr 2 / (lambda_max + lambda_min)", 2 / (lam_max + lam_min))
         kappa = lam_max / lam_min
-        add("s5 error factor per step at the fastest constant lr, (kappa - 1) / (kappa + 1)", (kappa - 1) / (kappa + 1))
+        add(
+            "s5 error factor per step at the fastest constant lr, (kappa - 1) / (kappa + 1)",
+            (kappa - 1) / (kappa + 1),
+        )
         X3 = three_features(seed)
         for name, X in [("raw", X3), ("standardised", (X3 - X3.mean(0)) / X3.std(0))]:
             lam = curvatures(X)
             add(f"s8 curvature ratio kappa, {name}", (lam[-1] / lam[0]).item())
-    return [{"benchmark": "nb02_claims", "metric": f"{name} (min of {len(SEEDS)} seeds)", "value": min(values),
-             "unit": "", "note": "all: " + ", ".join(f"{v:.4g}" for v in values)} for name, values in results.items()]
+    return [
+        {
+            "benchmark": "nb02_claims",
+            "metric": f"{name} (min of {len(SEEDS)} seeds)",
+            "value": min(values),
+            "unit": "",
+            "note": "all: " + ", ".join(f"{v:.4g}" for v in values),
+        }
+        for name, values in results.items()
+    ]
 
 
 if __name__ == "__main__":

@@ -18,9 +18,8 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from notebook_code import notebook_namespace
+from torch import nn
 
 from course_utils.timing import compare_devices
 
@@ -32,8 +31,15 @@ Y_XOR = torch.tensor([0.0, 1.0, 1.0, 0.0])
 @functools.cache
 def notebook() -> dict:
     """The notebook's own code: fit (section 3), and exercise 8's XorMLP and train (their solutions)."""
-    return notebook_namespace("03_mlp.ipynb", "def fit(", "class XorMLP(", "def train(", setup=False,
-                              definitions_only=True, namespace={"torch": torch, "nn": nn, "F": F})
+    return notebook_namespace(
+        "03_mlp.ipynb",
+        "def fit(",
+        "class XorMLP(",
+        "def train(",
+        setup=False,
+        definitions_only=True,
+        namespace={"torch": torch, "nn": nn, "F": F},
+    )
 
 
 def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -51,25 +57,51 @@ def xor_rows() -> list[dict]:
     linear_off, phi_margins = [], []
     for seed in XOR_SEEDS:
         torch.manual_seed(seed)
-        linear_off.append((torch.sigmoid(fit(nn.Linear(2, 1), X_XOR, Y_XOR)) - 0.5).abs().max().item())
+        linear_off.append(
+            (torch.sigmoid(fit(nn.Linear(2, 1), X_XOR, Y_XOR)) - 0.5).abs().max().item()
+        )
         torch.manual_seed(seed)
         features = torch.cat([X_XOR, X_XOR[:, :1] * X_XOR[:, 1:]], dim=1)
         phi_margins.append(margin(fit(nn.Linear(3, 1), features, Y_XOR), Y_XOR))
     n = len(XOR_SEEDS)
-    rows.append({"metric": f"XOR, linear model: largest |P - 0.5| at any point (worst of {n} seeds)",
-                 "value": max(linear_off), "unit": "", "note": "notebook checks < 0.1 on seeds 0-4"})
-    rows.append({"metric": f"XOR, linear model on (x1, x2, x1·x2): smallest margin (worst of {n} seeds)",
-                 "value": min(phi_margins), "unit": "logit",
-                 "note": f"solved on {sum(m > 0 for m in phi_margins)} of {n} seeds"})
+    rows.append(
+        {
+            "metric": f"XOR, linear model: largest |P - 0.5| at any point (worst of {n} seeds)",
+            "value": max(linear_off),
+            "unit": "",
+            "note": "notebook checks < 0.1 on seeds 0-4",
+        }
+    )
+    rows.append(
+        {
+            "metric": f"XOR, linear model on (x1, x2, x1·x2): smallest margin (worst of {n} seeds)",
+            "value": min(phi_margins),
+            "unit": "logit",
+            "note": f"solved on {sum(m > 0 for m in phi_margins)} of {n} seeds",
+        }
+    )
     for hidden in (2, 4, 8):
         margins = []
         for seed in XOR_SEEDS:
             torch.manual_seed(seed)
-            margins.append(margin(fit(nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, 1)),
-                                      X_XOR, Y_XOR), Y_XOR))
-        rows.append({"metric": f"XOR, MLP 2-{hidden}-1: seeds with all 4 points right (of {n})",
-                     "value": sum(m > 0 for m in margins), "unit": "seeds",
-                     "note": f"smallest margin {min(margins):.2f} logit"})
+            margins.append(
+                margin(
+                    fit(
+                        nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, 1)),
+                        X_XOR,
+                        Y_XOR,
+                    ),
+                    Y_XOR,
+                )
+            )
+        rows.append(
+            {
+                "metric": f"XOR, MLP 2-{hidden}-1: seeds with all 4 points right (of {n})",
+                "value": sum(m > 0 for m in margins),
+                "unit": "seeds",
+                "note": f"smallest margin {min(margins):.2f} logit",
+            }
+        )
     return rows
 
 
@@ -77,7 +109,9 @@ def exercise_rows() -> list[dict]:
     finals, small = [], []
     for seed in XOR_SEEDS:
         torch.manual_seed(seed)
-        finals.append(notebook()["train"](notebook()["XorMLP"](8), X_XOR, Y_XOR, steps=300, lr=0.1)[-1])
+        finals.append(
+            notebook()["train"](notebook()["XorMLP"](8), X_XOR, Y_XOR, steps=300, lr=0.1)[-1]
+        )
         torch.manual_seed(seed)
         model = notebook()["XorMLP"](2)
         loss = notebook()["train"](model, X_XOR, Y_XOR, steps=300, lr=0.1)[-1]
@@ -92,24 +126,39 @@ def exercise_rows() -> list[dict]:
             out = nn.Sequential(nn.Linear(2, 16), nn.Sigmoid(), nn.Linear(16, 1))(ring)
         inside += bool(((out >= 0) & (out <= 1)).all())
     return [
-        {"metric": f"exercise 8.4: XorMLP(8) + train, 300 steps, lr 0.1: final loss (worst of {len(finals)} seeds)",
-         "value": max(finals), "unit": "", "note": f"best {min(finals):.2g}"},
-        {"metric": f"exercise 8.4: XorMLP(2) + train, 300 steps, lr 0.1: seeds with all 4 right (of {len(small)})",
-         "value": sum(solved for solved, _ in small), "unit": "seeds", "note": f"the others end at losses {stuck}"},
+        {
+            "metric": f"exercise 8.4: XorMLP(8) + train, 300 steps, lr 0.1: final loss (worst of {len(finals)} seeds)",
+            "value": max(finals),
+            "unit": "",
+            "note": f"best {min(finals):.2g}",
+        },
+        {
+            "metric": f"exercise 8.4: XorMLP(2) + train, 300 steps, lr 0.1: seeds with all 4 right (of {len(small)})",
+            "value": sum(solved for solved, _ in small),
+            "unit": "seeds",
+            "note": f"the others end at losses {stuck}",
+        },
         *section6_rows(),
-        {"metric": "check_xor_mlp: fresh right networks (sigmoid hidden, 16) whose outputs stay in [0, 1] on the ring",
-         "value": inside / tries, "unit": "fraction",
-         "note": f"of {tries}; the check needs 12 fresh networks all inside, so a false alarm is below "
-                 f"{(inside / tries) ** 12:.1g}"},
+        {
+            "metric": "check_xor_mlp: fresh right networks (sigmoid hidden, 16) whose outputs stay in [0, 1] on the ring",
+            "value": inside / tries,
+            "unit": "fraction",
+            "note": f"of {tries}; the check needs 12 fresh networks all inside, so a false alarm is below "
+            f"{(inside / tries) ** 12:.1g}",
+        },
     ]
 
 
 def section6_rows() -> list[dict]:
     """Exercise 8.4's last question: section 6's network and two examples, ten SGD steps at lr 1 (and 10)."""
-    given = notebook_namespace("03_mlp.ipynb", "W1, b1 = torch.tensor(", setup=False, namespace={"torch": torch})
+    given = notebook_namespace(
+        "03_mlp.ipynb", "W1, b1 = torch.tensor(", setup=False, namespace={"torch": torch}
+    )
     rows = []
     for lr in (1.0, 10.0):
-        model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid())  # as in section 6
+        model = nn.Sequential(
+            nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid()
+        )  # as in section 6
         with torch.no_grad():
             for param, name in zip(model.parameters(), ("W1", "b1", "W2", "b2")):
                 param.copy_(given[name])
@@ -122,9 +171,14 @@ def section6_rows() -> list[dict]:
             optimizer.step()
             losses.append(loss.item())
         losses.append(nn.BCELoss()(model(given["X2"]), given["y2"]).item())
-        rows.append({"metric": f"exercise 8.4: section 6 at lr {lr:g}, steps (of 10) after which the loss fell",
-                     "value": sum(b < a for a, b in zip(losses, losses[1:])), "unit": "steps",
-                     "note": "losses " + ", ".join(f"{v:.4f}" for v in losses)})
+        rows.append(
+            {
+                "metric": f"exercise 8.4: section 6 at lr {lr:g}, steps (of 10) after which the loss fell",
+                "value": sum(b < a for a, b in zip(losses, losses[1:])),
+                "unit": "steps",
+                "note": "losses " + ", ".join(f"{v:.4f}" for v in losses),
+            }
+        )
     return rows
 
 
@@ -147,11 +201,24 @@ def device_rows() -> list[dict]:
         return step
 
     times = compare_devices(make_step, repeats=50, warmup=10)
-    rows = [{"metric": f"section 7: one training step of the 1-50-1 network on {name}", "value": seconds * 1e3,
-             "unit": "ms", "note": "median of 50"} for name, seconds in times.items()]
+    rows = [
+        {
+            "metric": f"section 7: one training step of the 1-50-1 network on {name}",
+            "value": seconds * 1e3,
+            "unit": "ms",
+            "note": "median of 50",
+        }
+        for name, seconds in times.items()
+    ]
     if "cuda" not in times:
-        rows.append({"metric": "section 7: one training step on cuda", "value": float("nan"), "unit": "ms",
-                     "note": "skipped: no CUDA GPU on this machine"})
+        rows.append(
+            {
+                "metric": "section 7: one training step on cuda",
+                "value": float("nan"),
+                "unit": "ms",
+                "note": "skipped: no CUDA GPU on this machine",
+            }
+        )
     return rows
 
 

@@ -16,8 +16,9 @@ RUNS = 3
 def execute_seconds(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=900, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     return time.perf_counter() - start
 
 
@@ -25,6 +26,13 @@ def run() -> list[dict]:
     rows = []
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         times = [execute_seconds(path) for _ in range(RUNS)]
-        rows.append({"benchmark": "notebooks", "metric": path.stem, "value": statistics.median(times),
-                     "unit": "s", "note": f"median of {RUNS}; runs: " + ", ".join(f"{t:.1f}" for t in times)})
+        rows.append(
+            {
+                "benchmark": "notebooks",
+                "metric": path.stem,
+                "value": statistics.median(times),
+                "unit": "s",
+                "note": f"median of {RUNS}; runs: " + ", ".join(f"{t:.1f}" for t in times),
+            }
+        )
     return rows

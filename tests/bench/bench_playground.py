@@ -21,18 +21,21 @@ FRAME_DELAY = 0.01  # the Playground's default
 EPOCHS = 200
 SETTINGS = {
     "default network (x1, x2; 4, 2)": {},
-    "[8, 8], all 7 features": {"hidden": [8, 8], "features": ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)",
-                                                                 "sin(x2)"]},
+    "[8, 8], all 7 features": {
+        "hidden": [8, 8],
+        "features": ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"],
+    },
 }
 
 
 def play_fps(settings: dict) -> tuple[float, float]:
     """Frames per second of the real Play loop (``max_play_epochs`` frames, then it stops), and the
     process's CPU seconds per frame (what a frame costs whatever else the machine runs)."""
+
     async def scenario() -> tuple[float, float]:
         pg = Playground(seed=0, max_play_epochs=FRAMES, frame_delay=FRAME_DELAY)
         pg.configure(**settings)
-        pg.step()                                  # warm-up
+        pg.step()  # warm-up
         start, cpu = time.perf_counter(), time.process_time()
         await pg.play()
         return FRAMES / (time.perf_counter() - start), (time.process_time() - cpu) / FRAMES
@@ -54,12 +57,25 @@ def run() -> list[dict]:
     for name, settings in SETTINGS.items():
         load = os.getloadavg()[0]
         fps, cpu = play_fps(settings)
-        rows.append({"benchmark": "playground", "metric": f"Play frames per second, {name}", "value": fps,
-                     "unit": "1/s", "note": f"{FRAMES} frames with the network picture; {1000 * cpu:.0f} ms of CPU "
-                                            f"per frame (+ {1000 * FRAME_DELAY:.0f} ms sleep); load average {load:.1f} "
-                                            f"on {os.cpu_count()} cores when it started"})
+        rows.append(
+            {
+                "benchmark": "playground",
+                "metric": f"Play frames per second, {name}",
+                "value": fps,
+                "unit": "1/s",
+                "note": f"{FRAMES} frames with the network picture; {1000 * cpu:.0f} ms of CPU "
+                f"per frame (+ {1000 * FRAME_DELAY:.0f} ms sleep); load average {load:.1f} "
+                f"on {os.cpu_count()} cores when it started",
+            }
+        )
         load = os.getloadavg()[0]
-        rows.append({"benchmark": "playground", "metric": f"epochs per second without drawing, {name}",
-                     "value": epochs_per_second(settings), "unit": "1/s",
-                     "note": f"{EPOCHS} epochs of 250 points; load average {load:.1f}"})
+        rows.append(
+            {
+                "benchmark": "playground",
+                "metric": f"epochs per second without drawing, {name}",
+                "value": epochs_per_second(settings),
+                "unit": "1/s",
+                "note": f"{EPOCHS} epochs of 250 points; load average {load:.1f}",
+            }
+        )
     return rows

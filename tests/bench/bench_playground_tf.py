@@ -49,18 +49,51 @@ SEEDS = range(5)
 CHECKPOINTS = (100, 300, 1000)
 SETTINGS = {
     "defaults (spiral; x1, x2; 4, 2; tanh; lr 0.03; batch 10)": dict(
-        dataset="spiral", noise=0, features=["x1", "x2"], hidden=[4, 2], activation="tanh", learning_rate=0.03,
-        batch_size=10, regularization="none", regularization_rate=0.0, train_percent=50),
+        dataset="spiral",
+        noise=0,
+        features=["x1", "x2"],
+        hidden=[4, 2],
+        activation="tanh",
+        learning_rate=0.03,
+        batch_size=10,
+        regularization="none",
+        regularization_rate=0.0,
+        train_percent=50,
+    ),
     "spiral; all 7 features; 8, 8; tanh; lr 0.03; batch 10": dict(
-        dataset="spiral", noise=0, features=["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"],
-        hidden=[8, 8], activation="tanh", learning_rate=0.03, batch_size=10, regularization="none",
-        regularization_rate=0.0, train_percent=50),
+        dataset="spiral",
+        noise=0,
+        features=["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"],
+        hidden=[8, 8],
+        activation="tanh",
+        learning_rate=0.03,
+        batch_size=10,
+        regularization="none",
+        regularization_rate=0.0,
+        train_percent=50,
+    ),
     "spiral noise 20; x1, x2, sin; 6, 6; relu; lr 0.01; batch 5; L2 0.001": dict(
-        dataset="spiral", noise=20, features=["x1", "x2", "sin(x1)", "sin(x2)"], hidden=[6, 6], activation="relu",
-        learning_rate=0.01, batch_size=5, regularization="L2", regularization_rate=0.001, train_percent=50),
+        dataset="spiral",
+        noise=20,
+        features=["x1", "x2", "sin(x1)", "sin(x2)"],
+        hidden=[6, 6],
+        activation="relu",
+        learning_rate=0.01,
+        batch_size=5,
+        regularization="L2",
+        regularization_rate=0.001,
+        train_percent=50,
+    ),
 }
-TF_FEATURES = {"x1": "x", "x2": "y", "x1^2": "xSquared", "x2^2": "ySquared", "x1*x2": "xTimesY",
-               "sin(x1)": "sinX", "sin(x2)": "sinY"}
+TF_FEATURES = {
+    "x1": "x",
+    "x2": "y",
+    "x1^2": "xSquared",
+    "x2^2": "ySquared",
+    "x1*x2": "xTimesY",
+    "sin(x1)": "sinX",
+    "sin(x2)": "sinY",
+}
 
 DRIVER = r"""
 const path = require('path');
@@ -109,13 +142,24 @@ process.stdout.write(JSON.stringify(runs));
 
 
 def run_tf(settings: dict, build: Path) -> list[dict]:
-    job = {**settings, "features": [TF_FEATURES[f] for f in settings["features"]], "seeds": list(SEEDS),
-           "checkpoints": list(CHECKPOINTS)}
+    job = {
+        **settings,
+        "features": [TF_FEATURES[f] for f in settings["features"]],
+        "seeds": list(SEEDS),
+        "checkpoints": list(CHECKPOINTS),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         driver = Path(tmp) / "driver.js"
         driver.write_text(DRIVER)
-        done = subprocess.run(["node", str(driver)], input=json.dumps(job), capture_output=True, text=True,
-                              env={**os.environ, "TF_PLAYGROUND_BUILD": str(build)}, timeout=1800, check=True)
+        done = subprocess.run(
+            ["node", str(driver)],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TF_PLAYGROUND_BUILD": str(build)},
+            timeout=1800,
+            check=True,
+        )
     return json.loads(done.stdout)
 
 
@@ -125,10 +169,19 @@ def ours_from_tf_start(settings: dict, run: dict) -> dict[int, float]:
     controls.set_controls(**settings)
     config = controls.settings()
     train, test = np.array(run["train"]), np.array(run["test"])
-    data = Split(train[:, :2], (train[:, 2] > 0).astype(float), test[:, :2], (test[:, 2] > 0).astype(float), 2)
+    data = Split(
+        train[:, :2],
+        (train[:, 2] > 0).astype(float),
+        test[:, :2],
+        (test[:, 2] > 0).astype(float),
+        2,
+    )
     ours = Run(config, feature_map(config["features"]), data, torch.Generator())
-    ours.network = Network([np.array(w) for w in run["weights"]], [np.full(len(w), 0.1) for w in run["weights"]],
-                           settings["activation"])
+    ours.network = Network(
+        [np.array(w) for w in run["weights"]],
+        [np.full(len(w), 0.1) for w in run["weights"]],
+        settings["activation"],
+    )
     losses = {}
     for epoch in range(1, max(CHECKPOINTS) + 1):
         ours.train_epoch()
@@ -166,31 +219,53 @@ def run() -> list[dict]:
     reason = tf_unavailable()
     if reason:
         print(f"   TF Playground skipped: {reason}; the playground's own losses only")
-    rows, table = [], ["| setting | epochs | playground (mean ± sd) | TF Playground (mean ± sd) | same data and start: |Δ| |",
-                       "|---|---|---|---|---|"]
+    rows, table = (
+        [],
+        [
+            "| setting | epochs | playground (mean ± sd) | TF Playground (mean ± sd) | same data and start: |Δ| |",
+            "|---|---|---|---|---|",
+        ],
+    )
     for name, settings in SETTINGS.items():
         ours = ours_by_seed(settings)
         tf_runs = None if reason else run_tf(settings, Path(os.environ["TF_PLAYGROUND_BUILD"]))
         same_start = None if reason else ours_from_tf_start(settings, tf_runs[0])
         for epoch in CHECKPOINTS:
             mine = f"{statistics.mean(ours[epoch]):.3f} ± {statistics.stdev(ours[epoch]):.3f}"
-            rows.append({"benchmark": "playground vs TF Playground", "metric": f"test loss, playground, {epoch} epochs",
-                         "value": statistics.mean(ours[epoch]), "unit": "",
-                         "note": f"{name}; seeds {list(SEEDS)}: {', '.join(f'{v:.3f}' for v in ours[epoch])}"
-                                 + (f"; TF Playground skipped: {reason}" if reason else "")})
+            rows.append(
+                {
+                    "benchmark": "playground vs TF Playground",
+                    "metric": f"test loss, playground, {epoch} epochs",
+                    "value": statistics.mean(ours[epoch]),
+                    "unit": "",
+                    "note": f"{name}; seeds {list(SEEDS)}: {', '.join(f'{v:.3f}' for v in ours[epoch])}"
+                    + (f"; TF Playground skipped: {reason}" if reason else ""),
+                }
+            )
             if reason:
                 table.append(f"| {name} | {epoch} | {mine} | skipped | skipped |")
                 continue
             theirs = [r["losses"][str(epoch)]["test"] for r in tf_runs]
             gap = abs(same_start[epoch] - tf_runs[0]["losses"][str(epoch)]["test"])
-            table.append(f"| {name} | {epoch} | {mine} | {statistics.mean(theirs):.3f} ± {statistics.stdev(theirs):.3f} "
-                         f"| {gap:.1e} |")
+            table.append(
+                f"| {name} | {epoch} | {mine} | {statistics.mean(theirs):.3f} ± {statistics.stdev(theirs):.3f} "
+                f"| {gap:.1e} |"
+            )
             rows += [
-                {"benchmark": "playground vs TF Playground", "metric": f"test loss, TF Playground, {epoch} epochs",
-                 "value": statistics.mean(theirs), "unit": "",
-                 "note": f"{name}; seeds {list(SEEDS)}: {', '.join(f'{v:.3f}' for v in theirs)}"},
-                {"benchmark": "playground vs TF Playground", "metric": f"same data and start, |Δ test loss|, {epoch} epochs",
-                 "value": gap, "unit": "", "note": f"{name}; TF Playground's seed-0 data and first network"},
+                {
+                    "benchmark": "playground vs TF Playground",
+                    "metric": f"test loss, TF Playground, {epoch} epochs",
+                    "value": statistics.mean(theirs),
+                    "unit": "",
+                    "note": f"{name}; seeds {list(SEEDS)}: {', '.join(f'{v:.3f}' for v in theirs)}",
+                },
+                {
+                    "benchmark": "playground vs TF Playground",
+                    "metric": f"same data and start, |Δ test loss|, {epoch} epochs",
+                    "value": gap,
+                    "unit": "",
+                    "note": f"{name}; TF Playground's seed-0 data and first network",
+                },
             ]
     print("\n".join(table))
     return rows

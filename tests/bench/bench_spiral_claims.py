@@ -22,12 +22,24 @@ from notebook_code import notebook_namespace
 SEEDS = range(5)
 
 
-def row(metric: str, values: list[float], holds: list[bool] | None = None, unit: str = "", fmt: str = ".3f",
-        seeds: range = SEEDS) -> dict:
+def row(
+    metric: str,
+    values: list[float],
+    holds: list[bool] | None = None,
+    unit: str = "",
+    fmt: str = ".3f",
+    seeds: range = SEEDS,
+) -> dict:
     note = f"seeds {seeds[0]}-{seeds[-1]}: " + ", ".join(f"{v:{fmt}}" for v in values)
     if holds is not None:
         note += f"; holds on {sum(holds)}/{len(holds)} seeds"
-    return {"benchmark": "spiral claims", "metric": metric, "value": statistics.mean(values), "unit": unit, "note": note}
+    return {
+        "benchmark": "spiral claims",
+        "metric": metric,
+        "value": statistics.mean(values),
+        "unit": unit,
+        "note": note,
+    }
 
 
 # ---------------------------------------------------------------- notebook 04
@@ -36,14 +48,22 @@ SEEDS_04 = range(10)
 
 def namespace_04() -> dict:
     """The notebook's own SpiralNet, run, unroll, train_early_stopping (and its imports and split)."""
-    return notebook_namespace("04_spiral_classification.ipynb", "X, y_pm = make_spiral(500, noise=0)",
-                              "split_by_percent(X, y, 50, 25", "class SpiralNet(", "loss_fn = nn.BCEWithLogitsLoss()",
-                              "def run(", "def train_early_stopping(")
+    return notebook_namespace(
+        "04_spiral_classification.ipynb",
+        "X, y_pm = make_spiral(500, noise=0)",
+        "split_by_percent(X, y, 50, 25",
+        "class SpiralNet(",
+        "loss_fn = nn.BCEWithLogitsLoss()",
+        "def run(",
+        "def train_early_stopping(",
+    )
 
 
 def spiral_04(seed: int, ns: dict) -> tuple:
     """Sections 4-6: the noise-free spiral, split 50/25/25 % by the seed's generator."""
-    return ns["split_by_percent"](ns["X"], ns["y"], 50, 25, generator=torch.Generator().manual_seed(seed))
+    return ns["split_by_percent"](
+        ns["X"], ns["y"], 50, 25, generator=torch.Generator().manual_seed(seed)
+    )
 
 
 def xor_04(seed: int, ns: dict) -> tuple:
@@ -52,7 +72,9 @@ def xor_04(seed: int, ns: dict) -> tuple:
 
     g = torch.Generator().manual_seed(seed)
     X, y_pm = xor(1000, 0.0, g)
-    Xa, ya, Xv, yv, Xt, yt = ns["split_by_percent"](X.float(), (y_pm > 0).float(), 20, 40, generator=g)
+    Xa, ya, Xv, yv, Xt, yt = ns["split_by_percent"](
+        X.float(), (y_pm > 0).float(), 20, 40, generator=g
+    )
     wrong = torch.randperm(len(ya), generator=g)[: len(ya) // 4]
     ya_noisy = ya.clone()
     ya_noisy[wrong] = 1 - ya_noisy[wrong]
@@ -82,36 +104,66 @@ def claims_04_spiral(ns: dict) -> tuple[dict[str, list[float]], list[tuple[str, 
     for seed in SEEDS_04:
         X_tr, y_tr, X_v, y_v, _, _ = spiral_04(seed, ns)
         data = (X_tr, y_tr, X_v, y_v)
-        acc = {name: run(hidden, features, data=data, seed=seed)[2] for name, hidden, features in [
-            ("linear, x1 and x2", [], None), ("linear, 7 features", [], all7), ("linear, unrolled angle", [], unroll),
-            ("8 neurons, x1 and x2", [8], None), ("8 neurons, 7 features", [8], all7)]}
+        acc = {
+            name: run(hidden, features, data=data, seed=seed)[2]
+            for name, hidden, features in [
+                ("linear, x1 and x2", [], None),
+                ("linear, 7 features", [], all7),
+                ("linear, unrolled angle", [], unroll),
+                ("8 neurons, x1 and x2", [8], None),
+                ("8 neurons, 7 features", [8], all7),
+            ]
+        }
         for name, value in acc.items():
             add(f"4 {name}: validation accuracy", value)
-        claim("4 linear below 0.7 on x1, x2 and on the 7 features", max(acc["linear, x1 and x2"], acc["linear, 7 features"]) < 0.7)
+        claim(
+            "4 linear below 0.7 on x1, x2 and on the 7 features",
+            max(acc["linear, x1 and x2"], acc["linear, 7 features"]) < 0.7,
+        )
         off_centre = X_v.norm(dim=1) > 0  # both arms start at r = 0
-        unrolled = run([], unroll, data=(X_tr, y_tr, X_v[off_centre], y_v[off_centre]), seed=seed)[2]
-        claim("4 linear on the unrolled angle right on every validation point off the centre", unrolled == 1)
-        claim("4 8 neurons below 0.9 on x1, x2 and at least 0.9 on the 7 features",
-              acc["8 neurons, x1 and x2"] < 0.9 <= acc["8 neurons, 7 features"])
+        unrolled = run([], unroll, data=(X_tr, y_tr, X_v[off_centre], y_v[off_centre]), seed=seed)[
+            2
+        ]
+        claim(
+            "4 linear on the unrolled angle right on every validation point off the centre",
+            unrolled == 1,
+        )
+        claim(
+            "4 8 neurons below 0.9 on x1, x2 and at least 0.9 on the 7 features",
+            acc["8 neurons, x1 and x2"] < 0.9 <= acc["8 neurons, 7 features"],
+        )
         sizes = {str(h): run(h, data=data, seed=seed) for h in ([4, 2], [32], [8, 8], [16, 16])}
         for name, (_, history, value) in sizes.items():
             add(f"5 {name}: validation accuracy", value)
             add(f"5 {name}: final train loss", history["train"][-1])
             add(f"5 {name}: final validation loss", history["validation"][-1])
         small, (_, big, acc_big) = sizes["[4, 2]"][1], sizes["[16, 16]"]
-        claim("5 [4, 2] under-fits: both losses above 0.4", min(small["train"][-1], small["validation"][-1]) > 0.4)
-        claim("5 [16, 16]: train loss below 0.05 and validation accuracy at least 0.9", big["train"][-1] < 0.05 and acc_big >= 0.9)
-        claim("5 (not claimed) [32] above [8, 8] on validation", sizes["[32]"][2] > sizes["[8, 8]"][2])
+        claim(
+            "5 [4, 2] under-fits: both losses above 0.4",
+            min(small["train"][-1], small["validation"][-1]) > 0.4,
+        )
+        claim(
+            "5 [16, 16]: train loss below 0.05 and validation accuracy at least 0.9",
+            big["train"][-1] < 0.05 and acc_big >= 0.9,
+        )
+        claim(
+            "5 (not claimed) [32] above [8, 8] on validation", sizes["[32]"][2] > sizes["[8, 8]"][2]
+        )
         batch50 = run([16, 16], data=data, seed=seed, batch_size=50, epochs=60)[1]["train"][-1]
         sgd = run([16, 16], data=data, seed=seed, optimizer="sgd", lr=3.0)[1]["train"][-1]
-        momentum = run([16, 16], data=data, seed=seed, optimizer="sgd", momentum=0.9, lr=0.3)[1]["train"][-1]
+        momentum = run([16, 16], data=data, seed=seed, optimizer="sgd", momentum=0.9, lr=0.3)[1][
+            "train"
+        ][-1]
         add("6 batches of 50, 60 epochs: final train loss", batch50)
         add("6 full batch, 60 epochs: train loss", big["train"][59])
         add("6 SGD lr 3: final train loss", sgd)
         add("6 momentum 0.9 lr 0.3: final train loss", momentum)
         claim("6 per epoch: batches of 50 below the full batch", batch50 < big["train"][59])
         claim("6 per step: the full batch below batches of 50", big["train"][-1] < batch50)
-        claim("6 SGD above 0.2, momentum below SGD, Adam below momentum", sgd > 0.2 and momentum < sgd and big["train"][-1] < momentum)
+        claim(
+            "6 SGD above 0.2, momentum below SGD, Adam below momentum",
+            sgd > 0.2 and momentum < sgd and big["train"][-1] < momentum,
+        )
     return tally.values, list(tally.holds.items())
 
 
@@ -122,8 +174,13 @@ def claims_04_overfitting(ns: dict) -> tuple[dict[str, list[float]], list[tuple[
     tally = Tally()
     add, claim = tally.add, tally.claim
 
-    options = {"none": {}, "L2 0.01": {"weight_decay": 0.01}, "L2 0.1": {"weight_decay": 0.1},
-               "L1 0.003": {"l1": 0.003}, "dropout 0.5": {"dropout": 0.5}}
+    options = {
+        "none": {},
+        "L2 0.01": {"weight_decay": 0.01},
+        "L2 0.1": {"weight_decay": 0.1},
+        "L1 0.003": {"l1": 0.003},
+        "dropout 0.5": {"dropout": 0.5},
+    }
     for seed in SEEDS_04:
         Xa, ya_noisy, Xv, yv, Xt, yt, wrong = xor_04(seed, ns)
         models, histories = {}, {}
@@ -133,14 +190,18 @@ def claims_04_overfitting(ns: dict) -> tuple[dict[str, list[float]], list[tuple[
             models[name] = SpiralNet(2, [64, 64], kw.pop("dropout", 0.0))
             histories[name] = train(models[name], Xa, ya_noisy, Xv, yv, epochs=400, lr=0.02, **kw)
         _ = torch.manual_seed(seed)
-        models["early stopping"], val_losses = ns["train_early_stopping"](SpiralNet(2, [64, 64]), Xa, ya_noisy, Xv, yv)
+        models["early stopping"], val_losses = ns["train_early_stopping"](
+            SpiralNet(2, [64, 64]), Xa, ya_noisy, Xv, yv
+        )
         val = {name: accuracy(m, Xv, yv) for name, m in models.items()}
         test = {name: accuracy(m, Xt, yt) for name, m in models.items()}
         learned = {name: accuracy(m, Xa[wrong], ya_noisy[wrong]) for name, m in models.items()}
         chosen = max(val, key=val.get)
         for name in models:
             add(f"7-9 {name}: wrong labels learned", learned[name])
-            add(f"7-9 {name}: accuracy on its training labels", accuracy(models[name], Xa, ya_noisy))
+            add(
+                f"7-9 {name}: accuracy on its training labels", accuracy(models[name], Xa, ya_noisy)
+            )
             add(f"7-9 {name}: validation accuracy", val[name])
             add(f"7-9 {name}: test accuracy", test[name])
         plain_val = histories["none"]["validation"]
@@ -150,20 +211,39 @@ def claims_04_overfitting(ns: dict) -> tuple[dict[str, list[float]], list[tuple[
         add("9 chosen on validation: test accuracy gain over none", test[chosen] - test["none"])
         add("9 early stopping: test accuracy gain over none", test["early stopping"] - test["none"])
         claim("7 none learns over 80 % of the wrong labels", learned["none"] > 0.8)
-        claim("7 none: last validation loss above 1.5 x its minimum", plain_val[-1] > 1.5 * min(plain_val))
+        claim(
+            "7 none: last validation loss above 1.5 x its minimum",
+            plain_val[-1] > 1.5 * min(plain_val),
+        )
         for name in ("L2 0.01", "L1 0.003", "dropout 0.5"):
             add(f"8 {name}: validation accuracy gain over none", val[name] - val["none"])
             add(f"8 {name}: last validation loss", histories[name]["validation"][-1])
             claim(f"8 {name} learns under half of the wrong labels", learned[name] < 0.5)
-            claim(f"8 {name}: validation accuracy 0.05+ above none", val[name] >= val["none"] + 0.05)
-            claim(f"8 {name}: last validation loss below none's", histories[name]["validation"][-1] < plain_val[-1])
+            claim(
+                f"8 {name}: validation accuracy 0.05+ above none", val[name] >= val["none"] + 0.05
+            )
+            claim(
+                f"8 {name}: last validation loss below none's",
+                histories[name]["validation"][-1] < plain_val[-1],
+            )
         claim("8 L2 0.1 under-fits: validation accuracy below 0.6", val["L2 0.1"] < 0.6)
         add("7 none: last validation loss", plain_val[-1])
-        claim("9 early stopping: validation accuracy at least 0.85 and under half of the wrong labels learned",
-              val["early stopping"] >= 0.85 and learned["early stopping"] < 0.5)
-        claim("9 early stopping beats none on test by 0.05+", test["early stopping"] >= test["none"] + 0.05)
-        claim("9 the model chosen on validation beats none on test by 0.05+", test[chosen] >= test["none"] + 0.05)
-        claim("(not claimed) early stopping beats none on test by 0.1+", test["early stopping"] >= test["none"] + 0.1)
+        claim(
+            "9 early stopping: validation accuracy at least 0.85 and under half of the wrong labels learned",
+            val["early stopping"] >= 0.85 and learned["early stopping"] < 0.5,
+        )
+        claim(
+            "9 early stopping beats none on test by 0.05+",
+            test["early stopping"] >= test["none"] + 0.05,
+        )
+        claim(
+            "9 the model chosen on validation beats none on test by 0.05+",
+            test[chosen] >= test["none"] + 0.05,
+        )
+        claim(
+            "(not claimed) early stopping beats none on test by 0.1+",
+            test["early stopping"] >= test["none"] + 0.1,
+        )
     return tally.values, list(tally.holds.items())
 
 
@@ -174,8 +254,17 @@ def claims_04() -> list[dict]:
     for measure in (claims_04_spiral, claims_04_overfitting):
         values, claims = measure(ns)
         rows += [row(f"04 {metric}", v, seeds=SEEDS_04) for metric, v in values.items()]
-        rows += [row(f"04 claim: {name}", [float(h) for h in holds], holds, unit="share of seeds", fmt=".0f",
-                     seeds=SEEDS_04) for name, holds in claims]
+        rows += [
+            row(
+                f"04 claim: {name}",
+                [float(h) for h in holds],
+                holds,
+                unit="share of seeds",
+                fmt=".0f",
+                seeds=SEEDS_04,
+            )
+            for name, holds in claims
+        ]
     return rows
 
 

@@ -22,9 +22,20 @@ N, SIZE, BATCH, RUNS = 512, 64, 32, 3
 
 def small_cnn() -> nn.Module:
     """The notebook's architecture at 64 pixels (conv 3→18 5×5, pool, conv 18→32 3×3, pool, 120, 84, 2)."""
-    return nn.Sequential(nn.Conv2d(3, 18, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(18, 32, 3), nn.ReLU(),
-                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 14 * 14, 120), nn.ReLU(),
-                         nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 2))
+    return nn.Sequential(
+        nn.Conv2d(3, 18, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(18, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * 14 * 14, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 2),
+    )
 
 
 def bare_epoch(model, loader, optimizer, loss_fn, device) -> None:
@@ -42,7 +53,9 @@ def bare_epoch(model, loader, optimizer, loss_fn, device) -> None:
 def run() -> list[dict]:
     device = get_device()
     g = torch.Generator().manual_seed(0)
-    data = TensorDataset(torch.randn(N, 3, SIZE, SIZE, generator=g), torch.randint(0, 2, (N,), generator=g))
+    data = TensorDataset(
+        torch.randn(N, 3, SIZE, SIZE, generator=g), torch.randint(0, 2, (N,), generator=g)
+    )
     loader = make_loader(data, BATCH, shuffle=True, device=device, generator=g)
     loss_fn = nn.CrossEntropyLoss()
     torch.manual_seed(0)
@@ -55,21 +68,61 @@ def run() -> list[dict]:
         bare_epoch(model, loader, optimizer, loss_fn, device)
         bare.append(N / (time.perf_counter() - start))
         start = time.perf_counter()
-        fit(model, loader, loss_fn=loss_fn, optimizer=optimizer, epochs=1, progress=False, amp=False,
-            channels_last=False)
+        fit(
+            model,
+            loader,
+            loss_fn=loss_fn,
+            optimizer=optimizer,
+            epochs=1,
+            progress=False,
+            amp=False,
+            channels_last=False,
+        )
         looped.append(N / (time.perf_counter() - start))
     note = f"{N} random 3×{SIZE}×{SIZE} images, batch {BATCH}, {device}, median of {RUNS} epochs"
     rows = [
-        {"benchmark": "training", "metric": "bare loop", "value": statistics.median(bare), "unit": "images/s", "note": note},
-        {"benchmark": "training", "metric": "course fit", "value": statistics.median(looped), "unit": "images/s", "note": note},
-        {"benchmark": "training", "metric": "fit ÷ bare throughput", "value": statistics.median(looped) / statistics.median(bare),
-         "unit": "×", "note": "1.0 = no overhead; train epochs only, no validation"},
+        {
+            "benchmark": "training",
+            "metric": "bare loop",
+            "value": statistics.median(bare),
+            "unit": "images/s",
+            "note": note,
+        },
+        {
+            "benchmark": "training",
+            "metric": "course fit",
+            "value": statistics.median(looped),
+            "unit": "images/s",
+            "note": note,
+        },
+        {
+            "benchmark": "training",
+            "metric": "fit ÷ bare throughput",
+            "value": statistics.median(looped) / statistics.median(bare),
+            "unit": "×",
+            "note": "1.0 = no overhead; train epochs only, no validation",
+        },
     ]
     if device.type == "cuda":
         for amp in (False, True):
             start = time.perf_counter()
-            fit(model, loader, loss_fn=loss_fn, optimizer=optimizer, epochs=RUNS, progress=False, amp=amp)
+            fit(
+                model,
+                loader,
+                loss_fn=loss_fn,
+                optimizer=optimizer,
+                epochs=RUNS,
+                progress=False,
+                amp=amp,
+            )
             torch.cuda.synchronize()
-            rows.append({"benchmark": "training", "metric": f"course fit on GPU, amp={amp}", "unit": "images/s",
-                         "value": RUNS * N / (time.perf_counter() - start), "note": note + ", channels_last"})
+            rows.append(
+                {
+                    "benchmark": "training",
+                    "metric": f"course fit on GPU, amp={amp}",
+                    "unit": "images/s",
+                    "value": RUNS * N / (time.perf_counter() - start),
+                    "note": note + ", channels_last",
+                }
+            )
     return rows

@@ -35,25 +35,60 @@ def run() -> list[dict]:
     reports = [run_with_seed(NOTEBOOK, seed, REPORT) for seed in SEEDS]
     note = f"notebook 06 at {reports[0]['size']} px, seeds {list(SEEDS)}, mean ± sd; trained on {reports[0]['source'][:120]}"
     rows = score_rows("transfer", reports, note)
-    rows.append({"benchmark": "transfer", "metric": "model kept (chosen on validation)", "value": float("nan"),
-                 "unit": "", "note": ", ".join(r["kept"] for r in reports)})
+    rows.append(
+        {
+            "benchmark": "transfer",
+            "metric": "model kept (chosen on validation)",
+            "value": float("nan"),
+            "unit": "",
+            "note": ", ".join(r["kept"] for r in reports),
+        }
+    )
     if reports[0]["other"] is None:
-        rows.append({"benchmark": "transfer", "metric": "another source: balanced accuracy", "value": float("nan"),
-                     "unit": "", "note": "skipped: $CATS_DOGS_DIR names one folder (name two, separated by ':')"})
+        rows.append(
+            {
+                "benchmark": "transfer",
+                "metric": "another source: balanced accuracy",
+                "value": float("nan"),
+                "unit": "",
+                "note": "skipped: $CATS_DOGS_DIR names one folder (name two, separated by ':')",
+            }
+        )
     else:
         values = [r["other"] for r in reports]
-        rows.append({"benchmark": "transfer", "metric": "kept model on another source: balanced accuracy",
-                     "value": min(values), "unit": "",
-                     "note": f"minimum over seeds; the notebook's sample of {reports[0]['other source']}: {spread(values)}"})
+        rows.append(
+            {
+                "benchmark": "transfer",
+                "metric": "kept model on another source: balanced accuracy",
+                "value": min(values),
+                "unit": "",
+                "note": f"minimum over seeds; the notebook's sample of {reports[0]['other source']}: {spread(values)}",
+            }
+        )
         for name in reports[0]["other scores"]:
             values = [r["other scores"][name] for r in reports]
-            rows.append({"benchmark": "transfer", "metric": f"{name} on another source: balanced accuracy",
-                         "value": statistics.mean(values), "unit": "", "note": f"{spread(values)}; per seed "
-                         + ", ".join(f"{v:.3f}" for v in values)})
+            rows.append(
+                {
+                    "benchmark": "transfer",
+                    "metric": f"{name} on another source: balanced accuracy",
+                    "value": statistics.mean(values),
+                    "unit": "",
+                    "note": f"{spread(values)}; per seed " + ", ".join(f"{v:.3f}" for v in values),
+                }
+            )
         for loss in reports[0]["leans"]:
-            rows.append({"benchmark": "transfer", "metric": f"feature extraction, {loss}: cats called dog, dogs called cat "
-                         "on another source", "value": float("nan"), "unit": "",
-                         "note": "; ".join(f"seed {s}: {r['leans'][loss]}" for s, r in zip(SEEDS, reports))})
+            rows.append(
+                {
+                    "benchmark": "transfer",
+                    "metric": f"feature extraction, {loss}: cats called dog, dogs called cat "
+                    "on another source",
+                    "value": float("nan"),
+                    "unit": "",
+                    "note": "; ".join(
+                        f"seed {s}: {r['leans'][loss]}" for s, r in zip(SEEDS, reports)
+                    ),
+                }
+            )
     rows.append(checked_cells_row("transfer", "notebook 06", reports, SEEDS))
     rows.append(wall_time_row("transfer", "notebook 06", reports))
     return rows

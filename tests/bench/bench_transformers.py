@@ -51,23 +51,41 @@ print("BENCH " + json.dumps({
 def biggest_rise(losses: list[float]) -> float:
     """How far the mean of 10 consecutive training losses ever climbs back above its lowest value so far, in bits
     (the measure of the notebook's section 5)."""
-    curve = [sum(losses[i:i + 10]) / 10 / math.log(2) for i in range(len(losses) - 9)]
-    return max(value - min(curve[:i + 1]) for i, value in enumerate(curve))
+    curve = [sum(losses[i : i + 10]) / 10 / math.log(2) for i in range(len(losses) - 9)]
+    return max(value - min(curve[: i + 1]) for i, value in enumerate(curve))
 
 
 #: Each checked claim of the notebook as a margin (> 0: it holds) computed from one run's report.
 CLAIMS = {
-    "parameters within 10 % (GPT / LSTM - 1, of 0.1)": lambda r: 0.1 - abs(r["parameters"]["GPT"] / r["parameters"]["LSTM"] - 1),
-    "both >= 1 bit below letter frequencies (bits)": lambda r: r["freq bits"] - 1 - max(r["bits"].values()),
+    "parameters within 10 % (GPT / LSTM - 1, of 0.1)": lambda r: (
+        0.1 - abs(r["parameters"]["GPT"] / r["parameters"]["LSTM"] - 1)
+    ),
+    "both >= 1 bit below letter frequencies (bits)": lambda r: (
+        r["freq bits"] - 1 - max(r["bits"].values())
+    ),
     "LSTM >= 0.5 bits below the GPT (bits)": lambda r: r["bits"]["GPT"] - 0.5 - r["bits"]["LSTM"],
-    **{f"{name}: > {by} bits worse than as built (bits)": (
-        lambda r, name=name, by=by: r["ablation bits"][name] - r["ablation bits"]["as built"] - by)
-       for name, by in {"no residual connections": 0.5, "no layer norm": 0.1, "no warm-up": 0.3}.items()},
+    **{
+        f"{name}: > {by} bits worse than as built (bits)": (
+            lambda r, name=name, by=by: (
+                r["ablation bits"][name] - r["ablation bits"]["as built"] - by
+            )
+        )
+        for name, by in {
+            "no residual connections": 0.5,
+            "no layer norm": 0.1,
+            "no warm-up": 0.3,
+        }.items()
+    },
     "curve climbs back > 0.4 bits without layer norm, < 0.2 as built (bits)": lambda r: min(
-        biggest_rise(r["ablation losses"]["no layer norm"]) - 0.4, 0.2 - biggest_rise(r["ablation losses"]["as built"])),
-    "no head puts half its weight on the last 3 characters (share)": lambda r: 0.5 - max(r["local"].values()),
-    "block 2: every head looks > 10 characters back on average (characters)": lambda r: min(
-        v for k, v in r["reach"].items() if k.startswith("block 2")) - 10,
+        biggest_rise(r["ablation losses"]["no layer norm"]) - 0.4,
+        0.2 - biggest_rise(r["ablation losses"]["as built"]),
+    ),
+    "no head puts half its weight on the last 3 characters (share)": lambda r: (
+        0.5 - max(r["local"].values())
+    ),
+    "block 2: every head looks > 10 characters back on average (characters)": lambda r: (
+        min(v for k, v in r["reach"].items() if k.startswith("block 2")) - 10
+    ),
     "memory task: every distance >= 18 of 20 right (accuracy)": lambda r: r["memory lowest"] - 0.9,
 }
 
@@ -93,8 +111,19 @@ def environment(**values: str | None):
 
 def nbval_seconds(n_threads: int | None) -> tuple[list[float], list[float]]:
     """Wall times of ``pytest --nbval-lax`` on the notebook (as ``make notebooks`` runs it), and the load before each."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
-               "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", str(NOTEBOOK.relative_to(ROOT))]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--nbval-lax",
+        "--nbval-current-env",
+        "--nbval-sanitize-with",
+        "tests/nbval_sanitize.cfg",
+        str(NOTEBOOK.relative_to(ROOT)),
+    ]
     times, loads = [], []
     for _ in range(NBVAL_RUNS):
         loads.append(os.getloadavg()[0])
@@ -125,29 +154,70 @@ def claim_rows(reports: dict[tuple[int, int], dict]) -> list[dict]:
         margins = {key: margin(reports[key]) for key in runs}
         worst = min(margins, key=margins.get)
         held = sum(m > 0 for m in margins.values())
-        rows.append({"benchmark": "transformers", "metric": f"claim: {claim}: worst margin", "value": margins[worst],
-                     "unit": "", "note": f"held in {held} of {len(margins)} runs ({where}); worst at seed {worst[1]}, "
-                                         f"{worst[0]} threads; median margin {statistics.median(margins.values()):.3g}"})
+        rows.append(
+            {
+                "benchmark": "transformers",
+                "metric": f"claim: {claim}: worst margin",
+                "value": margins[worst],
+                "unit": "",
+                "note": f"held in {held} of {len(margins)} runs ({where}); worst at seed {worst[1]}, "
+                f"{worst[0]} threads; median margin {statistics.median(margins.values()):.3g}",
+            }
+        )
     changed = {key: reports[key]["checked cells changed"] for key in runs}
-    rows.append({"benchmark": "transformers", "metric": "checked cells that differ from the stored outputs",
-                 "value": max(len(c) for c in changed.values()), "unit": "cells",
-                 "note": f"worst of {where}; " + ("; ".join(f"seed {s}, {n} threads: {c}" for (n, s), c in changed.items()
-                                                            if c) or "none")})
+    rows.append(
+        {
+            "benchmark": "transformers",
+            "metric": "checked cells that differ from the stored outputs",
+            "value": max(len(c) for c in changed.values()),
+            "unit": "cells",
+            "note": f"worst of {where}; "
+            + (
+                "; ".join(f"seed {s}, {n} threads: {c}" for (n, s), c in changed.items() if c)
+                or "none"
+            ),
+        }
+    )
     one = min(n for n, _ in runs)
     compared = [reports[one, s] for s in COMPARED_SEEDS if (one, s) in reports]
     for model in ("GPT", "LSTM"):
         bits = [r["bits"][model] for r in compared]
         seconds = [r["training seconds"][model] for r in compared]
-        rows.append({"benchmark": "transformers", "metric": f"{model}: held-out bits per character", "unit": "bits",
-                     "value": statistics.mean(bits), "note": f"seeds {list(COMPARED_SEEDS)}, {one} thread(s), "
-                                                             f"{compared[0]['parameters'][model]:,} parameters: {spread(bits)}"})
-        rows.append({"benchmark": "transformers", "metric": f"{model}: training seconds", "unit": "s",
-                     "value": statistics.median(seconds),
-                     "note": f"median, seeds {list(COMPARED_SEEDS)}, {one} thread(s): " + ", ".join(f"{t:.1f}" for t in seconds)})
+        rows.append(
+            {
+                "benchmark": "transformers",
+                "metric": f"{model}: held-out bits per character",
+                "unit": "bits",
+                "value": statistics.mean(bits),
+                "note": f"seeds {list(COMPARED_SEEDS)}, {one} thread(s), "
+                f"{compared[0]['parameters'][model]:,} parameters: {spread(bits)}",
+            }
+        )
+        rows.append(
+            {
+                "benchmark": "transformers",
+                "metric": f"{model}: training seconds",
+                "unit": "s",
+                "value": statistics.median(seconds),
+                "note": f"median, seeds {list(COMPARED_SEEDS)}, {one} thread(s): "
+                + ", ".join(f"{t:.1f}" for t in seconds),
+            }
+        )
     for n in sorted({n for n, _ in runs}):
-        ratio = [reports[n, s]["training seconds"]["LSTM"] / reports[n, s]["training seconds"]["GPT"] for m, s in runs if m == n]
-        rows.append({"benchmark": "transformers", "metric": f"training time LSTM / GPT, {n} thread(s)", "unit": "",
-                     "value": statistics.median(ratio), "note": "median over seeds: " + ", ".join(f"{x:.2f}" for x in ratio)})
+        ratio = [
+            reports[n, s]["training seconds"]["LSTM"] / reports[n, s]["training seconds"]["GPT"]
+            for m, s in runs
+            if m == n
+        ]
+        rows.append(
+            {
+                "benchmark": "transformers",
+                "metric": f"training time LSTM / GPT, {n} thread(s)",
+                "unit": "",
+                "value": statistics.median(ratio),
+                "note": "median over seeds: " + ", ".join(f"{x:.2f}" for x in ratio),
+            }
+        )
     return rows
 
 
@@ -156,10 +226,18 @@ def timing_rows() -> list[dict]:
     rows = []
     for n_threads, label in ((1, "1 thread (make test)"), (None, "torch's default threads")):
         times, loads = nbval_seconds(n_threads)
-        rows.append({"benchmark": "transformers", "metric": f"notebook 09 under nbval, {label}", "unit": "s",
-                     "value": statistics.median(times),
-                     "note": f"median of {NBVAL_RUNS}: " + ", ".join(f"{t:.0f}" for t in times)
-                             + "; load average before each: " + ", ".join(f"{x:.1f}" for x in loads)})
+        rows.append(
+            {
+                "benchmark": "transformers",
+                "metric": f"notebook 09 under nbval, {label}",
+                "unit": "s",
+                "value": statistics.median(times),
+                "note": f"median of {NBVAL_RUNS}: "
+                + ", ".join(f"{t:.0f}" for t in times)
+                + "; load average before each: "
+                + ", ".join(f"{x:.1f}" for x in loads),
+            }
+        )
     return rows
 
 

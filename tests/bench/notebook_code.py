@@ -35,26 +35,48 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 def _definitions(source: str, keep: Iterable[str]) -> ast.Module:
     tree = ast.parse(source)
-    tree.body = [node for node in tree.body
-                 if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
-                 or (isinstance(node, ast.Assign) and any(getattr(t, "id", None) in keep for t in node.targets))]
+    tree.body = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
+        or (
+            isinstance(node, ast.Assign)
+            and any(getattr(t, "id", None) in keep for t in node.targets)
+        )
+    ]
     return tree
 
 
-def notebook_namespace(notebook: str, *snippets: str, tag: str | None = None, setup: bool = True,
-                       definitions_only: bool = False, keep: Iterable[str] = (),
-                       namespace: dict | None = None) -> dict:
+def notebook_namespace(
+    notebook: str,
+    *snippets: str,
+    tag: str | None = None,
+    setup: bool = True,
+    definitions_only: bool = False,
+    keep: Iterable[str] = (),
+    namespace: dict | None = None,
+) -> dict:
     """Run a notebook's setup cell and the code cells tagged ``tag`` or containing a snippet; return the namespace."""
-    matplotlib.use("Agg")  # no windows; the environment is left alone (kernels started later inherit it)
+    matplotlib.use(
+        "Agg"
+    )  # no windows; the environment is left alone (kernels started later inherit it)
     path = NOTEBOOKS / notebook
     code = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
     for snippet in snippets:
         if not any(snippet in cell.source for cell in code):
-            raise LookupError(f"{path.name}: no code cell contains {snippet!r}; update the benchmark that asks for it")
-    chosen = [cell for cell in code if (tag and tag in cell.metadata.get("tags", []))
-              or any(snippet in cell.source for snippet in snippets)]
+            raise LookupError(
+                f"{path.name}: no code cell contains {snippet!r}; update the benchmark that asks for it"
+            )
+    chosen = [
+        cell
+        for cell in code
+        if (tag and tag in cell.metadata.get("tags", []))
+        or any(snippet in cell.source for snippet in snippets)
+    ]
     if tag and not any(tag in cell.metadata.get("tags", []) for cell in code):
-        raise LookupError(f"{path.name}: no code cell is tagged {tag!r}; the tag marks what a benchmark runs")
+        raise LookupError(
+            f"{path.name}: no code cell is tagged {tag!r}; the tag marks what a benchmark runs"
+        )
     setup_cells = [cell for cell in code if SEED_LINE.search(cell.source)] if setup else []
     namespace = {"__name__": "notebook"} if namespace is None else namespace
     transform = TransformerManager().transform_cell

@@ -38,8 +38,17 @@ from course_tools.notebook_tools import SEED_LINE, is_checked
 
 ROOT = Path(__file__).resolve().parents[2]
 # what nbval leaves out of a comparison (nbval.plugin.IPyNbFile.skip_compare, without nbdime)
-_SKIP = {"metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
-         "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg"}
+_SKIP = {
+    "metadata",
+    "traceback",
+    "prompt_number",
+    "output_type",
+    "name",
+    "execution_count",
+    "application/vnd.jupyter.widget-view+json",
+    "image/png",
+    "image/jpeg",
+}
 _SANITIZE = get_sanitize_patterns((ROOT / "tests" / "nbval_sanitize.cfg").read_text())
 
 
@@ -52,7 +61,9 @@ def _sanitize(text):
 def _compared(cell) -> dict[str, list]:
     """A cell's outputs as nbval compares them: per key (stream name or MIME type), the sanitized values."""
     found = defaultdict(list)
-    for output in transform_streams_for_comparison(coalesce_streams(nbformat.from_dict(cell.get("outputs", [])))):
+    for output in transform_streams_for_comparison(
+        coalesce_streams(nbformat.from_dict(cell.get("outputs", [])))
+    ):
         for key, value in output.items():
             if key == "data":
                 for mime, text in value.items():
@@ -66,8 +77,10 @@ def _compared(cell) -> dict[str, list]:
 def _find_cell(nb, snippet: str) -> int:
     found = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and snippet in c.source]
     if len(found) != 1:
-        raise LookupError(f"the snippet {snippet!r} must match exactly one code cell, found {len(found)}: "
-                          "update the bench's declaration to the notebook's code")
+        raise LookupError(
+            f"the snippet {snippet!r} must match exactly one code cell, found {len(found)}: "
+            "update the bench's declaration to the notebook's code"
+        )
     return found[0]
 
 
@@ -77,9 +90,14 @@ def _margin_cell(claims: dict[str, str]) -> nbformat.NotebookNode:
     return nbformat.v4.new_code_cell(f'print("MARGIN " + __import__("json").dumps({{{pairs}}}))')
 
 
-def run_notebook(notebook: Path, seed: int = 0, threads: int | None = None,
-                 margins: dict[str, dict[str, str]] | None = None, report: str | None = None,
-                 timeout: int = 900) -> dict:
+def run_notebook(
+    notebook: Path,
+    seed: int = 0,
+    threads: int | None = None,
+    margins: dict[str, dict[str, str]] | None = None,
+    report: str | None = None,
+    timeout: int = 900,
+) -> dict:
     """Execute ``notebook`` with ``SEED = seed`` on ``threads`` threads; what it printed and how long it took.
 
     ``margins`` maps a snippet of a cell's source to that cell's claims, ``{name: expression}``.
@@ -90,7 +108,9 @@ def run_notebook(notebook: Path, seed: int = 0, threads: int | None = None,
     nb = nbformat.read(notebook, as_version=4)
     setup = [c for c in nb.cells if c.cell_type == "code" and SEED_LINE.search(c.source)]
     if len(setup) != 1:
-        raise LookupError(f"expected one cell with the line 'SEED = 0' in {notebook.name}, found {len(setup)}")
+        raise LookupError(
+            f"expected one cell with the line 'SEED = 0' in {notebook.name}, found {len(setup)}"
+        )
     setup[0].source = SEED_LINE.sub(f"SEED = {seed}", setup[0].source)
     checked = {i: c for i, c in enumerate(nb.cells) if is_checked(c)}
     stored = {i: _compared(c) for i, c in checked.items()}
@@ -108,14 +128,22 @@ def run_notebook(notebook: Path, seed: int = 0, threads: int | None = None,
     first = next(i for i, cell in enumerate(cells) if cell.cell_type == "code") + 1
     probe = nbformat.v4.new_code_cell('print("THREADS", __import__("torch").get_num_threads())')
     cells.insert(first, probe)
-    if threads is not None:  # torch caps OMP_NUM_THREADS at the number of cores; set_num_threads does not
-        cells.insert(first, nbformat.v4.new_code_cell(f'__import__("torch").set_num_threads({threads})'))
+    if (
+        threads is not None
+    ):  # torch caps OMP_NUM_THREADS at the number of cores; set_num_threads does not
+        cells.insert(
+            first, nbformat.v4.new_code_cell(f'__import__("torch").set_num_threads({threads})')
+        )
     nb.cells = cells
     env = dict(os.environ)
     if threads is not None:
         env["OMP_NUM_THREADS"] = str(threads)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(notebook.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(notebook.parent)}},
+    )
     error = None
     start = time.perf_counter()
     try:
@@ -125,8 +153,12 @@ def run_notebook(notebook: Path, seed: int = 0, threads: int | None = None,
     seconds = time.perf_counter() - start
 
     def printed(cell, prefix: str) -> str | None:
-        text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
-        return next((line[len(prefix):] for line in text.splitlines() if line.startswith(prefix)), None)
+        text = "".join(
+            o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream"
+        )
+        return next(
+            (line[len(prefix) :] for line in text.splitlines() if line.startswith(prefix)), None
+        )
 
     found = {}
     for cell in nb.cells:
@@ -137,11 +169,21 @@ def run_notebook(notebook: Path, seed: int = 0, threads: int | None = None,
     if threads is not None and torch_threads is not None and int(torch_threads) != threads:
         raise RuntimeError(f"asked for {threads} threads, torch used {torch_threads}")
     line = printed(nb.cells[-1], "BENCH ") if report else None
-    changed = {i: (stored[i], got) for i, cell in checked.items() if cell.get("execution_count") is not None
-               and (got := _compared(cell)) != stored[i]}
-    return {"seed": seed, "threads": threads, "torch threads": torch_threads and int(torch_threads),
-            "seconds": seconds, "changed": changed, "margins": found, "error": error,
-            "report": json.loads(line) if line else None}
+    changed = {
+        i: (stored[i], got)
+        for i, cell in checked.items()
+        if cell.get("execution_count") is not None and (got := _compared(cell)) != stored[i]
+    }
+    return {
+        "seed": seed,
+        "threads": threads,
+        "torch threads": torch_threads and int(torch_threads),
+        "seconds": seconds,
+        "changed": changed,
+        "margins": found,
+        "error": error,
+        "report": json.loads(line) if line else None,
+    }
 
 
 def run_with_seed(notebook: Path, seed: int, report: str, timeout: int = 900) -> dict:
@@ -152,23 +194,37 @@ def run_with_seed(notebook: Path, seed: int, report: str, timeout: int = 900) ->
     run = run_notebook(notebook, seed, report=report, timeout=timeout)
     if run["error"]:
         raise RuntimeError(f"{notebook.name} with SEED = {seed}: {run['error']}")
-    return run["report"] | {"seconds": run["seconds"], "checked cells changed": sorted(run["changed"])}
+    return run["report"] | {
+        "seconds": run["seconds"],
+        "checked cells changed": sorted(run["changed"]),
+    }
 
 
-def checked_cells_row(benchmark: str, name: str, reports: list[dict], seeds: tuple[int, ...]) -> dict:
+def checked_cells_row(
+    benchmark: str, name: str, reports: list[dict], seeds: tuple[int, ...]
+) -> dict:
     """One row: how many checked cells printed something else than the stored outputs, per seed."""
     changed = [r["checked cells changed"] for r in reports]
-    return {"benchmark": benchmark, "metric": f"{name}: checked cells that differ from the stored outputs",
-            "value": max(len(c) for c in changed), "unit": "cells",
-            "note": "worst seed; " + "; ".join(f"seed {s}: {c or 'none'}" for s, c in zip(seeds, changed))}
+    return {
+        "benchmark": benchmark,
+        "metric": f"{name}: checked cells that differ from the stored outputs",
+        "value": max(len(c) for c in changed),
+        "unit": "cells",
+        "note": "worst seed; "
+        + "; ".join(f"seed {s}: {c or 'none'}" for s, c in zip(seeds, changed)),
+    }
 
 
 def wall_time_row(benchmark: str, name: str, reports: list[dict]) -> dict:
     """One row: the notebook's median wall time per seed (see ``run_with_seed``)."""
-    return {"benchmark": benchmark, "metric": f"{name} wall time per seed", "unit": "s",
-            "value": statistics.median(r["seconds"] for r in reports),
-            "note": f"median; nbclient, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}: "
-                    + ", ".join(f"{r['seconds']:.0f}" for r in reports)}
+    return {
+        "benchmark": benchmark,
+        "metric": f"{name} wall time per seed",
+        "unit": "s",
+        "value": statistics.median(r["seconds"] for r in reports),
+        "note": f"median; nbclient, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}: "
+        + ", ".join(f"{r['seconds']:.0f}" for r in reports),
+    }
 
 
 def score_rows(benchmark: str, reports: list[dict], note: str) -> list[dict]:
@@ -177,8 +233,15 @@ def score_rows(benchmark: str, reports: list[dict], note: str) -> list[dict]:
     for name in reports[0]["test"]:
         for what in ("balanced accuracy", "loss"):
             values = [r["test"][name][what] for r in reports]
-            rows.append({"benchmark": benchmark, "metric": f"{name}: test {what}", "value": statistics.mean(values),
-                         "unit": "", "note": f"{note}: {spread(values)}"})
+            rows.append(
+                {
+                    "benchmark": benchmark,
+                    "metric": f"{name}: test {what}",
+                    "value": statistics.mean(values),
+                    "unit": "",
+                    "note": f"{note}: {spread(values)}",
+                }
+            )
     return rows
 
 

@@ -40,14 +40,21 @@ def main(selected: list[str]) -> None:
             print(f"   {row['metric']}: {row['value']:.4g} {row['unit']}", flush=True)
         print(f"   ({time.perf_counter() - start:.0f} s)", flush=True)
     report = {
-        "machine": {"python": platform.python_version(), "torch": torch.__version__,
-                    "cpu_threads": torch.get_num_threads(), "platform": platform.platform(),
-                    "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
+        "machine": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "cpu_threads": torch.get_num_threads(),
+            "platform": platform.platform(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        },
         "rows": rows,
     }
     (OUT / "report.json").write_text(json.dumps(report, indent=2))
     lines = ["| benchmark | metric | value | unit | note |", "|---|---|---|---|---|"]
-    lines += [f"| {r['benchmark']} | {r['metric']} | {r['value']:.4g} | {r['unit']} | {r.get('note', '')} |" for r in rows]
+    lines += [
+        f"| {r['benchmark']} | {r['metric']} | {r['value']:.4g} | {r['unit']} | {r.get('note', '')} |"
+        for r in rows
+    ]
     (OUT / "report.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"\nwrote {OUT / 'report.json'} and {OUT / 'report.md'}")

@@ -28,10 +28,14 @@ def built(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(editions, "execute_all", lambda paths, jobs, cache_dir: list(paths))
         site.build_site(NOTEBOOKS, out / "student", jobs=1)
-        slides.build_decks(NOTEBOOKS, out / "teacher" / "slides", 1, out / "unused", teacher=True)  # solutions, notes
+        slides.build_decks(
+            NOTEBOOKS, out / "teacher" / "slides", 1, out / "unused", teacher=True
+        )  # solutions, notes
         edited = editions.edition_notebooks(NOTEBOOKS, 1, out / "unused", teacher=False)
-    pages = {name: sorted(p for p in (out / name).glob("**/*.html") if p.parent.name in (name, "slides"))
-             for name in ("student", "teacher")}
+    pages = {
+        name: sorted(p for p in (out / name).glob("**/*.html") if p.parent.name in (name, "slides"))
+        for name in ("student", "teacher")
+    }
     return pages, edited
 
 
@@ -41,17 +45,25 @@ def test_every_notebook_has_secrets_to_keep(built):
     for e in edited:
         teacher = nbformat.read(e.path, as_version=4)
         if find_exercises(teacher):
-            assert len(e.secrets.code) >= len(find_exercises(teacher)), (e.path.name, e.secrets.code)
+            assert len(e.secrets.code) >= len(find_exercises(teacher)), (
+                e.path.name,
+                e.secrets.code,
+            )
         if read_guide(e.path) is not None:
             assert len(e.secrets.sentences) >= 10, (e.path.name, e.secrets.sentences)
 
 
 def test_the_students_edition_shows_no_solution_and_no_guide(built):
     pages, edited = built
-    names = [p.relative_to(p.parents[1] if p.parent.name == "slides" else p.parent).as_posix()
-             for p in pages["student"]]
-    assert sorted(names) == sorted(["index.html"] + [f"{p.stem}.html" for p in NOTEBOOKS]
-                                   + [f"slides/{p.stem}.slides.html" for p in NOTEBOOKS]), "no guide pages"
+    names = [
+        p.relative_to(p.parents[1] if p.parent.name == "slides" else p.parent).as_posix()
+        for p in pages["student"]
+    ]
+    assert sorted(names) == sorted(
+        ["index.html"]
+        + [f"{p.stem}.html" for p in NOTEBOOKS]
+        + [f"slides/{p.stem}.slides.html" for p in NOTEBOOKS]
+    ), "no guide pages"
     assert editions.leaks(pages["student"], edited) == []
     for e in edited:
         if find_exercises(nbformat.read(e.path, as_version=4)):
@@ -76,8 +88,11 @@ def test_a_students_deck_that_would_leak_is_deleted_and_refused(tmp_path, monkey
     write_guide(course_guide("07"), path)
     monkeypatch.setattr(editions, "execute_all", lambda paths, jobs, cache_dir: list(paths))
     monkeypatch.setattr(editions, "student_edition", lambda nb: nb)
-    with pytest.raises(editions.StudentEditionLeak, match=r"07_example.slides.html shows 07_example.ipynb's "
-                                                          r"solution line 'total = sum\(range\(5\)\)"):
+    with pytest.raises(
+        editions.StudentEditionLeak,
+        match=r"07_example.slides.html shows 07_example.ipynb's "
+        r"solution line 'total = sum\(range\(5\)\)",
+    ):
         slides.build_decks([path], tmp_path / "slides", 1, tmp_path / "cache")
     assert not list((tmp_path / "slides").glob("*.html")), "the leaking deck was deleted"
 
@@ -88,7 +103,10 @@ def test_a_guide_page_left_by_an_earlier_build_is_named_not_handed_out(tmp_path,
     write_guide(course_guide("07"), path)
     monkeypatch.setattr(editions, "execute_all", lambda paths, jobs, cache_dir: list(paths))
     site.build_site([path], tmp_path / "html", jobs=1, teacher=True)
-    with pytest.raises(editions.StudentEditionLeak, match=r"Left in .*html by an earlier build: 07_example.guide.html"):
+    with pytest.raises(
+        editions.StudentEditionLeak,
+        match=r"Left in .*html by an earlier build: 07_example.guide.html",
+    ):
         site.build_site([path], tmp_path / "html", jobs=1)
     assert (tmp_path / "html" / "07_example.guide.html").is_file(), "not the tool's to delete"
     (tmp_path / "html" / "07_example.guide.html").unlink()
@@ -96,6 +114,9 @@ def test_a_guide_page_left_by_an_earlier_build_is_named_not_handed_out(tmp_path,
 
 
 def test_default_folders_keep_the_editions_apart():
-    student, teacher = editions.output_dir("html", teacher=False), editions.output_dir("html", teacher=True)
+    student, teacher = (
+        editions.output_dir("html", teacher=False),
+        editions.output_dir("html", teacher=True),
+    )
     assert student.name == teacher.name == "html" and teacher.parent.name == "teacher"
     assert Path(student) not in Path(teacher).parents and Path(teacher) not in Path(student).parents

@@ -4,7 +4,6 @@ import json
 from concurrent.futures import ProcessPoolExecutor
 
 import nbformat
-
 import pytest
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_notebook
@@ -28,7 +27,9 @@ def test_a_failing_cell_stops_the_run(tmp_path):
 
 
 def test_the_time_limit_is_for_the_whole_run(tmp_path):
-    nb = new_notebook(cells=[new_code_cell("import time; time.sleep(2)"), new_code_cell("time.sleep(60)")])
+    nb = new_notebook(
+        cells=[new_code_cell("import time; time.sleep(2)"), new_code_cell("time.sleep(60)")]
+    )
     outcome = execution.run_notebook(nb, tmp_path, timeout=4)  # 2 s, then 60 s: over 4 s in all
     assert outcome.startswith("timed out: still running cell 1"), outcome
     assert nb.cells[0].execution_count == 1 and nb.cells[1].execution_count is None
@@ -38,8 +39,13 @@ def test_the_time_limit_is_for_the_whole_run(tmp_path):
 
 
 def test_the_kernel_runs_on_local_sockets_without_the_tcp_warning(tmp_path, capfd):
-    nb = new_notebook(cells=[new_code_cell(
-        "from ipykernel.kernelapp import IPKernelApp\nprint(IPKernelApp.instance().transport)")])
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "from ipykernel.kernelapp import IPKernelApp\nprint(IPKernelApp.instance().transport)"
+            )
+        ]
+    )
     assert execution.run_notebook(nb, tmp_path, timeout=120) == ""
     assert nb.cells[0].outputs[0].text == "ipc\n"
     assert "without encryption" not in capfd.readouterr().err
@@ -53,7 +59,9 @@ def test_unchanged_notebooks_come_from_the_cache(tmp_path, monkeypatch, capsys):
     (cache / "07_example.ipynb").write_text("cached")
     key = execution.cache_key(path)
     (cache / "07_example.key.json").write_text(json.dumps(key))
-    monkeypatch.setattr(execution, "run_notebook", lambda *a, **k: pytest.fail("ran a cached notebook"))
+    monkeypatch.setattr(
+        execution, "run_notebook", lambda *a, **k: pytest.fail("ran a cached notebook")
+    )
     assert execution.executed(path, cache) == cache / "07_example.ipynb"
     (cache / "07_example.key.json").write_text(json.dumps({**key, "course_utils": "stale"}))
     with pytest.raises(pytest.fail.Exception):
@@ -74,7 +82,9 @@ def test_the_cache_key_covers_the_course_utils_sources(tmp_path, monkeypatch):
     before = execution.cache_key(path)
     assert execution.cache_key(path) == before
     (helpers / "exercises" / "nb07.py").write_text("ANSWER = 2\n")
-    assert execution.cache_key(path)["course_utils"] != before["course_utils"], "a changed helper runs it again"
+    assert execution.cache_key(path)["course_utils"] != before["course_utils"], (
+        "a changed helper runs it again"
+    )
 
 
 def test_the_cache_key_covers_the_environment_and_settings(tmp_path, monkeypatch):
@@ -83,8 +93,12 @@ def test_the_cache_key_covers_the_environment_and_settings(tmp_path, monkeypatch
     monkeypatch.setenv("COURSE_DEVICE", "cpu")
     assert execution.cache_key(path)["settings"] != before["settings"]
     real = execution.importlib.metadata.distributions
-    monkeypatch.setattr(execution.importlib.metadata, "distributions", lambda path: list(real(path=path))[1:])
-    assert execution.cache_key(path)["environment"] != before["environment"], "a package changed: run it again"
+    monkeypatch.setattr(
+        execution.importlib.metadata, "distributions", lambda path: list(real(path=path))[1:]
+    )
+    assert execution.cache_key(path)["environment"] != before["environment"], (
+        "a package changed: run it again"
+    )
 
 
 def test_the_cache_key_of_a_notebook_that_reads_photos_covers_the_photo_set(tmp_path, monkeypatch):
@@ -96,7 +110,9 @@ def test_the_cache_key_of_a_notebook_that_reads_photos_covers_the_photo_set(tmp_
     (tmp_path / "pets" / "cat" / "a.jpg").write_bytes(b"one")
     monkeypatch.delenv("CATS_DOGS_DIR", raising=False)
     without = execution.cache_key(photos)["photos"]
-    assert "oxford-pets-sample" in without and "photos" not in execution.cache_key(other), "the shipped sample"
+    assert "oxford-pets-sample" in without and "photos" not in execution.cache_key(other), (
+        "the shipped sample"
+    )
     monkeypatch.setenv("CATS_DOGS_DIR", str(tmp_path / "pets"))
     first = execution.cache_key(photos)["photos"]
     assert first != without and str(tmp_path / "pets") in first
@@ -106,13 +122,25 @@ def test_the_cache_key_of_a_notebook_that_reads_photos_covers_the_photo_set(tmp_
 
 def test_execute_all_runs_only_the_stale_notebooks_in_parallel(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    paths = [write(new_notebook(cells=[new_code_cell(f"print({n} * 7)")]), tmp_path / f"0{n}_x.ipynb")
-             for n in (1, 2, 3)]
+    paths = [
+        write(new_notebook(cells=[new_code_cell(f"print({n} * 7)")]), tmp_path / f"0{n}_x.ipynb")
+        for n in (1, 2, 3)
+    ]
     assert [p.name for p in execution.execute_all(paths[:1], 1, cache)] == ["01_x.ipynb"]
     pools = []
-    monkeypatch.setattr(execution, "ProcessPoolExecutor", lambda **k: pools.append(k) or ProcessPoolExecutor(**k))
+    monkeypatch.setattr(
+        execution, "ProcessPoolExecutor", lambda **k: pools.append(k) or ProcessPoolExecutor(**k)
+    )
     copies = execution.execute_all(paths, 2, cache)
-    assert [c.name for c in copies] == ["01_x.ipynb", "02_x.ipynb", "03_x.ipynb"] and pools == [{"max_workers": 2}]
-    assert [nbformat.read(c, as_version=4).cells[0].outputs[0].text for c in copies] == ["7\n", "14\n", "21\n"]
-    monkeypatch.setattr(execution, "ProcessPoolExecutor", lambda **k: pytest.fail("a pool for cached notebooks"))
+    assert [c.name for c in copies] == ["01_x.ipynb", "02_x.ipynb", "03_x.ipynb"] and pools == [
+        {"max_workers": 2}
+    ]
+    assert [nbformat.read(c, as_version=4).cells[0].outputs[0].text for c in copies] == [
+        "7\n",
+        "14\n",
+        "21\n",
+    ]
+    monkeypatch.setattr(
+        execution, "ProcessPoolExecutor", lambda **k: pytest.fail("a pool for cached notebooks")
+    )
     assert execution.execute_all(paths, 2, cache) == copies

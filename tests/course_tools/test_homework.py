@@ -22,12 +22,27 @@ def test_pack_holds_the_student_notebook_and_instructions(tmp_path):
     pack = homework.build_pack(path, tmp_path / "out", timeout=120)
     assert pack.name == "07_example_homework.zip"
     with zipfile.ZipFile(pack) as zf:
-        assert sorted(zf.namelist()) == ["07_example_homework/07_example.ipynb", "07_example_homework/INSTRUCTIONS.md"]
+        assert sorted(zf.namelist()) == [
+            "07_example_homework/07_example.ipynb",
+            "07_example_homework/INSTRUCTIONS.md",
+        ]
         text = zf.read("07_example_homework/INSTRUCTIONS.md").decode()
         notebook = zf.read("07_example_homework/07_example.ipynb").decode()
-    assert notebook == nbformat.writes(student.student_version(nbformat.read(path, as_version=4))) + "\n"
-    for part in ("# Homework: 07 · Example", "## Task", "Write `double(x)`", "## What to submit",
-                 "## How it is checked", "120 s", "## Points", "| 2.1 | `double` | 1 |", "**total** | **2**"):
+    assert (
+        notebook
+        == nbformat.writes(student.student_version(nbformat.read(path, as_version=4))) + "\n"
+    )
+    for part in (
+        "# Homework: 07 · Example",
+        "## Task",
+        "Write `double(x)`",
+        "## What to submit",
+        "## How it is checked",
+        "120 s",
+        "## Points",
+        "| 2.1 | `double` | 1 |",
+        "**total** | **2**",
+    ):
         assert part in text, part
     assert "secret" not in text and "SOLUTION" not in text and "secret" not in notebook
 
@@ -55,6 +70,7 @@ def test_every_assignment_notebook_gets_a_pack(path, tmp_path):
 
 def test_instructions_ask_for_the_file_name_the_grader_reads():
     from course_tools.grading.submitted_files import parse_name
+
     text = homework.instructions(course_notebook(homework=True), "07_example.ipynb")
     assert "`s1234567_07_example.ipynb`" in text
     assert parse_name("s1234567_07_example.ipynb") == ("s1234567", "07")

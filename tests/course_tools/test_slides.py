@@ -17,8 +17,22 @@ def test_rule_on_a_synthetic_notebook():
     nb.cells.insert(7, nbformat.v4.new_markdown_cell("### 2.0 A detail"))
     nb.cells[8].metadata["slideshow"] = {"slide_type": "notes"}
     types = [slides.slide_type(nb, i) for i in range(len(nb.cells))]
-    assert types == ["slide", "skip", "skip", "slide", "subslide", "fragment", "slide", "subslide", "notes",
-                     "subslide", "fragment", "subslide", "subslide", "slide"]
+    assert types == [
+        "slide",
+        "skip",
+        "skip",
+        "slide",
+        "subslide",
+        "fragment",
+        "slide",
+        "subslide",
+        "notes",
+        "subslide",
+        "fragment",
+        "subslide",
+        "subslide",
+        "slide",
+    ]
 
 
 def test_apply_is_idempotent_and_leaves_no_mismatch():
@@ -27,7 +41,9 @@ def test_apply_is_idempotent_and_leaves_no_mismatch():
     assert slides.apply_slide_metadata(nb) == 0
     assert slides.mismatches(nb) == []
     nb.cells[3].metadata["slideshow"]["slide_type"] = "-"
-    assert slides.mismatches(nb) == ["cell 3 ('## 1. A number'): slide_type '-', the rule says 'slide'"]
+    assert slides.mismatches(nb) == [
+        "cell 3 ('## 1. A number'): slide_type '-', the rule says 'slide'"
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -41,7 +57,9 @@ def sections(deck: str) -> int:
 
 
 def test_deck_of_a_synthetic_notebook(tmp_path):
-    deck = slides.render_deck(course_notebook(), tmp_path / "deck.slides.html").read_text(encoding="utf-8")
+    deck = slides.render_deck(course_notebook(), tmp_path / "deck.slides.html").read_text(
+        encoding="utf-8"
+    )
     assert "reveal" in deck and "07 · Example" in deck and "3.142" in deck
     assert sections(deck) >= 8  # 4 slides, 5 sub-slides: each a section (plus the vertical groups)
     assert 'href="08_next.html"' in deck and "google.colab" not in deck  # skipped plumbing
@@ -52,4 +70,6 @@ def test_deck_of_notebook_00_is_non_trivial(tmp_path):
     deck = slides.render_deck(nb, tmp_path / "00.slides.html").read_text(encoding="utf-8")
     headings = [c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## ")]
     assert sections(deck) > len(headings) >= 5
-    assert "Summary" in deck and "column_sums" in deck and "BEGIN SOLUTION" in deck  # the teacher's deck
+    assert (
+        "Summary" in deck and "column_sums" in deck and "BEGIN SOLUTION" in deck
+    )  # the teacher's deck

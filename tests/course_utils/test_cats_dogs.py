@@ -23,23 +23,35 @@ def make_folder(root, n_cat=5, n_dog=10, seed=0):
     for kind, n in (("cat", n_cat), ("dog", n_dog)):
         (root / kind).mkdir(parents=True)
         for i in range(n):
-            Image.frombytes("RGB", (24, 24), rng.randbytes(24 * 24 * 3)).save(root / kind / f"{i}.png")
+            Image.frombytes("RGB", (24, 24), rng.randbytes(24 * 24 * 3)).save(
+                root / kind / f"{i}.png"
+            )
     return root
 
 
 def test_a_named_folder_wins_and_is_split_by_class(tmp_path):
     root = make_folder(tmp_path / "pets")
     data = cd.load_cats_dogs(root, image_size=16, verbose=False)
-    assert data.photo_set.startswith("other-") and data.class_names == ["cat", "dog"] and str(root) in data.source
+    assert (
+        data.photo_set.startswith("other-")
+        and data.class_names == ["cat", "dog"]
+        and str(root) in data.source
+    )
     assert torch.bincount(data.val.labels).tolist() == [1, 2]
     assert torch.bincount(data.test.labels).tolist() == [1, 2]
     assert torch.bincount(data.train.labels).tolist() == [3, 6]
-    assert set(data.train.files).isdisjoint(data.val.files) and set(data.train.files).isdisjoint(data.test.files)
+    assert set(data.train.files).isdisjoint(data.val.files) and set(data.train.files).isdisjoint(
+        data.test.files
+    )
     assert set(data.val.files).isdisjoint(data.test.files)
     assert data.train.images.shape[1:] == (3, 16, 16)
     # another image size (its own cache) puts the same photos in the same parts
     big = cd.load_cats_dogs(root, image_size=24, verbose=False)
-    assert (big.train.files, big.val.files, big.test.files) == (data.train.files, data.val.files, data.test.files)
+    assert (big.train.files, big.val.files, big.test.files) == (
+        data.train.files,
+        data.val.files,
+        data.test.files,
+    )
     assert big.test.images.shape[1:] == (3, 24, 24)
 
 
@@ -58,10 +70,16 @@ def test_without_named_folders_the_shipped_photos_are_read_and_nothing_is_downlo
 
     monkeypatch.setattr("socket.socket.connect", no_network)
     data = cd.load_cats_dogs(image_size=16, verbose=False)
-    assert data.photo_set == "oxford-pets-sample" and str(SAMPLE) in data.source and "CC BY-SA" in data.source
+    assert (
+        data.photo_set == "oxford-pets-sample"
+        and str(SAMPLE) in data.source
+        and "CC BY-SA" in data.source
+    )
     parts = (data.train, data.val, data.test)
     assert [len(p) for p in parts] == [178, 59, 59]
-    assert sum(torch.bincount(p.labels).tolist()[0] for p in parts) == 96  # the sample's 96 cats, 200 dogs
+    assert (
+        sum(torch.bincount(p.labels).tolist()[0] for p in parts) == 96
+    )  # the sample's 96 cats, 200 dogs
 
 
 def test_bad_fractions_are_explained():
@@ -71,14 +89,24 @@ def test_bad_fractions_are_explained():
         cd.load_cats_dogs(val_fraction=0.5, test_fraction=0.5)
 
 
-def test_several_folders_in_the_variable_are_used_together_each_keeping_its_share(tmp_path, monkeypatch):
-    first, second = make_folder(tmp_path / "studio", 5, 10), make_folder(tmp_path / "shelter", 10, 10, seed=1)
+def test_several_folders_in_the_variable_are_used_together_each_keeping_its_share(
+    tmp_path, monkeypatch
+):
+    first, second = (
+        make_folder(tmp_path / "studio", 5, 10),
+        make_folder(tmp_path / "shelter", 10, 10, seed=1),
+    )
     monkeypatch.setenv(ENV_VAR, f"{first}{os.pathsep}{second}")
     data = cd.load_cats_dogs(image_size=16, verbose=False)
-    assert str(first) in data.source and str(second) in data.source and data.photo_set.count("+") == 1
+    assert (
+        str(first) in data.source and str(second) in data.source and data.photo_set.count("+") == 1
+    )
     files = data.train.files + data.val.files + data.test.files
     assert len(files) == len(set(files)) == 35
-    for part in (data.val, data.test):  # 20 % of each folder's cats and dogs: 1 + 2 from studio, 2 + 2 from shelter
+    for part in (
+        data.val,
+        data.test,
+    ):  # 20 % of each folder's cats and dogs: 1 + 2 from studio, 2 + 2 from shelter
         assert sum(str(f).startswith(str(first)) for f in part.files) == 3
         assert torch.bincount(part.labels).tolist() == [3, 4]
 
@@ -89,7 +117,9 @@ def test_folders_with_different_classes_are_refused(tmp_path):
     for kind in ("cat", "horse"):
         (other / kind).mkdir(parents=True)
         Image.new("RGB", (24, 24)).save(other / kind / "0.png")
-    with pytest.raises(ValueError, match=r"has the classes \['cat', 'horse'\].*same class sub-folders"):
+    with pytest.raises(
+        ValueError, match=r"has the classes \['cat', 'horse'\].*same class sub-folders"
+    ):
         cd.load_cats_dogs([first, other], image_size=16, verbose=False)
 
 
@@ -99,8 +129,13 @@ def test_a_large_source_is_cut_to_a_stratified_subset_and_says_so(tmp_path):
     labels = torch.cat([data.train.labels, data.val.labels, data.test.labels])
     assert torch.bincount(labels).tolist() == [10, 20]
     assert "random subset of 30 of the 60 photos" in data.source
-    assert len(list((tmp_path / "data" / "image_cache").glob("many-*-16px-*.pt"))) == 1  # only the subset decoded
-    assert len(torch.load(next((tmp_path / "data" / "image_cache").glob("many-*-16px-*.pt")))["files"]) == 30
+    assert (
+        len(list((tmp_path / "data" / "image_cache").glob("many-*-16px-*.pt"))) == 1
+    )  # only the subset decoded
+    assert (
+        len(torch.load(next((tmp_path / "data" / "image_cache").glob("many-*-16px-*.pt")))["files"])
+        == 30
+    )
     again = cd.load_cats_dogs(root, image_size=24, max_images=30, verbose=False)
     assert again.test.files == data.test.files  # the same subset and split at another size
     assert len(cd.load_cats_dogs(root, image_size=16, max_images=None, verbose=False).train) == 36

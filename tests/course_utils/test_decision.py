@@ -9,8 +9,12 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from course_utils.decision import (grid_proba, plot_decision_boundary,  # noqa: E402
-                                   plot_loss_curves, predict_proba)
+from course_utils.decision import (
+    grid_proba,
+    plot_decision_boundary,  # noqa: E402
+    plot_loss_curves,
+    predict_proba,
+)
 from course_utils.device import model_device  # noqa: E402
 from course_utils.spiral import feature_map  # noqa: E402
 
@@ -19,9 +23,11 @@ def test_one_logit_and_two_logits_give_probabilities():
     X = torch.tensor([[1.0, 0.0], [-1.0, 0.0]])
     one = nn.Linear(2, 1)
     with torch.no_grad():
-        one.weight.copy_(torch.tensor([[2.0, 0.0]])); one.bias.zero_()
-    assert predict_proba(one, X).tolist() == pytest.approx([torch.sigmoid(torch.tensor(2.0)).item(),
-                                                            torch.sigmoid(torch.tensor(-2.0)).item()])
+        one.weight.copy_(torch.tensor([[2.0, 0.0]]))
+        one.bias.zero_()
+    assert predict_proba(one, X).tolist() == pytest.approx(
+        [torch.sigmoid(torch.tensor(2.0)).item(), torch.sigmoid(torch.tensor(-2.0)).item()]
+    )
     two = nn.Linear(2, 2)
     p = predict_proba(two, X)
     assert p.shape == (2,) and ((0 <= p) & (p <= 1)).all()
@@ -79,7 +85,8 @@ def test_model_is_not_moved_inputs_come_to_it_and_mode_is_restored():
 
 
 def test_plots_return_axes_with_titles():
-    X = torch.randn(20, 2); y = (X[:, 0] > 0).float()
+    X = torch.randn(20, 2)
+    y = (X[:, 0] > 0).float()
     ax = plot_decision_boundary(nn.Linear(2, 1), X, y, X, y, title="t", resolution=10)
     assert ax.get_title() == "t"
     ax = plot_loss_curves({"train": [1.0, 0.5], "test": [1.1, 0.8]})
@@ -101,7 +108,9 @@ def test_boundary_has_a_colour_key_and_loss_curves_whole_epoch_ticks():
     keys = [a for a in fig.axes if a is not ax]
     assert len(keys) == 1 and keys[0].get_ylabel() == "P(class 1)"
     fig, ax = plt.subplots()
-    plot_decision_boundary(nn.Linear(2, 1), X, torch.tensor([1.0, 0.0]), ax=ax, resolution=5, colorbar=False)
+    plot_decision_boundary(
+        nn.Linear(2, 1), X, torch.tensor([1.0, 0.0]), ax=ax, resolution=5, colorbar=False
+    )
     assert fig.axes == [ax]
     ax = plot_loss_curves({"train": [1.0, 0.8, 0.7]})
     assert all(float(t).is_integer() for t in ax.get_xticks())

@@ -23,7 +23,9 @@ def make_messy_folder(root: Path) -> tuple[int, int]:
     (root / "dog").mkdir()
     _photo("RGB", (200, 10, 10)).save(root / "cat" / "rgb.jpg")
     _photo("L", 128).save(root / "cat" / "gray.jpg")
-    _photo("RGBA", (0, 0, 255, 0)).save(root / "cat" / "transparent.png")  # fully transparent: white
+    _photo("RGBA", (0, 0, 255, 0)).save(
+        root / "cat" / "transparent.png"
+    )  # fully transparent: white
     _photo("CMYK", (0, 255, 255, 0)).save(root / "dog" / "cmyk.jpg")
     palette = _photo("P", 3)
     palette.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255] + [0] * 756)
@@ -63,7 +65,9 @@ def test_bad_files_are_skipped_with_one_warning_and_the_folder_is_unchanged(mess
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         data = im.cached_image_folder(root, SIZE, cache_dir=tmp_path / "cache", progress=False)
-    assert [str(w.message) for w in caught if "Skipped" in str(w.message)] and len(caught) == 1, [str(w.message) for w in caught]
+    assert [str(w.message) for w in caught if "Skipped" in str(w.message)] and len(caught) == 1, [
+        str(w.message) for w in caught
+    ]
     assert f"Skipped {bad} of {good + bad} files" in str(caught[0].message)
     assert data.images.shape == (good, 3, SIZE, SIZE) and data.images.dtype == torch.uint8
     assert data.class_names == ["cat", "dog"]
@@ -75,8 +79,12 @@ def test_bad_files_are_skipped_with_one_warning_and_the_folder_is_unchanged(mess
 
 def test_every_mode_becomes_rgb(messy):
     root, _, _ = messy
-    expectations = {"cat/rgb.jpg": (200, 10, 10), "cat/gray.jpg": (128, 128, 128),
-                    "cat/transparent.png": (255, 255, 255), "dog/palette.gif": (0, 0, 255)}
+    expectations = {
+        "cat/rgb.jpg": (200, 10, 10),
+        "cat/gray.jpg": (128, 128, 128),
+        "cat/transparent.png": (255, 255, 255),
+        "dog/palette.gif": (0, 0, 255),
+    }
     for name, rgb in expectations.items():
         x = im.load_image(root / name, SIZE)
         assert x.shape == (3, SIZE, SIZE) and x.dtype == torch.uint8
@@ -164,7 +172,9 @@ def test_tensor_dataset_applies_transform_and_validates():
 
 
 def test_show_images_draws_a_grid():
-    fig = im.show_images(torch.zeros(3, 3, 8, 8, dtype=torch.uint8), ["a", "b", "c"], ncols=2, title="t")
+    fig = im.show_images(
+        torch.zeros(3, 3, 8, 8, dtype=torch.uint8), ["a", "b", "c"], ncols=2, title="t"
+    )
     assert len(fig.axes) == 4
     with pytest.raises(ValueError, match="no images"):
         im.show_images([])

@@ -26,16 +26,32 @@ def test_scores_match_hand_computation():
 
 def test_class_never_predicted_has_zero_precision_not_nan():
     p, r, f1 = m.precision_recall_f1([0, 1, 1], [1, 1, 1])
-    assert p.tolist() == [0.0, pytest.approx(2 / 3)] and f1[0].item() == 0.0 and not torch.isnan(f1).any()
+    assert (
+        p.tolist() == [0.0, pytest.approx(2 / 3)]
+        and f1[0].item() == 0.0
+        and not torch.isnan(f1).any()
+    )
 
 
 def test_majority_baseline_and_report():
     base = m.majority_baseline([1, 1, 0], Y_TRUE)
-    assert base == {"class": 1, "accuracy": pytest.approx(0.4), "balanced_accuracy": pytest.approx(0.5)}
+    assert base == {
+        "class": 1,
+        "accuracy": pytest.approx(0.4),
+        "balanced_accuracy": pytest.approx(0.5),
+    }
     report = m.classification_report(Y_TRUE, Y_PRED, ["cat", "dog"])
     assert report["recall dog"] == pytest.approx(0.75) and report["accuracy"] == pytest.approx(0.7)
-    assert set(report) == {"accuracy", "balanced accuracy", "precision cat", "recall cat", "F1 cat",
-                           "precision dog", "recall dog", "F1 dog"}
+    assert set(report) == {
+        "accuracy",
+        "balanced accuracy",
+        "precision cat",
+        "recall cat",
+        "F1 cat",
+        "precision dog",
+        "recall dog",
+        "F1 dog",
+    }
 
 
 def test_bad_inputs_say_what_to_do():
@@ -49,6 +65,10 @@ def test_bad_inputs_say_what_to_do():
 
 def test_plot_confusion_matrix():
     ax = m.plot_confusion_matrix(m.confusion_matrix(Y_TRUE, Y_PRED), ["cat", "dog"])
-    assert ax.get_xlabel() == "predicted class" and len(ax.texts) == 4 and "4\n(67%)" in [t.get_text() for t in ax.texts]
+    assert (
+        ax.get_xlabel() == "predicted class"
+        and len(ax.texts) == 4
+        and "4\n(67%)" in [t.get_text() for t in ax.texts]
+    )
     with pytest.raises(ValueError, match="2×2"):
         m.plot_confusion_matrix(torch.zeros(3, 3), ["cat", "dog"])

@@ -12,7 +12,9 @@ from course_utils.splits import split_by_percent
 
 def data():
     X, y_pm = make_spiral(200, noise=0)
-    return split_by_percent(X, (y_pm > 0).float(), 50, 25, generator=torch.Generator().manual_seed(0))
+    return split_by_percent(
+        X, (y_pm > 0).float(), 50, 25, generator=torch.Generator().manual_seed(0)
+    )
 
 
 def test_mlp_shapes_and_parameters():
@@ -23,7 +25,9 @@ def test_mlp_shapes_and_parameters():
     assert model(torch.zeros(5, 2)).shape == (5, 1)
 
 
-@pytest.mark.parametrize("args, match", [((0, [4]), "n_in"), ((2, [4, 0]), "hidden"), ((2, [4.5]), "hidden")])
+@pytest.mark.parametrize(
+    "args, match", [((0, [4]), "n_in"), ((2, [4, 0]), "hidden"), ((2, [4.5]), "hidden")]
+)
 def test_mlp_rejects_bad_shapes(args, match):
     with pytest.raises(ValueError, match=match):
         mlp(*args)
@@ -45,13 +49,19 @@ def test_train_lowers_the_loss_and_is_repeatable():
 def test_options_change_the_run_as_pytorch_would():
     X_tr, y_tr, X_val, y_val, _, _ = data()
     final = {}
-    for name, options in {"plain": {}, "l2": {"weight_decay": 0.5}, "l1": {"l1": 0.05},
-                          "momentum": {"optimizer": "sgd", "momentum": 0.9, "lr": 0.3},
-                          "sgd": {"optimizer": "sgd", "lr": 0.3}}.items():
+    for name, options in {
+        "plain": {},
+        "l2": {"weight_decay": 0.5},
+        "l1": {"l1": 0.05},
+        "momentum": {"optimizer": "sgd", "momentum": 0.9, "lr": 0.3},
+        "sgd": {"optimizer": "sgd", "lr": 0.3},
+    }.items():
         _ = torch.manual_seed(0)
         model = mlp(2, [16])
         train(model, X_tr, y_tr, X_val, y_val, epochs=40, **{"lr": 0.03, **options})
-        final[name] = sum(p.detach().abs().sum().item() for n, p in model.named_parameters() if "weight" in n)
+        final[name] = sum(
+            p.detach().abs().sum().item() for n, p in model.named_parameters() if "weight" in n
+        )
     assert final["l2"] < final["plain"] and final["l1"] < final["plain"]
     assert final["momentum"] != final["sgd"]
 
@@ -64,9 +74,16 @@ def test_features_are_applied_and_the_model_is_not_moved():
     assert model_device(model).type == "cpu" and 0 <= accuracy(model, X_val, y_val, phi) <= 1
 
 
-@pytest.mark.parametrize("options, match", [({"optimizer": "rmsprop"}, "optimizer must be"),
-                                            ({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch_size"),
-                                            ({"lr": 0}, "lr > 0"), ({"momentum": 0.9}, "optimizer='sgd'")])
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        ({"optimizer": "rmsprop"}, "optimizer must be"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"lr": 0}, "lr > 0"),
+        ({"momentum": 0.9}, "optimizer='sgd'"),
+    ],
+)
 def test_train_rejects_bad_options(options, match):
     X_tr, y_tr, X_val, y_val, _, _ = data()
     with pytest.raises(ValueError, match=match):

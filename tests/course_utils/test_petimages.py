@@ -30,7 +30,10 @@ def fake_archive(per_class: int = PER_CLASS) -> bytes:
         for cls in ("Cat", "Dog"):
             z.writestr(f"PetImages/{cls}/Thumbs.db", b"not a photo")
             for n in range(per_class):
-                z.writestr(f"PetImages/{cls}/{n}.jpg", b"" if (cls, n) == ("Dog", 3) else jpeg(n + 10 * (cls == "Dog")))
+                z.writestr(
+                    f"PetImages/{cls}/{n}.jpg",
+                    b"" if (cls, n) == ("Dog", 3) else jpeg(n + 10 * (cls == "Dog")),
+                )
     return out.getvalue()
 
 
@@ -43,7 +46,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body[:len(body) - self.server.cut])
+        self.wfile.write(body[: len(body) - self.server.cut])
 
     def log_message(self, *args):
         pass
@@ -66,7 +69,9 @@ def fake(server, monkeypatch, tmp_path):
     monkeypatch.delenv("CATS_DOGS_DIR", raising=False)
     body = fake_archive()
     server.body = body
-    monkeypatch.setattr(petimages, "URL", f"http://127.0.0.1:{server.server_port}/files/kagglecatsanddogs_5340.zip")
+    monkeypatch.setattr(
+        petimages, "URL", f"http://127.0.0.1:{server.server_port}/files/kagglecatsanddogs_5340.zip"
+    )
     monkeypatch.setattr(petimages, "SIZE", len(body))
     monkeypatch.setattr(petimages, "SHA256", hashlib.sha256(body).hexdigest())
     monkeypatch.setattr(petimages, "PER_CLASS", PER_CLASS)
@@ -79,18 +84,34 @@ def leftovers(tmp_path) -> list[str]:
     return sorted(p.name for p in (tmp_path / "data").iterdir() if p.name != "image_cache")
 
 
-def test_download_says_what_it_costs_checks_unpacks_and_is_found_by_the_notebooks(fake, server, tmp_path, capsys):
+def test_download_says_what_it_costs_checks_unpacks_and_is_found_by_the_notebooks(
+    fake, server, tmp_path, capsys
+):
     folder = petimages.download_petimages(progress=False)
     printed = capsys.readouterr().out
     assert printed.index("MB to download") < printed.index("6 photos (3 cats, 3 dogs)")
     assert folder == tmp_path / "data" / DOWNLOADED
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.jpg")) == [
-        "cat/0.jpg", "cat/1.jpg", "cat/3.jpg", "dog/0.jpg", "dog/1.jpg", "dog/2.jpg"]  # cat 2 corrupt, dog 3 empty
+        "cat/0.jpg",
+        "cat/1.jpg",
+        "cat/3.jpg",
+        "dog/0.jpg",
+        "dog/1.jpg",
+        "dog/2.jpg",
+    ]  # cat 2 corrupt, dog 3 empty
     assert (folder / "readme[1].txt").read_text() == "the archive's own readme"
-    assert "2 known corrupt or empty ones skipped: cat/2.jpg, dog/3.jpg" in (folder / MANIFEST).read_text()
-    assert leftovers(tmp_path) == [DOWNLOADED]  # the archive is deleted once unpacked, no temporary folder stays
+    assert (
+        "2 known corrupt or empty ones skipped: cat/2.jpg, dog/3.jpg"
+        in (folder / MANIFEST).read_text()
+    )
+    assert leftovers(tmp_path) == [
+        DOWNLOADED
+    ]  # the archive is deleted once unpacked, no temporary folder stays
     assert identify_folder(folder).name == DOWNLOADED
-    assert photo_folders()[1] == folder and photo_set().name == "oxford-pets-sample+microsoft-petimages"
+    assert (
+        photo_folders()[1] == folder
+        and photo_set().name == "oxford-pets-sample+microsoft-petimages"
+    )
     data = load_cats_dogs(image_size=16, verbose=False)
     assert data.photo_set == "oxford-pets-sample+microsoft-petimages" and str(folder) in data.source
     assert len(data.train) + len(data.val) + len(data.test) == 296 + 6
@@ -103,16 +124,40 @@ def test_download_says_what_it_costs_checks_unpacks_and_is_found_by_the_notebook
     assert changed.name.startswith("other-") and "1 changed (dog/0.jpg)" in changed.note
 
 
-@pytest.mark.parametrize("what, change, error, words", [
-    ("another file", lambda s, m: m.setattr(petimages, "SHA256", "0" * 64), ValueError, "not the expected file"),
-    ("a download cut short", lambda s, m: setattr(s, "cut", 100), (ValueError, ConnectionError),
-     "not the expected file|Could not download"),
-    ("no network", lambda s, m: m.setattr(petimages, "URL", "http://127.0.0.1:9/kagglecatsanddogs_5340.zip"),
-     ConnectionError, "Are you online?"),
-    ("fewer photos than expected", lambda s, m: m.setattr(petimages, "PER_CLASS", PER_CLASS + 1), ValueError,
-     "expected 5 of Cat and of Dog"),
-])
-def test_a_failed_download_leaves_no_half_folder(what, change, error, words, fake, server, monkeypatch, tmp_path):
+@pytest.mark.parametrize(
+    "what, change, error, words",
+    [
+        (
+            "another file",
+            lambda s, m: m.setattr(petimages, "SHA256", "0" * 64),
+            ValueError,
+            "not the expected file",
+        ),
+        (
+            "a download cut short",
+            lambda s, m: setattr(s, "cut", 100),
+            (ValueError, ConnectionError),
+            "not the expected file|Could not download",
+        ),
+        (
+            "no network",
+            lambda s, m: m.setattr(
+                petimages, "URL", "http://127.0.0.1:9/kagglecatsanddogs_5340.zip"
+            ),
+            ConnectionError,
+            "Are you online?",
+        ),
+        (
+            "fewer photos than expected",
+            lambda s, m: m.setattr(petimages, "PER_CLASS", PER_CLASS + 1),
+            ValueError,
+            "expected 5 of Cat and of Dog",
+        ),
+    ],
+)
+def test_a_failed_download_leaves_no_half_folder(
+    what, change, error, words, fake, server, monkeypatch, tmp_path
+):
     change(server, monkeypatch)
     with pytest.raises(error, match=words):
         petimages.download_petimages(progress=False)
@@ -122,13 +167,17 @@ def test_a_failed_download_leaves_no_half_folder(what, change, error, words, fak
 
 def test_a_photo_with_a_wrong_crc_stops_the_unpacking(fake, server, monkeypatch, tmp_path):
     photo = jpeg(1)
-    body = fake_archive().replace(photo, photo[:-3] + b"XYZ", 1)  # stored, not compressed: the bytes are in the zip
+    body = fake_archive().replace(
+        photo, photo[:-3] + b"XYZ", 1
+    )  # stored, not compressed: the bytes are in the zip
     server.body = body
     monkeypatch.setattr(petimages, "SIZE", len(body))
     monkeypatch.setattr(petimages, "SHA256", hashlib.sha256(body).hexdigest())
     with pytest.raises(zipfile.BadZipFile, match="CRC"):
         petimages.download_petimages(progress=False)
-    assert leftovers(tmp_path) == ["kagglecatsanddogs_5340.zip"]  # only the archive whose SHA-256 was right
+    assert leftovers(tmp_path) == [
+        "kagglecatsanddogs_5340.zip"
+    ]  # only the archive whose SHA-256 was right
 
 
 def test_an_interrupted_download_leaves_nothing(fake, monkeypatch, tmp_path):
@@ -163,4 +212,3 @@ def test_reused_archive_is_checked_again(fake, server, tmp_path):
     archive.write_bytes(fake)  # a verified archive from an earlier, interrupted unpacking
     petimages.download_petimages(progress=False)
     assert server.requests == 0 and not archive.exists()
-

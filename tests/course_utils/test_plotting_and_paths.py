@@ -3,15 +3,17 @@ import re
 import matplotlib as mpl
 import pytest
 
-from course_utils import COLORS, data_dir, use_course_style
-from course_utils import paths
+from course_utils import COLORS, data_dir, paths, use_course_style
 
 
 def test_course_style_is_projector_sized():
     mpl.rcdefaults()
     use_course_style()
     assert mpl.rcParams["font.size"] >= 12
-    assert [c.lower() for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]][:2] == ["#0072b2", "#e69f00"]
+    assert [c.lower() for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]][:2] == [
+        "#0072b2",
+        "#e69f00",
+    ]
 
 
 def test_palette_is_hex_colours():

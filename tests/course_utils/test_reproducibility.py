@@ -29,8 +29,10 @@ def test_returns_a_seeded_generator_for_dataloaders():
     assert [x.tolist() for x in loader] == [x.tolist() for x in again]
 
 
-@pytest.mark.parametrize("bad, error", [(-1, ValueError), (2**32, ValueError), (1.5, TypeError),
-                                        ("0", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "bad, error",
+    [(-1, ValueError), (2**32, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError)],
+)
 def test_bad_seeds_are_rejected(bad, error):
     with pytest.raises(error, match="seed"):
         seed_everything(bad)

@@ -44,14 +44,29 @@ def test_encode_maps_unknown_characters_and_decode_inverts():
     assert seq.decode(seq.encode("if x:\n    pass")) == "if x:\n    pass"
 
 
-@pytest.mark.parametrize("bad, error, message", [
-    (lambda: seq.encode(b"bytes"), TypeError, "must be a str"),
-    (lambda: seq.decode(torch.zeros(2, 2, dtype=torch.long)), ValueError, "one row at a time"),
-    (lambda: seq.decode([len(seq.SYMBOLS)]), ValueError, "no symbol id"),
-    (lambda: seq.load_python_docs(1.5), ValueError, "test_fraction must be a number between 0 and 1"),
-    (lambda: seq.load_python_docs(0.1, val_fraction=0), ValueError, "val_fraction must be a number between 0 and 1"),
-    (lambda: seq.load_python_docs(0.5, val_fraction=0.45), ValueError, "leave at least a tenth"),
-])
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (lambda: seq.encode(b"bytes"), TypeError, "must be a str"),
+        (lambda: seq.decode(torch.zeros(2, 2, dtype=torch.long)), ValueError, "one row at a time"),
+        (lambda: seq.decode([len(seq.SYMBOLS)]), ValueError, "no symbol id"),
+        (
+            lambda: seq.load_python_docs(1.5),
+            ValueError,
+            "test_fraction must be a number between 0 and 1",
+        ),
+        (
+            lambda: seq.load_python_docs(0.1, val_fraction=0),
+            ValueError,
+            "val_fraction must be a number between 0 and 1",
+        ),
+        (
+            lambda: seq.load_python_docs(0.5, val_fraction=0.45),
+            ValueError,
+            "leave at least a tenth",
+        ),
+    ],
+)
 def test_bad_inputs_say_how_to_fix(bad, error, message):
     with pytest.raises(error, match=message):
         bad()
@@ -77,12 +92,15 @@ def test_memory_batch_is_repeatable_and_leaves_the_text_alone(data):
     assert torch.equal(data.train_ids[:1000], before)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"n": 0}, "n must be"),
-    ({"length": 10_000}, "too few"),
-    ({"n_keys": 9}, "n_keys"),
-    ({"distance": torch.tensor([0, 10])}, "distance must"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n": 0}, "n must be"),
+        ({"length": 10_000}, "too few"),
+        ({"n_keys": 9}, "n_keys"),
+        ({"distance": torch.tensor([0, 10])}, "distance must"),
+    ],
+)
 def test_memory_batch_rejects_bad_arguments(data, kwargs, message):
     args = {"n": 2, "length": 10, "n_keys": 4, **kwargs}
     with pytest.raises(ValueError, match=message):
@@ -103,7 +121,9 @@ def test_next_char_batch_targets_are_the_next_characters(data):
 
 
 def test_plot_attention_draws_a_colour_key_and_marks():
-    ax = seq.plot_attention(torch.softmax(torch.randn(4, 12), dim=1), marks=[0, 3, 5, 11], title="t")
+    ax = seq.plot_attention(
+        torch.softmax(torch.randn(4, 12), dim=1), marks=[0, 3, 5, 11], title="t"
+    )
     assert ax.get_title() == "t" and len(ax.figure.axes) == 2  # the heat map and its colour bar
     assert ax.figure.axes[1].get_ylabel() == "attention weight"
     plt.close(ax.figure)

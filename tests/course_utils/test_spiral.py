@@ -24,7 +24,7 @@ def test_noise_is_uniform_and_scaled_by_percent():
     clean, _ = make_spiral(500, noise=0)
     noisy, _ = make_spiral(500, noise=50, generator=torch.Generator().manual_seed(0))
     shift = noisy - clean
-    assert shift.abs().max() <= 0.5 + 1e-6          # U(-1, 1) * 50/100
+    assert shift.abs().max() <= 0.5 + 1e-6  # U(-1, 1) * 50/100
     assert shift.abs().max() > 0.45 and shift.mean().abs() < 0.05
 
 
@@ -34,8 +34,10 @@ def test_same_generator_seed_same_data():
     assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("kwargs, match", [({"n_samples": 7}, "even"), ({"noise": 60}, "0 to 50"),
-                                           ({"noise": -1}, "0 to 50")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"n_samples": 7}, "even"), ({"noise": 60}, "0 to 50"), ({"noise": -1}, "0 to 50")],
+)
 def test_bad_arguments_are_explained(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_spiral(**kwargs)

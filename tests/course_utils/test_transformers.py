@@ -30,14 +30,17 @@ def test_plot_heads_draws_into_given_axes():
     plt.close("all")
 
 
-@pytest.mark.parametrize("weights, text, titles, message", [
-    (torch.rand(2, 1, 3, 3), "abc", ["a", "b"], r"pick one example, w\[0\]"),
-    (torch.rand(2, 3, 4), "abc", ["a", "b"], r"shape \(heads, time, time\)"),
-    ([[0.5]], "a", ["a"], "got list"),
-    (torch.rand(2, 3, 3), "ab", ["a", "b"], "one character per position: 3 positions, got 2"),
-    (torch.rand(2, 3, 3), "abc", "ab", "one title per head"),
-    (torch.rand(2, 3, 3), "abc", ["a"], "one title per head"),
-])
+@pytest.mark.parametrize(
+    "weights, text, titles, message",
+    [
+        (torch.rand(2, 1, 3, 3), "abc", ["a", "b"], r"pick one example, w\[0\]"),
+        (torch.rand(2, 3, 4), "abc", ["a", "b"], r"shape \(heads, time, time\)"),
+        ([[0.5]], "a", ["a"], "got list"),
+        (torch.rand(2, 3, 3), "ab", ["a", "b"], "one character per position: 3 positions, got 2"),
+        (torch.rand(2, 3, 3), "abc", "ab", "one title per head"),
+        (torch.rand(2, 3, 3), "abc", ["a"], "one title per head"),
+    ],
+)
 def test_plot_heads_bad_inputs_say_how_to_fix(weights, text, titles, message):
     with pytest.raises(ValueError, match=message):
         tr.plot_heads(weights, text, titles)

@@ -35,17 +35,22 @@ BROKEN = {
 # Healthy widgets that break only in a JupyterLab without the widget manager (ipywidgets' JS).
 WIDGETS_WITHOUT_MANAGER = (
     "zz_widgets_without_manager.ipynb",
-    ["from tqdm.auto import tqdm\nfor _ in tqdm(range(3)):\n    pass",
-     "import ipywidgets as widgets\n"
-     "widgets.HBox([widgets.Button(description='Step'), widgets.Label('epoch 0')])"],
+    [
+        "from tqdm.auto import tqdm\nfor _ in tqdm(range(3)):\n    pass",
+        "import ipywidgets as widgets\n"
+        "widgets.HBox([widgets.Button(description='Step'), widgets.Label('epoch 0')])",
+    ],
     ["widget outputs as text", "widget as text (HBox("],
 )
 
 
 def write_notebook(path: Path, sources: list[str]) -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_markdown_cell(f"# Broken on purpose: {path.name}")]
     nb.cells += [nbformat.v4.new_code_cell(source) for source in sources]
     nbformat.write(nb, path)

@@ -16,15 +16,19 @@ BROWSER_TESTS = ["test_jupyterlab.py", "test_rise.py", "test_slides_offline.py"]
 collect_ignore = [] if os.environ.get("COURSE_E2E") == "1" else BROWSER_TESTS
 
 
-
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the marks
 def pytest_collection_modifyitems(items):
     """Each browser test in a group (see the module docstring); the unit tests of the checks stay ungrouped.
     This hook sees every test of the session (`make test` collects this folder too): it acts only in `make e2e`."""
     if os.environ.get("COURSE_E2E") != "1":
         return
-    notebooks = sorted({item.callspec.params["notebook"] for item in items
-                        if getattr(item, "originalname", "") == "test_notebook_runs_in_jupyterlab"})
+    notebooks = sorted(
+        {
+            item.callspec.params["notebook"]
+            for item in items
+            if getattr(item, "originalname", "") == "test_notebook_runs_in_jupyterlab"
+        }
+    )
     for item in items:
         module = item.path.name
         if getattr(item, "originalname", "") == "test_notebook_runs_in_jupyterlab":
@@ -43,8 +47,14 @@ def pytest_collection_modifyitems(items):
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -52,14 +62,18 @@ CHROMIUM_ARGS = [
 def browser(tmp_path_factory):
     """A fresh headless Chromium (its own --user-data-dir): a Playwright BrowserContext."""
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"No Chromium at {CHROMIUM}: install it (Debian/Ubuntu: `apt-get install -y chromium`) "
-                    "or point E2E_CHROMIUM at one. The test never downloads a browser.")
+        pytest.fail(
+            f"No Chromium at {CHROMIUM}: install it (Debian/Ubuntu: `apt-get install -y chromium`) "
+            "or point E2E_CHROMIUM at one. The test never downloads a browser."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
             viewport={"width": 1400, "height": 1000},
         )
         try:

@@ -64,9 +64,14 @@ JS_MEASURE = """async () => {
 def measure_deck(page) -> list[dict]:
     """One row per slide of the deck open in ``page``: where it is, its title, its height in the deck's
     pixels, how far it overflows (0: it fits or scrolls), whether it scrolls, what is cut at the right."""
-    page.wait_for_function("() => Boolean(window.Reveal && Reveal.isReady && Reveal.isReady())", timeout=30_000)
-    page.wait_for_function("() => Boolean(window.MathJax && MathJax.Hub && MathJax.Hub.queue "
-                           "&& !MathJax.Hub.queue.pending && !MathJax.Hub.queue.running)", timeout=60_000)
+    page.wait_for_function(
+        "() => Boolean(window.Reveal && Reveal.isReady && Reveal.isReady())", timeout=30_000
+    )
+    page.wait_for_function(
+        "() => Boolean(window.MathJax && MathJax.Hub && MathJax.Hub.queue "
+        "&& !MathJax.Hub.queue.pending && !MathJax.Hub.queue.running)",
+        timeout=60_000,
+    )
     page.wait_for_timeout(500)  # the scripts that lay the slides out, run on reveal.js's 'ready'
     return page.evaluate(JS_MEASURE)
 
@@ -86,8 +91,11 @@ if __name__ == "__main__":
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu"],
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         totals: list[dict] = []
         for deck in sys.argv[1:]:
@@ -97,7 +105,10 @@ if __name__ == "__main__":
             print(f"{Path(deck).name}: {summary(rows)}")
             for row in rows:
                 if row["overflow"] or row["cut"] or row["scrolls"]:
-                    print(f"    {row['h']}.{row['v']} {row['title']!r}: height {row['height']}, "
-                          f"overflow {row['overflow']}, cut {row['cut']}" + (", scrolls" if row["scrolls"] else ""))
+                    print(
+                        f"    {row['h']}.{row['v']} {row['title']!r}: height {row['height']}, "
+                        f"overflow {row['overflow']}, cut {row['cut']}"
+                        + (", scrolls" if row["scrolls"] else "")
+                    )
         print(f"all decks: {summary(totals)}")
         browser.close()

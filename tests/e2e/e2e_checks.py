@@ -54,10 +54,14 @@ def cell_problems(cell: dict) -> list[str]:
             problems.append(f"{where} shows {symptom!r}: {meaning}")
     match = WIDGET_REPR.search(text)
     if match:
-        problems.append(f"{where} shows a widget as text ({match.group(0)}...) instead of drawing it")
+        problems.append(
+            f"{where} shows a widget as text ({match.group(0)}...) instead of drawing it"
+        )
     if cell.get("widgets_as_text", 0):
-        problems.append(f"{where} shows {cell['widgets_as_text']} of its {widget_outputs(cell)} widget outputs"
-                        " as text: the page has no widget manager (jupyterlab_widgets)")
+        problems.append(
+            f"{where} shows {cell['widgets_as_text']} of its {widget_outputs(cell)} widget outputs"
+            " as text: the page has no widget manager (jupyterlab_widgets)"
+        )
     return problems
 
 

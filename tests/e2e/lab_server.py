@@ -87,7 +87,9 @@ class LabServer:
         except ProcessLookupError:
             pass
         deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline and (self.process.poll() is None or any(map(alive, family))):
+        while time.monotonic() < deadline and (
+            self.process.poll() is None or any(map(alive, family))
+        ):
             time.sleep(0.2)
         for pid in family:
             if alive(pid):
@@ -102,8 +104,13 @@ class LabServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 
 
-def start_lab(root_dir: Path, state_dir: Path, startup_timeout_s: float = 120.0,
-              disabled_extensions: tuple[str, ...] = (), config_path: Path | None = STUDENT_LAB) -> LabServer:
+def start_lab(
+    root_dir: Path,
+    state_dir: Path,
+    startup_timeout_s: float = 120.0,
+    disabled_extensions: tuple[str, ...] = (),
+    config_path: Path | None = STUDENT_LAB,
+) -> LabServer:
     """JupyterLab from this interpreter's environment on a free loopback port, with a token.
 
     `root_dir` is what the file browser shows (a copy of the notebooks); `state_dir` receives
@@ -122,7 +129,8 @@ def start_lab(root_dir: Path, state_dir: Path, startup_timeout_s: float = 120.0,
     if disabled_extensions:
         (state_dir / "config" / "labconfig").mkdir(parents=True, exist_ok=True)
         (state_dir / "config" / "labconfig" / "page_config.json").write_text(
-            json.dumps({"disabledExtensions": {name: True for name in disabled_extensions}}))
+            json.dumps({"disabledExtensions": {name: True for name in disabled_extensions}})
+        )
     env = dict(
         os.environ,
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -135,7 +143,9 @@ def start_lab(root_dir: Path, state_dir: Path, startup_timeout_s: float = 120.0,
     )
     log_path = state_dir / "jupyterlab.log"
     command = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable,
+        "-m",
+        "jupyterlab",
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -149,21 +159,31 @@ def start_lab(root_dir: Path, state_dir: Path, startup_timeout_s: float = 120.0,
     if os.geteuid() == 0:  # CI containers run as root; JupyterLab refuses that unless told
         command.append("--allow-root")
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     server = LabServer(process, f"http://127.0.0.1:{port}", token, log_path)
     try:
         deadline = time.monotonic() + startup_timeout_s
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with code {process.returncode}:\n{server.log_tail()}")
+                raise RuntimeError(
+                    f"JupyterLab exited with code {process.returncode}:\n{server.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(f"{server.url}/api/status?token={token}", timeout=2):
                     return server
             except OSError:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"JupyterLab did not answer within {startup_timeout_s:.0f} s:\n"
-                                       f"{server.log_tail()}") from None
+                    raise TimeoutError(
+                        f"JupyterLab did not answer within {startup_timeout_s:.0f} s:\n"
+                        f"{server.log_tail()}"
+                    ) from None
                 time.sleep(0.5)
     except BaseException:
         server.stop()

@@ -40,8 +40,10 @@ from lab_server import LabServer, start_lab
 
 from course_utils.paths import REPO_ROOT
 
-NOTEBOOKS = sorted(Path(p) for p in glob.glob(os.environ.get("E2E_NOTEBOOKS", "notebooks/*.ipynb"),
-                                              root_dir=REPO_ROOT))
+NOTEBOOKS = sorted(
+    Path(p)
+    for p in glob.glob(os.environ.get("E2E_NOTEBOOKS", "notebooks/*.ipynb"), root_dir=REPO_ROOT)
+)
 TIMEOUT_S = float(os.environ.get("E2E_TIMEOUT_S", "600"))
 SCREENSHOTS = REPO_ROOT / "build" / "e2e"
 # Notebooks that must hold a playground with a Step button.
@@ -106,7 +108,9 @@ signal.signal(signal.SIGINT, _interrupt)
 def workspace(tmp_path_factory) -> Path:
     """A temporary copy of notebooks/ (with its sub-folders): JupyterLab saves what it runs."""
     root = tmp_path_factory.mktemp("e2e") / "notebooks"
-    shutil.copytree(REPO_ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(
+        REPO_ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
     for notebook in NOTEBOOKS:  # notebooks chosen outside notebooks/ (E2E_NOTEBOOKS)
         if not (root / notebook.name).exists():
             shutil.copy(REPO_ROOT / notebook, root / notebook.name)
@@ -125,11 +129,14 @@ def lab(workspace, tmp_path_factory):
 def shut_down_kernels(lab: LabServer) -> None:
     """Delete every session (and its kernel) so that notebooks do not pile up kernels."""
     headers = {"Authorization": f"token {lab.token}"}
-    with urllib.request.urlopen(urllib.request.Request(f"{lab.url}/api/sessions", headers=headers)) as answer:
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{lab.url}/api/sessions", headers=headers)
+    ) as answer:
         sessions = json.load(answer)
     for session in sessions:
-        request = urllib.request.Request(f"{lab.url}/api/sessions/{session['id']}", headers=headers,
-                                         method="DELETE")
+        request = urllib.request.Request(
+            f"{lab.url}/api/sessions/{session['id']}", headers=headers, method="DELETE"
+        )
         urllib.request.urlopen(request).close()
 
 
@@ -138,11 +145,17 @@ def wait_until_idle(page, name: str, timeout_s: float) -> None:
     deadline, calm = time.monotonic() + timeout_s, 0
     while calm < 2:
         if time.monotonic() > deadline:
-            raise AssertionError(f"{name}: still running after {timeout_s:.0f} s: {page.evaluate(JS_STATE, name)}")
+            raise AssertionError(
+                f"{name}: still running after {timeout_s:.0f} s: {page.evaluate(JS_STATE, name)}"
+            )
         state = page.evaluate(JS_STATE, name)
         if state["dialog"]:
             raise AssertionError(f"{name}: JupyterLab opened a dialog: {state['dialog']!r}")
-        calm = calm + 1 if state["sawBusy"] and state["status"] == "idle" and not state["queued"] else 0
+        calm = (
+            calm + 1
+            if state["sawBusy"] and state["status"] == "idle" and not state["queued"]
+            else 0
+        )
         time.sleep(0.5)
 
 
@@ -156,28 +169,43 @@ def screenshot(page, path: Path) -> None:
 
 def check_playground(page, name: str, timeout_s: float = 120) -> str:
     """The cell holding a Step button draws a picture and changes when Step is pressed."""
-    step = page.locator(".jp-OutputArea-output .jupyter-widgets button").filter(has_text=re.compile(r"^\s*Step\s*$"))
+    step = page.locator(".jp-OutputArea-output .jupyter-widgets button").filter(
+        has_text=re.compile(r"^\s*Step\s*$")
+    )
     assert step.count() >= 1, f"{name}: no playground: no widget button labelled 'Step' was drawn"
-    area = page.locator(".jp-Cell", has=step.first).locator(".jp-OutputArea").first  # the cell's own
+    area = (
+        page.locator(".jp-Cell", has=step.first).locator(".jp-OutputArea").first
+    )  # the cell's own
     drawing = "img, canvas, svg:not(button svg)"
 
     def snapshot():
         images = area.locator(drawing).evaluate_all(
             "els => els.filter(e => e.getBoundingClientRect().width > 50)"
-            ".map(e => e.src || (e.toDataURL ? e.toDataURL() : e.outerHTML))")
+            ".map(e => e.src || (e.toDataURL ? e.toDataURL() : e.outerHTML))"
+        )
         return area.inner_text(), images
 
     text_before, images_before = snapshot()
-    assert images_before, f"{name}: the playground drew no picture (no img, canvas or svg in its output)"
+    assert images_before, (
+        f"{name}: the playground drew no picture (no img, canvas or svg in its output)"
+    )
     step.first.click()
     deadline = time.monotonic() + timeout_s
     while snapshot() == (text_before, images_before):
-        assert time.monotonic() < deadline, f"{name}: nothing changed {timeout_s:.0f} s after pressing Step"
+        assert time.monotonic() < deadline, (
+            f"{name}: nothing changed {timeout_s:.0f} s after pressing Step"
+        )
         time.sleep(0.5)
     wait_until_idle(page, name, timeout_s)
     text_after, images_after = snapshot()
-    changed = [what for what, before, after in (("text", text_before, text_after),
-                                                  ("picture", images_before, images_after)) if before != after]
+    changed = [
+        what
+        for what, before, after in (
+            ("text", text_before, text_after),
+            ("picture", images_before, images_after),
+        )
+        if before != after
+    ]
     # ▶ Play trains and redraws in the background: the picture must change while it plays; then Pause.
     buttons = area.locator(".jupyter-widgets button")
     play = buttons.filter(has_text=re.compile(r"Play"))
@@ -185,7 +213,9 @@ def check_playground(page, name: str, timeout_s: float = 120) -> str:
     play.first.click()
     deadline = time.monotonic() + timeout_s
     while snapshot()[1] == images_after:
-        assert time.monotonic() < deadline, f"{name}: the picture did not change {timeout_s:.0f} s after pressing Play"
+        assert time.monotonic() < deadline, (
+            f"{name}: the picture did not change {timeout_s:.0f} s after pressing Play"
+        )
         time.sleep(0.5)
     buttons.filter(has_text=re.compile(r"Pause")).first.click()
     buttons.filter(has_text=re.compile(r"Play")).first.wait_for(timeout=timeout_s * 1000)
@@ -231,7 +261,10 @@ def assert_caught(problems: list[str], name: str, expected: list[str]) -> None:
 def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
     start, playground = time.monotonic(), ""
     try:
-        with run_in_lab(lab, browser, notebook.name, SCREENSHOTS / f"{notebook.stem}.png") as (problems, page):
+        with run_in_lab(lab, browser, notebook.name, SCREENSHOTS / f"{notebook.stem}.png") as (
+            problems,
+            page,
+        ):
             has_step = page.locator(".jupyter-widgets button:text-is('Step')").count()
             if not problems and (notebook.name in PLAYGROUND_NOTEBOOKS or has_step):
                 playground = check_playground(page, notebook.name)
@@ -239,8 +272,11 @@ def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
     finally:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         with open(SCREENSHOTS / "report.txt", "a") as report:
-            print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {notebook.name}: {time.monotonic() - start:.1f} s "
-                  f"open + run all + checks in JupyterLab; {playground or 'no playground'}", file=report)
+            print(
+                f"{time.strftime('%Y-%m-%d %H:%M:%S')} {notebook.name}: {time.monotonic() - start:.1f} s "
+                f"open + run all + checks in JupyterLab; {playground or 'no playground'}",
+                file=report,
+            )
 
 
 def test_opening_and_saving_a_notebook_changes_nothing(lab, browser, workspace):
@@ -266,8 +302,13 @@ def test_opening_and_saving_a_notebook_changes_nothing(lab, browser, workspace):
             page.evaluate(f"(name) => ({JS_PANEL})(name).context.save()", name)
             after = (folder / notebook.name).read_text(encoding="utf-8")
             if after != before:
-                changed = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="",
-                                                                 n=0) if line[:1] in "+-" and line[:3] not in ("---", "+++")][:8]
+                changed = [
+                    line
+                    for line in difflib.unified_diff(
+                        before.splitlines(), after.splitlines(), lineterm="", n=0
+                    )
+                    if line[:1] in "+-" and line[:3] not in ("---", "+++")
+                ][:8]
                 problems.append(f"{notebook.name} changed when saved: {changed}")
             shut_down_kernels(lab)
     finally:
@@ -294,7 +335,9 @@ def test_widgets_without_widget_manager_are_caught(workspace, browser, tmp_path)
     name, sources, expected = WIDGETS_WITHOUT_MANAGER
     (workspace / "broken").mkdir(exist_ok=True)
     write_notebook(workspace / "broken" / name, sources)
-    server = start_lab(workspace, tmp_path, disabled_extensions=("@jupyter-widgets/jupyterlab-manager",))
+    server = start_lab(
+        workspace, tmp_path, disabled_extensions=("@jupyter-widgets/jupyterlab-manager",)
+    )
     try:
         shot = SCREENSHOTS / "broken" / name.replace(".ipynb", ".png")
         with run_in_lab(server, browser, f"broken/{name}", shot) as (problems, _):

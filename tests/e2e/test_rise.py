@@ -47,7 +47,9 @@ JS_PRESENT = """() => {
 @pytest.fixture(scope="module")
 def student_lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("rise") / "notebooks"
-    shutil.copytree(REPO_ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(
+        REPO_ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
     server = start_lab(root, tmp_path_factory.mktemp("student-lab-state"))
     try:
         yield server
@@ -60,7 +62,9 @@ def teacher_ui(lab: LabServer, browser, shot: Path) -> list[str]:
     page = browser.new_page()
     try:
         page.goto(f"{lab.url}/lab/tree/00_start_here.ipynb?reset&token={lab.token}")
-        page.wait_for_function(JS_KERNEL_READY, arg="00_start_here.ipynb", timeout=180_000, polling=500)
+        page.wait_for_function(
+            JS_KERNEL_READY, arg="00_start_here.ipynb", timeout=180_000, polling=500
+        )
         page.wait_for_selector(".lm-MenuBar-itemLabel:text-is('Help')")
         page.wait_for_timeout(6000)  # the last extensions add their buttons and panels
         found = [what for what, selector in TEACHER_UI.items() if page.locator(selector).count()]
@@ -85,7 +89,9 @@ def test_student_lab_shows_no_teacher_tools(student_lab, browser):
 def test_teacher_tools_would_be_caught(browser, tmp_path):
     """Negative control: without student_lab/ the installed nbgrader shows, and the check above sees it."""
     root = tmp_path / "notebooks"
-    shutil.copytree(REPO_ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(
+        REPO_ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
     server = start_lab(root, tmp_path / "state", config_path=None)
     try:
         found = teacher_ui(server, browser, SCREENSHOTS / "broken" / "teacher_lab.png")
@@ -149,34 +155,52 @@ def test_notebook_04_as_a_live_slideshow(slideshow):
     page.screenshot(path=str(_shot("04_cell_run.png")))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "jupyterlab-rise 0.43.1 draws ipywidgets 8 widgets as text (https://github.com/jupyterlab-contrib/rise/"
-    "issues/126): present the playground in the notebook view. Strict: an upgrade that fixes it fails here."))
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "jupyterlab-rise 0.43.1 draws ipywidgets 8 widgets as text (https://github.com/jupyterlab-contrib/rise/"
+        "issues/126): present the playground in the notebook view. Strict: an upgrade that fixes it fails here."
+    ),
+)
 def test_playground_step_in_the_slideshow(slideshow):
     """On the playground's slide, its cell run there: the Step button must change the picture."""
     page = slideshow
-    cell = page.locator(".reveal .jp-CodeCell").filter(has=page.locator(
-        ".jp-InputArea-editor", has_text="playground.widget")).first.element_handle()
+    cell = (
+        page.locator(".reveal .jp-CodeCell")
+        .filter(has=page.locator(".jp-InputArea-editor", has_text="playground.widget"))
+        .first.element_handle()
+    )
     go_to(page, cell.evaluate("cell => cell.closest('section').id"))
     run_on_screen(page, cell)
     page.wait_for_timeout(5000)  # the widget's views
     page.screenshot(path=str(_shot("04_playground.png")))
-    as_text = [out.inner_text()[:60] for out in cell.query_selector_all(".jp-OutputArea-output pre")
-               if out.inner_text().startswith(("VBox(", "HBox(", "Box("))]
+    as_text = [
+        out.inner_text()[:60]
+        for out in cell.query_selector_all(".jp-OutputArea-output pre")
+        if out.inner_text().startswith(("VBox(", "HBox(", "Box("))
+    ]
     assert not as_text, f"{PLAYGROUND} as a slideshow: the playground shows as text: {as_text}"
-    step = page.locator(".reveal section.present:not(.stack) .jupyter-widgets button").filter(
-        has_text=re.compile(r"^\s*Step\s*$")).first
+    step = (
+        page.locator(".reveal section.present:not(.stack) .jupyter-widgets button")
+        .filter(has_text=re.compile(r"^\s*Step\s*$"))
+        .first
+    )
     step.wait_for(timeout=60_000)
     area = cell.query_selector(".jp-OutputArea")
-    picture = ("els => els.filter(e => e.getBoundingClientRect().width > 50)"
-               ".map(e => e.src || (e.toDataURL ? e.toDataURL() : e.outerHTML))")
+    picture = (
+        "els => els.filter(e => e.getBoundingClientRect().width > 50)"
+        ".map(e => e.src || (e.toDataURL ? e.toDataURL() : e.outerHTML))"
+    )
     drawn = "img, canvas, svg:not(button svg)"
     before = area.eval_on_selector_all(drawn, picture)
     assert before, f"{PLAYGROUND} as a slideshow: the playground drew no picture"
     step.click()
     deadline = time.monotonic() + 120
     while area.eval_on_selector_all(drawn, picture) == before:
-        assert time.monotonic() < deadline, f"{PLAYGROUND} as a slideshow: Step changed nothing in 120 s"
+        assert time.monotonic() < deadline, (
+            f"{PLAYGROUND} as a slideshow: Step changed nothing in 120 s"
+        )
         time.sleep(0.5)
     page.screenshot(path=str(_shot("04_playground_step.png")))
 
@@ -189,12 +213,18 @@ def run_on_screen(page, cell, timeout_s: float = 120) -> None:
     page.keyboard.press("Shift+Enter")
     deadline = time.monotonic() + timeout_s
     while (after := prompt.inner_text().strip()) == before or "*" in after:
-        assert time.monotonic() < deadline, f"{PLAYGROUND}: the cell on screen did not run: {after!r}"
+        assert time.monotonic() < deadline, (
+            f"{PLAYGROUND}: the cell on screen did not run: {after!r}"
+        )
         time.sleep(0.5)
     assert re.fullmatch(r"\[\d+\]:", after), after
-    errors = [out.inner_text() for out in cell.query_selector_all(
-        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-        if re.search(r"Traceback|Error\b", out.inner_text())]
+    errors = [
+        out.inner_text()
+        for out in cell.query_selector_all(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        )
+        if re.search(r"Traceback|Error\b", out.inner_text())
+    ]
     assert not errors, f"{PLAYGROUND}: the cell raised in the slideshow: {errors[0][:300]}"
 
 

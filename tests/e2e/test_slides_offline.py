@@ -34,7 +34,10 @@ from course_tools.notebook_tools import build_dir
 from course_tools.site import build_site
 from course_utils.paths import REPO_ROOT
 
-NOTEBOOKS = sorted(Path(p) for p in glob.glob(os.environ.get("E2E_NOTEBOOKS", "notebooks/*.ipynb"), root_dir=REPO_ROOT))
+NOTEBOOKS = sorted(
+    Path(p)
+    for p in glob.glob(os.environ.get("E2E_NOTEBOOKS", "notebooks/*.ipynb"), root_dir=REPO_ROOT)
+)
 SCREENSHOTS = REPO_ROOT / "build" / "e2e" / "slides"
 LOCAL = ("file:", "data:", "about:", "blob:")
 
@@ -93,19 +96,25 @@ def open_offline(browser, deck: Path):
 
     page.route("**/*", only_local)
     # A local file that is missing. (MathJax probes its web font with an about:blank request; harmless.)
-    page.on("requestfailed", lambda request: failed.append(request.url)
-            if request.url.startswith("file:") else None)
+    page.on(
+        "requestfailed",
+        lambda request: failed.append(request.url) if request.url.startswith("file:") else None,
+    )
     page.goto(deck.as_uri())
     return page, blocked, failed
 
 
-def check_deck(page, name: str, blocked: list[str], failed: list[str], ready_timeout_s: float = 30) -> dict:
+def check_deck(
+    page, name: str, blocked: list[str], failed: list[str], ready_timeout_s: float = 30
+) -> dict:
     """Fail unless the open page is a working reveal.js deck, drawn with local files only; what it holds."""
     try:
         page.wait_for_function(JS_READY, timeout=ready_timeout_s * 1000, polling=200)
     except Exception:
-        raise AssertionError(f"{name}: reveal.js did not start, the deck shows as one long page; "
-                             f"requests it tried to send to the internet: {blocked}") from None
+        raise AssertionError(
+            f"{name}: reveal.js did not start, the deck shows as one long page; "
+            f"requests it tried to send to the internet: {blocked}"
+        ) from None
     page.wait_for_function(JS_MATHJAX_DONE, timeout=60_000, polling=200)
     content = page.evaluate(JS_CONTENT)
     assert not blocked, f"{name}: tried to load from the internet: {blocked}"
@@ -113,12 +122,17 @@ def check_deck(page, name: str, blocked: list[str], failed: list[str], ready_tim
     assert content["slides"] >= 3, f"{name}: only {content['slides']} slides"
     before = page.evaluate("() => Reveal.getIndices()")
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("(before) => Reveal.getIndices().h !== before.h", arg=before, timeout=10_000)
+    page.wait_for_function(
+        "(before) => Reveal.getIndices().h !== before.h", arg=before, timeout=10_000
+    )
     assert not content["brokenFigures"], f"{name}: figures not drawn: {content['brokenFigures']}"
     assert not content["mathErrors"] and not content["rawTex"], (
-        f"{name}: formulas not typeset: {content['mathErrors']} MathJax errors, raw TeX in {content['rawTex']}")
+        f"{name}: formulas not typeset: {content['mathErrors']} MathJax errors, raw TeX in {content['rawTex']}"
+    )
     if content["formulas"]:
-        assert content["mathjaxFont"] == "STIX-Web", f"{name}: MathJax font {content['mathjaxFont']!r}, not the local STIX-Web"
+        assert content["mathjaxFont"] == "STIX-Web", (
+            f"{name}: MathJax font {content['mathjaxFont']!r}, not the local STIX-Web"
+        )
     return content
 
 
@@ -137,7 +151,9 @@ def test_deck_works_offline_from_a_copied_folder(browser, usb_stick, notebook):
     try:
         content = check_deck(page, deck.name, blocked, failed)
         both = [at for at in content["formulas"] if at in content["figures"]]
-        if notebook.name.startswith("02_"):  # the linear regression: its loss as a formula, its fit as a plot
+        if notebook.name.startswith(
+            "02_"
+        ):  # the linear regression: its loss as a formula, its fit as a plot
             assert content["figures"] and content["formulas"], f"{deck.name}: {content}"
         at = (both or content["formulas"] or content["figures"] or [{"h": 1, "v": 0}])[0]
         show(page, at, SCREENSHOTS / f"{notebook.stem}.png")
@@ -149,8 +165,16 @@ def test_a_deck_that_needs_a_cdn_is_caught(browser, usb_stick):
     """Negative control: nbconvert's own deck loads reveal.js (and RequireJS) from CDNs, so offline it is no deck."""
     from nbconvert import SlidesExporter
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text) for text in (
-        "# 99 · A deck from a CDN", "## A formula\n\n$$y = w x + b$$", "## The end")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(text)
+            for text in (
+                "# 99 · A deck from a CDN",
+                "## A formula\n\n$$y = w x + b$$",
+                "## The end",
+            )
+        ]
+    )
     body, _ = SlidesExporter().from_notebook_node(nb)
     deck = usb_stick / "slides" / "zz_cdn.slides.html"
     deck.write_text(body, encoding="utf-8")
@@ -158,7 +182,9 @@ def test_a_deck_that_needs_a_cdn_is_caught(browser, usb_stick):
     try:
         with pytest.raises(AssertionError, match=r"reveal\.js did not start.*https://"):
             check_deck(page, deck.name, blocked, failed, ready_timeout_s=10)
-        assert any("reveal.js" in url for url in blocked) or any("require" in url for url in blocked), blocked
+        assert any("reveal.js" in url for url in blocked) or any(
+            "require" in url for url in blocked
+        ), blocked
     finally:
         page.close()
         deck.unlink()
@@ -177,8 +203,11 @@ def test_s_opens_the_speaker_view_with_the_teachers_guide(browser, tmp_path):
 
     path = write(course_notebook("07"), tmp_path / "notebooks" / "07_example.ipynb")
     write_guide(course_guide("07"), path)
-    deck = render_deck(nbformat.read(path, as_version=4), tmp_path / "slides" / "07_example.slides.html",
-                       guide=read_guide(path))
+    deck = render_deck(
+        nbformat.read(path, as_version=4),
+        tmp_path / "slides" / "07_example.slides.html",
+        guide=read_guide(path),
+    )
     page, blocked, failed = open_offline(browser, deck)
     try:
         check_deck(page, deck.name, blocked, failed)
@@ -186,10 +215,16 @@ def test_s_opens_the_speaker_view_with_the_teachers_guide(browser, tmp_path):
         with browser.expect_page(timeout=15_000) as opened:
             page.keyboard.press("s")
         speaker = opened.value
-        notes = "() => (document.querySelector('.speaker-controls-notes') || {innerText: ''}).innerText"
-        speaker.wait_for_function(f"() => ({notes})().includes('guide-intro-marker')", timeout=15_000)
+        notes = (
+            "() => (document.querySelector('.speaker-controls-notes') || {innerText: ''}).innerText"
+        )
+        speaker.wait_for_function(
+            f"() => ({notes})().includes('guide-intro-marker')", timeout=15_000
+        )
         page.keyboard.press("ArrowRight")
-        speaker.wait_for_function(f"() => ({notes})().includes('guide-demo-marker')", timeout=15_000)
+        speaker.wait_for_function(
+            f"() => ({notes})().includes('guide-demo-marker')", timeout=15_000
+        )
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         speaker.screenshot(path=str(SCREENSHOTS / "speaker_view.png"))
         speaker.close()
@@ -219,23 +254,36 @@ def test_every_slide_fits(browser, usb_stick, teacher_site, edition):
             found = measure_deck(page)
             rows += [dict(row, deck=deck.name) for row in found]
             report.append(f"{edition} {deck.name}: {summary(found)}")
-            report += [f"    {r['h']}.{r['v']} {r['title']!r}: overflow {r['overflow']} px, cut {r['cut']}"
-                       + (", scrolls" if r["scrolls"] else "") for r in found if r["overflow"] or r["cut"] or r["scrolls"]]
+            report += [
+                f"    {r['h']}.{r['v']} {r['title']!r}: overflow {r['overflow']} px, cut {r['cut']}"
+                + (", scrolls" if r["scrolls"] else "")
+                for r in found
+                if r["overflow"] or r["cut"] or r["scrolls"]
+            ]
             page.evaluate("() => Reveal.slide(0, 0)")
             page.wait_for_timeout(300)
             title = page.evaluate(JS_TITLE_CELL)
-            assert title["inside"], f"{deck.name}: the title slide loses its last line, {title['last']!r}"
+            assert title["inside"], (
+                f"{deck.name}: the title slide loses its last line, {title['last']!r}"
+            )
             if notebook.name.startswith("05_"):
                 assert title["last"].startswith("Prerequisites"), title
     finally:
         page.close()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / f"fit-{edition}.txt").write_text("\n".join(report + [f"{edition} all decks: {summary(rows)}"]) + "\n")
-    bad = [f"{r['deck']} {r['h']}.{r['v']} {r['title']!r}: overflow {r['overflow']} px, cut {r['cut']}"
-           for r in rows if r["overflow"] or r["cut"]]
+        (SCREENSHOTS / f"fit-{edition}.txt").write_text(
+            "\n".join(report + [f"{edition} all decks: {summary(rows)}"]) + "\n"
+        )
+    bad = [
+        f"{r['deck']} {r['h']}.{r['v']} {r['title']!r}: overflow {r['overflow']} px, cut {r['cut']}"
+        for r in rows
+        if r["overflow"] or r["cut"]
+    ]
     assert not bad, f"{len(bad)} of {len(rows)} slides do not fit:\n  " + "\n  ".join(bad)
     title_slides = [r for r in rows if (r["h"], r["v"]) == (0, 0)]
-    assert not any(r["scrolls"] for r in title_slides), [r["deck"] for r in title_slides if r["scrolls"]]
+    assert not any(r["scrolls"] for r in title_slides), [
+        r["deck"] for r in title_slides if r["scrolls"]
+    ]
 
 
 def test_the_students_site_shows_no_solution_and_no_guide(usb_stick, teacher_site):
@@ -245,7 +293,9 @@ def test_the_students_site_shows_no_solution_and_no_guide(usb_stick, teacher_sit
     student_files = sorted(usb_stick.glob("*.html")) + sorted((usb_stick / "slides").glob("*.html"))
     assert len(student_files) == 2 * len(paths) + 1 and not list(usb_stick.glob("*.guide.html"))
     assert editions.leaks(student_files, edited) == []
-    teacher_files = sorted(teacher_site.glob("*.html")) + sorted((teacher_site / "slides").glob("*.html"))
+    teacher_files = sorted(teacher_site.glob("*.html")) + sorted(
+        (teacher_site / "slides").glob("*.html")
+    )
     found = "\n".join(editions.leaks(teacher_files, edited))
     for e in edited:  # negative control
         assert not e.secrets.code or f"{e.path.name}'s solution line" in found, e.path.name
@@ -271,7 +321,9 @@ def test_the_index_typesets_its_formulas_and_names_every_notebook(browser, usb_s
             assert shown["formulas"] and not shown["errors"] and not shown["rawTex"], shown
         for first in firsts:
             title = first.splitlines()[0].lstrip("# ")
-            assert title in shown["opening"], f"the opening sentence does not name {title!r}: {shown['opening']}"
+            assert title in shown["opening"], (
+                f"the opening sentence does not name {title!r}: {shown['opening']}"
+            )
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "index.png"), full_page=True)
     finally:

@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from course_utils import paths
 from course_tools.notebook_tools import colab_install_line, repository_url
+from course_utils import paths
 from course_utils.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
@@ -23,7 +23,9 @@ def first_code_cell(path):
 @pytest.fixture
 def shell(monkeypatch):
     """A real IPython shell whose %pip only records what it was asked to install (os.environ: a copy)."""
-    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"})
+    monkeypatch.setattr(
+        os, "environ", {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    )
     ip = InteractiveShell.instance()
     calls = []
     ip.register_magic_function(lambda line: calls.append(line), magic_kind="line", magic_name="pip")
@@ -74,7 +76,9 @@ def test_the_first_cell_points_to_the_gpu_runtime(path):
 def test_the_installed_name_is_the_package_the_repository_builds():
     with open(REPO_ROOT / "pyproject.toml", "rb") as f:
         project = tomllib.load(f)["project"]
-    assert colab_install_line().startswith(f'%pip install -q "{project["name"]} @ git+https://github.com/')
+    assert colab_install_line().startswith(
+        f'%pip install -q "{project["name"]} @ git+https://github.com/'
+    )
 
 
 def test_data_paths_work_for_an_installed_package(tmp_path, monkeypatch):

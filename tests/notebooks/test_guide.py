@@ -33,16 +33,26 @@ SLOT = 80  # minutes: a session plans at most this, so the slack is stated, not 
 def test_each_session_is_planned_within_the_slot_with_what_to_cut(path):
     text = guide.guide_path(path).read_text(encoding="utf-8")
     minutes = [int(m) for m in re.findall(r"^\|[^|\n]+\|\s*(\d+)\s*\|", text, re.MULTILINE)]
-    assert minutes and sum(minutes) <= SLOT, f"the timing table plans {sum(minutes)} minutes; at most {SLOT}"
-    assert re.search(r"^\*\*Cut if late\*\*", text, re.MULTILINE), "a '**Cut if late**' list, in order"
+    assert minutes and sum(minutes) <= SLOT, (
+        f"the timing table plans {sum(minutes)} minutes; at most {SLOT}"
+    )
+    assert re.search(r"^\*\*Cut if late\*\*", text, re.MULTILINE), (
+        "a '**Cut if late**' list, in order"
+    )
 
 
 @pytest.mark.parametrize("path", GUIDED, ids=lambda p: p.name)
 def test_each_exercise_of_the_notebook_is_answered_in_the_guide(path):
     text = guide.guide_path(path).read_text(encoding="utf-8")
-    numbers = [n for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"
-               for n in re.findall(r"\*\*Exercise (\d+(?:\.\d+)*)", cell.source)]
-    assert numbers == [] or re.search(r"^## .*Exercise|^- \*\*Answers?\b", text, re.MULTILINE | re.IGNORECASE)
+    numbers = [
+        n
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "markdown"
+        for n in re.findall(r"\*\*Exercise (\d+(?:\.\d+)*)", cell.source)
+    ]
+    assert numbers == [] or re.search(
+        r"^## .*Exercise|^- \*\*Answers?\b", text, re.MULTILINE | re.IGNORECASE
+    )
     assert [n for n in numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?!\d)", text)] == []
 
 
@@ -67,26 +77,37 @@ def test_a_good_guide_passes(notebook):
 
 def test_a_missing_guide_says_where_to_write_it(tmp_path):
     path = write(course_notebook("07"), tmp_path / "notebooks" / "07_example.ipynb")
-    assert guide.problems(path) == ["07_example.ipynb: no teacher's guide: write guide/07_example.md (its format: "
-                                    "README, 'For teachers', or course_tools/guide.py)"]
+    assert guide.problems(path) == [
+        "07_example.ipynb: no teacher's guide: write guide/07_example.md (its format: "
+        "README, 'For teachers', or course_tools/guide.py)"
+    ]
 
 
-@pytest.mark.parametrize("title", [
-    "# 08 · Example: teacher's guide",         # another notebook's number
-    "# 07 · Example",                          # not said to be the guide
-    "# Example: teacher's guide",              # no number
-    "## 07 · Example: teacher's guide",        # not the first-level title
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "# 08 · Example: teacher's guide",  # another notebook's number
+        "# 07 · Example",  # not said to be the guide
+        "# Example: teacher's guide",  # no number
+        "## 07 · Example: teacher's guide",  # not the first-level title
+    ],
+)
 def test_the_title_line_is_fixed(notebook, title):
     text = course_guide("07").replace("# 07 · Example: teacher's guide", title, 1)
     write_guide(text, notebook)
     assert guide.problems(notebook)[0].startswith(
-        "guide/07_example.md: the first line must be \"# 07 · Title: teacher's guide\"")
+        'guide/07_example.md: the first line must be "# 07 · Title: teacher\'s guide"'
+    )
 
 
 def test_a_heading_must_copy_one_of_the_notebook_exactly(notebook):
-    text = course_guide("07").replace("## 1. A number", "## 1. A Number").replace(
-        "## 2. Exercises", "## 2. Exercises\n\n```\n## not a heading: inside a code block\n```")
+    text = (
+        course_guide("07")
+        .replace("## 1. A number", "## 1. A Number")
+        .replace(
+            "## 2. Exercises", "## 2. Exercises\n\n```\n## not a heading: inside a code block\n```"
+        )
+    )
     write_guide(text + "## 1. A Number\n- again\n", notebook)
     assert guide.problems(notebook) == [
         "guide/07_example.md: '## 1. A Number' is no '## ' heading of 07_example.ipynb: each guide section must copy "
@@ -128,9 +149,13 @@ def test_the_deck_carries_the_guide_as_speaker_notes_on_the_right_slides(noteboo
     deck = slides.render_deck(nb, tmp_path / "07.slides.html", guide=guide.read_guide(notebook))
     text = deck.read_text(encoding="utf-8")
     by_slide = dict(notes_by_slide(text))
-    assert "guide-intro-marker" in " ".join(by_slide["07 · Example"]), "the intro is on the title slide"
+    assert "guide-intro-marker" in " ".join(by_slide["07 · Example"]), (
+        "the intro is on the title slide"
+    )
     assert "<table" in " ".join(by_slide["07 · Example"]), "its timing table too, as a table"
-    assert "teacher's guide" not in " ".join(by_slide["07 · Example"]), "without the guide's own title"
+    assert "teacher's guide" not in " ".join(by_slide["07 · Example"]), (
+        "without the guide's own title"
+    )
     assert "guide-demo-marker" in " ".join(by_slide["1. A number"])
     assert "guide-evidence-marker" in " ".join(by_slide["2. Exercises"])
     assert by_slide["3. Summary"] == [], "a section the guide leaves out has no notes"
@@ -146,9 +171,14 @@ def test_a_deck_without_a_guide_has_no_notes(notebook, tmp_path):
 
 def test_a_guide_that_does_not_fit_stops_the_deck(notebook, tmp_path):
     write_guide(course_guide("07") + "## 9. Gone\n- old\n", notebook)
-    with pytest.raises(guide.GuideError, match=r"07_example\.md: '## 9\. Gone' is no '## ' heading.*course check"):
-        slides.render_deck(nbformat.read(notebook, as_version=4), tmp_path / "07.slides.html",
-                           guide=guide.read_guide(notebook))
+    with pytest.raises(
+        guide.GuideError, match=r"07_example\.md: '## 9\. Gone' is no '## ' heading.*course check"
+    ):
+        slides.render_deck(
+            nbformat.read(notebook, as_version=4),
+            tmp_path / "07.slides.html",
+            guide=guide.read_guide(notebook),
+        )
 
 
 def test_students_never_get_the_guide(tmp_path):

@@ -27,8 +27,12 @@ def good_notebook() -> nbformat.NotebookNode:
     nb.metadata["kernelspec"] = dict(nt.KERNELSPEC)
     nb.metadata["language_info"] = copy.deepcopy(nt.LANGUAGE_INFO)
     nb.cells = [
-        nbformat.v4.new_markdown_cell(f"# 07 · Example\n\n{nt.badge('07_example.ipynb', REPO)}\n\n**Learning goals**\n- one"),
-        nbformat.v4.new_code_cell(f"import sys\nif 'google.colab' in sys.modules:\n    {nt.colab_install_line(REPO)}"),
+        nbformat.v4.new_markdown_cell(
+            f"# 07 · Example\n\n{nt.badge('07_example.ipynb', REPO)}\n\n**Learning goals**\n- one"
+        ),
+        nbformat.v4.new_code_cell(
+            f"import sys\nif 'google.colab' in sys.modules:\n    {nt.colab_install_line(REPO)}"
+        ),
         nbformat.v4.new_code_cell("SEED = 0  # every seed below derives from it\nx = 1"),
         nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x)"),
         nbformat.v4.new_markdown_cell("## 1. Something\n\ntext"),
@@ -79,7 +83,9 @@ def test_bad_names_fail(tmp_path):
 
 def test_title_goals_summary_and_kernel_are_required(tmp_path):
     nb = good_notebook()
-    nb.cells[0].source = nb.cells[0].source.replace("# 07 · Example", "# Example").replace("Learning goals", "Goals")
+    nb.cells[0].source = (
+        nb.cells[0].source.replace("# 07 · Example", "# Example").replace("Learning goals", "Goals")
+    )
     nb.cells[-1].source = "## 2. More"
     nb.metadata["kernelspec"]["name"] = "conda-env-x"
     found = " | ".join(problems_of(nb, tmp_path))
@@ -94,7 +100,11 @@ def test_stored_kernel_metadata_is_what_jupyterlab_writes_for_the_installed_kern
     from jupyter_client.kernelspec import get_kernel_spec
 
     spec = get_kernel_spec("python3")
-    assert nt.KERNELSPEC == {"name": "python3", "display_name": spec.display_name, "language": spec.language}
+    assert nt.KERNELSPEC == {
+        "name": "python3",
+        "display_name": spec.display_name,
+        "language": spec.language,
+    }
     reported = dict(IPythonKernel.language_info)
     assert {**nt.LANGUAGE_INFO, "version": reported["version"]} == reported
     assert nt.LANGUAGE_INFO["version"].startswith("3.11."), "the course's reference Python"
@@ -119,15 +129,24 @@ def test_missing_colab_install_fails(tmp_path):
 def test_one_seed_line_from_which_every_seed_derives(tmp_path):
     """A bench runs a whole notebook on another seed by changing its one line SEED = 0 (tests/bench/notebook_runs.py)."""
     nb = good_notebook()
-    nb.cells[2].source += "\nmodel_seed = torch.manual_seed(SEED + 1)\nrun(seed=SEED, loader_seed=SEED)"
+    nb.cells[
+        2
+    ].source += "\nmodel_seed = torch.manual_seed(SEED + 1)\nrun(seed=SEED, loader_seed=SEED)"
     assert problems_of(nb, tmp_path) == []
     nb.cells[2].source = "x = 1"
     assert any("must hold one line `SEED = 0`" in p for p in problems_of(nb, tmp_path))
     nb.cells[2].source = "SEED = 0\ng = seed_everything(0)"
-    nb.cells[3].source += "\nSEED = 1\ntorch.Generator().manual_seed(42)\ntrain(model, seed=3)\ndef f(seed: int = 0): pass"
+    nb.cells[
+        3
+    ].source += "\nSEED = 1\ntorch.Generator().manual_seed(42)\ntrain(model, seed=3)\ndef f(seed: int = 0): pass"
     found = " | ".join(problems_of(nb, tmp_path))
-    for expected in ("code cell 2 writes a seed as a number (seed_everything(0)", "code cell 3 sets SEED again",
-                     "(manual_seed(42): derive it from SEED", "(seed=3:", "(seed: int = 0:"):
+    for expected in (
+        "code cell 2 writes a seed as a number (seed_everything(0)",
+        "code cell 3 sets SEED again",
+        "(manual_seed(42): derive it from SEED",
+        "(seed=3:",
+        "(seed: int = 0:",
+    ):
         assert expected in found, found
 
 
@@ -180,13 +199,20 @@ def test_size_limits_are_inclusive_and_name_the_notebook_and_the_limit(tmp_path)
         "07_example.ipynb: 2,501 words of markdown prose, over the limit of 2,500 for one lab session (cut, or move "
         "background and evidence to the teacher's guide)",
     ]
-    assert "07_example.ipynb  " in nt.size_table([path]) and nt.size_table([path]).endswith("<- over")
+    assert "07_example.ipynb  " in nt.size_table([path]) and nt.size_table([path]).endswith(
+        "<- over"
+    )
 
 
 def test_only_markdown_words_count():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("## 1. Two words\n\n| a | b |\n|---|---|\n- $x^2$ = 4"),
-        nbformat.v4.new_code_cell("# many words in a comment do not count as prose"),
-        nbformat.v4.new_raw_cell("nor here"),
-    ])
-    assert nt.notebook_size(nb) == (3, 7)  # "1." Two words a b $x^2$ 4 (## | |---| - = hold no letter or digit)
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("## 1. Two words\n\n| a | b |\n|---|---|\n- $x^2$ = 4"),
+            nbformat.v4.new_code_cell("# many words in a comment do not count as prose"),
+            nbformat.v4.new_raw_cell("nor here"),
+        ]
+    )
+    assert nt.notebook_size(nb) == (
+        3,
+        7,
+    )  # "1." Two words a b $x^2$ 4 (## | |---| - = hold no letter or digit)

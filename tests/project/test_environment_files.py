@@ -17,7 +17,9 @@ def requirement(line: str) -> tuple[str, str]:
 def pyproject_requirements() -> dict[str, str]:
     with open(REPO_ROOT / "pyproject.toml", "rb") as f:
         project = tomllib.load(f)["project"]
-    lines = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    lines = project["dependencies"] + [
+        r for extra in project["optional-dependencies"].values() for r in extra
+    ]
     return dict(requirement(line) for line in lines)
 
 

@@ -27,18 +27,45 @@ def graded(tmp_path_factory):
     subs = tmp / "subs"
     write(course_notebook(), subs / "complete" / "07_example.ipynb")
     stub = student.student_version(course_notebook())
-    stub.cells[7].outputs = [nbformat.v4.new_output("stream", name="stdout", text="✅ double(21) is correct\n")]
+    stub.cells[7].outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="✅ double(21) is correct\n")
+    ]
     write(stub, subs / "stub_07.ipynb")  # a stored ✅ must not count
     crash = student.student_version(course_notebook())
     crash.cells[7].source = "def double(x):\n    return 2 * x"
     crash.cells[10].source = "import os\nos._exit(1)"
     write(crash, subs / "crash_07.ipynb")
     (subs / "garbage_07.ipynb").write_text('{"cells": [', encoding="utf-8")
-    write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 07 · Example")]), subs / "nameless.ipynb")
+    write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 07 · Example")]),
+        subs / "nameless.ipynb",
+    )
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.rglob("*.ipynb")}
-    shards = [class_run.grade(subs, tmp / f"shard{k}", timeout=300, notebooks=[teacher], shard=(k, 2), isolate=ISOLATE,
-                            progress=False) for k in (1, 2)]
-    assert main(["grade", "--merge", str(tmp / "shard1"), str(tmp / "shard2"), "--out", str(tmp / "report")]) == 0
+    shards = [
+        class_run.grade(
+            subs,
+            tmp / f"shard{k}",
+            timeout=300,
+            notebooks=[teacher],
+            shard=(k, 2),
+            isolate=ISOLATE,
+            progress=False,
+        )
+        for k in (1, 2)
+    ]
+    assert (
+        main(
+            [
+                "grade",
+                "--merge",
+                str(tmp / "shard1"),
+                str(tmp / "shard2"),
+                "--out",
+                str(tmp / "report"),
+            ]
+        )
+        == 0
+    )
     merged = json.loads((tmp / "report" / "results.json").read_text())["results"]
     results = {r["submission"]: Result.from_dict(r) for r in merged}
     return results, tmp, before, shards, teacher
@@ -46,8 +73,12 @@ def graded(tmp_path_factory):
 
 def test_complete_submission_passes_every_check(graded):
     r = graded[0]["complete/07_example.ipynb"]
-    assert (r.status, r.notebook, r.student, r.checks) == ("ok", "07_example.ipynb", "complete",
-                                                           {"double": "pass", "total": "pass"})
+    assert (r.status, r.notebook, r.student, r.checks) == (
+        "ok",
+        "07_example.ipynb",
+        "complete",
+        {"double": "pass", "total": "pass"},
+    )
 
 
 def test_stub_fails_with_friendly_messages_and_stored_outputs_do_not_count(graded):
@@ -71,7 +102,9 @@ def test_invalid_and_unknown_notebooks_are_reported(graded):
 
 def test_submissions_are_never_modified(graded):
     _, tmp, before, _, _ = graded
-    assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp / "subs").rglob("*.ipynb")} == before
+    assert {
+        p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp / "subs").rglob("*.ipynb")
+    } == before
 
 
 def test_shards_split_the_folder_and_their_merge_reports_every_submission(graded):
@@ -82,10 +115,18 @@ def test_shards_split_the_folder_and_their_merge_reports_every_submission(graded
     rows = list(csv.DictReader(open(tmp / "report" / "grades.csv", encoding="utf-8")))
     assert len(rows) == 5
     complete = next(r for r in rows if r["submission"] == "complete/07_example.ipynb")
-    assert (complete["student"], complete["passed"], complete["total"], complete["check:double"],
-            complete["check:total"]) == ("complete", "2", "2", "pass", "pass")
+    assert (
+        complete["student"],
+        complete["passed"],
+        complete["total"],
+        complete["check:double"],
+        complete["check:total"],
+    ) == ("complete", "2", "2", "pass", "pass")
     md = (tmp / "report" / "grades.md").read_text(encoding="utf-8")
-    assert "## 07_example.ipynb (4 submissions)" in md and "| complete/07_example.ipynb | complete | ok | 2/2 | ✅ | ✅ |" in md
+    assert (
+        "## 07_example.ipynb (4 submissions)" in md
+        and "| complete/07_example.ipynb | complete | ok | 2/2 | ✅ | ✅ |" in md
+    )
     assert "crash_07.ipynb**: crashed" in md and "garbage_07.ipynb**: invalid" in md
     assert "bubblewrap" in md or "NOT ISOLATED" in md
 
@@ -94,18 +135,34 @@ def test_the_gradebook_has_one_row_per_student(graded):
     _, tmp, _, _, _ = graded
     rows = list(csv.reader(open(tmp / "report" / "gradebook.csv", encoding="utf-8")))
     assert rows[0] == ["student", "07_example (of 2)", "total (of 2)", "seed"]
-    assert sorted(rows[1:]) == [["complete", "2", "2", ""], ["crash", "1", "1", ""], ["garbage", "0", "0", ""],
-                                ["stub", "0", "0", ""]]
+    assert sorted(rows[1:]) == [
+        ["complete", "2", "2", ""],
+        ["crash", "1", "1", ""],
+        ["garbage", "0", "0", ""],
+        ["stub", "0", "0", ""],
+    ]
 
 
 def test_a_second_run_grades_only_what_changed(graded, capsys):
     results, tmp, _, _, teacher = graded
-    (tmp / "subs" / "garbage_07.ipynb").write_text('{"cells": [}', encoding="utf-8")  # changed (still invalid)
+    (tmp / "subs" / "garbage_07.ipynb").write_text(
+        '{"cells": [}', encoding="utf-8"
+    )  # changed (still invalid)
     capsys.readouterr()
     try:
-        again = {r.submission: r for shard in (1, 2) for r in class_run.grade(
-            tmp / "subs", tmp / f"shard{shard}", timeout=300, notebooks=[teacher], shard=(shard, 2), isolate=ISOLATE,
-            progress=False)}
+        again = {
+            r.submission: r
+            for shard in (1, 2)
+            for r in class_run.grade(
+                tmp / "subs",
+                tmp / f"shard{shard}",
+                timeout=300,
+                notebooks=[teacher],
+                shard=(shard, 2),
+                isolate=ISOLATE,
+                progress=False,
+            )
+        }
     finally:
         (tmp / "subs" / "garbage_07.ipynb").write_text('{"cells": [', encoding="utf-8")
     out = capsys.readouterr().out
@@ -113,7 +170,11 @@ def test_a_second_run_grades_only_what_changed(graded, capsys):
     graded_now = [line.split(":")[0] for line in out.splitlines() if "checks passed" in line]
     assert graded_now == ["garbage_07.ipynb"], out
     for name, r in again.items():
-        assert (r.status, r.checks, r.messages) == (results[name].status, results[name].checks, results[name].messages)
+        assert (r.status, r.checks, r.messages) == (
+            results[name].status,
+            results[name].checks,
+            results[name].messages,
+        )
 
 
 def test_a_missing_folder_is_explained(tmp_path):
@@ -132,8 +193,14 @@ def test_shard_and_merge_options_are_explained(tmp_path, capsys):
 def test_without_isolation_grading_works_when_asked_and_says_so(tmp_path):
     teacher = write(course_notebook(), tmp_path / "notebooks" / "07_example.ipynb")
     write(course_notebook(), tmp_path / "subs" / "complete_07.ipynb")
-    (r,) = class_run.grade(tmp_path / "subs", tmp_path / "report", timeout=120, notebooks=[teacher], isolate=False,
-                         progress=False)
+    (r,) = class_run.grade(
+        tmp_path / "subs",
+        tmp_path / "report",
+        timeout=120,
+        notebooks=[teacher],
+        isolate=False,
+        progress=False,
+    )
     assert (r.status, r.checks) == ("ok", {"double": "pass", "total": "pass"}), r
     assert "NOT ISOLATED" in (tmp_path / "report" / "grades.md").read_text(encoding="utf-8")
 
@@ -142,7 +209,9 @@ def test_grading_refuses_to_run_without_the_sandbox_unless_told(tmp_path, monkey
     write(course_notebook(), tmp_path / "subs" / "alice_07.ipynb")
     monkeypatch.setattr(class_run, "bwrap_path", lambda: None)
     with pytest.raises(SandboxUnavailable, match="--unsafe-no-sandbox"):
-        class_run.grade(tmp_path / "subs", tmp_path / "report", notebooks=[tmp_path / "subs" / "alice_07.ipynb"])
+        class_run.grade(
+            tmp_path / "subs", tmp_path / "report", notebooks=[tmp_path / "subs" / "alice_07.ipynb"]
+        )
     assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "report")]) == 2
     assert "CANNOT ISOLATE" in capsys.readouterr().err
     assert not (tmp_path / "report").exists()
@@ -158,15 +227,26 @@ def round_three(tmp_path_factory):
     honest = write(course_notebook(), subs / "honest_07.ipynb")
     (subs / "twin_07.ipynb").write_bytes(honest.read_bytes())
     write(submission(), subs / "wrong_07.ipynb")
-    write(submission(double="def double(x):\n    raise ValueError('no ' + chr(0xDC80) + ' way')"), subs / "lone_07.ipynb")
-    write(submission(double="def double(x):\n    raise ValueError('log in at https://evil.example/login')"),
-          subs / "url_07.ipynb")
+    write(
+        submission(double="def double(x):\n    raise ValueError('no ' + chr(0xDC80) + ' way')"),
+        subs / "lone_07.ipynb",
+    )
+    write(
+        submission(
+            double="def double(x):\n    raise ValueError('log in at https://evil.example/login')"
+        ),
+        subs / "url_07.ipynb",
+    )
     os.makedirs(subs / "bob")
     (subs / "bob" / "alice_07.ipynb").write_bytes(honest.read_bytes())
     with open(os.path.join(os.fsencode(subs), b"caf\xe9_07.ipynb"), "wb") as f:
         f.write(honest.read_bytes())
-    runs = [class_run.grade(subs, tmp / "report", notebooks=[teacher], limits=LIMITS, progress=False, jobs=2)
-            for _ in range(2)]
+    runs = [
+        class_run.grade(
+            subs, tmp / "report", notebooks=[teacher], limits=LIMITS, progress=False, jobs=2
+        )
+        for _ in range(2)
+    ]
     return [{_plain(r.submission): r for r in run} for run in runs], tmp
 
 
@@ -177,11 +257,16 @@ def test_one_students_strings_stay_in_one_row_of_a_real_run(round_three):
     assert first["wrong_07.ipynb"].checks == WRONG
     files = report_files(tmp / "report")
     assert "no \ufffd way" in files["grades.md"] and "no \ufffd way" in files["grades.csv"]
-    assert "https://evil" not in files["grades.md"] and "https\\[:\\]//evil.example" in files["grades.md"]
+    assert (
+        "https://evil" not in files["grades.md"]
+        and "https\\[:\\]//evil.example" in files["grades.md"]
+    )
     rows = list(csv.DictReader(files["grades.csv"].splitlines()))
     assert len(rows) == 7 and "caf\ufffd_07.ipynb" in {r["submission"] for r in rows}
     conflict = first["bob/alice_07.ipynb"]
-    assert conflict.student == "bob" and conflict.passed == 2 and "named for alice" in conflict.detail
+    assert (
+        conflict.student == "bob" and conflict.passed == 2 and "named for alice" in conflict.detail
+    )
 
 
 @needs_bwrap
@@ -189,5 +274,9 @@ def test_byte_identical_files_of_two_students_are_not_regraded(round_three, caps
     (first, again), _ = round_three
     assert first["twin_07.ipynb"].passed == first["honest_07.ipynb"].passed == 2
     for name, r in again.items():  # nothing changed: every grade kept, the twins' each
-        assert (r.status, r.checks, r.key) == (first[name].status, first[name].checks, first[name].key), name
+        assert (r.status, r.checks, r.key) == (
+            first[name].status,
+            first[name].checks,
+            first[name].key,
+        ), name
     assert again["twin_07.ipynb"].key != again["honest_07.ipynb"].key

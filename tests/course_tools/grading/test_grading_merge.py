@@ -16,11 +16,26 @@ def _shard(folder, results, run_id, k, n):
 
 
 def test_merge_takes_exactly_the_shards_of_one_run_and_keeps_other_reports(tmp_path):
-    a, b = (Result(f"{s}_07.ipynb", "07_example.ipynb", checks={"double": "pass"}, student=s) for s in "ab")
-    one, two = _shard(tmp_path / "s1", [a], "run-new", 1, 2), _shard(tmp_path / "s2", [b], "run-new", 2, 2)
-    old = _shard(tmp_path / "old2", [Result("b_07.ipynb", "07_example.ipynb", checks={"double": "fail"})],
-                 "run-old", 2, 2)
-    for folders, why in (([one, old], "2 different runs"), ([one], "shard 2 is missing"), ([one, one, two], "twice")):
+    a, b = (
+        Result(f"{s}_07.ipynb", "07_example.ipynb", checks={"double": "pass"}, student=s)
+        for s in "ab"
+    )
+    one, two = (
+        _shard(tmp_path / "s1", [a], "run-new", 1, 2),
+        _shard(tmp_path / "s2", [b], "run-new", 2, 2),
+    )
+    old = _shard(
+        tmp_path / "old2",
+        [Result("b_07.ipynb", "07_example.ipynb", checks={"double": "fail"})],
+        "run-old",
+        2,
+        2,
+    )
+    for folders, why in (
+        ([one, old], "2 different runs"),
+        ([one], "shard 2 is missing"),
+        ([one, one, two], "twice"),
+    ):
         with pytest.raises(MergeRefused, match=why):
             merge(folders, tmp_path / "merged")
     assert not (tmp_path / "merged").exists()

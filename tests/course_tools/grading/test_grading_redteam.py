@@ -70,18 +70,20 @@ class Listener:
 WRONG_HOW = {  # right values computed the forbidden way, or a dataset that lies about its size
     "bce": "def bce(p, y):\n    return torch.nn.functional.binary_cross_entropy(p, y)",
     "derivative": "def derivative(f, x0, h=1e-6):\n    x = torch.tensor(x0, dtype=torch.float64)\n"
-                  "    return ((f(x + h) - f(x - h)) / (2 * h)).item()",
+    "    return ((f(x + h) - f(x - h)) / (2 * h)).item()",
     "pairwise_sq_distances": "def pairwise_sq_distances(A, B):\n"
-                             "    return torch.stack([((A - b) ** 2).sum(-1) for b in B], dim=1)",
+    "    return torch.stack([((A - b) ** 2).sum(-1) for b in B], dim=1)",
     "Pairs": RIGHT["Pairs"].replace("return len(self.X)", "return 40_000_000"),
     "fit_linear_regression": "MY_SEED = 7\ndef fit_linear_regression(X, y, seed):\n"
-                             "    A = torch.cat([X, torch.ones(len(X), 1)], dim=1)\n"
-                             "    sol = torch.linalg.lstsq(A, y[:, None]).solution.squeeze(1)\n"
-                             "    return sol[:-1], sol[-1]",
-    "standardize": RIGHT["standardize"].replace("mean, std = X_train.mean(0), X_train.std(0)",
-                                                "mean, std = X_train.mean(0), X_train.std(0)\n    X_train -= mean"
-                                                "\n    X_train += mean"),  # right values, its input changed in place
-    "XorMLP": RIGHT["XorMLP"].replace("return self.output(", "return torch.sigmoid(self.output(") + ")",
+    "    A = torch.cat([X, torch.ones(len(X), 1)], dim=1)\n"
+    "    sol = torch.linalg.lstsq(A, y[:, None]).solution.squeeze(1)\n"
+    "    return sol[:-1], sol[-1]",
+    "standardize": RIGHT["standardize"].replace(
+        "mean, std = X_train.mean(0), X_train.std(0)",
+        "mean, std = X_train.mean(0), X_train.std(0)\n    X_train -= mean\n    X_train += mean",
+    ),  # right values, its input changed in place
+    "XorMLP": RIGHT["XorMLP"].replace("return self.output(", "return torch.sigmoid(self.output(")
+    + ")",
     "train": RIGHT["train"].replace("        optimizer.zero_grad()\n", ""),
 }
 #: What the kernel of a forger does: make its own run of every check print ✅ (hidden from the scan).
@@ -94,14 +96,20 @@ for module in ("course_utils.exercises.nb03_mlp", "course_utils.exercises.nb01_t
 
 
 def gradient_notebook(answers, forged=False):
-    cells = [nbformat.v4.new_markdown_cell("# 07 · How answers are computed"),
-             nbformat.v4.new_code_cell("import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, Dataset")]
+    cells = [
+        nbformat.v4.new_markdown_cell("# 07 · How answers are computed"),
+        nbformat.v4.new_code_cell(
+            "import torch\nfrom torch import nn\nfrom torch.utils.data import DataLoader, Dataset"
+        ),
+    ]
     if forged:
         cells.append(nbformat.v4.new_code_cell(FORGE_CHECKS))
     for number, (name, check) in enumerate(GRADIENT_CHECKS.items(), start=1):
-        cells += [nbformat.v4.new_markdown_cell(f"**Exercise 1.{number}.** `{name}`"),
-                  nbformat.v4.new_code_cell(solution(answers[name])),
-                  nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n" + check)]
+        cells += [
+            nbformat.v4.new_markdown_cell(f"**Exercise 1.{number}.** `{name}`"),
+            nbformat.v4.new_code_cell(solution(answers[name])),
+            nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n" + check),
+        ]
     return stored_notebook(cells, "g")
 
 
@@ -122,12 +130,24 @@ def red_team(tmp_path_factory):
     secret.write_text("SECRET-LINE-" + marker + "\nmore\n")
     import course_utils
 
-    targets = [Path(course_utils.__file__).parent / f"{marker}.py", Path(course_tools.__file__).parents[1] / marker,
-               Path.home() / marker, Path("/tmp") / marker, teacher.parent / marker, tmp / "report" / "grades.md"]
+    targets = [
+        Path(course_utils.__file__).parent / f"{marker}.py",
+        Path(course_tools.__file__).parents[1] / marker,
+        Path.home() / marker,
+        Path("/tmp") / marker,
+        teacher.parent / marker,
+        tmp / "report" / "grades.md",
+    ]
     reads = [honest, teacher, tmp / "report" / "grades.csv", secret]
-    fill = {"READS": json.dumps([str(p) for p in reads]), "WRITES": json.dumps([str(p) for p in targets]),
-            "PORT": str(listener.port), "MARKER": marker, "TOKEN": TOKEN, "REPO": str(Path(course_tools.__file__).parents[1]),
-            "VICTIM": str(victim)}
+    fill = {
+        "READS": json.dumps([str(p) for p in reads]),
+        "WRITES": json.dumps([str(p) for p in targets]),
+        "PORT": str(listener.port),
+        "MARKER": marker,
+        "TOKEN": TOKEN,
+        "REPO": str(Path(course_tools.__file__).parents[1]),
+        "VICTIM": str(victim),
+    }
     write(submission(attack("forge")), subs / "forge_07.ipynb")
     write(submission(attack("escape", **fill)), subs / "escape_07.ipynb")
     write(submission(before_double=[attack("forge_protocol")]), subs / "protocol_07.ipynb")
@@ -136,25 +156,55 @@ def red_team(tmp_path_factory):
     write(submission(total=attack("datasource", **fill)), subs / "datasource_07.ipynb")
     write(submission(double=attack("markup")), subs / "markup_07.ipynb")
     # Plain tampering the scan names (never run): each once let a wrong answer pass.
-    write(submission("import course_utils.checks as c\nc.check_close = lambda *a, **k: print('✅ total is correct')"),
-          subs / "tampered_07.ipynb")
-    write(submission("def check_close(*a, **k):\n    print('✅ total is correct')"), subs / "defcheck_07.ipynb")
-    write(submission("import torch\n%time torch.allclose = lambda *a, **k: True"), subs / "magic_07.ipynb")
-    write(submission("from course_utils.checks import check_close\n"
-                     "check_close.__code__ = (lambda *a, **k: print('✅ total is correct')).__code__"),
-          subs / "codeswap_07.ipynb")
-    write(submission("import base64\nexec(base64.b64decode('cHJpbnQoJ+KchScp').decode())"), subs / "exec_07.ipynb")
+    write(
+        submission(
+            "import course_utils.checks as c\nc.check_close = lambda *a, **k: print('✅ total is correct')"
+        ),
+        subs / "tampered_07.ipynb",
+    )
+    write(
+        submission("def check_close(*a, **k):\n    print('✅ total is correct')"),
+        subs / "defcheck_07.ipynb",
+    )
+    write(
+        submission("import torch\n%time torch.allclose = lambda *a, **k: True"),
+        subs / "magic_07.ipynb",
+    )
+    write(
+        submission(
+            "from course_utils.checks import check_close\n"
+            "check_close.__code__ = (lambda *a, **k: print('✅ total is correct')).__code__"
+        ),
+        subs / "codeswap_07.ipynb",
+    )
+    write(
+        submission("import base64\nexec(base64.b64decode('cHJpbnQoJ+KchScp').decode())"),
+        subs / "exec_07.ipynb",
+    )
     # Files that are not what they seem, and names that are markup (never run).
     (subs / "link_07.ipynb").symlink_to(teacher)
     (subs / "secretlink_07.ipynb").symlink_to(secret)
     (subs / "linkedfolder").symlink_to(teacher.parent, target_is_directory=True)
-    for name in ("=HYPERLINK(\"http:__evil\")_07.ipynb", "<img src=x onerror=alert(1)>_07.ipynb",
-                 "evil\n| forged | 07_example.ipynb | ok | 2/2 |_07.ipynb"):
+    for name in (
+        '=HYPERLINK("http:__evil")_07.ipynb',
+        "<img src=x onerror=alert(1)>_07.ipynb",
+        "evil\n| forged | 07_example.ipynb | ok | 2/2 |_07.ipynb",
+    ):
         write(course_notebook(), subs / name)
-    (subs / "huge_07.ipynb").write_text('{"cells": [], "pad": "' + "x" * (MAX_NOTEBOOK_MB * 2**20) + '"}')
+    (subs / "huge_07.ipynb").write_text(
+        '{"cells": [], "pad": "' + "x" * (MAX_NOTEBOOK_MB * 2**20) + '"}'
+    )
     (subs / "deep_07.ipynb").write_text("[" * 100_000 + "]" * 100_000)
-    (subs / "badcells_07.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-                                                        "cells": [{"cell_type": "code", "source": 42}]}))
+    (subs / "badcells_07.ipynb").write_text(
+        json.dumps(
+            {
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {},
+                "cells": [{"cell_type": "code", "source": 42}],
+            }
+        )
+    )
     bombs = tmp / "bombs"
     write(course_notebook(), bombs / "honest_07.ipynb")
     write(submission(attack("memory"), double=RIGHT_DOUBLE), bombs / "memory_07.ipynb")
@@ -167,23 +217,56 @@ def red_team(tmp_path_factory):
     write(gradient_notebook(RIGHT), how / "right_07.ipynb")
     write(gradient_notebook(WRONG_HOW), how / "wrong_07.ipynb")
     write(gradient_notebook(WRONG_HOW, forged=True), how / "forged_07.ipynb")
-    before = {p: p.read_bytes() for p in [*reads, *subs.rglob("*.ipynb")] if p.exists() and not p.is_symlink()}
-    os.environ["COURSE_REDTEAM_TOKEN"] = TOKEN  # in the grader's environment: nothing of it may reach a sandbox
+    before = {
+        p: p.read_bytes()
+        for p in [*reads, *subs.rglob("*.ipynb")]
+        if p.exists() and not p.is_symlink()
+    }
+    os.environ["COURSE_REDTEAM_TOKEN"] = (
+        TOKEN  # in the grader's environment: nothing of it may reach a sandbox
+    )
     try:
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(2, mp_context=spawn) as pool:
-            bombed = pool.submit(class_run.grade, bombs, tmp / "bombs_report", notebooks=[teacher], limits=BOMB_LIMITS,
-                                 progress=False)
-            watched = pool.submit(class_run.grade, how, tmp / "how_report", notebooks=[gradients], limits=LIMITS,
-                                  progress=False, jobs=1)
-            results = class_run.grade(subs, tmp / "report", notebooks=[teacher], limits=LIMITS, progress=False)
+            bombed = pool.submit(
+                class_run.grade,
+                bombs,
+                tmp / "bombs_report",
+                notebooks=[teacher],
+                limits=BOMB_LIMITS,
+                progress=False,
+            )
+            watched = pool.submit(
+                class_run.grade,
+                how,
+                tmp / "how_report",
+                notebooks=[gradients],
+                limits=LIMITS,
+                progress=False,
+                jobs=1,
+            )
+            results = class_run.grade(
+                subs, tmp / "report", notebooks=[teacher], limits=LIMITS, progress=False
+            )
             graded = {r.submission: r for r in results}
             graded.update({f"bombs/{r.submission}": r for r in bombed.result()})
             graded.update({f"how/{r.submission}": r for r in watched.result()})
     finally:
         del os.environ["COURSE_REDTEAM_TOKEN"]
-    yield graded, {"targets": targets, "listener": listener, "marker": marker, "before": before,
-                   "report": tmp / "report", "victim": victim, "tmp": tmp, "gradients": gradients, "how": how}
+    yield (
+        graded,
+        {
+            "targets": targets,
+            "listener": listener,
+            "marker": marker,
+            "before": before,
+            "report": tmp / "report",
+            "victim": victim,
+            "tmp": tmp,
+            "gradients": gradients,
+            "how": how,
+        },
+    )
     listener.server.close()
 
 
@@ -198,10 +281,15 @@ def same_as_wrong(r, graded):
 
 def test_controls_honest_passes_and_wrong_fails(red_team):
     graded = red_team[0]
-    assert (graded["honest_07.ipynb"].status, graded["honest_07.ipynb"].checks) == ("ok", {"double": "pass", "total": "pass"})
+    assert (graded["honest_07.ipynb"].status, graded["honest_07.ipynb"].checks) == (
+        "ok",
+        {"double": "pass", "total": "pass"},
+    )
     wrong = graded["wrong_07.ipynb"]
     assert (wrong.status, wrong.checks) == ("ok", WRONG), wrong
-    assert "double(21) is 43" in wrong.messages["double"] and "total is 11" in wrong.messages["total"]
+    assert (
+        "double(21) is 43" in wrong.messages["double"] and "total is 11" in wrong.messages["total"]
+    )
     assert graded["bombs/honest_07.ipynb"].checks == {"double": "pass", "total": "pass"}
 
 
@@ -225,7 +313,9 @@ def test_one_malformed_message_stops_no_one_else(red_team):
     assert graded["badmessage_07.ipynb"].status == "tampered"
     assert graded["honest_07.ipynb"].passed == 2 and graded["wrong_07.ipynb"].status == "ok"
     rows = list(csv.DictReader(open(red_team[1]["report"] / "grades.csv", encoding="utf-8")))
-    assert {"badmessage_07.ipynb", "honest_07.ipynb", "wrong_07.ipynb"} <= {r["submission"] for r in rows}
+    assert {"badmessage_07.ipynb", "honest_07.ipynb", "wrong_07.ipynb"} <= {
+        r["submission"] for r in rows
+    }
 
 
 def test_a_huge_message_is_this_submissions_answer_limit(red_team):
@@ -233,13 +323,16 @@ def test_a_huge_message_is_this_submissions_answer_limit(red_team):
     assert r.status == "answer limit" and r.passed == 0, r
 
 
-@pytest.mark.parametrize("name, why", [
-    ("tampered_07.ipynb", "replaces c.check_close"),
-    ("defcheck_07.ipynb", "defines its own check_close"),
-    ("magic_07.ipynb", "replaces torch.allclose"),
-    ("codeswap_07.ipynb", "replaces check_close.__code__"),
-    ("exec_07.ipynb", "runs code the grader cannot read (exec)"),
-])
+@pytest.mark.parametrize(
+    "name, why",
+    [
+        ("tampered_07.ipynb", "replaces c.check_close"),
+        ("defcheck_07.ipynb", "defines its own check_close"),
+        ("magic_07.ipynb", "replaces torch.allclose"),
+        ("codeswap_07.ipynb", "replaces check_close.__code__"),
+        ("exec_07.ipynb", "runs code the grader cannot read (exec)"),
+    ],
+)
 def test_plain_tampering_is_named_and_earns_nothing(red_team, name, why):
     r = red_team[0][name]
     assert r.status == "tampered" and why in r.detail, r
@@ -249,7 +342,9 @@ def test_plain_tampering_is_named_and_earns_nothing(red_team, name, why):
 def test_nothing_outside_the_sandbox_was_written_read_or_called(red_team):
     graded, seen = red_team
     r = graded["escape_07.ipynb"]
-    assert (r.status, r.checks) == ("ok", WRONG), r  # total stays wrong: no read, write, call or leak got through
+    assert (r.status, r.checks) == ("ok", WRONG), (
+        r
+    )  # total stays wrong: no read, write, call or leak got through
     same_as_wrong(r, graded)
     assert [p for p in seen["targets"][:-1] if p.exists()] == []
     assert seen["listener"].connections == 0
@@ -270,7 +365,9 @@ def test_links_and_odd_files_are_refused_unread(red_team):
     graded, seen = red_team
     for name in ("link_07.ipynb", "secretlink_07.ipynb", "linkedfolder"):
         assert graded[name].status == "refused" and graded[name].passed == 0, graded[name]
-    assert graded["link_07.ipynb"].checks == {}  # the teacher's notebook was not graded as a student's
+    assert (
+        graded["link_07.ipynb"].checks == {}
+    )  # the teacher's notebook was not graded as a student's
     md = (seen["report"] / "grades.md").read_text(encoding="utf-8")
     assert "SECRET-LINE" not in md and "linkedfolder" in md
 
@@ -282,20 +379,31 @@ def test_reports_escape_names_and_messages(red_team):
     assert "<img" not in md and "onerror=alert(1)>" not in md and "&lt;img" in md
     assert "| forged |" not in md and "| evil |" not in md
     rows = md.count("\n| ") - md.count("\n| submission |")
-    assert rows == len([k for k in graded if not k.startswith(("bombs/", "how/"))]), "one table row per submission"
+    assert rows == len([k for k in graded if not k.startswith(("bombs/", "how/"))]), (
+        "one table row per submission"
+    )
     with open(seen["report"] / "grades.csv", encoding="utf-8", newline="") as f:
         cells = [cell for row in csv.reader(f) for cell in row]
-    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], "a CSV cell a spreadsheet would run"
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], (
+        "a CSV cell a spreadsheet would run"
+    )
     assert any(c.startswith("'=HYPERLINK") for c in cells)
     assert not any("\n" in c for c in cells)
 
 
 def test_malformed_and_huge_notebooks_are_refused_unrun(red_team):
     graded = red_team[0]
-    assert graded["huge_07.ipynb"].status == "invalid" and "larger than" in graded["huge_07.ipynb"].detail
+    assert (
+        graded["huge_07.ipynb"].status == "invalid"
+        and "larger than" in graded["huge_07.ipynb"].detail
+    )
     assert graded["deep_07.ipynb"].status == "invalid"
     assert graded["badcells_07.ipynb"].status == "invalid"
-    assert all(state == "not run" for name in ("huge_07.ipynb", "deep_07.ipynb") for state in graded[name].checks.values())
+    assert all(
+        state == "not run"
+        for name in ("huge_07.ipynb", "deep_07.ipynb")
+        for state in graded[name].checks.values()
+    )
 
 
 def test_memory_bombs_are_stopped_and_earlier_checks_count(red_team):
@@ -314,8 +422,14 @@ def test_killing_everything_in_sight_harms_no_one_else(red_team):
     # Inside the sandbox the kernel sees only its own processes: kill(-1) and killing its parent reach
     # nothing of the grader's; the other bombs, graded alongside, are all reported.
     r = red_team[0]["bombs/killparent_07.ipynb"]
-    assert r.status in ("ok", "crashed") and r.checks["double"] == "pass" and r.checks["total"] != "pass", r
-    assert all(red_team[0][f"bombs/{name}_07.ipynb"].notebook for name in ("memory", "forkbomb", "honest"))
+    assert (
+        r.status in ("ok", "crashed")
+        and r.checks["double"] == "pass"
+        and r.checks["total"] != "pass"
+    ), r
+    assert all(
+        red_team[0][f"bombs/{name}_07.ipynb"].notebook for name in ("memory", "forkbomb", "honest")
+    )
 
 
 def test_a_flood_of_output_is_cut(red_team):
@@ -324,14 +438,21 @@ def test_a_flood_of_output_is_cut(red_team):
 
 
 def test_a_hang_that_ignores_sigterm_is_killed_with_its_escaped_child(red_team):
-    r = red_team[0]["bombs/hang_07.ipynb"]  # its child leaves the session: stopped then, before its time is up
+    r = red_team[0][
+        "bombs/hang_07.ipynb"
+    ]  # its child leaves the session: stopped then, before its time is up
     assert r.status == "process limit" and "session" in r.detail and "in cell 11" in r.detail, r
     marker = red_team[1]["marker"]
-    left = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+    left = [
+        p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])
+    ]
     assert left == []
     sandboxed = ("bwrap", "course_tools.grading.runner")
-    assert [p for p in psutil.Process(os.getpid()).children(recursive=True)
-            if any(word in " ".join(p.cmdline()) for word in sandboxed)] == []
+    assert [
+        p
+        for p in psutil.Process(os.getpid()).children(recursive=True)
+        if any(word in " ".join(p.cmdline()) for word in sandboxed)
+    ] == []
 
 
 def test_a_time_out_inside_a_check_is_a_time_limit_named_after_the_check(red_team):
@@ -357,15 +478,29 @@ def test_rules_on_how_are_graded_from_values_and_code_never_from_the_kernel(red_
     assert "applies a sigmoid to its output" in wrong.messages["XorMLP"]
     assert "without optimizer.zero_grad()" in wrong.messages["train"]
     # The forger's kernel printed ✅ for every check: the grades are the plainly wrong submission's.
-    assert (forged.status, forged.checks, forged.messages) == (wrong.status, wrong.checks, wrong.messages)
+    assert (forged.status, forged.checks, forged.messages) == (
+        wrong.status,
+        wrong.checks,
+        wrong.messages,
+    )
 
 
 def test_grades_do_not_depend_on_what_was_graded_before(red_team):
     graded, seen = red_team
     how = seen["how"]
     # The batch ran forged, right, wrong (two at a time); now wrong, then right, one after the other.
-    again = class_run._grade_all([(how / "wrong_07.ipynb", False), (how / "right_07.ipynb", False)], how, {}, LIMITS,
-                               seen["gradients"], True, 1, lambda r: None)
+    again = class_run._grade_all(
+        [(how / "wrong_07.ipynb", False), (how / "right_07.ipynb", False)],
+        how,
+        {},
+        LIMITS,
+        seen["gradients"],
+        True,
+        1,
+        lambda r: None,
+    )
     for r in again:
         first = graded[f"how/{r.submission}"]
-        assert (r.status, r.checks, r.messages) == (first.status, first.checks, first.messages), r.submission
+        assert (r.status, r.checks, r.messages) == (first.status, first.checks, first.messages), (
+            r.submission
+        )

@@ -18,24 +18,38 @@ def loop_over_rows(m):
     return total
 
 
-@pytest.mark.parametrize("answer", [lambda m: m.sum(dim=0), lambda m: m.sum(0), lambda m: torch.sum(m, axis=0),
-                                    lambda m: m.T @ torch.ones(m.shape[0]), loop_over_rows])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda m: m.sum(dim=0),
+        lambda m: m.sum(0),
+        lambda m: torch.sum(m, axis=0),
+        lambda m: m.T @ torch.ones(m.shape[0]),
+        loop_over_rows,
+    ],
+)
 def test_column_sums_accepts_right_answers_written_differently(answer, capsys):
     check_column_sums(answer)
     assert "✅ column_sums is correct" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("answer, pattern", [
-    (stub, "not written yet"),
-    (lambda m: m.sum(dim=1), "summed each row"),
-    (lambda m: m.sum(), "summed every entry"),
-    (lambda m: m.sum(dim=0, keepdim=True), r"keepdim=True.*shape \(3,\)"),
-    (lambda m: m.mean(dim=0), "averaged each column"),
-    (lambda m: torch.tensor([5.0, 7.0, 9.0]), r"column_sums of a 4 × 5 matrix has shape \(3,\)"),
-    (lambda m: m.sum(dim=0).double(), "dtype torch.float64"),
-    (lambda m: m.sum(dim=0).tolist(), "should be a torch.Tensor, but it is a list"),
-    (lambda m: m.max(dim=0).values, "wrong values"),
-])
+@pytest.mark.parametrize(
+    "answer, pattern",
+    [
+        (stub, "not written yet"),
+        (lambda m: m.sum(dim=1), "summed each row"),
+        (lambda m: m.sum(), "summed every entry"),
+        (lambda m: m.sum(dim=0, keepdim=True), r"keepdim=True.*shape \(3,\)"),
+        (lambda m: m.mean(dim=0), "averaged each column"),
+        (
+            lambda m: torch.tensor([5.0, 7.0, 9.0]),
+            r"column_sums of a 4 × 5 matrix has shape \(3,\)",
+        ),
+        (lambda m: m.sum(dim=0).double(), "dtype torch.float64"),
+        (lambda m: m.sum(dim=0).tolist(), "should be a torch.Tensor, but it is a list"),
+        (lambda m: m.max(dim=0).values, "wrong values"),
+    ],
+)
 def test_column_sums_rejects_wrong_answers(answer, pattern):
     with pytest.raises(CheckFailed, match=pattern):
         check_column_sums(answer)

@@ -7,10 +7,9 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from both_ways import both
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
-
-from both_ways import both
 
 from course_utils.checks import CheckFailed
 from course_utils.exercises.nb02_linear_regression import (
@@ -32,6 +31,7 @@ def stub(*args, **kwargs):
 
 # ---------------------------------------------------------------- rmse
 
+
 def test_rmse_accepts_tensor_and_float(capsys):
     check_rmse(lambda y_hat, y: ((y_hat - y) ** 2).mean().sqrt())
     check_rmse(lambda y_hat, y: float(torch.sqrt(torch.mean((y_hat - y) ** 2))))
@@ -40,22 +40,29 @@ def test_rmse_accepts_tensor_and_float(capsys):
     assert capsys.readouterr().out.count("✅ rmse is correct") == 4
 
 
-@pytest.mark.parametrize("answer, pattern", [
-    (stub, "not written yet"),
-    (lambda y_hat, y: ((y_hat - y) ** 2).mean(), "which is the MSE"),
-    (lambda y_hat, y: (y_hat - y).abs().mean(), "which is the MAE"),
-    (lambda y_hat, y: ((y_hat - y) ** 2).sum().sqrt(), r"\.mean\(\), not \.sum\(\)"),
-    (lambda y_hat, y: (y_hat - y) ** 2, "single number"),
-    (lambda y_hat, y: (y_hat - y).mean(), "is 0.25, expected 1.5"),
-    (lambda y_hat, y: ((y_hat - y) ** 2).mean(0, keepdim=True).sqrt(), r"tensor of shape \(1,\).*0-dimensional"),
-    (lambda y_hat, y: float("nan"), "is nan"),
-])
+@pytest.mark.parametrize(
+    "answer, pattern",
+    [
+        (stub, "not written yet"),
+        (lambda y_hat, y: ((y_hat - y) ** 2).mean(), "which is the MSE"),
+        (lambda y_hat, y: (y_hat - y).abs().mean(), "which is the MAE"),
+        (lambda y_hat, y: ((y_hat - y) ** 2).sum().sqrt(), r"\.mean\(\), not \.sum\(\)"),
+        (lambda y_hat, y: (y_hat - y) ** 2, "single number"),
+        (lambda y_hat, y: (y_hat - y).mean(), "is 0.25, expected 1.5"),
+        (
+            lambda y_hat, y: ((y_hat - y) ** 2).mean(0, keepdim=True).sqrt(),
+            r"tensor of shape \(1,\).*0-dimensional",
+        ),
+        (lambda y_hat, y: float("nan"), "is nan"),
+    ],
+)
 def test_rmse_rejects_wrong_answers(answer, pattern):
     with pytest.raises(CheckFailed, match=pattern):
         check_rmse(answer)
 
 
 # ---------------------------------------------------------------- gradients
+
 
 def right_gradients(X, y, w, b):
     e = X @ w + b - y
@@ -79,18 +86,37 @@ def autograd_gradients(X, y, w, b):
     return w.grad, b.grad
 
 
-@pytest.mark.parametrize("answer, pattern", [
-    (stub, "not written yet"),
-    (lambda X, y, w, b: tuple(g / 2 for g in right_gradients(X, y, w, b)), "half the right value"),
-    (lambda X, y, w, b: tuple(g * len(y) for g in right_gradients(X, y, w, b)), "don't sum"),
-    (lambda X, y, w, b: tuple(-g for g in right_gradients(X, y, w, b)), "wrong sign"),
-    (lambda X, y, w, b: right_gradients(X, y, w, b)[0], "should return two things"),
-    (lambda X, y, w, b: (2 * X.T @ (X @ w - y) / len(y), 2 * (X @ w - y).mean()), "wrong values"),
-    (lambda X, y, w, b: (right_gradients(X, y, w, b)[0][None], right_gradients(X, y, w, b)[1]), "shape"),
-    (autograd_gradients, "used autograd"),
-    (lambda X, y, w, b: torch.autograd.grad(((X @ w.requires_grad_() + b.requires_grad_() - y) ** 2).mean(), (w, b)),
-     "used autograd"),
-])
+@pytest.mark.parametrize(
+    "answer, pattern",
+    [
+        (stub, "not written yet"),
+        (
+            lambda X, y, w, b: tuple(g / 2 for g in right_gradients(X, y, w, b)),
+            "half the right value",
+        ),
+        (lambda X, y, w, b: tuple(g * len(y) for g in right_gradients(X, y, w, b)), "don't sum"),
+        (lambda X, y, w, b: tuple(-g for g in right_gradients(X, y, w, b)), "wrong sign"),
+        (lambda X, y, w, b: right_gradients(X, y, w, b)[0], "should return two things"),
+        (
+            lambda X, y, w, b: (2 * X.T @ (X @ w - y) / len(y), 2 * (X @ w - y).mean()),
+            "wrong values",
+        ),
+        (
+            lambda X, y, w, b: (
+                right_gradients(X, y, w, b)[0][None],
+                right_gradients(X, y, w, b)[1],
+            ),
+            "shape",
+        ),
+        (autograd_gradients, "used autograd"),
+        (
+            lambda X, y, w, b: torch.autograd.grad(
+                ((X @ w.requires_grad_() + b.requires_grad_() - y) ** 2).mean(), (w, b)
+            ),
+            "used autograd",
+        ),
+    ],
+)
 def test_mse_gradients_rejects_wrong_answers(answer, pattern):
     with pytest.raises(CheckFailed, match=pattern):
         check_mse_gradients(answer)
@@ -98,13 +124,14 @@ def test_mse_gradients_rejects_wrong_answers(answer, pattern):
 
 # ---------------------------------------------------------------- standardize
 
+
 def right_standardize(X_train, X_test):
     mean, std = X_train.mean(0), X_train.std(0)
     return (X_train - mean) / std, (X_test - mean) / std
 
 
 def population_standardize(X_train, X_test):
-    mean, std = X_train.mean(0), X_train.std(0, unbiased=False)     # NumPy's default, divides by n
+    mean, std = X_train.mean(0), X_train.std(0, unbiased=False)  # NumPy's default, divides by n
     return (X_train - mean) / std, (X_test - mean) / std
 
 
@@ -132,24 +159,40 @@ def mixed_std(X_train, X_test):
     return (X_train - mean) / X_train.std(0), (X_test - mean) / X_train.std(0, unbiased=False)
 
 
-@pytest.mark.parametrize("answer, pattern", [
-    (stub, "not written yet"),
-    (lambda tr, te: ((tr - tr.mean(0)) / tr.std(0), (te - te.mean(0)) / te.std(0)), "its own mean and std"),
-    (lambda tr, te: ((tr - tr.mean()) / tr.std(), (te - tr.mean()) / tr.std()), "per column"),
-    (lambda tr, te: (tr - tr.mean(0), te - tr.mean(0)), "only subtracted the mean"),
-    (lambda tr, te: ((tr - tr.mean(0)) / tr.var(0), (te - tr.mean(0)) / tr.var(0)), "divided by the variance"),
-    (lambda tr, te: ((tr - tr.min(0).values) / (tr.max(0).values - tr.min(0).values), te), "min-max scaling"),
-    (lambda tr, te: right_standardize(tr, te)[0], "two tensors"),
-    (in_place, "changed its input matrices in place"),
-    (mixed_std, "different statistics for X_train and X_test"),
-    (lambda tr, te: (right_standardize(tr, te)[0] * 2, right_standardize(tr, te)[1] * 2), "wrong values"),
-])
+@pytest.mark.parametrize(
+    "answer, pattern",
+    [
+        (stub, "not written yet"),
+        (
+            lambda tr, te: ((tr - tr.mean(0)) / tr.std(0), (te - te.mean(0)) / te.std(0)),
+            "its own mean and std",
+        ),
+        (lambda tr, te: ((tr - tr.mean()) / tr.std(), (te - tr.mean()) / tr.std()), "per column"),
+        (lambda tr, te: (tr - tr.mean(0), te - tr.mean(0)), "only subtracted the mean"),
+        (
+            lambda tr, te: ((tr - tr.mean(0)) / tr.var(0), (te - tr.mean(0)) / tr.var(0)),
+            "divided by the variance",
+        ),
+        (
+            lambda tr, te: ((tr - tr.min(0).values) / (tr.max(0).values - tr.min(0).values), te),
+            "min-max scaling",
+        ),
+        (lambda tr, te: right_standardize(tr, te)[0], "two tensors"),
+        (in_place, "changed its input matrices in place"),
+        (mixed_std, "different statistics for X_train and X_test"),
+        (
+            lambda tr, te: (right_standardize(tr, te)[0] * 2, right_standardize(tr, te)[1] * 2),
+            "wrong values",
+        ),
+    ],
+)
 def test_standardize_rejects_wrong_answers(answer, pattern):
     with pytest.raises(CheckFailed, match=pattern):
         check_standardize(answer)
 
 
 # ---------------------------------------------------------------- dataset
+
 
 class Pairs(Dataset):
     def __init__(self, X, y):
@@ -192,13 +235,16 @@ class NotADataset:
         pass
 
 
-@pytest.mark.parametrize("cls, pattern", [
-    (StubLen, "not written yet"),
-    (OnlyX, "should be a pair"),
-    (Swapped, r"shape \(\) but should have shape \(2,\)"),
-    (WrongLen, "len\\(dataset\\) is 14"),
-    (NotADataset, "inherit from torch.utils.data.Dataset"),
-])
+@pytest.mark.parametrize(
+    "cls, pattern",
+    [
+        (StubLen, "not written yet"),
+        (OnlyX, "should be a pair"),
+        (Swapped, r"shape \(\) but should have shape \(2,\)"),
+        (WrongLen, "len\\(dataset\\) is 14"),
+        (NotADataset, "inherit from torch.utils.data.Dataset"),
+    ],
+)
 def test_dataset_rejects_wrong_classes(cls, pattern):
     with pytest.raises(CheckFailed, match=pattern):
         check_dataset(cls)
@@ -206,14 +252,20 @@ def test_dataset_rejects_wrong_classes(cls, pattern):
 
 # ---------------------------------------------------------------- training loop
 
+
 def loop(*steps, squeeze=False, record_every_step=True, device="cpu"):
     """The notebook's train_sgd with the four steps given as letters: f(orward), z(ero_grad), b(ackward), s(tep)."""
+
     def train_sgd(loader, epochs, lr, scheduler_gamma=None, seed=0):
         torch.manual_seed(seed)
         model = nn.Linear(1, 1).to(device)
         loss_fn = nn.MSELoss()
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=scheduler_gamma) if scheduler_gamma else None
+        scheduler = (
+            torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=scheduler_gamma)
+            if scheduler_gamma
+            else None
+        )
         history = []
         for epoch in range(epochs):
             for i, (xb, yb) in enumerate(loader):
@@ -226,30 +278,46 @@ def loop(*steps, squeeze=False, record_every_step=True, device="cpu"):
             if scheduler:
                 scheduler.step()
         return model, history
+
     return train_sgd
 
 
-@pytest.mark.parametrize("answer", [loop("z", "b", "s"), loop("b", "s", "z")], ids=["zero-backward-step", "backward-step-zero"])
+@pytest.mark.parametrize(
+    "answer",
+    [loop("z", "b", "s"), loop("b", "s", "z")],
+    ids=["zero-backward-step", "backward-step-zero"],
+)
 def test_training_loop_accepts_the_four_steps(answer, capsys):
     check_training_loop(answer)
     assert "✅ train_sgd is correct" in capsys.readouterr().out
 
 
 @pytest.mark.filterwarnings("ignore:Using a target size")
-@pytest.mark.parametrize("answer, pattern", [
-    (stub, "not written yet"),
-    (loop("b", "s"), r"piled up.*zero_grad\(\) before loss.backward\(\)"),
-    (loop("z", "b"), r"never changed: call optimizer.step\(\) after loss.backward\(\)"),
-    (loop("b", "z", "s"), "never changed"),
-    (loop("z", "s", "b"), "never changed"),
-    (loop("s", "z", "b"), r"previous batch: call loss.backward\(\) before optimizer.step\(\)"),
-    (loop("z", "b", "s", squeeze=True), r"different shapes.*no .squeeze\(\)"),
-    (loop("z", "b", "s", record_every_step=False), "made 3 steps, expected 12"),
-    (lambda loader, epochs, lr, scheduler_gamma=None, seed=0: loop("z", "b", "s")(loader, epochs, lr)[1],
-     r"should return \(model, history\)"),
-    (lambda loader, epochs, lr, scheduler_gamma=None, seed=0: loop("z", "b", "s")(loader, epochs, 2 * lr),
-     "after step 1 it has w = "),
-])
+@pytest.mark.parametrize(
+    "answer, pattern",
+    [
+        (stub, "not written yet"),
+        (loop("b", "s"), r"piled up.*zero_grad\(\) before loss.backward\(\)"),
+        (loop("z", "b"), r"never changed: call optimizer.step\(\) after loss.backward\(\)"),
+        (loop("b", "z", "s"), "never changed"),
+        (loop("z", "s", "b"), "never changed"),
+        (loop("s", "z", "b"), r"previous batch: call loss.backward\(\) before optimizer.step\(\)"),
+        (loop("z", "b", "s", squeeze=True), r"different shapes.*no .squeeze\(\)"),
+        (loop("z", "b", "s", record_every_step=False), "made 3 steps, expected 12"),
+        (
+            lambda loader, epochs, lr, scheduler_gamma=None, seed=0: loop("z", "b", "s")(
+                loader, epochs, lr
+            )[1],
+            r"should return \(model, history\)",
+        ),
+        (
+            lambda loader, epochs, lr, scheduler_gamma=None, seed=0: loop("z", "b", "s")(
+                loader, epochs, 2 * lr
+            ),
+            "after step 1 it has w = ",
+        ),
+    ],
+)
 def test_training_loop_names_each_typical_mistake(answer, pattern):
     with pytest.raises(CheckFailed, match=pattern):
         check_training_loop(answer)
@@ -257,11 +325,16 @@ def test_training_loop_names_each_typical_mistake(answer, pattern):
 
 # ---------------------------------------------------------------- homework
 
+
 def test_homework_data_is_seeded_and_differs_between_students():
     a, b, c = make_homework_data(1), make_homework_data(1), make_homework_data(2)
     assert torch.equal(a.X_train, b.X_train) and torch.equal(a.y_test, b.y_test)
     assert not torch.equal(a.y_train, c.y_train)
-    assert a.X_train.shape == (800, 4) and a.X_test.shape == (200, 4) and a.feature_names == HOMEWORK_FEATURES
+    assert (
+        a.X_train.shape == (800, 4)
+        and a.X_test.shape == (200, 4)
+        and a.feature_names == HOMEWORK_FEATURES
+    )
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, True])
@@ -270,13 +343,31 @@ def test_homework_data_rejects_bad_seeds(seed):
         make_homework_data(seed)
 
 
-def sgd_solution(X_train, y_train, seed, *, dataset=Pairs, batch_size=64, shuffle=True, epochs=18, lr=0.05,
-                 optimizer=torch.optim.SGD, standardise=True, convert_back=True):
+def sgd_solution(
+    X_train,
+    y_train,
+    seed,
+    *,
+    dataset=Pairs,
+    batch_size=64,
+    shuffle=True,
+    epochs=18,
+    lr=0.05,
+    optimizer=torch.optim.SGD,
+    standardise=True,
+    convert_back=True,
+):
     """The homework done right; each keyword turns one of its rules off, for the wrong answers."""
     torch.manual_seed(seed)
-    mean, std = (X_train.mean(0), X_train.std(0)) if standardise else (torch.zeros(4), torch.ones(4))
-    loader = DataLoader(dataset((X_train - mean) / std, y_train[:, None]), batch_size=batch_size, shuffle=shuffle,
-                        generator=torch.Generator().manual_seed(seed))
+    mean, std = (
+        (X_train.mean(0), X_train.std(0)) if standardise else (torch.zeros(4), torch.ones(4))
+    )
+    loader = DataLoader(
+        dataset((X_train - mean) / std, y_train[:, None]),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        generator=torch.Generator().manual_seed(seed),
+    )
     model = nn.Linear(4, 1)
     opt = optimizer(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, epochs // 3), gamma=0.3)
@@ -304,8 +395,15 @@ def test_homework_gives_full_marks_to_mini_batch_sgd(capsys):
 
 
 def momentum_and_batches_of_16(X, y, seed):
-    return sgd_solution(X, y, seed, batch_size=16, epochs=9, lr=0.01,
-                        optimizer=lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9))
+    return sgd_solution(
+        X,
+        y,
+        seed,
+        batch_size=16,
+        epochs=9,
+        lr=0.01,
+        optimizer=lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9),
+    )
 
 
 def test_homework_accepts_sgd_written_differently():
@@ -362,8 +460,10 @@ HW_FIT = """def fit_linear_regression(X_train, y_train, seed):
     w_std, b_std = model.weight.detach().squeeze(0), model.bias.detach().squeeze(0)
     return w_std / std, b_std - (w_std * mean / std).sum()
 """
-HOMEWORK_CHECK = ("from course_utils.exercises.nb02_linear_regression import check_homework\n"
-                  "check_homework(fit_linear_regression, seed=MY_SEED)")
+HOMEWORK_CHECK = (
+    "from course_utils.exercises.nb02_linear_regression import check_homework\n"
+    "check_homework(fit_linear_regression, seed=MY_SEED)"
+)
 
 
 def homework(fit, epochs=2):
@@ -375,34 +475,77 @@ def test_homework_sgd_passes_both_ways():
     assert state == "pass" and "automatic points: 7/7" in printed and "💡" not in printed
 
 
-@pytest.mark.parametrize("fit, pattern", [
-    (HW_FIT.replace("    return w_std / std", "    A = torch.cat([X_train, torch.ones(len(X_train), 1)], 1)\n"
-                    "    sol = torch.linalg.lstsq(A, y_train[:, None]).solution.squeeze(1)\n    return w_std / std"),
-     r"its code calls lstsq, a closed form \(torch.linalg.lstsq on line \d+ of fit_linear_regression\)"),
-    (HW_FIT.replace("    return w_std / std", "    solve = np.linalg.lstsq\n    return w_std / std"),
-     r"calls lstsq, a closed form \(np.linalg.lstsq \(numpy.linalg.lstsq\) on line"),
-    (HW_FIT.replace("Pairs(", "TensorDataset("), r"torch's TensorDataset \(TensorDataset \(torch.utils.data"),
-    (HW_FIT.replace("shuffle=True", "shuffle=False"), "its DataLoader does not shuffle: pass shuffle=True"),
-    (HW_FIT.replace("batch_size=64", "batch_size=800"), "batch size is 800: use mini-batches of at most 64"),
-    (HW_FIT.replace("torch.optim.SGD(model.parameters(), lr=0.05)", "torch.optim.Adam(model.parameters(), lr=0.1)"),
-     "its code makes Adam: the homework asks for torch.optim.SGD"),
-    (HW_FIT.replace("    for _ in range(EPOCHS):", "    if False:\n        loader = DataLoader(Pairs(X_train, y_train))\n"
-                    "    for _ in range(EPOCHS):").replace("loader = DataLoader(Pairs((X_train - mean) / std, "
-                                                       "y_train[:, None]), batch_size=64, shuffle=True,\n"
-                                                       "                        generator=torch.Generator()"
-                                                       ".manual_seed(seed))", "loader = [(X_train, y_train[:, None])]"),
-     "its code makes no DataLoader"),
-])
+@pytest.mark.parametrize(
+    "fit, pattern",
+    [
+        (
+            HW_FIT.replace(
+                "    return w_std / std",
+                "    A = torch.cat([X_train, torch.ones(len(X_train), 1)], 1)\n"
+                "    sol = torch.linalg.lstsq(A, y_train[:, None]).solution.squeeze(1)\n    return w_std / std",
+            ),
+            r"its code calls lstsq, a closed form \(torch.linalg.lstsq on line \d+ of fit_linear_regression\)",
+        ),
+        (
+            HW_FIT.replace(
+                "    return w_std / std", "    solve = np.linalg.lstsq\n    return w_std / std"
+            ),
+            r"calls lstsq, a closed form \(np.linalg.lstsq \(numpy.linalg.lstsq\) on line",
+        ),
+        (
+            HW_FIT.replace("Pairs(", "TensorDataset("),
+            r"torch's TensorDataset \(TensorDataset \(torch.utils.data",
+        ),
+        (
+            HW_FIT.replace("shuffle=True", "shuffle=False"),
+            "its DataLoader does not shuffle: pass shuffle=True",
+        ),
+        (
+            HW_FIT.replace("batch_size=64", "batch_size=800"),
+            "batch size is 800: use mini-batches of at most 64",
+        ),
+        (
+            HW_FIT.replace(
+                "torch.optim.SGD(model.parameters(), lr=0.05)",
+                "torch.optim.Adam(model.parameters(), lr=0.1)",
+            ),
+            "its code makes Adam: the homework asks for torch.optim.SGD",
+        ),
+        (
+            HW_FIT.replace(
+                "    for _ in range(EPOCHS):",
+                "    if False:\n        loader = DataLoader(Pairs(X_train, y_train))\n"
+                "    for _ in range(EPOCHS):",
+            ).replace(
+                "loader = DataLoader(Pairs((X_train - mean) / std, "
+                "y_train[:, None]), batch_size=64, shuffle=True,\n"
+                "                        generator=torch.Generator()"
+                ".manual_seed(seed))",
+                "loader = [(X_train, y_train[:, None])]",
+            ),
+            "its code makes no DataLoader",
+        ),
+    ],
+)
 def test_homework_method_rules_are_read_from_the_code_both_ways(fit, pattern):
     state, message = both(HOMEWORK_CHECK, homework(fit))
-    assert state == "fail" and re.search(r"mini-batch SGD as the task asks: [^-]*" + pattern, message), message
+    assert state == "fail" and re.search(
+        r"mini-batch SGD as the task asks: [^-]*" + pattern, message
+    ), message
 
 
 def test_homework_advice_never_changes_the_verdict_and_shows_in_the_notebook_only(capsys):
-    cells = homework(HW_FIT.replace("X_train.mean(0), X_train.std(0)", "torch.zeros(4), torch.ones(4)")
-                     .replace("lr=0.05", "lr=1e-6"))
+    cells = homework(
+        HW_FIT.replace("X_train.mean(0), X_train.std(0)", "torch.zeros(4), torch.ones(4)").replace(
+            "lr=0.05", "lr=1e-6"
+        )
+    )
     state, message = both(HOMEWORK_CHECK, cells)
-    assert state == "fail" and "mini-batch SGD as the task asks:" not in message and "not standardised" not in message
+    assert (
+        state == "fail"
+        and "mini-batch SGD as the task asks:" not in message
+        and "not standardised" not in message
+    )
     namespace = {}
     exec("\n".join(cells), namespace)  # noqa: S102 - the test's own answer
     with pytest.raises(CheckFailed):
@@ -411,7 +554,9 @@ def test_homework_advice_never_changes_the_verdict_and_shows_in_the_notebook_onl
 
 
 def test_homework_closed_form_scores_two_of_seven(capsys):
-    with pytest.raises(CheckFailed, match=r"lstsq, a closed form \(torch.linalg.lstsq on line 3 of closed_form\)"):
+    with pytest.raises(
+        CheckFailed, match=r"lstsq, a closed form \(torch.linalg.lstsq on line 3 of closed_form\)"
+    ):
         check_homework(closed_form, seed=7)
     assert "automatic points: 2/7" in capsys.readouterr().out
 
@@ -426,16 +571,20 @@ def test_homework_unseeded_training_loses_the_repeatability_point():
     def unseeded(X, y, seed):
         w, b = sgd_solution(X, y, seed)
         fresh = torch.Generator()
-        fresh.seed()                                  # a non-deterministic seed, as if unseeded
+        fresh.seed()  # a non-deterministic seed, as if unseeded
         return w + 1e-3 * torch.randn(4, generator=fresh), b
+
     assert points(unseeded)["same seed, same weights"] == 0
 
 
-@pytest.mark.parametrize("answer, pattern", [
-    (lambda X, y, seed: torch.zeros(5), "should return \\(weight, bias\\)"),
-    (lambda X, y, seed: (torch.zeros(1, 4), 0.0), "got weight \\(1, 4\\).*squeeze"),
-    (lambda X, y, seed: (torch.zeros(4, dtype=torch.float64), 0.0), "float32"),
-])
+@pytest.mark.parametrize(
+    "answer, pattern",
+    [
+        (lambda X, y, seed: torch.zeros(5), "should return \\(weight, bias\\)"),
+        (lambda X, y, seed: (torch.zeros(1, 4), 0.0), "got weight \\(1, 4\\).*squeeze"),
+        (lambda X, y, seed: (torch.zeros(4, dtype=torch.float64), 0.0), "float32"),
+    ],
+)
 def test_homework_wrong_form_gets_zero(answer, pattern):
     items = grade_homework(answer, seed=7)
     assert [i.earned for i in items] == [0]
@@ -443,7 +592,12 @@ def test_homework_wrong_form_gets_zero(answer, pattern):
 
 
 def test_homework_underfitted_model_fails_rmse_and_weights():
-    items = {i.what: i for i in grade_homework(lambda X, y, seed: sgd_solution(X, y, seed, epochs=1, lr=1e-3), seed=7)}
+    items = {
+        i.what: i
+        for i in grade_homework(
+            lambda X, y, seed: sgd_solution(X, y, seed, epochs=1, lr=1e-3), seed=7
+        )
+    }
     assert items["mini-batch SGD as the task asks"].earned == 1
     assert items["test RMSE within 10% of the closed form"].earned == 0
     assert "tune the learning rate" in items["test RMSE within 10% of the closed form"].message
@@ -480,58 +634,107 @@ def with_steps(steps):
     return TRAIN_SGD.replace(STEPS, textwrap.indent(textwrap.dedent(steps), " " * 12))
 
 
-@pytest.mark.parametrize("answer", [
-    TRAIN_SGD,
-    with_steps("loss = loss_fn(yb, model(xb))\nloss.backward()\noptimizer.step()\nmodel.zero_grad()\n"),
-    with_steps("loss = ((model(xb) - yb) ** 2).mean()\nloss.backward()\nwith torch.no_grad():\n"
-               "    for p in model.parameters():\n        p -= lr * p.grad\n        p.grad = None\n"),
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        TRAIN_SGD,
+        with_steps(
+            "loss = loss_fn(yb, model(xb))\nloss.backward()\noptimizer.step()\nmodel.zero_grad()\n"
+        ),
+        with_steps(
+            "loss = ((model(xb) - yb) ** 2).mean()\nloss.backward()\nwith torch.no_grad():\n"
+            "    for p in model.parameters():\n        p -= lr * p.grad\n        p.grad = None\n"
+        ),
+    ],
+)
 def test_training_loop_accepts_the_four_steps_both_ways(answer):
     assert both(LOOP_CHECK, [HEAD, answer])[0] == "pass"
 
 
-@pytest.mark.parametrize("answer, pattern", [
-    (with_steps("loss = loss_fn(model(xb), yb)\nloss.backward()\noptimizer.step()\n"), r"piled up"),
-    (with_steps("loss = loss_fn(model(xb), yb)\noptimizer.step()\noptimizer.zero_grad()\nloss.backward()\n"),
-     r"previous batch: call loss.backward\(\) before optimizer.step\(\)"),
-    (TRAIN_SGD.replace("lr=lr)", "lr=0.05)"), r"train_sgd\(loader, epochs=2, lr=0.02, seed=1\) trained with another "
-                                               "learning rate"),
-    (TRAIN_SGD.replace("torch.manual_seed(seed)", "torch.manual_seed(0)"), "trained with another seed"),
-    (TRAIN_SGD.replace("range(epochs)", "range(3)"), r"seed=1\) made 9 steps, expected 6 \(2 epochs of 3 batches\)"),
-    (with_steps("loss = loss_fn(model(xb).detach(), yb)\noptimizer.zero_grad()\nloss.backward()\noptimizer.step()\n"),
-     r"train_sgd raised RuntimeError: .* Likely cause: backward\(\) was called on a tensor without a graph"),
-    (with_steps("loss = loss_fn(model(xb), yb)\nloss.backward()\nfor p in model.parameters():\n    p -= lr * p.grad\n"),
-     r"train_sgd raised RuntimeError: .* Likely cause: a tensor that requires grad was changed in place"),
-])
+@pytest.mark.parametrize(
+    "answer, pattern",
+    [
+        (
+            with_steps("loss = loss_fn(model(xb), yb)\nloss.backward()\noptimizer.step()\n"),
+            r"piled up",
+        ),
+        (
+            with_steps(
+                "loss = loss_fn(model(xb), yb)\noptimizer.step()\noptimizer.zero_grad()\nloss.backward()\n"
+            ),
+            r"previous batch: call loss.backward\(\) before optimizer.step\(\)",
+        ),
+        (
+            TRAIN_SGD.replace("lr=lr)", "lr=0.05)"),
+            r"train_sgd\(loader, epochs=2, lr=0.02, seed=1\) trained with another "
+            "learning rate",
+        ),
+        (
+            TRAIN_SGD.replace("torch.manual_seed(seed)", "torch.manual_seed(0)"),
+            "trained with another seed",
+        ),
+        (
+            TRAIN_SGD.replace("range(epochs)", "range(3)"),
+            r"seed=1\) made 9 steps, expected 6 \(2 epochs of 3 batches\)",
+        ),
+        (
+            with_steps(
+                "loss = loss_fn(model(xb).detach(), yb)\noptimizer.zero_grad()\nloss.backward()\noptimizer.step()\n"
+            ),
+            r"train_sgd raised RuntimeError: .* Likely cause: backward\(\) was called on a tensor without a graph",
+        ),
+        (
+            with_steps(
+                "loss = loss_fn(model(xb), yb)\nloss.backward()\nfor p in model.parameters():\n    p -= lr * p.grad\n"
+            ),
+            r"train_sgd raised RuntimeError: .* Likely cause: a tensor that requires grad was changed in place",
+        ),
+    ],
+)
 def test_training_loop_names_each_typical_mistake_both_ways(answer, pattern):
     state, message = both(LOOP_CHECK, [HEAD, answer])
     assert state == "fail" and re.search(pattern, message), message
 
 
-GRADIENTS_CHECK = ("from course_utils.exercises.nb02_linear_regression import check_mse_gradients\n"
-                   "check_mse_gradients(mse_gradients)")
+GRADIENTS_CHECK = (
+    "from course_utils.exercises.nb02_linear_regression import check_mse_gradients\n"
+    "check_mse_gradients(mse_gradients)"
+)
 
 
-@pytest.mark.parametrize("answer", [
-    "def mse_gradients(X, y, w, b):\n    e = X @ w + b - y\n    return 2 * X.T @ e / len(y), 2 * e.mean()",
-    "def mse_gradients(X, y, w, b):\n    e = torch.einsum('nd,d->n', X, w) + b - y\n"
-    "    return torch.einsum('nd,n->d', X, e) * 2 / X.shape[0], (2 * e).sum() / X.shape[0]",
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "def mse_gradients(X, y, w, b):\n    e = X @ w + b - y\n    return 2 * X.T @ e / len(y), 2 * e.mean()",
+        "def mse_gradients(X, y, w, b):\n    e = torch.einsum('nd,d->n', X, w) + b - y\n"
+        "    return torch.einsum('nd,n->d', X, e) * 2 / X.shape[0], (2 * e).sum() / X.shape[0]",
+    ],
+)
 def test_hand_derived_gradients_pass_both_ways(answer):
     assert both(GRADIENTS_CHECK, [HEAD, answer])[0] == "pass"
 
 
-@pytest.mark.parametrize("answer, pattern", [
-    ("def mse_gradients(X, y, w, b):\n    w, b = w.clone().requires_grad_(), b.clone().requires_grad_()\n"
-     "    ((X @ w + b - y) ** 2).mean().backward()\n    return w.grad, b.grad",
-     r"used autograd \(\(\(X @ w \+ b - y\) \*\* 2\).mean\(\).backward on line 3 of mse_gradients\)"),
-    ("from torch.autograd import grad as slope\n"
-     "def mse_gradients(X, y, w, b):\n    w, b = w.clone().requires_grad_(), b.clone().requires_grad_()\n"
-     "    return slope(((X @ w + b - y) ** 2).mean(), (w, b))",
-     r"used autograd \(slope \(torch.autograd.grad\) on line 3"),
-    ("def mse_gradients(X, y, w, b):\n    return torch.func.grad(lambda w, b: ((X @ w + b - y) ** 2).mean(), "
-     "argnums=(0, 1))(w, b)", r"used autograd \(torch.func.grad on line 2"),
-])
+@pytest.mark.parametrize(
+    "answer, pattern",
+    [
+        (
+            "def mse_gradients(X, y, w, b):\n    w, b = w.clone().requires_grad_(), b.clone().requires_grad_()\n"
+            "    ((X @ w + b - y) ** 2).mean().backward()\n    return w.grad, b.grad",
+            r"used autograd \(\(\(X @ w \+ b - y\) \*\* 2\).mean\(\).backward on line 3 of mse_gradients\)",
+        ),
+        (
+            "from torch.autograd import grad as slope\n"
+            "def mse_gradients(X, y, w, b):\n    w, b = w.clone().requires_grad_(), b.clone().requires_grad_()\n"
+            "    return slope(((X @ w + b - y) ** 2).mean(), (w, b))",
+            r"used autograd \(slope \(torch.autograd.grad\) on line 3",
+        ),
+        (
+            "def mse_gradients(X, y, w, b):\n    return torch.func.grad(lambda w, b: ((X @ w + b - y) ** 2).mean(), "
+            "argnums=(0, 1))(w, b)",
+            r"used autograd \(torch.func.grad on line 2",
+        ),
+    ],
+)
 def test_autograd_is_found_in_the_code_both_ways(answer, pattern):
     state, message = both(GRADIENTS_CHECK, [HEAD, answer])
     assert state == "fail" and re.search(pattern, message), message

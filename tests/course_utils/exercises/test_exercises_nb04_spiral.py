@@ -8,14 +8,19 @@ import textwrap
 import pytest
 import torch
 import torch.nn.functional as F
+from both_ways import both
 from torch import nn
 
-from both_ways import both
-
 from course_utils.checks import CheckFailed
-from course_utils.exercises.nb04_spiral import (check_early_stopping, check_spiral_net, reference_early_stopping,
-                                                reference_parameters)
-from course_utils.exercises.nb04_spiral import reference_SpiralNet as SequentialNet  # the notebook's solution
+from course_utils.exercises.nb04_spiral import (
+    check_early_stopping,
+    check_spiral_net,
+    reference_early_stopping,
+    reference_parameters,
+)
+from course_utils.exercises.nb04_spiral import (
+    reference_SpiralNet as SequentialNet,
+)  # the notebook's solution
 
 
 def stub(*args, **kwargs):
@@ -62,7 +67,9 @@ def test_right_networks_pass(right, capsys):
 
 def test_reference_parameters():
     assert reference_parameters(2, []) == 3
-    assert reference_parameters(2, [16, 16]) == sum(p.numel() for p in SequentialNet(2, [16, 16]).parameters())
+    assert reference_parameters(2, [16, 16]) == sum(
+        p.numel() for p in SequentialNet(2, [16, 16]).parameters()
+    )
 
 
 # ---------------------------------------------------------------- SpiralNet: typical mistakes
@@ -77,7 +84,9 @@ class PlainList(SequentialNet):
     def __init__(self, n_in, hidden, dropout=0.0):
         nn.Module.__init__(self)
         sizes = [n_in, *hidden]
-        self.hidden = [nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]   # invisible to PyTorch
+        self.hidden = [
+            nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])
+        ]  # invisible to PyTorch
         self.out = nn.Linear(sizes[-1], 1)
 
     def forward(self, x):
@@ -103,8 +112,13 @@ class TwoLayersAlways(nn.Module):
     def __init__(self, n_in, hidden, dropout=0.0):
         super().__init__()
         width = hidden[0] if hidden else 4
-        self.layers = nn.Sequential(nn.Linear(n_in, width), nn.Tanh(), nn.Linear(width, width), nn.Tanh(),
-                                    nn.Linear(width, 1))
+        self.layers = nn.Sequential(
+            nn.Linear(n_in, width),
+            nn.Tanh(),
+            nn.Linear(width, width),
+            nn.Tanh(),
+            nn.Linear(width, 1),
+        )
 
     def forward(self, x):
         return self.layers(x)
@@ -154,21 +168,27 @@ class DropoutOnTheLogit(SequentialNet):
         return self.drop(self.layers(x))
 
 
-@pytest.mark.parametrize("wrong, match", [
-    (stub, "not written yet"),
-    (NoSuper, r"call super\(\).__init__\(\)"),
-    (PlainList, "plain Python list"),
-    (NoActivation, "linear function of its input"),
-    (SigmoidAtTheEnd, "applies a sigmoid to its output"),
-    (TwoLayersAlways, r"TwoLayersAlways\(7, \[8\]\) has .* one hidden layer per entry of hidden, in a loop"),
-    (IndexesHidden, r"hidden = \[\] the network is one nn.Linear"),
-    (NoBias, "the weights only"),
-    (Squeezed, r"returned shape \(7,\)"),
-    (IgnoresDropout, "in training mode gave the same output twice"),
-    (DropoutAlways, "evaluation mode"),
-    (DropoutOnTheLogit, "exactly 0"),
-    (lambda n_in, hidden, dropout=0.0: "a network", "not a network"),
-])
+@pytest.mark.parametrize(
+    "wrong, match",
+    [
+        (stub, "not written yet"),
+        (NoSuper, r"call super\(\).__init__\(\)"),
+        (PlainList, "plain Python list"),
+        (NoActivation, "linear function of its input"),
+        (SigmoidAtTheEnd, "applies a sigmoid to its output"),
+        (
+            TwoLayersAlways,
+            r"TwoLayersAlways\(7, \[8\]\) has .* one hidden layer per entry of hidden, in a loop",
+        ),
+        (IndexesHidden, r"hidden = \[\] the network is one nn.Linear"),
+        (NoBias, "the weights only"),
+        (Squeezed, r"returned shape \(7,\)"),
+        (IgnoresDropout, "in training mode gave the same output twice"),
+        (DropoutAlways, "evaluation mode"),
+        (DropoutOnTheLogit, "exactly 0"),
+        (lambda n_in, hidden, dropout=0.0: "a network", "not a network"),
+    ],
+)
 def test_wrong_networks_are_explained(wrong, match):
     with pytest.raises(CheckFailed, match=match):
         check_spiral_net(wrong)
@@ -177,9 +197,27 @@ def test_wrong_networks_are_explained(wrong, match):
 # ---------------------------------------------------------------- early stopping
 
 
-def loop(model, X_train, y_train, X_val, y_val, patience=30, max_epochs=500, lr=0.02, *, record="after",
-         fresh_optimizer=False, zero_grad=True, copy_state=True, restore=True, stop_late=False, stop=True,
-         optimizer=torch.optim.Adam, as_tensor=False, only_model=False):
+def loop(
+    model,
+    X_train,
+    y_train,
+    X_val,
+    y_val,
+    patience=30,
+    max_epochs=500,
+    lr=0.02,
+    *,
+    record="after",
+    fresh_optimizer=False,
+    zero_grad=True,
+    copy_state=True,
+    restore=True,
+    stop_late=False,
+    stop=True,
+    optimizer=torch.optim.Adam,
+    as_tensor=False,
+    only_model=False,
+):
     """A right early-stopping loop by default; each option makes one typical mistake."""
     opt = optimizer(model.parameters(), lr=lr)
     best_loss, best_epoch, best_state = float("inf"), 0, copy.deepcopy(model.state_dict())
@@ -218,19 +256,25 @@ def test_right_loops_pass(capsys):
     assert capsys.readouterr().out.count("✅ train_early_stopping is correct") == 2
 
 
-@pytest.mark.parametrize("options, match", [
-    ({"only_model": True}, "return two things"),
-    ({"as_tensor": True}, "the validation losses are tensors"),
-    ({"record": "before"}, "before any training"),
-    ({"record": "train"}, "training losses"),
-    ({"optimizer": torch.optim.SGD}, "after epoch 1 is .* one full-batch step per epoch"),
-    ({"fresh_optimizer": True}, "create the optimizer once"),
-    ({"zero_grad": False}, r"call zero_grad\(\) every epoch"),
-    ({"stop": False}, "never stopped"),
-    ({"stop_late": True}, "stopped after epoch .* patience=10"),
-    ({"copy_state": False}, r"its last epoch's validation loss .* copy.deepcopy\(model.state_dict\(\)\)"),
-    ({"restore": False}, r"not the best one .* model.load_state_dict\(best_state\)"),
-])
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        ({"only_model": True}, "return two things"),
+        ({"as_tensor": True}, "the validation losses are tensors"),
+        ({"record": "before"}, "before any training"),
+        ({"record": "train"}, "training losses"),
+        ({"optimizer": torch.optim.SGD}, "after epoch 1 is .* one full-batch step per epoch"),
+        ({"fresh_optimizer": True}, "create the optimizer once"),
+        ({"zero_grad": False}, r"call zero_grad\(\) every epoch"),
+        ({"stop": False}, "never stopped"),
+        ({"stop_late": True}, "stopped after epoch .* patience=10"),
+        (
+            {"copy_state": False},
+            r"its last epoch's validation loss .* copy.deepcopy\(model.state_dict\(\)\)",
+        ),
+        ({"restore": False}, r"not the best one .* model.load_state_dict\(best_state\)"),
+    ],
+)
 def test_wrong_loops_are_explained(options, match):
     def wrong(*args, **kwargs):
         return loop(*args, **kwargs, **options)
@@ -250,12 +294,19 @@ HEAD = "import copy\nimport torch\nimport torch.nn.functional as F\nfrom torch i
 
 
 def spiral_net(init, forward):
-    return [HEAD, "class SpiralNet(nn.Module):\n    def __init__(self, n_in, hidden, dropout=0.0):\n"
-            "        super().__init__()\n" + textwrap.indent(init, " " * 8) + "\n\n    def forward(self, x):\n"
-            + textwrap.indent(forward, " " * 8)]
+    return [
+        HEAD,
+        "class SpiralNet(nn.Module):\n    def __init__(self, n_in, hidden, dropout=0.0):\n"
+        "        super().__init__()\n"
+        + textwrap.indent(init, " " * 8)
+        + "\n\n    def forward(self, x):\n"
+        + textwrap.indent(forward, " " * 8),
+    ]
 
 
-SPIRAL_CHECK = "from course_utils.exercises.nb04_spiral import check_spiral_net\ncheck_spiral_net(SpiralNet)"
+SPIRAL_CHECK = (
+    "from course_utils.exercises.nb04_spiral import check_spiral_net\ncheck_spiral_net(SpiralNet)"
+)
 LOOP = """layers, size = [], n_in
 for width in hidden:
     layers += [nn.Linear(size, width), nn.Tanh()] + ([nn.Dropout(dropout)] if dropout else [])
@@ -267,34 +318,73 @@ self.out = nn.Linear(sizes[-1], 1)
 self.p = dropout"""
 
 
-@pytest.mark.parametrize("init, forward", [
-    (MODULE_LIST, "for layer in self.hidden:\n    x = F.dropout(torch.tanh(layer(x)), self.p, self.training)\n"
-                  "return self.out(x)"),
-    ("sizes = [n_in] + list(hidden)\nblocks = [nn.Sequential(nn.Linear(a, b), nn.Tanh(), nn.Dropout(dropout) if "
-     "dropout > 0 else nn.Identity())\n          for a, b in zip(sizes[:-1], sizes[1:])]\n"
-     "self.body, self.head = nn.Sequential(*blocks), nn.Linear(sizes[-1], 1)", "return self.head(self.body(x))"),
-])
+@pytest.mark.parametrize(
+    "init, forward",
+    [
+        (
+            MODULE_LIST,
+            "for layer in self.hidden:\n    x = F.dropout(torch.tanh(layer(x)), self.p, self.training)\n"
+            "return self.out(x)",
+        ),
+        (
+            "sizes = [n_in] + list(hidden)\nblocks = [nn.Sequential(nn.Linear(a, b), nn.Tanh(), nn.Dropout(dropout) if "
+            "dropout > 0 else nn.Identity())\n          for a, b in zip(sizes[:-1], sizes[1:])]\n"
+            "self.body, self.head = nn.Sequential(*blocks), nn.Linear(sizes[-1], 1)",
+            "return self.head(self.body(x))",
+        ),
+    ],
+)
 def test_right_networks_pass_both_ways(init, forward):
     assert both(SPIRAL_CHECK, spiral_net(init, forward))[0] == "pass"
 
 
-@pytest.mark.parametrize("init, forward, match", [
-    (LOOP.replace("nn.Tanh()", "nn.ReLU()"), "return self.layers(x)",
-     r"SpiralNet\(2, \[4, 6\]\) uses ReLU where the exercise asks for tanh"),
-    (MODULE_LIST, "for layer in self.hidden:\n    x = layer(x)\nx = torch.tanh(x)\nreturn self.out(x)",
-     "uses tanh after only one of the two hidden layers"),
-    (LOOP, "return torch.tanh(self.layers(x))", r"SpiralNet\(2, \[16\]\) applies tanh .* to its output"),
-    (MODULE_LIST, "for layer in self.hidden:\n    x = torch.tanh(F.dropout(layer(x), self.p, self.training))\n"
-                  "return self.out(x)", "applies dropout before the activations"),
-    (LOOP.replace("nn.Dropout(dropout)", "nn.Dropout(0.5)"), "return self.layers(x)",
-     r"applies dropout at another rate than dropout=0.25: pass the argument"),
-    (MODULE_LIST, "for layer in self.hidden:\n    x = F.dropout(torch.tanh(layer(x)), self.p)\nreturn self.out(x)",
-     "in evaluation mode .* still gives a different output each time"),
-    (MODULE_LIST, "for layer in self.hidden:\n    x = torch.tanh(layer(x))\n"
-                  "return self.out(F.dropout(x, self.p, self.training))", "applies dropout only after the last hidden"),
-    ("self.first = nn.Linear(n_in, hidden[0])\nself.out = nn.Linear(hidden[-1], 1)",
-     "return self.out(torch.tanh(self.first(x)))", r"IndexError.*With hidden = \[\] the network is one nn.Linear"),
-])
+@pytest.mark.parametrize(
+    "init, forward, match",
+    [
+        (
+            LOOP.replace("nn.Tanh()", "nn.ReLU()"),
+            "return self.layers(x)",
+            r"SpiralNet\(2, \[4, 6\]\) uses ReLU where the exercise asks for tanh",
+        ),
+        (
+            MODULE_LIST,
+            "for layer in self.hidden:\n    x = layer(x)\nx = torch.tanh(x)\nreturn self.out(x)",
+            "uses tanh after only one of the two hidden layers",
+        ),
+        (
+            LOOP,
+            "return torch.tanh(self.layers(x))",
+            r"SpiralNet\(2, \[16\]\) applies tanh .* to its output",
+        ),
+        (
+            MODULE_LIST,
+            "for layer in self.hidden:\n    x = torch.tanh(F.dropout(layer(x), self.p, self.training))\n"
+            "return self.out(x)",
+            "applies dropout before the activations",
+        ),
+        (
+            LOOP.replace("nn.Dropout(dropout)", "nn.Dropout(0.5)"),
+            "return self.layers(x)",
+            r"applies dropout at another rate than dropout=0.25: pass the argument",
+        ),
+        (
+            MODULE_LIST,
+            "for layer in self.hidden:\n    x = F.dropout(torch.tanh(layer(x)), self.p)\nreturn self.out(x)",
+            "in evaluation mode .* still gives a different output each time",
+        ),
+        (
+            MODULE_LIST,
+            "for layer in self.hidden:\n    x = torch.tanh(layer(x))\n"
+            "return self.out(F.dropout(x, self.p, self.training))",
+            "applies dropout only after the last hidden",
+        ),
+        (
+            "self.first = nn.Linear(n_in, hidden[0])\nself.out = nn.Linear(hidden[-1], 1)",
+            "return self.out(torch.tanh(self.first(x)))",
+            r"IndexError.*With hidden = \[\] the network is one nn.Linear",
+        ),
+    ],
+)
 def test_wrong_networks_get_their_message_both_ways(init, forward, match):
     state, message = both(SPIRAL_CHECK, spiral_net(init, forward))
     assert state == "fail" and re.search(match, message), message
@@ -348,25 +438,55 @@ def test_right_loops_pass_both_ways(answer):
     assert both(ES_CHECK, [ES_HEAD, answer])[0] == "pass"
 
 
-@pytest.mark.parametrize("answer, match", [
-    (ES.replace("        model.eval()\n", ""), "the validation losses are those of the network in training mode: "
-                                                "call model.eval\\(\\) before"),
-    (ES.replace("        model.train()\n", ""), "after the first epoch the network trains in evaluation mode: call "
-                                                 "model.train\\(\\) at the start of every epoch"),
-    (ES.replace("copy.deepcopy(model.state_dict())\n        elif", "model.state_dict()\n        elif"),
-     "the returned model has its last epoch's validation loss"),
-    (ES.replace("    model.load_state_dict(best_state)\n", ""), "not the best one"),
-    (ES.replace(">= patience", "> patience"), r"with patience=10, max_epochs=200, lr=0.02, train_early_stopping "
-                                                r"stopped after epoch \d+, expected \d+"),
-    (ES.replace(">= patience", ">= 10"), r"with patience=4, max_epochs=40, lr=0.05, train_early_stopping never "
-                                          r"stopped: .* the best was epoch 25, so it should stop after epoch 29"),
-    (ES.replace("    model.load_state_dict(best_state)\n", "").replace("            break", "            model.load_state_"
-                                                                          "dict(best_state)\n            break"),
-     r"its last epoch's validation loss \(0.66\d\d\), not the best one \(0.66\d\d at epoch 6\)"),
-    (ES.replace("model(X_val).squeeze(1), y_val", "model(X_train).squeeze(1), y_train"), "training losses"),
-    (ES.replace("lr=lr", "lr=0.02"), r"with patience=4, max_epochs=40, lr=0.05, the validation loss after epoch"
-                                     r"|after epoch 1 is"),
-])
+@pytest.mark.parametrize(
+    "answer, match",
+    [
+        (
+            ES.replace("        model.eval()\n", ""),
+            "the validation losses are those of the network in training mode: "
+            "call model.eval\\(\\) before",
+        ),
+        (
+            ES.replace("        model.train()\n", ""),
+            "after the first epoch the network trains in evaluation mode: call "
+            "model.train\\(\\) at the start of every epoch",
+        ),
+        (
+            ES.replace(
+                "copy.deepcopy(model.state_dict())\n        elif",
+                "model.state_dict()\n        elif",
+            ),
+            "the returned model has its last epoch's validation loss",
+        ),
+        (ES.replace("    model.load_state_dict(best_state)\n", ""), "not the best one"),
+        (
+            ES.replace(">= patience", "> patience"),
+            r"with patience=10, max_epochs=200, lr=0.02, train_early_stopping "
+            r"stopped after epoch \d+, expected \d+",
+        ),
+        (
+            ES.replace(">= patience", ">= 10"),
+            r"with patience=4, max_epochs=40, lr=0.05, train_early_stopping never "
+            r"stopped: .* the best was epoch 25, so it should stop after epoch 29",
+        ),
+        (
+            ES.replace("    model.load_state_dict(best_state)\n", "").replace(
+                "            break",
+                "            model.load_state_dict(best_state)\n            break",
+            ),
+            r"its last epoch's validation loss \(0.66\d\d\), not the best one \(0.66\d\d at epoch 6\)",
+        ),
+        (
+            ES.replace("model(X_val).squeeze(1), y_val", "model(X_train).squeeze(1), y_train"),
+            "training losses",
+        ),
+        (
+            ES.replace("lr=lr", "lr=0.02"),
+            r"with patience=4, max_epochs=40, lr=0.05, the validation loss after epoch"
+            r"|after epoch 1 is",
+        ),
+    ],
+)
 def test_wrong_loops_get_their_message_both_ways(answer, match):
     state, message = both(ES_CHECK, [ES_HEAD, answer])
     assert state == "fail" and re.search(match, message), message

@@ -20,7 +20,7 @@ def test_node_grids_hold_every_neurons_output_over_the_plane():
     grids, classes = node_grids(net, points, "ce", 5)
     assert [g.shape for g in grids] == [(5, 5, 2), (5, 5, 3), (5, 5, 4)]
     zs, outs = net.forward(points)
-    np.testing.assert_allclose(grids[1].reshape(-1, 3), outs[1])             # row i of the grid: x2 = axis[i]
-    np.testing.assert_allclose(classes.sum(-1), 1.0)                        # class probabilities
+    np.testing.assert_allclose(grids[1].reshape(-1, 3), outs[1])  # row i of the grid: x2 = axis[i]
+    np.testing.assert_allclose(classes.sum(-1), 1.0)  # class probabilities
     np.testing.assert_allclose(grids[2], 2 * classes - 1)
     assert node_grids(net, points, "mse", 5)[1] is None

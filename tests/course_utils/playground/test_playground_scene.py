@@ -25,7 +25,9 @@ def test_the_output_shading_agrees_with_the_networks_predictions():
     assert pg.state()["test accuracy"] > 0.95
     left, top, right, bottom = pg.scene.plane_box
     frame = pixels(pg.image.value)
-    blue, orange = (np.array(PIL.Image.new("RGB", (1, 1), c).getpixel((0, 0))) for c in CLASS_COLORS[::-1])
+    blue, orange = (
+        np.array(PIL.Image.new("RGB", (1, 1), c).getpixel((0, 0))) for c in CLASS_COLORS[::-1]
+    )
     for (x1, x2), cls in (((2.0, 5.0), 1), ((4.5, 4.5), 1), ((-4.5, -4.5), 0), ((-5.0, -2.0), 0)):
         # far from the points: the plane's colour at (x1, x2) leans to the predicted class's colour
         u = int(left + (x1 + 6) / 12 * (right - left))
@@ -33,7 +35,10 @@ def test_the_output_shading_agrees_with_the_networks_predictions():
         colour = frame[v, u]
         z = pg.run.network.logits(pg.run.features_of(np.array([[x1, x2]])))[0, 0]
         assert (z > 0) == (cls == 1)
-        closer_to_blue = np.abs(colour - (blue if cls else orange)).sum() < np.abs(colour - (orange if cls else blue)).sum()
+        closer_to_blue = (
+            np.abs(colour - (blue if cls else orange)).sum()
+            < np.abs(colour - (orange if cls else blue)).sum()
+        )
         assert closer_to_blue, (x1, x2, colour)
 
 
@@ -48,6 +53,8 @@ def test_show_test_data_discretize_and_show_a_neuron_change_the_picture(pg):
     pg.show.value = "h1.2"
     neuron = pixels(pg.image.value)
     assert pg.state()["epoch"] == 3
-    assert all(np.abs(a - b).mean() > 0.5 for a, b in ((plain, with_test), (with_test, discrete), (discrete, neuron)))
-    assert pg.network_image.value != net               # the chosen neuron is framed
-
+    assert all(
+        np.abs(a - b).mean() > 0.5
+        for a, b in ((plain, with_test), (with_test, discrete), (discrete, neuron))
+    )
+    assert pg.network_image.value != net  # the chosen neuron is framed

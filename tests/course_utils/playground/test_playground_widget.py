@@ -17,12 +17,31 @@ def pg():
 
 def test_defaults_are_tensorflow_playgrounds_on_the_spiral(pg):
     state = pg.state()
-    assert state["dataset"] == "spiral" and state["features"] == ["x1", "x2"] and state["hidden"] == [4, 2]
+    assert (
+        state["dataset"] == "spiral"
+        and state["features"] == ["x1", "x2"]
+        and state["hidden"] == [4, 2]
+    )
     assert (state["activation"], state["learning_rate"], state["batch_size"]) == ("tanh", 0.03, 10)
-    assert (state["noise"], state["train_percent"], state["epoch"], state["loss"]) == (0, 50, 0, "tf")
+    assert (state["noise"], state["train_percent"], state["epoch"], state["loss"]) == (
+        0,
+        50,
+        0,
+        "tf",
+    )
     assert len(pg.run.data.X_train) == 250 and len(pg.run.data.X_test) == 250
-    assert pg.image.value[:3] == pg.network_image.value[:3] == b"\xff\xd8\xff"       # JPEG frames
-    assert set(pg.show.options) == {"output", "x1", "x2", "h1.1", "h1.2", "h1.3", "h1.4", "h2.1", "h2.2"}
+    assert pg.image.value[:3] == pg.network_image.value[:3] == b"\xff\xd8\xff"  # JPEG frames
+    assert set(pg.show.options) == {
+        "output",
+        "x1",
+        "x2",
+        "h1.1",
+        "h1.2",
+        "h1.3",
+        "h1.4",
+        "h2.1",
+        "h2.2",
+    }
 
 
 def test_step_button_trains_one_epoch_and_records_losses_and_accuracy(pg):
@@ -32,9 +51,11 @@ def test_step_button_trains_one_epoch_and_records_losses_and_accuracy(pg):
     pg.step_button.click()
     state = pg.state()
     assert state["epoch"] == 2 and not np.array_equal(before, pg.run.network.weights[0])
-    assert all(len(v) == 3 for v in pg.run.history.values())      # epoch 0, 1, 2
+    assert all(len(v) == 3 for v in pg.run.history.values())  # epoch 0, 1, 2
     assert "epoch <b>000,002</b>" in pg.status.value and "test accuracy" in pg.status.value
-    assert 0 < state["train TF"] < 2 and 0 < state["test BCE"] < 5 and 0 <= state["test accuracy"] <= 1
+    assert (
+        0 < state["train TF"] < 2 and 0 < state["test BCE"] < 5 and 0 <= state["test accuracy"] <= 1
+    )
     assert pg.network_image.value != picture
 
 
@@ -49,7 +70,11 @@ def test_reset_button_and_setting_changes_start_over(pg):
     pg.noise.value = 20
     pg.train_percent.value = 30
     state = pg.state()
-    assert state["epoch"] == 0 and state["hidden"] == [8, 8, 4] and state["features"] == ["x1", "x2", "sin(x1)"]
+    assert (
+        state["epoch"] == 0
+        and state["hidden"] == [8, 8, 4]
+        and state["features"] == ["x1", "x2", "sin(x1)"]
+    )
     assert pg.run.network.sizes == [3, 8, 8, 4, 1] and len(pg.run.data.X_train) == 150
 
 
@@ -67,9 +92,15 @@ def test_same_seed_same_run():
     assert a.run.history == b.run.history
 
 
-@pytest.mark.parametrize("objective, regularization", [("tf", "L1"), ("bce", "L2"), ("bce", "none")])
+@pytest.mark.parametrize(
+    "objective, regularization", [("tf", "L1"), ("bce", "L2"), ("bce", "none")]
+)
 def test_every_objective_and_regularisation_lowers_the_loss(pg, objective, regularization):
-    pg.objective.value, pg.regularization.value, pg.regularization_rate.value = objective, regularization, 0.001
+    pg.objective.value, pg.regularization.value, pg.regularization_rate.value = (
+        objective,
+        regularization,
+        0.001,
+    )
     pg.step(6, redraw=False)
     key = "train TF" if objective == "tf" else "train BCE"
     assert pg.run.history[key][-1] < pg.run.history[key][0]
@@ -81,10 +112,18 @@ def test_every_web_data_set_trains(pg, name):
     pg.step(5)
     state = pg.state()
     if name.startswith("reg"):
-        assert len(pg.run.data.X_train) == 600 and "train accuracy" not in state and pg.objective.disabled
+        assert (
+            len(pg.run.data.X_train) == 600
+            and "train accuracy" not in state
+            and pg.objective.disabled
+        )
         assert state["loss"] == "mse" and state["train TF"] < pg.run.history["train TF"][0]
     else:
-        assert len(pg.run.data.X_train) == 250 and state["loss"] == "tf" and state["train accuracy"] > 0.5
+        assert (
+            len(pg.run.data.X_train) == 250
+            and state["loss"] == "tf"
+            and state["train accuracy"] > 0.5
+        )
 
 
 def test_own_data_with_three_classes_trains_with_softmax_and_cross_entropy(pg):
@@ -93,8 +132,16 @@ def test_own_data_with_three_classes_trains_with_softmax_and_cross_entropy(pg):
     y = np.repeat([0, 1, 2], 40)
     X = centres[y] + rng.normal(scale=0.8, size=(120, 2))
     pg.use_own_data(X, y)
-    assert pg.dataset.value == "own data" and pg.run.network.sizes[-1] == 3 and pg.state()["loss"] == "ce"
-    assert set(pg.show.options) >= {"output", "h1.1"} and pg.scene.names[-1] == ["class 0", "class 1", "class 2"]
+    assert (
+        pg.dataset.value == "own data"
+        and pg.run.network.sizes[-1] == 3
+        and pg.state()["loss"] == "ce"
+    )
+    assert set(pg.show.options) >= {"output", "h1.1"} and pg.scene.names[-1] == [
+        "class 0",
+        "class 1",
+        "class 2",
+    ]
     pg.learning_rate.value = 0.3
     pg.step(30)
     state = pg.state()
@@ -108,7 +155,11 @@ def test_points_added_by_clicks_become_own_data(pg):
     assert "3 own point(s)" in pg.status.value and pg.state()["error"]
     pg.point_x1.value, pg.point_x2.value, pg.point_class.value = 4, 3, 1
     pg.add_point_button.click()
-    assert pg.state()["error"] is None and pg.dataset.value == "own data" and pg.run.data.n_classes == 2
+    assert (
+        pg.state()["error"] is None
+        and pg.dataset.value == "own data"
+        and pg.run.data.n_classes == 2
+    )
     pg.step(2)
     assert pg.state()["epoch"] == 2
 
@@ -132,20 +183,21 @@ def test_play_runs_in_the_background_and_pause_stops_it():
         pictures = pg.network_image.value, pg.image.value
         pg.play_button.click()
         assert pg.playing and "Pause" in pg.play_button.description
-        for _ in range(200):                  # let a few frames run
+        for _ in range(200):  # let a few frames run
             await asyncio.sleep(0.01)
             if pg.run.epoch >= 3:
                 break
-        pg.play_button.click()                # Pause
+        pg.play_button.click()  # Pause
         await asyncio.sleep(0.05)
         stopped_at = pg.run.epoch
         await asyncio.sleep(0.05)
         return pg, stopped_at, pictures
 
-
     pg, stopped_at, pictures = asyncio.run(scenario())
     assert stopped_at >= 3 and pg.run.epoch == stopped_at and not pg.playing
-    assert pg.network_image.value != pictures[0] and pg.image.value != pictures[1]   # both pictures moved
+    assert (
+        pg.network_image.value != pictures[0] and pg.image.value != pictures[1]
+    )  # both pictures moved
     assert "Play" in pg.play_button.description
 
 
@@ -154,7 +206,6 @@ def test_play_is_bounded():
         pg = Playground(seed=0, resolution=10, max_play_epochs=4, frame_delay=0.0)
         await pg.play()
         return pg
-
 
     pg = asyncio.run(scenario())
     assert pg.run.epoch == 4 and not pg.playing
