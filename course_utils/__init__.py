@@ -43,16 +43,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from course_utils.device import (
-        DeviceNotAvailableError,
-        available_devices,
-        describe_device,
-        get_device,
-    )
-    from course_utils.paths import data_dir
-    from course_utils.plotting import CLASS_COLORS, COLORS, use_course_style
-    from course_utils.reproducibility import seed_everything
+if TYPE_CHECKING:  # "X as X": re-exported (``__all__`` is built from ``_WHERE`` below)
+    from course_utils.device import DeviceNotAvailableError as DeviceNotAvailableError
+    from course_utils.device import available_devices as available_devices
+    from course_utils.device import describe_device as describe_device
+    from course_utils.device import get_device as get_device
+    from course_utils.paths import data_dir as data_dir
+    from course_utils.plotting import CLASS_COLORS as CLASS_COLORS
+    from course_utils.plotting import COLORS as COLORS
+    from course_utils.plotting import use_course_style as use_course_style
+    from course_utils.reproducibility import seed_everything as seed_everything
 
 _WHERE = {
     "CLASS_COLORS": "plotting",
