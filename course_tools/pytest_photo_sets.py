@@ -11,6 +11,8 @@ every checked cell is compared there.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from course_tools.photo_cells import photo_tag, recorded_photo_set, uncompared_reason
 
 __all__ = [
@@ -21,8 +23,13 @@ __all__ = [
     "pytest_terminal_summary",
 ]
 
-UNCOMPARED = "photo set: not compared"  #: the key of the skipped report's user property (its value: the stored set)
-# The module imports nothing of pytest at its top, so that the teacher's tools import without the test extra.
+# Only the annotations name pytest at the top, so that the teacher's tools import this module
+# without the test extra; the hooks that need pytest itself import it when they run.
+if TYPE_CHECKING:
+    import pytest
+
+#: the key of the skipped report's user property (its value: the stored set)
+UNCOMPARED = "photo set: not compared"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -69,7 +76,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
-    """The report of a cell that ran without error but was not compared: skipped (or failed), with the reason."""
+    """The report of a cell that ran without error but was not compared: skipped (or failed),
+    with the reason."""
     reason = getattr(item, "photo_set_reason", None)
     if not reason or call.when != "call" or call.excinfo is not None:
         return None  # pytest's own report
@@ -100,8 +108,9 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     write = terminalreporter.write_line
     terminalreporter.section("photo sets")
     write(
-        f"{len(stored)} checked cell{'s' * (len(stored) != 1)} ran, but were not compared: their stored outputs were "
-        "made from other photos than this run reads (each is listed under SKIPPED below)."
+        f"{len(stored)} checked cell{'s' * (len(stored) != 1)} ran, but were not compared: "
+        "their stored outputs were made from other photos than this run reads "
+        "(each is listed under SKIPPED below)."
     )
     try:
         write(
@@ -113,12 +122,10 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     sets = sorted(set(stored) - {""})
     if sets:
         write(
-            f"Their outputs were made from {' and '.join(sets)}. To compare them, name those folders in CATS_DOGS_DIR, "
-            'in that order (README, "Photos"):'
+            f"Their outputs were made from {' and '.join(sets)}. To compare them, name those "
+            'folders in CATS_DOGS_DIR, in that order (README, "Photos"):'
         )
-        for name in dict.fromkeys(
-            part for name in sets for part in name.split("+")
-        ):  # in order, once each
-            write(
-                f"  {name}: {KNOWN_SETS.get(name, 'not a known photo set: the photos of whoever ran make refresh')}"
-            )
+        unknown = "not a known photo set: the photos of whoever ran make refresh"
+        parts = dict.fromkeys(part for joined in sets for part in joined.split("+"))
+        for name in parts:  # in order, once each
+            write(f"  {name}: {KNOWN_SETS.get(name, unknown)}")
