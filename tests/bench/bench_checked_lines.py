@@ -68,7 +68,9 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "loss at step 199 within 0.001 of the minimum": "0.001 - (losses_gd[-1] - loss_ls)",
         },
         "small, good, large = (runs[name][1] for name in rates)": {
-            "Taylor within 5 % of the loss after one step of lr 0.01 (relative)": '0.05 - abs(taylor["too small"] - small[1]) / small[1]',
+            "Taylor within 5 % of the loss after one step of lr 0.01 (relative)": (
+                '0.05 - abs(taylor["too small"] - small[1]) / small[1]'
+            ),
             "Taylor negative after one step of lr 0.1": '-taylor["good"]',
             "Taylor negative after one step of lr 0.18": '-taylor["too large"]',
             "lr 0.01: 0.05+ above the minimum after 40 steps": "small[-1] - (loss_ls + 0.05)",
@@ -80,7 +82,9 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "autograd GD within 1e-4 of hand GD": "1e-4 - max(abs(w_ag - w_gd), abs(b_ag - b_gd))",
         },
         "w_nn, b_nn = model.weight.item(), model.bias.item()": {
-            "last epoch's mean mini-batch loss within 0.05 of the noise variance": "0.05 - abs(last_epoch.mean().item() - NOISE**2)",
+            "last epoch's mean mini-batch loss within 0.05 of the noise variance": (
+                "0.05 - abs(last_epoch.mean().item() - NOISE**2)"
+            ),
             "nn.Linear + SGD within 0.1 of the truth": "TOL - max(abs(w_nn - TRUE_W), abs(b_nn - TRUE_B))",
         },
         "m_full, _ = train_sgd(": {
@@ -111,7 +115,9 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "MLP 2-8-1: P(XOR = 1) within 0.1 of the label, 5 seeds": "0.1 - (p_mlp - y_xor).abs().max()",
         },
         "linear_on_phi = nn.Linear(3, 1)": {
-            "linear model on (x1, x2, x1·x2): every point on its side of 0.5": "((p_phi - 0.5) * (2 * y_xor - 1)).min()",
+            "linear model on (x1, x2, x1·x2): every point on its side of 0.5": (
+                "((p_phi - 0.5) * (2 * y_xor - 1)).min()"
+            ),
         },
         "for width in (1, 3, 10, 50):": {
             "1 neuron: MSE over 0.2": "mse[1] - 0.2",
@@ -124,9 +130,13 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "each class 40 to 60 % of the training points": "0.1 - abs(y_train.mean().item() - 0.5)",
         },
         "acc = {name: result[2] for name, result in feature_runs.items()}": {
-            "linear model below 0.7 on x1, x2 and on the 7 features": '0.7 - max(acc["linear, x1 and x2"], acc["linear, 7 features"])',
-            "linear model on the unrolled angle: smallest logit on the right side, off the centre": '(feature_runs["linear, unrolled angle"][0](unroll(X_val[off_centre]).to(device)).squeeze(1).detach().cpu()'
-            " * (2 * y_val[off_centre] - 1)).min()",
+            "linear model below 0.7 on x1, x2 and on the 7 features": (
+                '0.7 - max(acc["linear, x1 and x2"], acc["linear, 7 features"])'
+            ),
+            "linear model on the unrolled angle: smallest logit on the right side, off the centre": (
+                '(feature_runs["linear, unrolled angle"][0](unroll(X_val[off_centre]).to(device))'
+                ".squeeze(1).detach().cpu() * (2 * y_val[off_centre] - 1)).min()"
+            ),
             "8 neurons below 0.9 on x1, x2": '0.9 - acc["8 neurons, x1 and x2"]',
             "8 neurons at least 0.9 on the 7 features": 'acc["8 neurons, 7 features"] - 0.9',
         },
@@ -140,7 +150,9 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "per step: the full batch below batches of 50": 'batch50["train"][-1] - full["train"][-1]',
             "each at its best lr: SGD's validation loss above 0.4": "sgd - 0.4",
             "momentum and Adam at their best 0.15+ below SGD": "sgd - 0.15 - max(momentum, adam)",
-            "at lr 3 every optimizer's train loss jumps over 1.3 times its lowest (ratio - 1.3)": "min(jumps.values()) - 1.3",
+            "at lr 3 every optimizer's train loss jumps over 1.3 times its lowest (ratio - 1.3)": (
+                "min(jumps.values()) - 1.3"
+            ),
         },
         'val_loss = plain_history["validation"]': {
             "the big network learns over 80 % of the wrong labels": "accuracy(plain, Xa[wrong], ya_noisy[wrong]) - 0.8",
@@ -148,7 +160,9 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
         },
         'for name in ("L2 0.01", "L1 0.003", "dropout 0.5"):': {
             **{
-                f"{name}: learns under half of the wrong labels": f'0.5 - accuracy(variants["{name}"][0], Xa[wrong], ya_noisy[wrong])'
+                f"{name}: learns under half of the wrong labels": (
+                    f'0.5 - accuracy(variants["{name}"][0], Xa[wrong], ya_noisy[wrong])'
+                )
                 for name in ("L2 0.01", "L1 0.003", "dropout 0.5")
             },
             **{
@@ -163,17 +177,25 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
         },
         "check_early_stopping(train_early_stopping)": {
             "early stopping: validation accuracy at least 0.85": 'scores["early stopping"] - 0.85',
-            "early stopping: under half of the wrong labels learned": "0.5 - accuracy(stopped, Xa[wrong], ya_noisy[wrong])",
+            "early stopping: under half of the wrong labels learned": (
+                "0.5 - accuracy(stopped, Xa[wrong], ya_noisy[wrong])"
+            ),
             "early stopping beats none on test by 0.05+": 'test["early stopping"] - test["none"] - 0.05',
             "the model chosen on validation beats none on test by 0.05+": 'test[chosen] - test["none"] - 0.05',
         },
         "alive = spread[name][-1] > 0.1 and first_grad[name] > 0.01": {
             **{
-                f"{name}: dead (layer 20 below 0.1 or gradient below 0.01; orders of magnitude)": f"max({orders('0.1', f'spread[{name!r}][-1]')}, {orders('0.01', f'first_grad[{name!r}]')})"
+                f"{name}: dead (layer 20 below 0.1 or gradient below 0.01; orders of magnitude)": (
+                    f"max({orders('0.1', f'spread[{name!r}][-1]')}, "
+                    f"{orders('0.01', f'first_grad[{name!r}]')})"
+                )
                 for name in ("small (std 0.05)", "PyTorch default")
             },
             **{
-                f"{name}: alive (layer 20 above 0.1, gradient above 0.01; orders of magnitude)": f"min({orders(f'spread[{name!r}][-1]', '0.1')}, {orders(f'first_grad[{name!r}]', '0.01')})"
+                f"{name}: alive (layer 20 above 0.1, gradient above 0.01; orders of magnitude)": (
+                    f"min({orders(f'spread[{name!r}][-1]', '0.1')}, "
+                    f"{orders(f'first_grad[{name!r}]', '0.01')})"
+                )
                 for name in ("Xavier", "default + BatchNorm")
             },
             **{
@@ -188,22 +210,30 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
     },
     "05_cnn_cats_vs_dogs": {
         'print("training accuracy ends more than 0.2 above validation accuracy:"': {
-            "training accuracy ends 0.2+ above validation accuracy": "history.train_acc[-1] - history.val_acc[-1] - 0.2",
+            "training accuracy ends 0.2+ above validation accuracy": (
+                "history.train_acc[-1] - history.val_acc[-1] - 0.2"
+            ),
             "validation loss ends 0.1+ above its lowest": "history.val_loss[-1] - min(history.val_loss) - 0.1",
         },
         'print("majority baseline balanced accuracy:"': {
             "the CNN's validation balanced accuracy above 0.55": 'report["balanced accuracy"] - 0.55',
         },
         'print("average colour only: both losses end above 0.6:"': {
-            "average colour only: both losses above 0.6": "min(history_colour.train_loss[-1], history_colour.val_loss[-1]) - 0.6",
+            "average colour only: both losses above 0.6": (
+                "min(history_colour.train_loss[-1], history_colour.val_loss[-1]) - 0.6"
+            ),
             "OurCNN: training loss below 0.2": "0.2 - history.train_loss[-1]",
         },
         'print("validation − training loss is smaller with augmentation:"': {
-            "the validation-training gap smaller with augmentation": "(val_plain - train_plain) - (val_aug - train_aug)",
+            "the validation-training gap smaller with augmentation": (
+                "(val_plain - train_plain) - (val_aug - train_aug)"
+            ),
             "validation loss lower with augmentation": "val_plain - val_aug",
         },
         'print("the weighted loss finds more cats:"': {
-            "the weighted loss's cat recall 0.1+ above the plain loss's": 'recalls["weighted loss"]["recall cat"] - recalls["plain loss"]["recall cat"] - 0.1',
+            "the weighted loss's cat recall 0.1+ above the plain loss's": (
+                'recalls["weighted loss"]["recall cat"] - recalls["plain loss"]["recall cat"] - 0.1'
+            ),
             "cats drawn by the sampler within 45-55 %": "0.05 - abs(cat_share - 0.5)",
         },
         "score_kept, score_last = sure_when_wrong.values()": {
@@ -211,29 +241,47 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "wrong answers' mean score 0.05+ higher at the last epoch": "score_last - score_kept - 0.05",
         },
         "plain, stopped, augmented = (test_scores[": {
-            "augmented OurCNN: test balanced accuracy 0.15+ above the majority baseline": 'augmented["balanced accuracy"] - test_baseline["balanced_accuracy"] - 0.15',
-            "early stopping and augmentation: test loss below the plain CNN's last epoch": 'plain["loss"] - max(stopped["loss"], augmented["loss"])',
+            "augmented OurCNN: test balanced accuracy 0.15+ above the majority baseline": (
+                'augmented["balanced accuracy"] - test_baseline["balanced_accuracy"] - 0.15'
+            ),
+            "early stopping and augmentation: test loss below the plain CNN's last epoch": (
+                'plain["loss"] - max(stopped["loss"], augmented["loss"])'
+            ),
         },
     },
     "06_transfer_learning": {
         "right_species = torch.where(": {
-            "ImageNet names the right species for over half of the validation images": "right_species.float().mean() - 0.5",
+            "ImageNet names the right species for over half of the validation images": (
+                "right_species.float().mean() - 0.5"
+            ),
         },
         "drifting = copy.deepcopy(embed).train()": {
-            "train mode, batches of 32: balanced accuracy below eval mode's": 'scores["eval mode"] - scores["train mode, batches of 32"]',
+            "train mode, batches of 32: balanced accuracy below eval mode's": (
+                'scores["eval mode"] - scores["train mode, batches of 32"]'
+            ),
             "train mode, one photo at a time: at most 0.6": '0.6 - scores["train mode, one photo at a time"]',
         },
         'print("both pretrained models reach at least 0.95 test balanced accuracy:"': {
             "both pretrained models: test balanced accuracy at least 0.95": "pretrained - 0.95",
-            "CNN from scratch: test balanced accuracy 0.15+ below both": 'pretrained - 0.15 - test_scores["CNN from scratch"]["balanced accuracy"]',
+            "CNN from scratch: test balanced accuracy 0.15+ below both": (
+                'pretrained - 0.15 - test_scores["CNN from scratch"]["balanced accuracy"]'
+            ),
         },
         'print("on photos of another source, the kept model\'s balanced accuracy is at least 0.9:"': {
             "another source: the kept model's balanced accuracy at least 0.9": "other_score - 0.9",
-            "another source: both pretrained models 0.15+ above the CNN from scratch": 'min(other_scores["feature extraction"], other_scores["fine-tuning"]) - other_scores["CNN from scratch"] - 0.15',
+            "another source: both pretrained models 0.15+ above the CNN from scratch": (
+                'min(other_scores["feature extraction"], other_scores["fine-tuning"]) - '
+                'other_scores["CNN from scratch"] - 0.15'
+            ),
         },
         "mislabelled = next(f for f in other.files": {
-            "another source: cats called dog minus twice the dogs called cat": 'leans["class-weighted loss", "other"][0] - 2 * leans["class-weighted loss", "other"][1] - 0.5',
-            "plain loss calls at least as many cats dog (count)": 'leans["plain loss", "other"][0] - leans["class-weighted loss", "other"][0] + 0.5',
+            "another source: cats called dog minus twice the dogs called cat": (
+                'leans["class-weighted loss", "other"][0] - 2 * leans["class-weighted loss", '
+                '"other"][1] - 0.5'
+            ),
+            "plain loss calls at least as many cats dog (count)": (
+                'leans["plain loss", "other"][0] - leans["class-weighted loss", "other"][0] + 0.5'
+            ),
         },
     },
     "07_generative_models": {
@@ -242,10 +290,14 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
         },
         "ae8 = autoencoders[8]": {
             "k = 8: test loss below 20 nats": "20 - test_loss[8]",
-            "the smaller the bottleneck, the larger the test loss (smallest gap, nats)": "min(test_loss[2] - test_loss[8], test_loss[8] - test_loss[32])",
+            "the smaller the bottleneck, the larger the test loss (smallest gap, nats)": (
+                "min(test_loss[2] - test_loss[8], test_loss[8] - test_loss[32])"
+            ),
         },
         "closed_form = kl_to_standard_normal(": {
-            "Monte Carlo within 3 standard errors (in standard errors)": "3 - abs(log_ratio.mean() - closed_form).item() / standard_error.item()",
+            "Monte Carlo within 3 standard errors (in standard errors)": (
+                "3 - abs(log_ratio.mean() - closed_form).item() / standard_error.item()"
+            ),
         },
         "vae2, vae8 = train_vae(latent_dim=2), train_vae(latent_dim=8)": {
             "2-D VAE: test loss below 28 nats": "28 - sum(terms[2])",
@@ -261,21 +313,33 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
         },
         "accuracy, confident_accuracy = right.double().mean()": {
             "the judge is right on over 90 % of the test digits": "accuracy - 0.9",
-            "surer of real digits than of blurred or blended ones by over 0.2": 'references["real test digits"] - 0.2 - '
-            'max(references["test digits, blurred"], references["two test digits blended"])',
+            "surer of real digits than of blurred or blended ones by over 0.2": (
+                'references["real test digits"] - 0.2 - '
+                'max(references["test digits, blurred"], references["two test digits blended"])'
+            ),
             "over 80 % of real test digits read confidently": 'cleared["real test digits"] - 0.8',
             "right on over 98 % of the real digits read confidently": "confident_accuracy - 0.98",
-            "under half of blurred or blended digits read confidently": '0.5 - max(cleared["test digits, blurred"], cleared["two test digits blended"])',
+            "under half of blurred or blended digits read confidently": (
+                '0.5 - max(cleared["test digits, blurred"], cleared["two test digits blended"])'
+            ),
         },
         'print("codes:", tuple(steps.shape)': {
             "digits read confidently in each 2-D grid, above 4": "min(len(d) for _, d in readings.values()) - 4",
             "digits read confidently in each 2-D grid, below 10": "10 - max(len(d) for _, d in readings.values())",
         },
         "generated = [scores[name] for name in new_digits]": {
-            "the judge is less sure of every generator than of real digits, by over 0.1": 'scores["real test digits"] - 0.1 - max(generated)',
-            "the VAE's digits more digit-like than the autoencoder's (fitted Gaussians)": 'scores["VAE, fitted Gaussian"] - scores["autoencoder, fitted Gaussian"]',
-            "more of the VAE's digits read confidently (fitted Gaussians)": 'shares["VAE, fitted Gaussian"] - shares["autoencoder, fitted Gaussian"]',
-            "the VAE's prior within 0.05 of a fitted Gaussian": '0.05 - abs(scores["VAE, prior N(0, I)"] - scores["VAE, fitted Gaussian"])',
+            "the judge is less sure of every generator than of real digits, by over 0.1": (
+                'scores["real test digits"] - 0.1 - max(generated)'
+            ),
+            "the VAE's digits more digit-like than the autoencoder's (fitted Gaussians)": (
+                'scores["VAE, fitted Gaussian"] - scores["autoencoder, fitted Gaussian"]'
+            ),
+            "more of the VAE's digits read confidently (fitted Gaussians)": (
+                'shares["VAE, fitted Gaussian"] - shares["autoencoder, fitted Gaussian"]'
+            ),
+            "the VAE's prior within 0.05 of a fitted Gaussian": (
+                '0.05 - abs(scores["VAE, prior N(0, I)"] - scores["VAE, fitted Gaussian"])'
+            ),
             "digits read confidently in each generated set, above 8": "min(len(s) for _, s in confident.values()) - 8",
             "code numbers the VAE uses, below 9": "9 - (kl_per_number > 0.1).sum().item()",
         },
@@ -298,7 +362,8 @@ def sweep(name: str, seeds=SEEDS, threads=THREADS, verbose: bool = False) -> lis
 def describe(run: dict) -> str:
     """One run in a few lines: seed, threads, time, error, changed cells (stored and got), margins."""
     lines = [
-        f"seed {run['seed']}, {run['threads'] or 'default'} threads (torch {run['torch threads']}): {run['seconds']:.0f} s"
+        f"seed {run['seed']}, {run['threads'] or 'default'} threads "
+        f"(torch {run['torch threads']}): {run['seconds']:.0f} s"
         + (f", ERROR {run['error']}" if run["error"] else "")
     ]
     for index, (stored, got) in run["changed"].items():
