@@ -57,7 +57,7 @@ def _nodes(root: ast.AST, dead: bool = False) -> Iterator[tuple[ast.AST, bool]]:
     for name, value in ast.iter_fields(root):
         if isinstance(value, list):
             after_exit = False
-            for i, item in enumerate(value):
+            for item in value:
                 if not isinstance(item, ast.AST):
                     continue
                 branch_dead = dead or after_exit or _dead_branch(root, name)

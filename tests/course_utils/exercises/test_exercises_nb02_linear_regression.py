@@ -267,7 +267,7 @@ def loop(*steps, squeeze=False, record_every_step=True, device="cpu"):
             else None
         )
         history = []
-        for epoch in range(epochs):
+        for _ in range(epochs):
             for i, (xb, yb) in enumerate(loader):
                 xb, yb = xb.to(device), yb.to(device)
                 loss = loss_fn(model(xb).squeeze(1) if squeeze else model(xb), yb)
