@@ -61,7 +61,7 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "closed form within 0.1 of the truth": "TOL - max(abs(w_ls - TRUE_W), abs(b_ls - TRUE_B))",
             "its test MSE within 0.1 of the noise variance": "0.1 - abs(test_mse - NOISE**2)",
         },
-        'print("hand GD within tolerance:"': {
+        '"hand GD within tolerance:",': {
             "hand GD within 0.1 of the truth": "TOL - max(abs(w_gd - TRUE_W), abs(b_gd - TRUE_B))",
             "hand GD within 0.01 of the closed form": "0.01 - max(abs(w_gd - w_ls), abs(b_gd - b_ls))",
             "loss at step 0 over 50": "losses_gd[0] - 50",
@@ -209,7 +209,7 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
         },
     },
     "05_cnn_cats_vs_dogs": {
-        'print("training accuracy ends more than 0.2 above validation accuracy:"': {
+        '"training accuracy ends more than 0.2 above validation accuracy:",': {
             "training accuracy ends 0.2+ above validation accuracy": (
                 "history.train_acc[-1] - history.val_acc[-1] - 0.2"
             ),
@@ -218,19 +218,19 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
         'print("majority baseline balanced accuracy:"': {
             "the CNN's validation balanced accuracy above 0.55": 'report["balanced accuracy"] - 0.55',
         },
-        'print("average colour only: both losses end above 0.6:"': {
+        '"average colour only: both losses end above 0.6:",': {
             "average colour only: both losses above 0.6": (
                 "min(history_colour.train_loss[-1], history_colour.val_loss[-1]) - 0.6"
             ),
             "OurCNN: training loss below 0.2": "0.2 - history.train_loss[-1]",
         },
-        'print("validation − training loss is smaller with augmentation:"': {
+        '"validation − training loss is smaller with augmentation:",': {
             "the validation-training gap smaller with augmentation": (
                 "(val_plain - train_plain) - (val_aug - train_aug)"
             ),
             "validation loss lower with augmentation": "val_plain - val_aug",
         },
-        'print("the weighted loss finds more cats:"': {
+        '"the weighted loss finds more cats:",': {
             "the weighted loss's cat recall 0.1+ above the plain loss's": (
                 'recalls["weighted loss"]["recall cat"] - recalls["plain loss"]["recall cat"] - 0.1'
             ),
@@ -240,7 +240,7 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "early stopping kept an epoch before the last (epochs)": "EPOCHS - history_es.best_epoch - 0.5",
             "wrong answers' mean score 0.05+ higher at the last epoch": "score_last - score_kept - 0.05",
         },
-        "plain, stopped, augmented = (test_scores[": {
+        "plain, stopped, augmented = (\n    test_scores[": {
             "augmented OurCNN: test balanced accuracy 0.15+ above the majority baseline": (
                 'augmented["balanced accuracy"] - test_baseline["balanced_accuracy"] - 0.15'
             ),
@@ -267,14 +267,14 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
                 'pretrained - 0.15 - test_scores["CNN from scratch"]["balanced accuracy"]'
             ),
         },
-        'print("on photos of another source, the kept model\'s balanced accuracy is at least 0.9:"': {
+        '"on photos of another source, the kept model\'s balanced accuracy is at least 0.9:",': {
             "another source: the kept model's balanced accuracy at least 0.9": "other_score - 0.9",
             "another source: both pretrained models 0.15+ above the CNN from scratch": (
                 'min(other_scores["feature extraction"], other_scores["fine-tuning"]) - '
                 'other_scores["CNN from scratch"] - 0.15'
             ),
         },
-        "mislabelled = next(f for f in other.files": {
+        "mislabelled = next(\n        f for f in other.files": {
             "another source: cats called dog minus twice the dogs called cat": (
                 'leans["class-weighted loss", "other"][0] - 2 * leans["class-weighted loss", '
                 '"other"][1] - 0.5'
