@@ -18,7 +18,7 @@ SHARED_PHOTOS := $(abspath ../shared/datasets/oxford-pets-sample):$(abspath ../s
 PHOTOS := $(if $(wildcard ../shared/datasets/kaggle-cats-dogs),CATS_DOGS_DIR=$${CATS_DOGS_DIR:-$(SHARED_PHOTOS)})
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lab test unit notebooks bench gpu-check check-notebooks clean-notebooks refresh badges clean \
+.PHONY: help setup lab test lint format unit notebooks bench gpu-check check-notebooks clean-notebooks refresh badges clean \
         student homework grade merge slides teacher-slides slide-tags html teacher-html e2e fresh-clone
 
 help: ## list the targets
@@ -48,10 +48,19 @@ lab: $(LAB_STAMP) ## open the student's JupyterLab on the notebooks (no teacher 
 	JUPYTER_CONFIG_PATH="$(CURDIR)/student_lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	  $(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# Two runs: the notebooks' kernels start in fresh pytest workers, so nothing a unit test did to its worker reaches them.
-test: $(STAMP) ## unit tests and docstring examples, then every notebook top to bottom under nbval
+# The linter first (seconds), then two runs: the notebooks' kernels start in fresh pytest workers, so nothing a unit
+# test did to its worker reaches them.
+test: $(STAMP) lint ## the linter, unit tests and docstring examples, then every notebook top to bottom under nbval
 	$(PHOTOS) OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) $(DOCTEST) tests
 	$(PHOTOS) OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PARALLEL) notebooks $(NBVAL)
+
+lint: $(STAMP) ## ruff: the code and notebooks formatted as `make format` writes them, and lint-free (settings in pyproject.toml)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(STAMP) ## rewrite the code and notebooks as the formatter wants them (then review the diff)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 unit: $(STAMP) ## only the unit tests and docstring examples (fast)
 	$(BIN)/python -m pytest $(DOCTEST) tests

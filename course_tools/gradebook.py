@@ -6,8 +6,9 @@ a later item failed. A check that did not pass or fail (tampered, the course's r
 earns nothing. A notebook's points are its checks' points; the best submission of a student counts.
 
 ``gradebook.csv`` has one row per student: each notebook's points (of its checks that award no
-items), each item's, the total (their sum: no point counted twice), and the homework's seed check. A notebook a student did not hand in is blank; one handed in that earned
-nothing is 0. Two more formats, chosen with ``course grade --gradebook``:
+items), each item's, the total (their sum: no point counted twice), and the homework's seed check.
+A notebook a student did not hand in is blank; one handed in that earned nothing is 0. Two more
+formats, chosen with ``course grade --gradebook``:
 
 - ``moodle`` (``gradebook_moodle.csv``): "ID number" (the student id of the file name), then one column
   per grade item. Moodle: Grades → Import → CSV file; map from "ID number" to "ID number" (or to

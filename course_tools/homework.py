@@ -6,7 +6,8 @@ one of its markdown headings contains "Homework" (any level, any case). Its pack
 version, see ``course_tools.student``) and ``NN_name_homework/INSTRUCTIONS.md``: the task (the
 Homework section's own text), what to submit, how it is checked (``make grade``) and the points:
 the exercises inside the Homework section (every exercise of the notebook if it has none) share
-the total stated in its heading, e.g. ``### Homework · ... (8 points)``, else one point each. The same notebook always gives the same zip, byte for byte.
+the total stated in its heading, e.g. ``### Homework · ... (8 points)``, else one point each.
+The same notebook always gives the same zip, byte for byte.
 """
 
 from __future__ import annotations

@@ -188,7 +188,8 @@ def index_page(
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(name)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; line-height: 1.5; }}
-table {{ border-collapse: collapse; width: 100%; }} td, th {{ border-bottom: 1px solid #ddd; padding: 0.5em; vertical-align: top; text-align: left; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: 0.5em; vertical-align: top; text-align: left; }}
 td ul {{ margin: 0; padding-left: 1.2em; }} .edition {{ color: #a33; }}
 </style>
 {mathjax_scripts(mathjax_url) if mathjax_url else ""}

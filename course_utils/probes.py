@@ -232,8 +232,11 @@ def raw_scores_problem(
         >>> net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
         >>> raw_scores_problem(net, torch.randn(8, 2), "net", 1, "BCEWithLogitsLoss") is None
         True
-        >>> raw_scores_problem(torch.nn.Sequential(net, torch.nn.Sigmoid()), torch.randn(8, 2), "net", 1, "BCEWithLogitsLoss")
-        'net applies a sigmoid to its output: return the raw scores of the last layer (logits); BCEWithLogitsLoss applies the sigmoid itself, so it would be applied twice.'
+        >>> squashed = torch.nn.Sequential(net, torch.nn.Sigmoid())
+        >>> print(raw_scores_problem(squashed, torch.randn(8, 2), "net", 1, "BCEWithLogitsLoss"))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        net applies a sigmoid to its output: return the raw scores of the last layer (logits);
+        BCEWithLogitsLoss applies the sigmoid itself, so it would be applied twice.
     """
     params = weights(model, name)
     layer = output_layer(params, n_out)

@@ -506,7 +506,10 @@ def time_limit(seconds: float, startup_seconds: float = Limits.startup_seconds) 
         >>> time_limit(300)
         '300 s for all its cells together, 60 s more to start, and 300 s for each check'
     """
-    return f"{seconds:.0f} s for all its cells together, {startup_seconds:.0f} s more to start, and {seconds:.0f} s for each check"
+    return (
+        f"{seconds:.0f} s for all its cells together, {startup_seconds:.0f} s more to start, "
+        f"and {seconds:.0f} s for each check"
+    )
 
 
 def _run_queue_seconds(pid: int) -> float:

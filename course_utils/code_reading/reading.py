@@ -392,8 +392,9 @@ def read_cells(cells: list[str], name: str) -> Reading:
     (what the grader does with the submitted cells before a check).
 
     Example:
-        >>> read_cells(["from helper import bce"], "bce").problem
-        'bce is imported (from helper), not written in the notebook: the check cannot read how it computes. Write it in the notebook.'
+        >>> print(read_cells(["from helper import bce"], "bce").problem)  # doctest: +NORMALIZE_WHITESPACE
+        bce is imported (from helper), not written in the notebook: the check cannot read how it
+        computes. Write it in the notebook.
     """
     notebook = _Notebook(cells)
     return Reading(name, notebook, notebook.top.get(name))

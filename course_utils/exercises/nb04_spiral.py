@@ -319,6 +319,7 @@ def check_spiral_net(cls: type) -> None:
     ``nn.Dropout(dropout)`` after each hidden activation, active in training mode only.
 
     Example:
+        >>> from course_utils.mlp import mlp
         >>> class Right(nn.Module):
         ...     def __init__(self, n_in, hidden, dropout=0.0):
         ...         super().__init__()
@@ -501,8 +502,9 @@ def check_early_stopping(train_early_stopping: Callable[..., Any]) -> None:
     epoch, the epoch it stops at, and the validation loss of the model it returns.
 
     Example:
-        >>> check_early_stopping(reference_early_stopping)
-        ✅ train_early_stopping is correct (the same validation losses, stopped `patience` epochs after the best, best weights restored)
+        >>> check_early_stopping(reference_early_stopping)  # doctest: +NORMALIZE_WHITESPACE
+        ✅ train_early_stopping is correct (the same validation losses, stopped `patience` epochs
+        after the best, best weights restored)
     """
     for patience, max_epochs, lr in _RUNS:
         _check_run(train_early_stopping, patience, max_epochs, lr)

@@ -352,8 +352,9 @@ def check_vae_loss(fn: Callable[..., torch.Tensor]) -> None:
     with respect to the logits, μ and log σ²; each usual mistake gets its own message.
 
     Example:
-        >>> check_vae_loss(reference_vae_loss)
-        ✅ vae_loss is correct (reconstruction + β·KL in nats per image, for β = 1, 0.5 and 2; gradients reach the logits, μ and log σ²)
+        >>> check_vae_loss(reference_vae_loss)  # doctest: +NORMALIZE_WHITESPACE
+        ✅ vae_loss is correct (reconstruction + β·KL in nats per image, for β = 1, 0.5 and 2;
+        gradients reach the logits, μ and log σ²)
     """
     for number, (n, side, k, seed, betas) in enumerate(_VAE_CASES):
         try:

@@ -17,9 +17,10 @@ rate, and the rate the notebook uses); the outcomes of exercise 10.3 (a) to (c);
 time at the default thread count, median of ``RUNS``.
 
 Run alone: ``python tests/bench/bench_sequences.py`` (about 30 minutes on a quiet 2-core CPU).
-``BENCH_SEQUENCES_SEEDS=0,1`` and ``BENCH_SEQUENCES_THREADS=1`` run less (empty: no claim runs); ``BENCH_SEQUENCES_SEARCH=0``
-skips the search (``BENCH_SEQUENCES_SEARCH_SEEDS``, default 0, its seeds), ``BENCH_SEQUENCES_EXERCISE_SEEDS=`` (empty) the outcomes of exercise 10.3 (a) to (c)
-that the guide quotes, ``BENCH_NOTEBOOK_RUNS=0`` the run time.
+``BENCH_SEQUENCES_SEEDS=0,1`` and ``BENCH_SEQUENCES_THREADS=1`` run less (empty: no claim runs);
+``BENCH_SEQUENCES_SEARCH=0`` skips the search (``BENCH_SEQUENCES_SEARCH_SEEDS``, default 0, its
+seeds), ``BENCH_SEQUENCES_EXERCISE_SEEDS=`` (empty) the outcomes of exercise 10.3 (a) to (c) that
+the guide quotes, ``BENCH_NOTEBOOK_RUNS=0`` the run time.
 """
 
 from __future__ import annotations
@@ -169,7 +170,8 @@ def run_notebook(path: Path, seed: int, threads: int | None, passive: bool = Tru
             + "\n"
         )
     print(
-        f"sequences: {path.name}, seed {seed}, OMP_NUM_THREADS={threads}: trained on {report['threads']} threads, {report['seconds']:.0f} s",
+        f"sequences: {path.name}, seed {seed}, OMP_NUM_THREADS={threads}: "
+        f"trained on {report['threads']} threads, {report['seconds']:.0f} s",
         file=sys.stderr,
     )
     return report
@@ -318,7 +320,9 @@ EXERCISES = {
     ),
     "10.3(b) the plain RNN for 3,000 steps": (
         {
-            'train_memory(rnn_model, LR["plain RNN"], seed=SEED)': 'train_memory(rnn_model, LR["plain RNN"], seed=SEED, steps=3000)'
+            'train_memory(rnn_model, LR["plain RNN"], seed=SEED)': (
+                'train_memory(rnn_model, LR["plain RNN"], seed=SEED, steps=3000)'
+            )
         },
         "plain RNN",
     ),

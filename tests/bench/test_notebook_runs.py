@@ -79,7 +79,8 @@ def test_a_snippet_or_seed_line_that_does_not_fit_is_a_clear_error(tmp_path):
 
 
 def test_the_benchs_claims_point_at_one_cell_each_and_compile():
-    """bench_checked_lines finds each claim's cell by a snippet: a notebook edit that loses it fails here, not hours into a bench."""
+    """bench_checked_lines finds each claim's cell by a snippet: a notebook edit that loses it
+    fails here, not hours into a bench."""
     from bench_checked_lines import CLAIMS, NOTEBOOKS
 
     for name, cells in CLAIMS.items():

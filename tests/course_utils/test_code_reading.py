@@ -61,7 +61,8 @@ def test_the_last_definition_of_a_name_is_the_answer():
         ),
         (
             [
-                "import importlib\ndef f(p, y):\n    return importlib.import_module('torch.nn.functional').binary_cross_entropy(p, y)"
+                "import importlib\ndef f(p, y):\n"
+                "    return importlib.import_module('torch.nn.functional').binary_cross_entropy(p, y)"
             ],
             "importlib.import_module('torch.nn.functional').binary_cross_entropy "
             "(torch.nn.functional.binary_cross_entropy) on line 2 of f",

@@ -59,7 +59,10 @@ JS_CONTENT = """() => {
             ? MathJax.OutputJax['HTML-CSS'].fontInUse : null,
     };
 }"""
-JS_MATHJAX_DONE = "() => Boolean(window.MathJax && MathJax.Hub && MathJax.Hub.queue && !MathJax.Hub.queue.pending && !MathJax.Hub.queue.running)"
+JS_MATHJAX_DONE = (
+    "() => Boolean(window.MathJax && MathJax.Hub && MathJax.Hub.queue"
+    " && !MathJax.Hub.queue.pending && !MathJax.Hub.queue.running)"
+)
 
 
 def _site(tmp_path_factory, teacher: bool) -> Path:
