@@ -81,7 +81,7 @@ def _reference_bodies() -> dict[str, str]:
             if (
                 attribute.startswith("reference_")
                 and inspect.isfunction(value)
-                and value.__module__ == module.__name__
+                and (value.__module__ + ".").startswith(module.__name__ + ".")  # a package's too
             ):
                 node = ast.parse(inspect.getsource(value)).body[0]
                 if sum(isinstance(n, ast.stmt) for n in ast.walk(node)) > _COPIED:
