@@ -4,8 +4,8 @@
 The one headless Chromium is shared by every browser test file (Playwright's synchronous API
 cannot be started twice in one process). Under pytest-xdist (`make e2e` runs two workers with
 `--dist loadgroup`), each worker has its own Chromium and JupyterLab: the notebooks are dealt to two
-groups in turn, the decks and the slideshow are a group each, so a session fixture (a JupyterLab, a
-built site) is made once per group, not once per test.
+groups in turn, the decks and the slideshow are a group each (``xdist_group`` marks in the test
+files), so a session fixture (a JupyterLab, a built site) is made once per group, not once per test.
 """
 
 import os
@@ -16,33 +16,12 @@ BROWSER_TESTS = ["test_jupyterlab.py", "test_rise.py", "test_slides_offline.py"]
 collect_ignore = [] if os.environ.get("COURSE_E2E") == "1" else BROWSER_TESTS
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the marks
 def pytest_collection_modifyitems(items):
-    """Each browser test in a group (see the module docstring); the unit tests of the checks stay ungrouped.
-    This hook sees every test of the session (`make test` collects this folder too): it acts only in `make e2e`."""
-    if os.environ.get("COURSE_E2E") != "1":
-        return
-    notebooks = sorted(
-        {
-            item.callspec.params["notebook"]
-            for item in items
-            if getattr(item, "originalname", "") == "test_notebook_runs_in_jupyterlab"
-        }
-    )
-    for item in items:
-        module = item.path.name
-        if getattr(item, "originalname", "") == "test_notebook_runs_in_jupyterlab":
-            group = f"lab-{notebooks.index(item.callspec.params['notebook']) % 2}"
-        elif module == "test_jupyterlab.py":
-            group = "lab-1"
-        elif module in BROWSER_TESTS:
-            group = module.removesuffix(".py")
-        else:
-            continue
-        item.add_marker(pytest.mark.xdist_group(group))
-    # The decks' group first: it builds both sites (running every notebook when the cache is cold), the
-    # longest part, while the other worker runs the notebooks in JupyterLab.
-    items.sort(key=lambda item: item.path.name != "test_slides_offline.py")
+    """The decks' tests first: they build both sites (running every notebook when the cache is cold),
+    the longest part, while the other worker runs the notebooks in JupyterLab. This hook sees every
+    test of the session (`make test` collects this folder too): it acts only in `make e2e`."""
+    if os.environ.get("COURSE_E2E") == "1":
+        items.sort(key=lambda item: item.path.name != "test_slides_offline.py")
 
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
