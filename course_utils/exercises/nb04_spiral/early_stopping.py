@@ -186,9 +186,17 @@ def check_early_stopping(train_early_stopping: Callable[..., Any]) -> None:
     )
 
 
-@functools.lru_cache(maxsize=16)
 def _expected(patience: int, max_epochs: int, lr: float, mistake: str = "") -> tuple[float, ...]:
-    """The validation losses of ``reference_early_stopping`` on the check's problem (computed once per session)."""
+    """The validation losses of ``reference_early_stopping`` on the check's problem, computed once per
+    session and thread count: the answer trains on the threads the check runs on, and a cache filled
+    on 2 threads made a right answer trained on 1 (the grader's) read as "best weights not restored"."""
+    return _expected_on(patience, max_epochs, lr, mistake, torch.get_num_threads())
+
+
+@functools.lru_cache(maxsize=16)
+def _expected_on(
+    patience: int, max_epochs: int, lr: float, mistake: str, threads: int
+) -> tuple[float, ...]:
     start, *data = _es_problem()
     return tuple(
         reference_early_stopping(start, *data, patience, max_epochs, lr, mistake=mistake)[1]
