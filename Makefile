@@ -93,7 +93,7 @@ $(E2E_STAMP): $(STAMP)
 	touch $(E2E_STAMP)
 
 e2e: $(E2E_STAMP) ## run the notebooks in JupyterLab in headless Chromium (/usr/bin/chromium), screenshots in build/e2e/ (NB=...)
-	$(PHOTOS) OMP_NUM_THREADS=1 COURSE_E2E=1 E2E_NOTEBOOKS='$(NB)' $(BIN)/python -m pytest -v --durations=0 -n 2 --dist loadgroup tests/e2e
+	$(PHOTOS) OMP_NUM_THREADS=1 COURSE_E2E=1 E2E_NOTEBOOKS='$(NB)' $(BIN)/python -m pytest -v --durations=0 -n 2 --dist loadfile tests/e2e
 
 fresh-clone: ## clone the committed HEAD into a temporary folder and run `make test` there (PYTHON=... for another Python)
 	PYTHON='$(PYTHON)' bash scripts/fresh_clone.sh

@@ -3,9 +3,8 @@
 `make test` and `make unit` still collect the cheap unit tests of their checks (test_e2e_checks.py).
 The one headless Chromium is shared by every browser test file (Playwright's synchronous API
 cannot be started twice in one process). Under pytest-xdist (`make e2e` runs two workers with
-`--dist loadgroup`), each worker has its own Chromium and JupyterLab: the notebooks are dealt to two
-groups in turn, the decks and the slideshow are a group each (``xdist_group`` marks in the test
-files), so a session fixture (a JupyterLab, a built site) is made once per group, not once per test.
+`--dist loadfile`), each test file runs on one worker, with its own Chromium: the decks' file
+(which builds both sites) on one, the notebooks in JupyterLab and the slideshow on the other.
 """
 
 import os

@@ -257,14 +257,7 @@ def assert_caught(problems: list[str], name: str, expected: list[str]) -> None:
         assert words in report, f"{name}: expected {words!r} among the problems, got:\n{report}"
 
 
-# Under `make e2e`'s two workers the notebooks are dealt to two JupyterLabs in turn (conftest.py).
-@pytest.mark.parametrize(
-    "notebook",
-    [
-        pytest.param(p, id=p.name, marks=pytest.mark.xdist_group(f"lab-{i % 2}"))
-        for i, p in enumerate(NOTEBOOKS)
-    ],
-)
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
     start, playground = time.monotonic(), ""
     try:
@@ -286,7 +279,6 @@ def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
             )
 
 
-@pytest.mark.xdist_group("lab-1")
 def test_opening_and_saving_a_notebook_changes_nothing(lab, browser, workspace):
     """JupyterLab stores the kernel's kernelspec and language_info when the kernel starts: stored as it
     writes them, an opened notebook is not modified and saving it rewrites the same bytes (no git
@@ -329,7 +321,6 @@ def broken(workspace) -> dict[Path, list[str]]:
     return write_broken_notebooks(workspace / "broken")
 
 
-@pytest.mark.xdist_group("lab-1")
 @pytest.mark.parametrize("name", ["zz_raises.ipynb", "zz_widgets_as_text.ipynb"])
 def test_broken_notebook_is_caught(lab, browser, broken, name):
     """Negative control: the checks above must fail a notebook that raises or shows widgets as text."""
@@ -339,7 +330,6 @@ def test_broken_notebook_is_caught(lab, browser, broken, name):
         assert_caught(problems, f"broken/{name}", expected)
 
 
-@pytest.mark.xdist_group("lab-1")
 def test_widgets_without_widget_manager_are_caught(workspace, browser, tmp_path):
     """Negative control: a JupyterLab without ipywidgets' front end shows widgets as text, and the checks say so."""
     name, sources, expected = WIDGETS_WITHOUT_MANAGER

@@ -29,10 +29,6 @@ from test_jupyterlab import JS_KERNEL_READY, JS_PANEL, run_all, shut_down_kernel
 
 from course_utils.paths import REPO_ROOT
 
-# `make e2e` runs two pytest-xdist workers: this file's tests stay together on one (their
-# session fixtures are built once), see conftest.py.
-pytestmark = pytest.mark.xdist_group("slideshow")
-
 SCREENSHOTS = REPO_ROOT / "build" / "e2e" / "rise"
 PLAYGROUND = "04_spiral_classification.ipynb"
 TEACHER_UI = {

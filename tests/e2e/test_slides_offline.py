@@ -34,10 +34,6 @@ from course_tools.notebook_tools import build_dir
 from course_tools.site import build_site
 from course_utils.paths import REPO_ROOT
 
-# `make e2e` runs two pytest-xdist workers: this file's tests stay together on one (their
-# session fixtures are built once), see conftest.py.
-pytestmark = pytest.mark.xdist_group("decks")
-
 NOTEBOOKS = sorted(
     Path(p)
     for p in glob.glob(os.environ.get("E2E_NOTEBOOKS", "notebooks/*.ipynb"), root_dir=REPO_ROOT)
