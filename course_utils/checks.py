@@ -58,7 +58,7 @@ from typing import Any
 
 import torch
 
-from course_utils.code_reading import read_answer
+from course_utils.code_reading import REFERENCES, read_answer
 
 __all__ = [
     "NOT_DONE",
@@ -76,8 +76,6 @@ __all__ = [
     "shown",
 ]
 
-#: The course's reference solutions: ``reference_NAME`` of a notebook's exercises module solves its exercise NAME.
-REFERENCES = "course_utils.exercises.*.reference_*"
 NOT_DONE = "replace `raise NotImplementedError()` in the exercise cell with your code, run it, then run this check again"
 
 #: PyTorch's errors that students meet most, each with its usual cause (a pattern of the message, a hint).

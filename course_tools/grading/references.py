@@ -9,11 +9,11 @@ from __future__ import annotations
 import ast
 import functools
 
+from course_utils.code_reading.names import REFERENCES
+
 __all__ = ["REFERENCES", "reference_use"]
 
 
-#: Where the course keeps the reference solution of each exercise (the "stuck? use the reference" line imports one).
-REFERENCES = "course_utils.exercises.*.reference_*"
 _COPIED = 6  # statements: a reference this long, pasted as it is, is a copy (a shorter one is what anyone writes)
 
 

@@ -22,8 +22,17 @@ Example:
     ['F.binary_cross_entropy (torch.nn.functional.binary_cross_entropy) on line 2 of bce']
 """
 
-from course_utils.code_reading.names import canonical
+from course_utils.code_reading.names import REFERENCES, canonical
 from course_utils.code_reading.reading import Call, Reading, Use, read_answer, read_cells
 from course_utils.code_reading.syntax import as_python
 
-__all__ = ["Call", "Reading", "Use", "as_python", "canonical", "read_answer", "read_cells"]
+__all__ = [
+    "REFERENCES",
+    "Call",
+    "Reading",
+    "Use",
+    "as_python",
+    "canonical",
+    "read_answer",
+    "read_cells",
+]
