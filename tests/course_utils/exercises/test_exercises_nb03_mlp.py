@@ -595,8 +595,11 @@ def test_right_bce_passes_both_ways(cells):
             r"bce runs code the check cannot read \(getattr\(F, name\) on line 3 of bce\)",
         ),
         (
-            ["from course_utils.exercises.nb03_mlp import _reference_bce as bce"],
-            r"bce is imported \(from course_utils.exercises.nb03_mlp\), not written in the notebook",
+            [
+                "from course_utils.exercises.nb03_mlp.parameters_and_bce import _reference_bce as bce"
+            ],
+            r"bce is imported \(from course_utils.exercises.nb03_mlp.parameters_and_bce\), "
+            "not written in the notebook",
         ),
     ],
 )
