@@ -13,6 +13,8 @@ One module per job, each importing only those above it:
 - ``scene``: the output over the plane with the points, beside the loss and accuracy curves;
 - ``export``: "Export as PyTorch", a stand-alone script that trains the same network;
 - ``controls``: the sliders, drop-downs and buttons, and the settings they hold;
+- ``own_points``: your own points (``use_own_data``, *add point*), the data set "own data";
+- ``playing``: Play and Pause, epoch after epoch on the kernel's event loop;
 - ``widget``: ``Playground``, the controls wired to the rest.
 """
 

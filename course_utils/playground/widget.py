@@ -17,15 +17,14 @@ accuracy beside the loss, and *Export as PyTorch* (:mod:`course_utils.playground
 
 from __future__ import annotations
 
-import asyncio
-
-import numpy as np
 import torch
 from torch import nn
 
 from course_utils.playground.controls import Controls
-from course_utils.playground.data import DATASETS, OWN, check_own_data, make_split
+from course_utils.playground.data import OWN, make_split
 from course_utils.playground.export import export_pytorch
+from course_utils.playground.own_points import OwnPoints
+from course_utils.playground.playing import Playing
 from course_utils.playground.run import Run
 from course_utils.playground.scene import Scene
 from course_utils.plotting import COLORS
@@ -34,8 +33,9 @@ from course_utils.spiral import feature_map
 __all__ = ["Playground"]
 
 
-class Playground(Controls):
-    """The controls, wired to a training run (``run``, a :class:`Run`) and its pictures (``scene``, a :class:`Scene`).
+class Playground(Playing, OwnPoints, Controls):
+    """The controls, wired to a training run (``run``, a :class:`Run`) and its pictures (``scene``, a :class:`Scene`);
+    Play and Pause are :class:`Playing`'s, your own points :class:`OwnPoints`'.
 
     Example:
         >>> pg = Playground(seed=0, resolution=20)
@@ -54,14 +54,12 @@ class Playground(Controls):
         dataset: str = "spiral",
     ) -> None:
         self.seed = seed
-        self.max_play_epochs, self.frame_delay = max_play_epochs, frame_delay
-        self._task: asyncio.Task | None = None
-        self.playing = False
-        self.own_points: tuple[np.ndarray, np.ndarray, bool] | None = None
+        Playing.__init__(self, max_play_epochs, frame_delay)
+        OwnPoints.__init__(self)
         self.error: str | None = None
         self._resetting = False
         self._holding = False  # configure() sets several controls, then resets once
-        super().__init__(dataset)
+        Controls.__init__(self, dataset)
         self.play_button.on_click(lambda _: self.pause() if self.playing else self.play())
         self.step_button.on_click(lambda _: self.step())
         self.reset_button.on_click(lambda _: self.reset())
@@ -72,9 +70,8 @@ class Playground(Controls):
             )
         )
         for name, control in [*self.settings_controls.items(), *self.feature_boxes.items()]:
-            if (
-                name != "learning_rate"
-            ):  # as on the web, a new learning rate applies without a reset
+            # as on the web, a new learning rate applies without a reset
+            if name != "learning_rate":
                 control.observe(lambda _: self.reset(), names="value")
         self.learning_rate.observe(self._set_learning_rate, names="value")
         self.show_test.observe(lambda _: self._draw_scene(), names="value")
@@ -109,32 +106,6 @@ class Playground(Controls):
             "error": self.error,
             **latest,
         }
-
-    # --- data -------------------------------------------------------------------------------
-    def use_own_data(self, X: object, y: object, *, regression: bool = False) -> None:
-        """Train on your own points: ``X`` (N, 2) and labels 0…K−1 (K ≥ 2), or targets with ``regression``.
-
-        Adds "own data" to the data sets, chooses it and starts over. Noise does not apply.
-        """
-        X, y, _ = check_own_data(X, y, regression)
-        self.own_points = (X, y, regression)
-        if OWN not in self.dataset.options:
-            self.dataset.options = [*DATASETS, OWN]
-        if self.dataset.value == OWN:
-            self.reset()
-        else:
-            self.dataset.value = OWN  # resets
-
-    def add_point(self, x1: float, x2: float, label: int) -> None:
-        """Add one point of class ``label`` to your own data (the *add point* button); trains on it
-        once there are at least 4 points of at least 2 classes."""
-        X, y = (np.zeros((0, 2)), np.zeros(0)) if self.own_points is None else self.own_points[:2]
-        X, y = np.vstack([X, [[x1, x2]]]), np.append(y, label)
-        try:
-            self.use_own_data(X, y)
-        except ValueError as err:
-            self.own_points = (X, y, False)  # keep collecting
-            self._show_error(f"{len(X)} own point(s) so far; {err}")
 
     # --- training -----------------------------------------------------------------------------
     def _show_error(self, message: str) -> None:
@@ -228,38 +199,3 @@ class Playground(Controls):
         self.status.value = f"epoch <b>{self.run.epoch:07,d}</b> · " + " · ".join(
             f"{name} {values[-1]:.3f}" for name, values in self.run.history.items()
         )
-
-    # --- playing ------------------------------------------------------------------------------
-    def play(self) -> asyncio.Task:
-        """Train and redraw epoch after epoch in the background until Pause (or ``max_play_epochs``).
-
-        Runs as an asyncio task on the kernel's event loop, so the kernel stays free for clicks.
-        """
-        if self._task is not None and not self._task.done():
-            return self._task
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            raise RuntimeError(
-                "play() needs a running event loop (Jupyter has one); "
-                "in a script call step(epochs) instead"
-            ) from None
-        self.playing = True
-        self.play_button.description = "⏸ Pause"
-        self._task = loop.create_task(self._play_loop())
-        return self._task
-
-    async def _play_loop(self) -> None:
-        try:
-            for _ in range(self.max_play_epochs):
-                if not self.playing or self.error is not None:
-                    break
-                self.step()
-                await asyncio.sleep(self.frame_delay)  # let Jupyter handle clicks between frames
-        finally:
-            self.pause()
-
-    def pause(self) -> None:
-        """Stop playing after the current epoch."""
-        self.playing = False
-        self.play_button.description = "▶ Play"
