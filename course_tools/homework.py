@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 from course_tools.execution import SUBMISSION_TIMEOUT
-from course_tools.grading.sandbox import time_limit
+from course_tools.grading.limits import time_limit
 from course_tools.notebook_tools import build_dir
 from course_tools.student import find_exercises, student_version
 

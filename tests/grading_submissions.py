@@ -8,7 +8,8 @@ import pytest
 from notebook_factory import course_notebook
 
 from course_tools import student
-from course_tools.grading.sandbox import Limits, bwrap_path
+from course_tools.grading.limits import Limits
+from course_tools.grading.sandbox import bwrap_path
 
 ISOLATE = (
     bwrap_path() is not None

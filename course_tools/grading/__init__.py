@@ -50,7 +50,8 @@ One idea per module, from the class down to the pipe:
 - ``check_cells``: the teacher's check cells (``Check``): found in a submission, run in the grader.
 - ``result``: ``Result``, one submission's grade.
 - ``reports``: ``write_reports``: the class's reports, every string made safe for its format.
-- ``sandbox``: the bubblewrap sandbox and its limits (``Sandbox``, ``Limits``).
+- ``sandbox``: the bubblewrap sandbox and its watchdog (``Sandbox``).
+- ``limits``: what a submission may use (``Limits``), in words, and the rlimits its side sets.
 - ``runner``: the sandbox's side (untrusted): runs the cells, answers the grader's requests.
 - ``handles``: the grader's side: ``Session``, ``Remote`` handles, the check's ``Namespace``.
 - ``codec``: answers as data: ``encode`` in the sandbox, ``decode`` (checked, nothing unpickled) here.

@@ -22,12 +22,12 @@ import nbformat
 from course_tools.execution import SUBMISSION_TIMEOUT
 from course_tools.grading.check_cells import teacher_checks
 from course_tools.grading.fingerprint import _fingerprint, _key, _previous, _run_id
+from course_tools.grading.limits import Limits
 from course_tools.grading.one_submission import grade_one
 from course_tools.grading.reports import _plain, write_reports
 from course_tools.grading.result import Result
 from course_tools.grading.sandbox import (
     CANNOT_ISOLATE,
-    Limits,
     SandboxUnavailable,
     bwrap_path,
     isolation,

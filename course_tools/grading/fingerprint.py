@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 import course_tools
+from course_tools.grading.limits import Limits
 from course_tools.grading.reports import _plain
 from course_tools.grading.result import Result
-from course_tools.grading.sandbox import Limits
 
 __all__ = ["deciding_sources"]
 

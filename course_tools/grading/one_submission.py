@@ -28,6 +28,7 @@ from course_tools.grading.check_cells import (
     teacher_checks,
 )
 from course_tools.grading.handles import Namespace, Remote, Session
+from course_tools.grading.limits import Limits
 from course_tools.grading.protocol import (
     AnswerTooLarge,
     Channel,
@@ -37,7 +38,7 @@ from course_tools.grading.protocol import (
 )
 from course_tools.grading.references import reference_use
 from course_tools.grading.result import Result
-from course_tools.grading.sandbox import Limits, Sandbox, SandboxUnavailable
+from course_tools.grading.sandbox import Sandbox, SandboxUnavailable
 from course_tools.grading.submitted_files import (
     _Invalid,
     _read_bytes,

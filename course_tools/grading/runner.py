@@ -250,7 +250,7 @@ def run(cells_file: str, limits_json: str, read_fd: int, write_fd: int) -> int:
     answer server follows), ``error`` (a cell raised: its exception's name), ``stopped``
     (output limit) and ``end``.
     """
-    from course_tools.grading.sandbox import Limits, apply_limits
+    from course_tools.grading.limits import Limits, apply_limits
 
     apply_limits(Limits.from_json(limits_json))
     for fd in (

@@ -7,9 +7,9 @@ tmpfs), and read-only views of only what Python needs: the system's libraries, t
 installation, the virtual environment, the course packages and the course's data. The teacher's
 home, notebooks, grades and the other submissions are simply not there.
 
-Limits: each process gets rlimits (memory as ``RLIMIT_DATA``, processes and threads as
-``RLIMIT_NPROC``, file size, CPU time; set by the command itself through ``apply_limits``
-before any student code runs), and a watchdog outside the sandbox stops the whole tree when
+Limits (``limits.Limits``): each process gets rlimits (memory as ``RLIMIT_DATA``, processes and
+threads as ``RLIMIT_NPROC``, file size, CPU time; set by the command itself through
+``limits.apply_limits`` before any student code runs), and a watchdog outside the sandbox stops the whole tree when
 its memory (the processes' proportional resident memory plus what they stored in the sandbox's
 in-memory folders) or its number of threads passes the limit, or the time is up. The reason is
 kept in ``Sandbox.stopped`` ("memory limit", "time limit", ...).
@@ -32,32 +32,26 @@ unless told ``isolate=False``, the teacher's explicit, unsafe choice; ``isolatio
 from __future__ import annotations
 
 import functools
-import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import psutil
 
+from course_tools.grading.limits import Limits
+
 __all__ = [
     "CANNOT_ISOLATE",
-    "Limits",
     "Sandbox",
     "SandboxUnavailable",
-    "apply_limits",
     "bwrap_command",
     "bwrap_path",
-    "describe",
     "isolation",
-    "time_limit",
 ]
 
 #: Files of /etc a Python process needs (dynamic linker, users, time zone, fonts); no secrets.
@@ -77,35 +71,6 @@ _ETC = (
     "matplotlibrc",
 )
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt/conda")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one submission may use. Memory and processes count the whole sandbox."""
-
-    seconds: float = 300.0  # wall-clock time for the notebook's cells
-    startup_seconds: float = 60.0  # on top, to start the sandbox and the kernel
-    memory_mb: int = 4096  # resident memory of all its processes together
-    processes: int = 256  # processes and threads together
-    file_mb: int = 64  # the largest file it may write
-    disk_mb: int = 256  # each of its writable folders (/tmp, home, work folder), held in memory
-    shm_mb: int = 64  # /dev/shm (shared memory for DataLoader workers), held in memory
-    grader_memory_mb: int = 2048  # what the grader itself may use for one submission's answers
-    cpu_share: float = (
-        2.0  # CPU time of all its processes together, in multiples of its time (cells and start)
-    )
-
-    @property
-    def cpu_seconds(self) -> float:
-        """The CPU time all its processes together may use: ``cpu_share`` times its time to start and run."""
-        return self.cpu_share * (self.seconds + self.startup_seconds)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> Limits:
-        return cls(**json.loads(text))
 
 
 class SandboxUnavailable(RuntimeError):
@@ -155,34 +120,6 @@ def isolation(wanted: bool = True) -> str:
         "own rights (they can read and change your files); only time, memory and process limits "
         "apply. Install bubblewrap to grade safely: sudo apt-get install bubblewrap"
     )
-
-
-def apply_limits(limits: Limits) -> None:
-    """Set this process's rlimits (inherited by every process it starts); soft = hard.
-
-    Called by the sandboxed command itself before any untrusted code runs. ``RLIMIT_NPROC``
-    counts the sandbox's own user namespace under bubblewrap; it does not bind root.
-    """
-    mb = 2**20
-    wanted = {
-        "RLIMIT_DATA": limits.memory_mb * mb,
-        "RLIMIT_NPROC": limits.processes,
-        "RLIMIT_FSIZE": limits.file_mb * mb,
-        "RLIMIT_CPU": int(
-            (limits.seconds + limits.startup_seconds) * 4
-        ),  # a backstop; the wall clock stops it first
-        "RLIMIT_CORE": 0,
-    }
-    for name, value in wanted.items():
-        which = getattr(resource, name, None)
-        if which is None:
-            continue
-        _, hard = resource.getrlimit(which)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        try:
-            resource.setrlimit(which, (value, value))
-        except (ValueError, OSError):  # e.g. macOS refuses some; apply what it accepts
-            pass
 
 
 def _existing(paths: list[Path]) -> list[Path]:
@@ -293,6 +230,52 @@ def _stored_bytes(pid: int, work: Path) -> int:
     return total
 
 
+def _start_isolated(cmd: list[str], pass_fds: tuple[int, ...]) -> subprocess.Popen:
+    """Start ``bwrap_command``'s command with an empty environment, bwrap's options read from a file
+    descriptor, so that they travel out of its ``/proc/1/cmdline``."""
+    bwrap, split = cmd[0], cmd.index("--")
+    with tempfile.TemporaryFile() as options:
+        options.write(b"".join(arg.encode() + b"\0" for arg in cmd[1:split]))
+        options.flush()
+        options.seek(0)
+        fd = options.fileno()
+        return subprocess.Popen(
+            [bwrap, "--args", str(fd), *cmd[split:]],
+            env={},
+            pass_fds=(*pass_fds, fd),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+
+
+def _start_unisolated(
+    argv: list[str],
+    work: Path,
+    files: dict[str, Path],
+    env: dict[str, str],
+    pass_fds: tuple[int, ...],
+) -> subprocess.Popen:
+    """Start ``argv`` without a sandbox (the teacher's explicit, unsafe choice): ``files`` copied into
+    ``work``, a home beside it, the grader's environment with ``env`` on top."""
+    work.mkdir(parents=True, exist_ok=True)
+    for name, source in files.items():
+        shutil.copyfile(source, work / name)
+    home = work.parent / "home"
+    home.mkdir(exist_ok=True)
+    return subprocess.Popen(
+        argv,
+        cwd=work,
+        env={**os.environ, **env, "HOME": str(home), "TMPDIR": str(work.parent)},
+        pass_fds=pass_fds,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
 class Sandbox:
     """One sandboxed command, its watchdog and the reason it was stopped, if it was.
 
@@ -332,40 +315,9 @@ class Sandbox:
         }
         if self.bwrap:
             cmd = bwrap_command(self.bwrap, argv, work, read_only, env, limits, files)
-            split = cmd.index("--")
-            with (
-                tempfile.TemporaryFile() as options
-            ):  # bwrap's options travel out of its /proc/1/cmdline
-                options.write(b"".join(arg.encode() + b"\0" for arg in cmd[1:split]))
-                options.flush()
-                options.seek(0)
-                fd = options.fileno()
-                self.process = subprocess.Popen(
-                    [self.bwrap, "--args", str(fd), *cmd[split:]],
-                    env={},
-                    pass_fds=(*pass_fds, fd),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    start_new_session=True,
-                )
+            self.process = _start_isolated(cmd, pass_fds)
         else:
-            work.mkdir(parents=True, exist_ok=True)
-            for name, source in files.items():
-                shutil.copyfile(source, work / name)
-            home = work.parent / "home"
-            home.mkdir(exist_ok=True)
-            env = {**os.environ, **env, "HOME": str(home), "TMPDIR": str(work.parent)}
-            self.process = subprocess.Popen(
-                argv,
-                cwd=work,
-                env=env,
-                pass_fds=pass_fds,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
+            self.process = _start_unisolated(argv, work, files, env, pass_fds)
         self._errors = b""
         self._next_watch = 0.0
         self.cpu = (
@@ -498,20 +450,6 @@ class Sandbox:
         return f"exited with code {code}"
 
 
-def time_limit(seconds: float, startup_seconds: float = Limits.startup_seconds) -> str:
-    """The time limit of one submission in words: the one description the README and the homework's
-    INSTRUCTIONS.md give.
-
-    Example:
-        >>> time_limit(300)
-        '300 s for all its cells together, 60 s more to start, and 300 s for each check'
-    """
-    return (
-        f"{seconds:.0f} s for all its cells together, {startup_seconds:.0f} s more to start, "
-        f"and {seconds:.0f} s for each check"
-    )
-
-
 def _run_queue_seconds(pid: int) -> float:
     """Seconds the process waited, runnable, for a CPU (``/proc/PID/schedstat``; 0 where the kernel has none)."""
     try:
@@ -519,22 +457,3 @@ def _run_queue_seconds(pid: int) -> float:
             return int(f.read().split()[1]) / 1e9
     except (OSError, ValueError, IndexError):
         return 0.0
-
-
-def describe(limits: Limits) -> dict[str, Any]:
-    """The limits in words, for the report.
-
-    Example:
-        >>> describe(Limits())["memory"]
-        '4096 MB'
-    """
-    return {
-        "time": time_limit(limits.seconds, limits.startup_seconds),
-        "CPU time": f"{limits.cpu_seconds:.0f} s, all processes together",
-        "memory": f"{limits.memory_mb} MB",
-        "processes and threads": str(limits.processes),
-        "largest file": f"{limits.file_mb} MB",
-        "each writable folder": f"{limits.disk_mb} MB",
-        "/dev/shm": f"{limits.shm_mb} MB",
-        "the grader, per submission": f"{limits.grader_memory_mb} MB",
-    }

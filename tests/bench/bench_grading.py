@@ -31,8 +31,9 @@ import nbformat
 
 from course_tools.execution import run_notebook
 from course_tools.grading.class_run import grade
+from course_tools.grading.limits import Limits
 from course_tools.grading.one_submission import grade_one
-from course_tools.grading.sandbox import Limits, bwrap_path
+from course_tools.grading.sandbox import bwrap_path
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 RUNS = 3

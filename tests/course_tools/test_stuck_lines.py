@@ -14,7 +14,7 @@ from notebook_factory import write
 from course_tools import student
 from course_tools.execution import run_notebook
 from course_tools.grading import class_run
-from course_tools.grading.sandbox import Limits
+from course_tools.grading.limits import Limits
 from course_tools.notebook_tools import course_notebooks
 
 NOTEBOOKS = {path.name[:2]: path for path in course_notebooks()}

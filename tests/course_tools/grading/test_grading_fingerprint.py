@@ -7,7 +7,7 @@ from notebook_factory import course_notebook, write
 import course_tools
 from course_tools import grading, student
 from course_tools.grading.fingerprint import _fingerprint, _key, deciding_sources
-from course_tools.grading.sandbox import Limits
+from course_tools.grading.limits import Limits
 
 
 def test_the_fingerprint_covers_every_file_that_decides_a_grade():

@@ -39,7 +39,7 @@ from notebook_factory import course_notebook, write
 
 import course_tools
 from course_tools.grading import class_run
-from course_tools.grading.sandbox import Limits
+from course_tools.grading.limits import Limits
 from course_tools.grading.submitted_files import MAX_NOTEBOOK_MB
 
 BOMB_LIMITS = Limits(seconds=30, memory_mb=2000, processes=64)
