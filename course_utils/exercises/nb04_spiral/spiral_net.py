@@ -186,24 +186,20 @@ def _check_activation(cls: Any) -> None:
     t = torch.linspace(-3, 3, 13, dtype=torch.float64)
     with torch.no_grad():
         got = _outputs(model, _along(t.float()), name)[:, 0]
-    candidates = {
-        "tanh after each hidden layer": t.tanh().tanh(),
+    right = t.tanh().tanh()
+    mistakes = {
         "ReLU where the exercise asks for tanh: nn.Tanh() after each hidden nn.Linear": t.relu(),
         "sigmoid where the exercise asks for tanh: nn.Tanh() after each hidden nn.Linear": t.sigmoid().sigmoid(),
         "tanh after only one of the two hidden layers: put nn.Tanh() after every hidden nn.Linear, in the loop "
         "over hidden": t.tanh(),
         "no activation between its layers: put nn.Tanh() after every hidden nn.Linear": t,
     }
-    for what, expected in candidates.items():
-        if torch.allclose(got, expected, atol=1e-4):
-            if what.startswith("tanh after each"):
-                return
-            raise CheckFailed(f"{name} uses {what}.")
-    raise CheckFailed(
+    wrong = (
         f"{name}'s hidden activation is not tanh: with its weights set to keep one path, it maps "
         f"1 to {got[8].item():.4f} where tanh after each of its two hidden layers gives "
-        f"{t.tanh().tanh()[8].item():.4f}. Put nn.Tanh() after every hidden nn.Linear."
+        f"{right[8].item():.4f}. Put nn.Tanh() after every hidden nn.Linear."
     )
+    _rule_on_probe(got, right, mistakes, f"{name} uses", otherwise=wrong)
 
 
 def _check_dropout(cls: Any) -> None:
@@ -260,8 +256,8 @@ def _check_dropout_place(cls: Any, p: float) -> None:
             f"{name} sets many outputs to exactly 0 in training mode: dropout acts on the logit. Put "
             "nn.Dropout after the hidden activations only, not after the last nn.Linear."
         )
-    places = {
-        "": (one.tanh() * k).tanh() * k,
+    right = (one.tanh() * k).tanh() * k
+    mistakes = {
         "only after the first hidden layer: put nn.Dropout(dropout) after every hidden activation": (
             one.tanh() * k
         ).tanh(),
@@ -276,16 +272,35 @@ def _check_dropout_place(cls: Any, p: float) -> None:
         * 2,
     }
     kept = got.max() - 1
-    for where, value in places.items():
-        if abs(kept - value) < 1e-4:
-            if not where:
-                return
-            raise CheckFailed(f"{name} applies dropout {where}.")
-    raise CheckFailed(
+    wrong = (
         f"{name} in training mode does not act like nn.Dropout({p}) after each hidden tanh: with its "
         f"weights set to keep one path, a kept path gives {kept.item():.4f}, expected "
-        f"{places[''].item():.4f}."
+        f"{right.item():.4f}."
     )
+    _rule_on_probe(kept, right, mistakes, f"{name} applies dropout", otherwise=wrong)
+
+
+def _rule_on_probe(
+    got: torch.Tensor,
+    right: torch.Tensor,
+    mistakes: dict[str, torch.Tensor],
+    does: str,
+    otherwise: str,
+) -> None:
+    """Judge what a probed path gave: pass if ``got`` is ``right``; else "``does`` WHAT." for the first
+    typical mistake (``{WHAT: the values it gives}``) that ``got`` equals, else ``otherwise``.
+
+    Example:
+        >>> _rule_on_probe(torch.tensor(2.0), torch.tensor(1.0), {"twice": torch.tensor(2.0)}, "it does", "?")
+        Traceback (most recent call last):
+        course_utils.checks.CheckFailed: it does twice.
+    """
+    if torch.allclose(got, right, atol=1e-4):
+        return
+    for what, value in mistakes.items():
+        if torch.allclose(got, value, atol=1e-4):
+            raise CheckFailed(f"{does} {what}.")
+    raise CheckFailed(otherwise)
 
 
 def check_spiral_net(cls: type) -> None:
