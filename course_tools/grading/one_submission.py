@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -159,12 +160,25 @@ def _grade(
         result.checks = {label: "tampered" for label in result.checks}
         result.messages.clear()
         return
-    code = [(i, cell.source) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-    imports = notebook_imports([c.source for c in teacher_nb.cells if c.cell_type == "code"])
+    plan = _Plan(
+        code=[(i, cell.source) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"],
+        at=at,
+        imports=notebook_imports([c.source for c in teacher_nb.cells if c.cell_type == "code"]),
+    )
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         spec = Path(tmp) / "cells.json"
-        spec.write_text(json.dumps({"cells": code, "checks": sorted(at)}), encoding="utf-8")
-        _run_and_judge(spec, Path(tmp), code, at, imports, limits, result, isolate)
+        spec.write_text(json.dumps({"cells": plan.code, "checks": sorted(at)}), encoding="utf-8")
+        _run_and_judge(spec, Path(tmp), plan, limits, result, isolate)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What runs and what is judged: the submission's code cells ``(index, source)``, the teacher's
+    check at each check cell's index, and the names the teacher notebook imports (``notebook_imports``)."""
+
+    code: list[tuple[int, str]]
+    at: dict[int, Check]
+    imports: dict[str, tuple[str, str | None]]
 
 
 def _sandbox_reads() -> list[Path]:
@@ -200,9 +214,7 @@ def _sandbox_env() -> dict[str, str]:
 def _run_and_judge(
     spec: Path,
     tmp: Path,
-    code: list[tuple[int, str]],
-    at: dict[int, Check],
-    imports: dict[str, tuple[str, str | None]],
+    plan: _Plan,
     limits: Limits,
     result: Result,
     isolate: bool,
@@ -236,7 +248,7 @@ def _run_and_judge(
         os.close(requests_r)
         os.close(events_w)
     channel = Channel(events_r, requests_w, budget=limits.grader_memory_mb * 2**20 // 2)
-    follower = _Follower(channel, box, code, at, imports, result)
+    follower = _Follower(channel, box, plan, result)
     try:
         follower.follow()
     except ProtocolError as err:
@@ -293,24 +305,9 @@ def _run_and_judge(
 class _Follower:
     """Follows the sandbox's events, every one validated, and judges each check when its cell comes."""
 
-    def __init__(
-        self,
-        channel: Channel,
-        box: Sandbox,
-        code: list[tuple[int, str]],
-        at: dict[int, Check],
-        imports: dict[str, tuple[str, str | None]],
-        result: Result,
-    ):
-        self.channel, self.box, self.at, self.imports, self.result = (
-            channel,
-            box,
-            at,
-            imports,
-            result,
-        )
-        self.code = code
-        self.order = [i for i, _ in code]
+    def __init__(self, channel: Channel, box: Sandbox, plan: _Plan, result: Result):
+        self.channel, self.box, self.plan, self.result = channel, box, plan, result
+        self.order = [i for i, _ in plan.code]
         self.cell: int | None = None
         self.in_check: str | None = None
         self.ended = False
@@ -334,8 +331,8 @@ class _Follower:
                 if position >= len(self.order) or event["cell"] != self.order[position]:
                     raise ProtocolError(f"a cell out of order: {str(event.get('cell'))[:20]}")
                 self.cell, position = event["cell"], position + 1
-                if self.cell in self.at:
-                    own = self.judge(self.at[self.cell], own)
+                if self.cell in self.plan.at:
+                    own = self.judge(self.plan.at[self.cell], own)
             elif (
                 kind == "error"
                 and set(event) == {"event", "cell", "name", "text"}
@@ -366,9 +363,9 @@ class _Follower:
 
     def judge(self, check: Check, own: dict[str, Any]) -> dict[str, Any]:
         """Run the teacher's check here; the sandbox serves the names it needs."""
-        sources = [source for index, source in self.code if index < self.cell]
+        sources = [source for index, source in self.plan.code if index < self.cell]
         session = Session(self.channel, lambda: self.box.deadline, self.box.watch, sources)
-        namespace = Namespace(session, self.imports, own)
+        namespace = Namespace(session, self.plan.imports, own)
         self.in_check = check.label
         started, notebook_deadline = time.monotonic(), self.box.deadline
         self.box.deadline = (
