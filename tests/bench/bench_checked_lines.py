@@ -30,6 +30,7 @@ import statistics
 from pathlib import Path
 
 from notebook_runs import run_notebook
+from report_rows import median_row, row
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 SEEDS = (0, 1, 2, 3, 4)
@@ -382,15 +383,15 @@ def rows(name: str, runs: list[dict]) -> list[dict]:
         or "none"
     )
     out = [
-        {
-            "benchmark": "checked lines",
-            "metric": f"{name}: checked cells that printed something else",
-            "value": len(changed) + len(failed),
-            "unit": "cells",
-            "note": f"{len(runs)} runs (seeds {sorted({r['seed'] for r in runs})} × threads "
+        row(
+            "checked lines",
+            f"{name}: checked cells that printed something else",
+            len(changed) + len(failed),
+            "cells",
+            f"{len(runs)} runs (seeds {sorted({r['seed'] for r in runs})} × threads "
             f"{sorted({r['threads'] or 'default' for r in runs}, key=str)}); changed: {note}"
             + (f"; errors: {'; '.join(failed)}" if failed else ""),
-        }
+        )
     ]
     for claim in CLAIMS.get(name, {}).values():
         for label in claim:
@@ -401,25 +402,24 @@ def rows(name: str, runs: list[dict]) -> list[dict]:
             margins = [v for v, _ in values]
             sd = f"; sd {statistics.stdev(margins):.2g}" if len(margins) > 1 else ""
             out.append(
-                {
-                    "benchmark": "checked lines",
-                    "metric": f"{name}: {label}: worst margin",
-                    "value": worst,
-                    "unit": "",
-                    "note": f"at {where(run)}; median {statistics.median(margins):.4g}{sd}; "
+                row(
+                    "checked lines",
+                    f"{name}: {label}: worst margin",
+                    worst,
+                    note=f"at {where(run)}; median {statistics.median(margins):.4g}{sd}; "
                     f"holds on {sum(v > 0 for v in margins)}/{len(margins)} runs",
-                }
+                )
             )
     for t in sorted({r["threads"] for r in runs}, key=str):
         seconds = [r["seconds"] for r in runs if r["threads"] == t]
         out.append(
-            {
-                "benchmark": "checked lines",
-                "metric": f"{name}: wall time, {t or 'default'} threads",
-                "unit": "s",
-                "value": statistics.median(seconds),
-                "note": "median; " + ", ".join(f"{s:.0f}" for s in seconds),
-            }
+            median_row(
+                "checked lines",
+                f"{name}: wall time, {t or 'default'} threads",
+                seconds,
+                "s",
+                "median; ",
+            )
         )
     return out
 
@@ -429,13 +429,12 @@ def run() -> list[dict]:
     for name in sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb") if p.stem[:2] <= "07"):
         if name in NEEDS_PHOTOS and not os.environ.get("CATS_DOGS_DIR"):
             out.append(
-                {
-                    "benchmark": "checked lines",
-                    "metric": f"{name}: skipped",
-                    "value": float("nan"),
-                    "unit": "",
-                    "note": "no $CATS_DOGS_DIR: its stored outputs come from the shared photos",
-                }
+                row(
+                    "checked lines",
+                    f"{name}: skipped",
+                    float("nan"),
+                    note="no $CATS_DOGS_DIR: its stored outputs come from the shared photos",
+                )
             )
             continue
         out += rows(name, sweep(name))
@@ -462,5 +461,5 @@ if __name__ == "__main__":
     for name in [
         n for n in every if not args.notebooks or any(n.startswith(a) for a in args.notebooks)
     ]:
-        for row in rows(name, sweep(name, args.seeds, args.threads, verbose=True)):
-            print(f"{row['metric']}: {row['value']:.4g} {row['unit']}  ({row['note']})")
+        for r in rows(name, sweep(name, args.seeds, args.threads, verbose=True)):
+            print(f"{r['metric']}: {r['value']:.4g} {r['unit']}  ({r['note']})")

@@ -16,7 +16,8 @@ import os
 import statistics
 from pathlib import Path
 
-from notebook_runs import checked_cells_row, run_with_seed, score_rows, spread, wall_time_row
+from notebook_runs import run_rows, run_with_seed, score_rows, spread
+from report_rows import row
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_cnn_cats_vs_dogs.ipynb"
 SEEDS = (0, 1, 2)
@@ -42,75 +43,49 @@ def run() -> list[dict]:
         r["test"]["OurCNN, augmented photos"]["balanced accuracy"] - r["majority"] for r in reports
     ]
     rows.append(
-        {
-            "benchmark": "cnn",
-            "metric": "OurCNN, augmented photos: test balanced accuracy above the majority baseline",
-            "value": min(margins),
-            "unit": "",
-            "note": f"minimum over seeds; {spread(margins)}",
-        }
+        row(
+            "cnn",
+            "OurCNN, augmented photos: test balanced accuracy above the majority baseline",
+            min(margins),
+            note=f"minimum over seeds; {spread(margins)}",
+        )
     )
     for what in ("gap", "val loss"):
         for name in ("plain", "augmented"):
             values = [r[what][name] for r in reports]
+            metric = f"{name}: validation {what}" if what == "gap" else f"{name}: {what}"
             rows.append(
-                {
-                    "benchmark": "cnn",
-                    "metric": f"{name}: validation {what}" if what == "gap" else f"{name}: {what}",
-                    "value": statistics.mean(values),
-                    "unit": "",
-                    "note": f"section 7, {spread(values)}",
-                }
+                row("cnn", metric, statistics.mean(values), note=f"section 7, {spread(values)}")
             )
     for name in reports[0]["cat recall"]:
         values = [r["cat recall"][name] for r in reports]
+        metric = f"average colour, {name}: validation cat recall"
         rows.append(
-            {
-                "benchmark": "cnn",
-                "metric": f"average colour, {name}: validation cat recall",
-                "value": statistics.mean(values),
-                "unit": "",
-                "note": f"section 8, {spread(values)}",
-            }
+            row("cnn", metric, statistics.mean(values), note=f"section 8, {spread(values)}")
         )
+    kept = ", ".join(
+        f"seed {s}: kept {r['kept epoch']} of {r['stopped after']} trained"
+        for s, r in zip(SEEDS, reports)
+    )
     rows.append(
-        {
-            "benchmark": "cnn",
-            "metric": "early stopping (patience 3): epoch kept",
-            "unit": "",
-            "value": statistics.median(r["kept epoch"] for r in reports),
-            "note": "median; "
-            + ", ".join(
-                f"seed {s}: kept {r['kept epoch']} of {r['stopped after']} trained"
-                for s, r in zip(SEEDS, reports)
-            ),
-        }
+        row(
+            "cnn",
+            "early stopping (patience 3): epoch kept",
+            statistics.median(r["kept epoch"] for r in reports),
+            note=f"median; {kept}",
+        )
     )
     for which in ("kept", "last"):
         values = [r["score when wrong"][which] for r in reports]
+        metric = f"plain CNN, {which} epoch: validation mean score of wrong answers"
         rows.append(
-            {
-                "benchmark": "cnn",
-                "metric": f"plain CNN, {which} epoch: validation mean score of wrong answers",
-                "value": statistics.mean(values),
-                "unit": "",
-                "note": f"section 7, {spread(values)}",
-            }
+            row("cnn", metric, statistics.mean(values), note=f"section 7, {spread(values)}")
         )
-    rows.append(
-        {
-            "benchmark": "cnn",
-            "metric": "test balanced accuracy per seed",
-            "value": float("nan"),
-            "unit": "",
-            "note": "; ".join(f"seed {s}: {r['per seed']}" for s, r in zip(SEEDS, reports)),
-        }
-    )
-    rows.append(checked_cells_row("cnn", "notebook 05", reports, SEEDS))
-    rows.append(wall_time_row("cnn", "notebook 05", reports))
-    return rows
+    per_seed = "; ".join(f"seed {s}: {r['per seed']}" for s, r in zip(SEEDS, reports))
+    rows.append(row("cnn", "test balanced accuracy per seed", float("nan"), note=per_seed))
+    return rows + run_rows("cnn", "notebook 05", reports, SEEDS)
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(f"{row['metric']}: {row['value']:.4g} {row['unit']}  {row.get('note', '')}")
+    for r in run():
+        print(f"{r['metric']}: {r['value']:.4g} {r['unit']}  {r.get('note', '')}")

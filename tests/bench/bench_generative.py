@@ -20,10 +20,12 @@ on a quiet 2-core machine).
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from notebook_code import notebook_namespace
+from report_rows import row
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
@@ -266,15 +268,27 @@ def contest_run(nb: dict, seed: int) -> dict[str, float]:
     return out
 
 
+#: The note of a claim's row: the notebook's checked cells make it, so it must hold in every seed.
+CLAIMED = "a claim the notebook's checked cells make; it must hold in every seed"
+
+
 def _row(metric: str, values: list[float], seeds: range, unit: str = "", note: str = "") -> dict:
     span = f"median over seeds {seeds[0]}-{seeds[-1]}; range {min(values):.3g} to {max(values):.3g}"
-    return {
-        "benchmark": "generative",
-        "metric": metric,
-        "value": statistics.median(values),
-        "unit": unit,
-        "note": f"{span}{'; ' + note if note else ''}",
-    }
+    return row(
+        "generative",
+        metric,
+        statistics.median(values),
+        unit,
+        f"{span}{'; ' + note if note else ''}",
+    )
+
+
+def _held_row(
+    metric: str, holds: Callable[[dict, dict], object], measured: list[dict], refs: dict, note: str
+) -> dict:
+    """A count of seeds: for how many of the seeds' measurements ``m`` ``holds(m, refs)`` is true."""
+    held = sum(bool(holds(m, refs)) for m in measured)
+    return row("generative", metric, held, f"of {len(measured)} seeds", note)
 
 
 def run() -> list[dict]:
@@ -282,16 +296,8 @@ def run() -> list[dict]:
     nb = notebook_code()
     refs = references(nb)
     per_seed = [measure(nb, seed) for seed in SEEDS]
-    rows = [
-        {
-            "benchmark": "generative",
-            "metric": name,
-            "value": value,
-            "unit": "",
-            "note": "the judge (LogisticRegression) is deterministic: no seed involved",
-        }
-        for name, value in refs.items()
-    ]
+    deterministic = "the judge (LogisticRegression) is deterministic: no seed involved"
+    rows = [row("generative", name, value, note=deterministic) for name, value in refs.items()]
     rows += [_row(name, [m[name] for m in per_seed], SEEDS) for name in per_seed[0]]
     short = "exercise 6.2 (b), k=8, 30 epochs"
     rows.append(
@@ -305,26 +311,13 @@ def run() -> list[dict]:
             SEEDS,
         )
     )
-    for claim, holds in CLAIMS.items():
-        rows.append(
-            {
-                "benchmark": "generative",
-                "metric": f"claim: {claim}",
-                "unit": f"of {len(SEEDS)} seeds",
-                "value": sum(bool(holds(m, refs)) for m in per_seed),
-                "note": "a claim the notebook's checked cells make; it must hold in every seed",
-            }
-        )
-    for observation, holds in OBSERVATIONS.items():
-        rows.append(
-            {
-                "benchmark": "generative",
-                "metric": f"observed: {observation}",
-                "unit": f"of {len(SEEDS)} seeds",
-                "value": sum(bool(holds(m, refs)) for m in per_seed),
-                "note": "not a claim of the notebook",
-            }
-        )
+    rows += [
+        _held_row(f"claim: {c}", holds, per_seed, refs, CLAIMED) for c, holds in CLAIMS.items()
+    ]
+    rows += [
+        _held_row(f"observed: {o}", holds, per_seed, refs, "not a claim of the notebook")
+        for o, holds in OBSERVATIONS.items()
+    ]
     runs = [contest_run(nb, seed) for seed in CONTEST_SEEDS]
     note = f"k={CONTEST_K}, {CONTEST_EPOCHS} epochs each"
     rows += [
@@ -360,19 +353,12 @@ def run() -> list[dict]:
             note=note,
         )
     )
-    for claim, holds in CONTEST_CLAIMS.items():
-        rows.append(
-            {
-                "benchmark": "generative",
-                "metric": f"claim: {claim}",
-                "unit": f"of {len(CONTEST_SEEDS)} seeds",
-                "value": sum(bool(holds(c, refs)) for c in runs),
-                "note": "a claim the notebook's checked cells make; it must hold in every seed",
-            }
-        )
+    rows += [
+        _held_row(f"claim: {c}", holds, runs, refs, CLAIMED) for c, holds in CONTEST_CLAIMS.items()
+    ]
     return rows
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(f"{row['metric']:<58} {row['value']:8.4g} {row['unit']:<12} {row['note']}")
+    for r in run():
+        print(f"{r['metric']:<58} {r['value']:8.4g} {r['unit']:<12} {r['note']}")

@@ -10,6 +10,7 @@ threads, with their worst margins, are ``bench_checked_lines``' rows for 00.
 from __future__ import annotations
 
 import torch
+from report_rows import row
 
 
 def run() -> list[dict]:
@@ -19,17 +20,16 @@ def run() -> list[dict]:
     for x0, where in [(0.0, "edge (x = 0)"), (10.0, "beyond the data (x = 10)")]:
         ratio = (1 / 40 + (x0 - x.mean()) ** 2 / sxx).sqrt().item() / (1 / 40) ** 0.5
         rows.append(
-            {
-                "benchmark": "nb00_claims",
-                "metric": f"prediction spread, {where} / middle (x = 2.5), theory",
-                "value": ratio,
-                "unit": "",
-                "note": "least squares, 40 points on [0, 5]",
-            }
+            row(
+                "nb00_claims",
+                f"prediction spread, {where} / middle (x = 2.5), theory",
+                ratio,
+                note="least squares, 40 points on [0, 5]",
+            )
         )
     return rows
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(f"{row['metric']}: {row['value']:.3f}  ({row['note']})")
+    for r in run():
+        print(f"{r['metric']}: {r['value']:.3f}  ({r['note']})")

@@ -9,6 +9,7 @@ and say "under load" when the machine was shared.
 from __future__ import annotations
 
 import torch
+from report_rows import row
 
 from course_utils.timing import median_time
 
@@ -31,32 +32,14 @@ def run() -> list[dict]:
     finally:
         torch.set_num_threads(threads)
     rows = [
-        {
-            "benchmark": "nb01_timing",
-            "metric": f"CPU 1 thread, n = {n}",
-            "value": 1e6 * t,
-            "unit": "µs",
-            "note": "median of 9",
-        }
+        row("nb01_timing", f"CPU 1 thread, n = {n}", 1e6 * t, "µs", "median of 9")
         for n, t in zip(SIZES, cpu)
     ]
     rows.append(
-        {
-            "benchmark": "nb01_timing",
-            "metric": "CPU time factor n 512 -> 1024 (operations x 8)",
-            "value": cpu[-1] / cpu[-2],
-            "unit": "x",
-            "note": "",
-        }
+        row("nb01_timing", "CPU time factor n 512 -> 1024 (operations x 8)", cpu[-1] / cpu[-2], "x")
     )
     rows.append(
-        {
-            "benchmark": "nb01_timing",
-            "metric": "CPU time factor n 16 -> 32 (operations x 8)",
-            "value": cpu[1] / cpu[0],
-            "unit": "x",
-            "note": "",
-        }
+        row("nb01_timing", "CPU time factor n 16 -> 32 (operations x 8)", cpu[1] / cpu[0], "x")
     )
     if torch.cuda.is_available():
         device = torch.device("cuda")
@@ -64,27 +47,23 @@ def run() -> list[dict]:
             a, b = torch.rand(n, n, device=device), torch.rand(n, n, device=device)
             t = matmul_time(a, b)
             rows.append(
-                {
-                    "benchmark": "nb01_timing",
-                    "metric": f"GPU, n = {n}",
-                    "value": 1e6 * t,
-                    "unit": "µs",
-                    "note": f"CPU (1 thread) / GPU = {t_cpu / t:.1f}",
-                }
+                row(
+                    "nb01_timing",
+                    f"GPU, n = {n}",
+                    1e6 * t,
+                    "µs",
+                    f"CPU (1 thread) / GPU = {t_cpu / t:.1f}",
+                )
             )
     else:
         rows.append(
-            {
-                "benchmark": "nb01_timing",
-                "metric": "GPU rows",
-                "value": float("nan"),
-                "unit": "",
-                "note": "skipped: no CUDA GPU on this machine",
-            }
+            row(
+                "nb01_timing", "GPU rows", float("nan"), note="skipped: no CUDA GPU on this machine"
+            )
         )
     return rows
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(f"{row['metric']}: {row['value']:.4g} {row['unit']}  {row['note']}")
+    for r in run():
+        print(f"{r['metric']}: {r['value']:.4g} {r['unit']}  {r['note']}")

@@ -47,43 +47,34 @@ from course_utils.spiral import feature_map
 
 SEEDS = range(5)
 CHECKPOINTS = (100, 300, 1000)
+#: TF Playground's defaults, which the playground shares (the first setting).
+DEFAULTS = dict(
+    dataset="spiral",
+    noise=0,
+    features=["x1", "x2"],
+    hidden=[4, 2],
+    activation="tanh",
+    learning_rate=0.03,
+    batch_size=10,
+    regularization="none",
+    regularization_rate=0.0,
+    train_percent=50,
+)
 SETTINGS = {
-    "defaults (spiral; x1, x2; 4, 2; tanh; lr 0.03; batch 10)": dict(
-        dataset="spiral",
-        noise=0,
-        features=["x1", "x2"],
-        hidden=[4, 2],
-        activation="tanh",
-        learning_rate=0.03,
-        batch_size=10,
-        regularization="none",
-        regularization_rate=0.0,
-        train_percent=50,
-    ),
-    "spiral; all 7 features; 8, 8; tanh; lr 0.03; batch 10": dict(
-        dataset="spiral",
-        noise=0,
-        features=["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"],
-        hidden=[8, 8],
-        activation="tanh",
-        learning_rate=0.03,
-        batch_size=10,
-        regularization="none",
-        regularization_rate=0.0,
-        train_percent=50,
-    ),
-    "spiral noise 20; x1, x2, sin; 6, 6; relu; lr 0.01; batch 5; L2 0.001": dict(
-        dataset="spiral",
-        noise=20,
-        features=["x1", "x2", "sin(x1)", "sin(x2)"],
-        hidden=[6, 6],
-        activation="relu",
-        learning_rate=0.01,
-        batch_size=5,
-        regularization="L2",
-        regularization_rate=0.001,
-        train_percent=50,
-    ),
+    "defaults (spiral; x1, x2; 4, 2; tanh; lr 0.03; batch 10)": DEFAULTS,
+    "spiral; all 7 features; 8, 8; tanh; lr 0.03; batch 10": DEFAULTS
+    | {"features": ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"], "hidden": [8, 8]},
+    "spiral noise 20; x1, x2, sin; 6, 6; relu; lr 0.01; batch 5; L2 0.001": DEFAULTS
+    | {
+        "noise": 20,
+        "features": ["x1", "x2", "sin(x1)", "sin(x2)"],
+        "hidden": [6, 6],
+        "activation": "relu",
+        "learning_rate": 0.01,
+        "batch_size": 5,
+        "regularization": "L2",
+        "regularization_rate": 0.001,
+    },
 }
 TF_FEATURES = {
     "x1": "x",

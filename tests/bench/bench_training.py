@@ -11,6 +11,7 @@ import statistics
 import time
 
 import torch
+from report_rows import row
 from torch import nn
 from torch.utils.data import TensorDataset
 
@@ -62,67 +63,52 @@ def run() -> list[dict]:
     model = small_cnn().to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     bare_epoch(model, loader, optimizer, loss_fn, device)  # warm-up
+
+    def fit_epochs(epochs: int, **options) -> None:
+        """The course's fit on the same model, data and optimiser, without a progress bar."""
+        fit(
+            model,
+            loader,
+            loss_fn=loss_fn,
+            optimizer=optimizer,
+            epochs=epochs,
+            progress=False,
+            **options,
+        )
+
     bare, looped = [], []
     for _ in range(RUNS):  # alternate, so that a busy machine slows both alike
         start = time.perf_counter()
         bare_epoch(model, loader, optimizer, loss_fn, device)
         bare.append(N / (time.perf_counter() - start))
         start = time.perf_counter()
-        fit(
-            model,
-            loader,
-            loss_fn=loss_fn,
-            optimizer=optimizer,
-            epochs=1,
-            progress=False,
-            amp=False,
-            channels_last=False,
-        )
+        fit_epochs(1, amp=False, channels_last=False)
         looped.append(N / (time.perf_counter() - start))
     note = f"{N} random 3×{SIZE}×{SIZE} images, batch {BATCH}, {device}, median of {RUNS} epochs"
     rows = [
-        {
-            "benchmark": "training",
-            "metric": "bare loop",
-            "value": statistics.median(bare),
-            "unit": "images/s",
-            "note": note,
-        },
-        {
-            "benchmark": "training",
-            "metric": "course fit",
-            "value": statistics.median(looped),
-            "unit": "images/s",
-            "note": note,
-        },
-        {
-            "benchmark": "training",
-            "metric": "fit ÷ bare throughput",
-            "value": statistics.median(looped) / statistics.median(bare),
-            "unit": "×",
-            "note": "1.0 = no overhead; train epochs only, no validation",
-        },
+        row("training", "bare loop", statistics.median(bare), "images/s", note),
+        row("training", "course fit", statistics.median(looped), "images/s", note),
+        row(
+            "training",
+            "fit ÷ bare throughput",
+            statistics.median(looped) / statistics.median(bare),
+            "×",
+            "1.0 = no overhead; train epochs only, no validation",
+        ),
     ]
     if device.type == "cuda":
         for amp in (False, True):
             start = time.perf_counter()
-            fit(
-                model,
-                loader,
-                loss_fn=loss_fn,
-                optimizer=optimizer,
-                epochs=RUNS,
-                progress=False,
-                amp=amp,
-            )
+            fit_epochs(RUNS, amp=amp)
             torch.cuda.synchronize()
+            seconds = time.perf_counter() - start
             rows.append(
-                {
-                    "benchmark": "training",
-                    "metric": f"course fit on GPU, amp={amp}",
-                    "unit": "images/s",
-                    "value": RUNS * N / (time.perf_counter() - start),
-                    "note": note + ", channels_last",
-                }
+                row(
+                    "training",
+                    f"course fit on GPU, amp={amp}",
+                    RUNS * N / seconds,
+                    "images/s",
+                    note + ", channels_last",
+                )
             )
     return rows

@@ -16,7 +16,8 @@ import os
 import statistics
 from pathlib import Path
 
-from notebook_runs import checked_cells_row, run_with_seed, score_rows, spread, wall_time_row
+from notebook_runs import run_rows, run_with_seed, score_rows, spread
+from report_rows import row
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "06_transfer_learning.ipynb"
 SEEDS = (0, 1, 2)
@@ -35,65 +36,48 @@ def run() -> list[dict]:
     reports = [run_with_seed(NOTEBOOK, seed, REPORT) for seed in SEEDS]
     note = f"notebook 06 at {reports[0]['size']} px, seeds {list(SEEDS)}, mean ± sd; trained on {reports[0]['source'][:120]}"
     rows = score_rows("transfer", reports, note)
-    rows.append(
-        {
-            "benchmark": "transfer",
-            "metric": "model kept (chosen on validation)",
-            "value": float("nan"),
-            "unit": "",
-            "note": ", ".join(r["kept"] for r in reports),
-        }
-    )
+    kept = ", ".join(r["kept"] for r in reports)
+    rows.append(row("transfer", "model kept (chosen on validation)", float("nan"), note=kept))
     if reports[0]["other"] is None:
         rows.append(
-            {
-                "benchmark": "transfer",
-                "metric": "another source: balanced accuracy",
-                "value": float("nan"),
-                "unit": "",
-                "note": "skipped: $CATS_DOGS_DIR names one folder (name two, separated by ':')",
-            }
+            row(
+                "transfer",
+                "another source: balanced accuracy",
+                float("nan"),
+                note="skipped: $CATS_DOGS_DIR names one folder (name two, separated by ':')",
+            )
         )
     else:
         values = [r["other"] for r in reports]
         rows.append(
-            {
-                "benchmark": "transfer",
-                "metric": "kept model on another source: balanced accuracy",
-                "value": min(values),
-                "unit": "",
-                "note": f"minimum over seeds; the notebook's sample of {reports[0]['other source']}: {spread(values)}",
-            }
+            row(
+                "transfer",
+                "kept model on another source: balanced accuracy",
+                min(values),
+                note=f"minimum over seeds; the notebook's sample of {reports[0]['other source']}: {spread(values)}",
+            )
         )
         for name in reports[0]["other scores"]:
             values = [r["other scores"][name] for r in reports]
+            per_seed = ", ".join(f"{v:.3f}" for v in values)
+            metric = f"{name} on another source: balanced accuracy"
             rows.append(
-                {
-                    "benchmark": "transfer",
-                    "metric": f"{name} on another source: balanced accuracy",
-                    "value": statistics.mean(values),
-                    "unit": "",
-                    "note": f"{spread(values)}; per seed " + ", ".join(f"{v:.3f}" for v in values),
-                }
+                row(
+                    "transfer",
+                    metric,
+                    statistics.mean(values),
+                    note=f"{spread(values)}; per seed {per_seed}",
+                )
             )
         for loss in reports[0]["leans"]:
-            rows.append(
-                {
-                    "benchmark": "transfer",
-                    "metric": f"feature extraction, {loss}: cats called dog, dogs called cat "
-                    "on another source",
-                    "value": float("nan"),
-                    "unit": "",
-                    "note": "; ".join(
-                        f"seed {s}: {r['leans'][loss]}" for s, r in zip(SEEDS, reports)
-                    ),
-                }
+            leans = "; ".join(f"seed {s}: {r['leans'][loss]}" for s, r in zip(SEEDS, reports))
+            metric = (
+                f"feature extraction, {loss}: cats called dog, dogs called cat on another source"
             )
-    rows.append(checked_cells_row("transfer", "notebook 06", reports, SEEDS))
-    rows.append(wall_time_row("transfer", "notebook 06", reports))
-    return rows
+            rows.append(row("transfer", metric, float("nan"), note=leans))
+    return rows + run_rows("transfer", "notebook 06", reports, SEEDS)
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(f"{row['metric']}: {row['value']:.4g} {row['unit']}  {row.get('note', '')}")
+    for r in run():
+        print(f"{r['metric']}: {r['value']:.4g} {r['unit']}  {r.get('note', '')}")

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from notebook_runs import run_with_seed, spread
+from report_rows import median_row, row
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "09_transformers.ipynb"
@@ -155,28 +156,24 @@ def claim_rows(reports: dict[tuple[int, int], dict]) -> list[dict]:
         worst = min(margins, key=margins.get)
         held = sum(m > 0 for m in margins.values())
         rows.append(
-            {
-                "benchmark": "transformers",
-                "metric": f"claim: {claim}: worst margin",
-                "value": margins[worst],
-                "unit": "",
-                "note": f"held in {held} of {len(margins)} runs ({where}); worst at seed {worst[1]}, "
+            row(
+                "transformers",
+                f"claim: {claim}: worst margin",
+                margins[worst],
+                note=f"held in {held} of {len(margins)} runs ({where}); worst at seed {worst[1]}, "
                 f"{worst[0]} threads; median margin {statistics.median(margins.values()):.3g}",
-            }
+            )
         )
     changed = {key: reports[key]["checked cells changed"] for key in runs}
+    which = "; ".join(f"seed {s}, {n} threads: {c}" for (n, s), c in changed.items() if c)
     rows.append(
-        {
-            "benchmark": "transformers",
-            "metric": "checked cells that differ from the stored outputs",
-            "value": max(len(c) for c in changed.values()),
-            "unit": "cells",
-            "note": f"worst of {where}; "
-            + (
-                "; ".join(f"seed {s}, {n} threads: {c}" for (n, s), c in changed.items() if c)
-                or "none"
-            ),
-        }
+        row(
+            "transformers",
+            "checked cells that differ from the stored outputs",
+            max(len(c) for c in changed.values()),
+            "cells",
+            f"worst of {where}; {which or 'none'}",
+        )
     )
     one = min(n for n, _ in runs)
     compared = [reports[one, s] for s in COMPARED_SEEDS if (one, s) in reports]
@@ -184,24 +181,24 @@ def claim_rows(reports: dict[tuple[int, int], dict]) -> list[dict]:
         bits = [r["bits"][model] for r in compared]
         seconds = [r["training seconds"][model] for r in compared]
         rows.append(
-            {
-                "benchmark": "transformers",
-                "metric": f"{model}: held-out bits per character",
-                "unit": "bits",
-                "value": statistics.mean(bits),
-                "note": f"seeds {list(COMPARED_SEEDS)}, {one} thread(s), "
+            row(
+                "transformers",
+                f"{model}: held-out bits per character",
+                statistics.mean(bits),
+                "bits",
+                f"seeds {list(COMPARED_SEEDS)}, {one} thread(s), "
                 f"{compared[0]['parameters'][model]:,} parameters: {spread(bits)}",
-            }
+            )
         )
         rows.append(
-            {
-                "benchmark": "transformers",
-                "metric": f"{model}: training seconds",
-                "unit": "s",
-                "value": statistics.median(seconds),
-                "note": f"median, seeds {list(COMPARED_SEEDS)}, {one} thread(s): "
-                + ", ".join(f"{t:.1f}" for t in seconds),
-            }
+            median_row(
+                "transformers",
+                f"{model}: training seconds",
+                seconds,
+                "s",
+                f"median, seeds {list(COMPARED_SEEDS)}, {one} thread(s): ",
+                digits=1,
+            )
         )
     for n in sorted({n for n, _ in runs}):
         ratio = [
@@ -209,15 +206,8 @@ def claim_rows(reports: dict[tuple[int, int], dict]) -> list[dict]:
             for m, s in runs
             if m == n
         ]
-        rows.append(
-            {
-                "benchmark": "transformers",
-                "metric": f"training time LSTM / GPT, {n} thread(s)",
-                "unit": "",
-                "value": statistics.median(ratio),
-                "note": "median over seeds: " + ", ".join(f"{x:.2f}" for x in ratio),
-            }
-        )
+        metric = f"training time LSTM / GPT, {n} thread(s)"
+        rows.append(median_row("transformers", metric, ratio, "", "median over seeds: ", digits=2))
     return rows
 
 
@@ -226,17 +216,16 @@ def timing_rows() -> list[dict]:
     rows = []
     for n_threads, label in ((1, "1 thread (make test)"), (None, "torch's default threads")):
         times, loads = nbval_seconds(n_threads)
+        each = ", ".join(f"{t:.0f}" for t in times)
+        load = ", ".join(f"{x:.1f}" for x in loads)
         rows.append(
-            {
-                "benchmark": "transformers",
-                "metric": f"notebook 09 under nbval, {label}",
-                "unit": "s",
-                "value": statistics.median(times),
-                "note": f"median of {NBVAL_RUNS}: "
-                + ", ".join(f"{t:.0f}" for t in times)
-                + "; load average before each: "
-                + ", ".join(f"{x:.1f}" for x in loads),
-            }
+            row(
+                "transformers",
+                f"notebook 09 under nbval, {label}",
+                statistics.median(times),
+                "s",
+                f"median of {NBVAL_RUNS}: {each}; load average before each: {load}",
+            )
         )
     return rows
 
@@ -247,5 +236,5 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(f"{row['metric']}: {row['value']:.4g} {row['unit']}  {row.get('note', '')}")
+    for r in run():
+        print(f"{r['metric']}: {r['value']:.4g} {r['unit']}  {r.get('note', '')}")

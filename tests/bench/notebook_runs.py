@@ -33,6 +33,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbval.plugin import coalesce_streams, get_sanitize_patterns, transform_streams_for_comparison
+from report_rows import median_row, row
 
 from course_tools.notebook_tools import SEED_LINE, is_checked
 
@@ -200,31 +201,28 @@ def run_with_seed(notebook: Path, seed: int, report: str, timeout: int = 900) ->
     }
 
 
-def checked_cells_row(
-    benchmark: str, name: str, reports: list[dict], seeds: tuple[int, ...]
-) -> dict:
-    """One row: how many checked cells printed something else than the stored outputs, per seed."""
+def run_rows(benchmark: str, name: str, reports: list[dict], seeds: tuple[int, ...]) -> list[dict]:
+    """Two rows on the runs themselves (``run_with_seed``'s reports, one per seed): how many checked cells
+    printed something else than the stored outputs (worst seed), and the notebook's median wall time."""
     changed = [r["checked cells changed"] for r in reports]
-    return {
-        "benchmark": benchmark,
-        "metric": f"{name}: checked cells that differ from the stored outputs",
-        "value": max(len(c) for c in changed),
-        "unit": "cells",
-        "note": "worst seed; "
-        + "; ".join(f"seed {s}: {c or 'none'}" for s, c in zip(seeds, changed)),
-    }
-
-
-def wall_time_row(benchmark: str, name: str, reports: list[dict]) -> dict:
-    """One row: the notebook's median wall time per seed (see ``run_with_seed``)."""
-    return {
-        "benchmark": benchmark,
-        "metric": f"{name} wall time per seed",
-        "unit": "s",
-        "value": statistics.median(r["seconds"] for r in reports),
-        "note": f"median; nbclient, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}: "
-        + ", ".join(f"{r['seconds']:.0f}" for r in reports),
-    }
+    per_seed = "; ".join(f"seed {s}: {c or 'none'}" for s, c in zip(seeds, changed))
+    threads = os.environ.get("OMP_NUM_THREADS", "unset")
+    return [
+        row(
+            benchmark,
+            f"{name}: checked cells that differ from the stored outputs",
+            max(len(c) for c in changed),
+            "cells",
+            f"worst seed; {per_seed}",
+        ),
+        median_row(
+            benchmark,
+            f"{name} wall time per seed",
+            [r["seconds"] for r in reports],
+            "s",
+            f"median; nbclient, OMP_NUM_THREADS={threads}: ",
+        ),
+    ]
 
 
 def score_rows(benchmark: str, reports: list[dict], note: str) -> list[dict]:
@@ -234,13 +232,12 @@ def score_rows(benchmark: str, reports: list[dict], note: str) -> list[dict]:
         for what in ("balanced accuracy", "loss"):
             values = [r["test"][name][what] for r in reports]
             rows.append(
-                {
-                    "benchmark": benchmark,
-                    "metric": f"{name}: test {what}",
-                    "value": statistics.mean(values),
-                    "unit": "",
-                    "note": f"{note}: {spread(values)}",
-                }
+                row(
+                    benchmark,
+                    f"{name}: test {what}",
+                    statistics.mean(values),
+                    note=f"{note}: {spread(values)}",
+                )
             )
     return rows
 
