@@ -84,16 +84,9 @@ def _lstm_case(batch: int = 3, inputs: int = 5, hidden: int = 4) -> tuple[torch.
     )
 
 
-def _variants(
-    x: torch.Tensor,
-    h: torch.Tensor,
-    c: torch.Tensor,
-    W_ih: torch.Tensor,
-    W_hh: torch.Tensor,
-    b_ih: torch.Tensor,
-    b_hh: torch.Tensor,
-) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """Typical wrong LSTM steps and the message each deserves, as {message: (h, c)}."""
+def _variants(case: tuple[torch.Tensor, ...]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Typical wrong LSTM steps on a ``_lstm_case`` and the message each deserves, as {message: (h, c)}."""
+    x, h, c, W_ih, W_hh, b_ih, b_hh = case
     z = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh
     i, f, g, o = z.chunk(4, dim=1)
     s, t = torch.sigmoid, torch.tanh
@@ -205,7 +198,7 @@ def _lstm_problem(
         return None
     if close(got_h, want_c) and close(got_c, want_h):
         return "it returned (c, h): return the hidden state first, `return h, c`."
-    for message, (wrong_h, wrong_c) in _variants(*case).items():
+    for message, (wrong_h, wrong_c) in _variants(case).items():
         if close(got_h, wrong_h) and close(got_c, wrong_c):
             return message
     if close(got_c, want_c):
