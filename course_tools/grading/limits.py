@@ -1,4 +1,5 @@
-"""What one submission may use (``Limits``), in numbers and in words, and the rlimits that enforce a part of it.
+"""What one submission may use (``Limits``), in numbers and in words, and the rlimits that enforce
+a part of it.
 
 ``Limits`` travels to the sandbox as JSON; there, before any student code runs, the sandboxed
 command calls ``apply_limits`` (this module imports nothing of the sandbox's machinery, so the

@@ -174,7 +174,8 @@ def _grade(
 @dataclass(frozen=True)
 class _Plan:
     """What runs and what is judged: the submission's code cells ``(index, source)``, the teacher's
-    check at each check cell's index, and the names the teacher notebook imports (``notebook_imports``)."""
+    check at each check cell's index, and the names the teacher notebook imports
+    (``notebook_imports``)."""
 
     code: list[tuple[int, str]]
     at: dict[int, Check]

@@ -9,10 +9,10 @@ home, notebooks, grades and the other submissions are simply not there.
 
 Limits (``limits.Limits``): each process gets rlimits (memory as ``RLIMIT_DATA``, processes and
 threads as ``RLIMIT_NPROC``, file size, CPU time; set by the command itself through
-``limits.apply_limits`` before any student code runs), and a watchdog outside the sandbox stops the whole tree when
-its memory (the processes' proportional resident memory plus what they stored in the sandbox's
-in-memory folders) or its number of threads passes the limit, or the time is up. The reason is
-kept in ``Sandbox.stopped`` ("memory limit", "time limit", ...).
+``limits.apply_limits`` before any student code runs), and a watchdog outside the sandbox stops the
+whole tree when its memory (the processes' proportional resident memory plus what they stored in
+the sandbox's in-memory folders) or its number of threads passes the limit, or the time is up. The
+reason is kept in ``Sandbox.stopped`` ("memory limit", "time limit", ...).
 
 A fair share of the CPU: its processes must stay in its session (the scheduler's autogroup: a process
 in a session of its own would take a share of its own), their CPU time together is limited
@@ -257,8 +257,8 @@ def _start_unisolated(
     env: dict[str, str],
     pass_fds: tuple[int, ...],
 ) -> subprocess.Popen:
-    """Start ``argv`` without a sandbox (the teacher's explicit, unsafe choice): ``files`` copied into
-    ``work``, a home beside it, the grader's environment with ``env`` on top."""
+    """Start ``argv`` without a sandbox (the teacher's explicit, unsafe choice): ``files`` copied
+    into ``work``, a home beside it, the grader's environment with ``env`` on top."""
     work.mkdir(parents=True, exist_ok=True)
     for name, source in files.items():
         shutil.copyfile(source, work / name)

@@ -85,7 +85,8 @@ def _lstm_case(batch: int = 3, inputs: int = 5, hidden: int = 4) -> tuple[torch.
 
 
 def _variants(case: tuple[torch.Tensor, ...]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """Typical wrong LSTM steps on a ``_lstm_case`` and the message each deserves, as {message: (h, c)}."""
+    """Typical wrong LSTM steps on a ``_lstm_case``, each with the message it deserves:
+    {message: (h, c)}."""
     x, h, c, W_ih, W_hh, b_ih, b_hh = case
     z = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh
     i, f, g, o = z.chunk(4, dim=1)

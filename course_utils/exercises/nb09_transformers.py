@@ -110,9 +110,9 @@ def _judge(
     mistakes: tuple[tuple[torch.Tensor, str], ...],
     wrong_values: Callable[[torch.Tensor, torch.Tensor], str],
 ) -> None:
-    """Raise ``wrong_shape`` unless ``got`` has ``want``'s shape; then the message of the first typical
-    mistake, ``(its values, message)``, that ``got`` equals; then ``wrong_values(got, want)`` unless
-    ``got`` is ``want``."""
+    """Raise ``wrong_shape`` unless ``got`` has ``want``'s shape; then the message of the first
+    typical mistake, ``(its values, message)``, that ``got`` equals; then ``wrong_values(got,
+    want)`` unless ``got`` is ``want``."""
     if tuple(got.shape) != tuple(want.shape):
         raise CheckFailed(wrong_shape)
     for wrong, message in mistakes:
@@ -153,25 +153,28 @@ def check_split_heads(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
         _judge(
             got,
             want,
-            wrong_shape=f"{name}(x, {heads}) for x of shape {tuple(x.shape)} returned shape {tuple(got.shape)}, "
-            f"expected {tuple(want.shape)}: (batch, heads, time, dim // heads).",
+            wrong_shape=f"{name}(x, {heads}) for x of shape {tuple(x.shape)} returned shape "
+            f"{tuple(got.shape)}, expected {tuple(want.shape)}: "
+            "(batch, heads, time, dim // heads).",
             mistakes=(
                 (
                     x.view(batch, heads, time, d),
-                    f"{name} reshapes x straight to (batch, heads, time, d): that cuts the TIME axis into "
-                    "pieces, so a 'head' holds other positions. View it as (batch, time, heads, d) first "
-                    "(each position's features cut into heads), then .transpose(1, 2).",
+                    f"{name} reshapes x straight to (batch, heads, time, d): that cuts the TIME "
+                    "axis into pieces, so a 'head' holds other positions. View it as (batch, time, "
+                    "heads, d) first (each position's features cut into heads), then "
+                    ".transpose(1, 2).",
                 ),
                 (
                     x.view(batch, time, d, heads).permute(0, 3, 1, 2),
-                    f"{name} gives head i every {heads}-th feature (i, i + {heads}, ...): head i should "
-                    "take the consecutive features i·d to (i+1)·d − 1, as nn.MultiheadAttention does. "
-                    "Use x.view(batch, time, heads, d).",
+                    f"{name} gives head i every {heads}-th feature (i, i + {heads}, ...): head i "
+                    "should take the consecutive features i·d to (i+1)·d − 1, as "
+                    "nn.MultiheadAttention does. Use x.view(batch, time, heads, d).",
                 ),
             ),
             wrong_values=lambda got, want: (
-                f"{name} has the right shape but head 1, position 1 holds {got[0, 0, 0].tolist()[:4]}, "
-                f"expected the first {want.shape[-1]} features of position 1: {want[0, 0, 0].tolist()[:4]}."
+                f"{name} has the right shape but head 1, position 1 holds "
+                f"{got[0, 0, 0].tolist()[:4]}, expected the first {want.shape[-1]} features of "
+                f"position 1: {want[0, 0, 0].tolist()[:4]}."
             ),
         )
     passed(name, "(batch, time, dim) to (batch, heads, time, d), for 3 and 2 heads")
@@ -198,25 +201,27 @@ def check_merge_heads(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
         _judge(
             got,
             want,
-            wrong_shape=f"{name} for heads of shape {tuple(x.shape)} (batch, heads, time, d) returned shape "
-            f"{tuple(got.shape)}, expected {tuple(want.shape)} (batch, time, heads · d).",
+            wrong_shape=f"{name} for heads of shape {tuple(x.shape)} (batch, heads, time, d) "
+            f"returned shape {tuple(got.shape)}, expected {tuple(want.shape)} "
+            "(batch, time, heads · d).",
             mistakes=(
                 (
                     x.reshape(batch, time, heads * d),
-                    f"{name} merges the heads in the wrong order: reshaping (batch, heads, time, d) "
-                    "straight to (batch, time, heads · d) mixes positions. Move time before the heads "
-                    "first, .transpose(1, 2), then .reshape.",
+                    f"{name} merges the heads in the wrong order: reshaping (batch, heads, time, "
+                    "d) straight to (batch, time, heads · d) mixes positions. Move time before "
+                    "the heads first, .transpose(1, 2), then .reshape.",
                 ),
                 (
                     x.permute(0, 2, 3, 1).reshape(batch, time, heads * d),
-                    f"{name} interleaves the heads (feature 0 of every head, then feature 1, ...): put "
-                    "head 1's d features first, then head 2's: "
+                    f"{name} interleaves the heads (feature 0 of every head, then feature 1, ...): "
+                    "put head 1's d features first, then head 2's: "
                     ".transpose(1, 2).reshape(batch, time, heads * d).",
                 ),
             ),
             wrong_values=lambda got, want: (
-                f"{name} has the right shape but wrong values: position 1 should be head 1's features "
-                f"then head 2's ..., starting {want[0, 0, :3].tolist()}, got {got[0, 0, :3].tolist()}."
+                f"{name} has the right shape but wrong values: position 1 should be head 1's "
+                f"features then head 2's ..., starting {want[0, 0, :3].tolist()}, got "
+                f"{got[0, 0, :3].tolist()}."
             ),
         )
     passed(name, "(batch, heads, time, d) to (batch, time, heads · d), for 3 and 2 heads")

@@ -34,8 +34,8 @@ __all__ = ["Playground"]
 
 
 class Playground(Playing, OwnPoints, Controls):
-    """The controls, wired to a training run (``run``, a :class:`Run`) and its pictures (``scene``, a :class:`Scene`);
-    Play and Pause are :class:`Playing`'s, your own points :class:`OwnPoints`'.
+    """The controls, wired to a training run (``run``, a :class:`Run`) and its pictures (``scene``,
+    a :class:`Scene`); Play and Pause are :class:`Playing`'s, your own points :class:`OwnPoints`'.
 
     Example:
         >>> pg = Playground(seed=0, resolution=20)

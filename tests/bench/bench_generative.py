@@ -286,7 +286,7 @@ def _row(metric: str, values: list[float], seeds: range, unit: str = "", note: s
 def _held_row(
     metric: str, holds: Callable[[dict, dict], object], measured: list[dict], refs: dict, note: str
 ) -> dict:
-    """A count of seeds: for how many of the seeds' measurements ``m`` ``holds(m, refs)`` is true."""
+    """A count of seeds: for how many seeds' measurements ``m`` ``holds(m, refs)`` is true."""
     held = sum(bool(holds(m, refs)) for m in measured)
     return row("generative", metric, held, f"of {len(measured)} seeds", note)
 

@@ -54,7 +54,8 @@ def run() -> list[dict]:
                 "transfer",
                 "kept model on another source: balanced accuracy",
                 min(values),
-                note=f"minimum over seeds; the notebook's sample of {reports[0]['other source']}: {spread(values)}",
+                note=f"minimum over seeds; the notebook's sample of {reports[0]['other source']}: "
+                f"{spread(values)}",
             )
         )
         for name in reports[0]["other scores"]:

@@ -202,8 +202,8 @@ def run_with_seed(notebook: Path, seed: int, report: str, timeout: int = 900) ->
 
 
 def run_rows(benchmark: str, name: str, reports: list[dict], seeds: tuple[int, ...]) -> list[dict]:
-    """Two rows on the runs themselves (``run_with_seed``'s reports, one per seed): how many checked cells
-    printed something else than the stored outputs (worst seed), and the notebook's median wall time."""
+    """Two rows on the runs themselves (``run_with_seed``'s reports, one per seed): how many checked
+    cells printed something else than the stored outputs (worst seed), and the median wall time."""
     changed = [r["checked cells changed"] for r in reports]
     per_seed = "; ".join(f"seed {s}: {c or 'none'}" for s, c in zip(seeds, changed))
     threads = os.environ.get("OMP_NUM_THREADS", "unset")

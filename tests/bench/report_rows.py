@@ -7,7 +7,7 @@ import statistics
 
 
 def row(benchmark: str, metric: str, value: float, unit: str = "", note: str = "") -> dict:
-    """``{"benchmark", "metric", "value", "unit", "note"}``; ``unit`` "" for a count, a score or a ratio.
+    """One row: ``value`` in ``unit`` ("" for a count, a score or a ratio), ``note`` how it was got.
 
     Example:
         >>> row("training", "bare loop", 812.5, "images/s")["unit"]

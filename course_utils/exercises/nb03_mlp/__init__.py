@@ -1,8 +1,8 @@
 """Checks for the exercises of notebook 03 (the multilayer perceptron).
 
-The package's modules: ``parameters_and_bce`` (exercises 8.1 and 8.2: ``count_parameters``, ``bce``),
-``xor_mlp`` (exercise 8.3's network, ``XorMLP``, and the XOR data) and ``training_loop`` (exercise
-8.3's loop, ``train``); every name is imported from here, as notebook 03 does.
+The package's modules: ``parameters_and_bce`` (exercises 8.1 and 8.2: ``count_parameters``,
+``bce``), ``xor_mlp`` (exercise 8.3's network, ``XorMLP``, and the XOR data) and ``training_loop``
+(exercise 8.3's loop, ``train``); every name is imported from here, as notebook 03 does.
 """
 
 from course_utils.exercises.nb03_mlp.parameters_and_bce import (

@@ -287,11 +287,12 @@ def _rule_on_probe(
     does: str,
     otherwise: str,
 ) -> None:
-    """Judge what a probed path gave: pass if ``got`` is ``right``; else "``does`` WHAT." for the first
-    typical mistake (``{WHAT: the values it gives}``) that ``got`` equals, else ``otherwise``.
+    """Judge what a probed path gave: pass if ``got`` is ``right``; else "``does`` WHAT." for the
+    first typical mistake (``{WHAT: the values it gives}``) that ``got`` equals, else ``otherwise``.
 
     Example:
-        >>> _rule_on_probe(torch.tensor(2.0), torch.tensor(1.0), {"twice": torch.tensor(2.0)}, "it does", "?")
+        >>> two = torch.tensor(2.0)
+        >>> _rule_on_probe(two, torch.tensor(1.0), {"twice": two}, "it does", "?")
         Traceback (most recent call last):
         course_utils.checks.CheckFailed: it does twice.
     """

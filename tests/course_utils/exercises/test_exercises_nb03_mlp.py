@@ -596,7 +596,8 @@ def test_right_bce_passes_both_ways(cells):
         ),
         (
             [
-                "from course_utils.exercises.nb03_mlp.parameters_and_bce import _reference_bce as bce"
+                "from course_utils.exercises.nb03_mlp.parameters_and_bce "
+                "import _reference_bce as bce"
             ],
             r"bce is imported \(from course_utils.exercises.nb03_mlp.parameters_and_bce\), "
             "not written in the notebook",
