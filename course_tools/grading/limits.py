@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import resource
 from dataclasses import asdict, dataclass
-from typing import Any
 
-__all__ = ["Limits", "apply_limits", "describe", "time_limit"]
+__all__ = ["Limits", "apply_limits", "time_limit"]
 
 
 @dataclass(frozen=True)
@@ -85,22 +84,3 @@ def time_limit(seconds: float, startup_seconds: float = Limits.startup_seconds) 
         f"{seconds:.0f} s for all its cells together, {startup_seconds:.0f} s more to start, "
         f"and {seconds:.0f} s for each check"
     )
-
-
-def describe(limits: Limits) -> dict[str, Any]:
-    """The limits in words, for the report.
-
-    Example:
-        >>> describe(Limits())["memory"]
-        '4096 MB'
-    """
-    return {
-        "time": time_limit(limits.seconds, limits.startup_seconds),
-        "CPU time": f"{limits.cpu_seconds:.0f} s, all processes together",
-        "memory": f"{limits.memory_mb} MB",
-        "processes and threads": str(limits.processes),
-        "largest file": f"{limits.file_mb} MB",
-        "each writable folder": f"{limits.disk_mb} MB",
-        "/dev/shm": f"{limits.shm_mb} MB",
-        "the grader, per submission": f"{limits.grader_memory_mb} MB",
-    }
