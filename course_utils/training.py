@@ -211,7 +211,9 @@ def fit(
     - ``channels_last=True``: the model's and each image batch's memory layout becomes
       channels-last (in place, never the device). Measured with mixed precision only:
       EfficientNet-Lite0 at 128 px 2,301 images/s, still below plain float32 (2,525); alone it
-      has not been measured on a GPU yet.
+      has not been measured on a GPU yet. On a CPU it pays: one epoch of notebook 05's CNN (48 px,
+      1,330 images, batch 128, one thread of a 2-core CPU, torch 2.13) took a median 0.73 s
+      instead of 1.14 s (7 epochs each), and 05 turns it on there.
 
     ``fit`` leaves ``torch.backends.cudnn.benchmark`` as it is (PyTorch's default: off).
 

@@ -242,8 +242,8 @@ CLAIMS: dict[str, dict[str, dict[str, str]]] = {
             "wrong answers' mean score 0.05+ higher at the last epoch": "score_last - score_kept - 0.05",
         },
         "plain, stopped, augmented = (\n    test_scores[": {
-            "augmented OurCNN: test balanced accuracy 0.15+ above the majority baseline": (
-                'augmented["balanced accuracy"] - test_baseline["balanced_accuracy"] - 0.15'
+            "augmented OurCNN: test balanced accuracy 0.1+ above the majority baseline": (
+                'augmented["balanced accuracy"] - test_baseline["balanced_accuracy"] - 0.1'
             ),
             "early stopping and augmentation: test loss below the plain CNN's last epoch": (
                 'plain["loss"] - max(stopped["loss"], augmented["loss"])'
